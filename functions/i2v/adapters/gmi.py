@@ -1,0 +1,158 @@
+"""The one GMI request-queue client. It never retries a POST by itself: whether that is safe is policy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from pydantic import BaseModel, ConfigDict, ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from i2v.domain.redaction import redact, truncate
+
+REQUESTS_PATH = "/api/v1/ie/requestqueue/apikey/requests"
+CONNECT_TIMEOUT = 3.05
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422})
+# 429 and 503 mean the request was turned away before any work was queued: safe to send again.
+REFUSED_STATUSES = frozenset({429, 503})
+
+
+class GmiRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    request_id: str
+    status: str
+    model: str | None = None
+    outcome: dict[str, Any] | None = None
+    created_at: float | None = None
+    updated_at: float | None = None
+    error: Any = None
+    message: Any = None
+
+    @property
+    def video_url(self) -> str | None:
+        url = (self.outcome or {}).get("video_url")
+        return url if isinstance(url, str) and url else None
+
+    @property
+    def failure_message(self) -> str:
+        for candidate in (self.error, self.message, (self.outcome or {}).get("error")):
+            if candidate:
+                text = candidate if isinstance(candidate, str) else json.dumps(candidate)
+                return truncate(redact(text))
+        return f"GMI reported status {self.status!r}"
+
+
+class GmiError(Exception):
+    def __init__(self, message: str, status_code: int | None = None, retry_after: float | None = None):
+        super().__init__(truncate(redact(message)))
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class GmiPermanentError(GmiError):
+    """GMI refused the request itself (400/401/403/404...): sending it again cannot help."""
+
+
+class GmiRetryableError(GmiError):
+    """The request certainly created nothing (refused or never sent), or it was a read: try again."""
+
+
+class GmiAmbiguousError(GmiError):
+    """A POST whose fate we cannot know: GMI may have created (and billed) a job we never saw."""
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # an HTTP-date; callers fall back to their own backoff
+
+
+def _never_sent(error: requests.ConnectionError) -> bool:
+    """True when the connection was never made, so the request body never reached GMI."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError | NameResolutionError)
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return truncate(response.text or response.reason or "")
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail", "msg"):
+            if body.get(key):
+                value = body[key]
+                return truncate(value if isinstance(value, str) else json.dumps(value))
+    return truncate(json.dumps(body))
+
+
+class GmiClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: Callable[[], str],
+        model: str,
+        timeout_seconds: float = 10.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.model = model
+        self._timeout = (CONNECT_TIMEOUT, timeout_seconds)
+        self._session = session or requests.Session()
+        # No transport-level retries: a silently repeated POST could pay twice.
+        self._session.mount("https://", HTTPAdapter(max_retries=0))
+        self._session.mount("http://", HTTPAdapter(max_retries=0))
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key()}", "Content-Type": "application/json"}
+
+    def submit(self, payload: dict[str, Any]) -> GmiRequest:
+        body = {"model": self.model, "payload": payload}
+        try:
+            response = self._session.post(
+                self._base_url + REQUESTS_PATH, json=body, headers=self._headers(), timeout=self._timeout
+            )
+        except requests.ConnectionError as error:
+            if _never_sent(error):
+                raise GmiRetryableError(f"could not connect to GMI: {type(error).__name__}") from None
+            raise GmiAmbiguousError(f"connection lost after sending the request: {type(error).__name__}") from None
+        except requests.Timeout:
+            raise GmiAmbiguousError("GMI did not answer the submission in time") from None
+        return self._parse(response, posting=True)
+
+    def get(self, request_id: str) -> GmiRequest:
+        try:
+            response = self._session.get(
+                f"{self._base_url}{REQUESTS_PATH}/{request_id}",
+                headers=self._headers(),
+                timeout=self._timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise GmiRetryableError(f"GMI status check failed: {type(error).__name__}") from None
+        return self._parse(response, posting=False)
+
+    def _parse(self, response: requests.Response, posting: bool) -> GmiRequest:
+        status = response.status_code
+        if status in PERMANENT_STATUSES:
+            raise GmiPermanentError(f"GMI answered {status}: {_error_text(response)}", status_code=status)
+        if status in REFUSED_STATUSES:
+            raise GmiRetryableError(
+                f"GMI answered {status}: {_error_text(response)}",
+                status_code=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        unclear = GmiAmbiguousError if posting else GmiRetryableError
+        if status >= 300:
+            raise unclear(f"GMI answered {status}: {_error_text(response)}", status_code=status)
+        try:
+            return GmiRequest.model_validate(response.json())
+        except (ValueError, ValidationError):
+            raise unclear(f"GMI answered {status} with a body we could not read", status_code=status) from None

@@ -1,0 +1,122 @@
+"""Opens the generated video over HTTPS, refusing anything that could turn the download into SSRF."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from i2v.domain.redaction import safe_url
+
+MAX_REDIRECTS = 3
+VIDEO_CONTENT_TYPES = ("video/", "application/octet-stream", "binary/octet-stream", "application/mp4")
+
+
+class VideoUrlRejectedError(Exception):
+    """The URL (or a redirect) leaves the allowed hosts, is not https, or points at a private address."""
+
+
+class VideoGoneError(Exception):
+    """403/404/410 from the video host: usually an expired signed URL."""
+
+
+class DownloadInterruptedError(Exception):
+    """The body ended early or the connection broke; nothing was stored, the copy can be retried."""
+
+
+def host_allowed(host: str, allowlist: tuple[str, ...]) -> bool:
+    host = host.lower().rstrip(".")
+    for entry in allowlist:
+        if entry.startswith("*.") and host.endswith(entry[1:]):
+            return True
+        if host == entry:
+            return True
+    return False
+
+
+def check_url(url: str, allowlist: tuple[str, ...], allow_private: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        raise VideoUrlRejectedError(f"video URL must use https, not {parts.scheme or 'no scheme'!r}")
+    host = parts.hostname or ""
+    if not host_allowed(host, allowlist):
+        raise VideoUrlRejectedError(f"video host {host!r} is not on the allow-list")
+    if allow_private:
+        return
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)}
+    except socket.gaierror as error:
+        raise DownloadInterruptedError(f"could not resolve {host!r}: {error}") from None
+    for address in addresses:
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            raise VideoUrlRejectedError(f"video host {host!r} resolves to a non-public address")
+
+
+@dataclass
+class VideoResponse:
+    response: requests.Response
+    content_length: int | None
+    content_type: str
+
+
+def open_video(
+    url: str,
+    allowlist: tuple[str, ...],
+    allow_private: bool,
+    session: requests.Session,
+    timeout: float = 30.0,
+) -> VideoResponse:
+    """Follow at most a few redirects by hand, checking every hop before connecting to it."""
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        check_url(current, allowlist, allow_private)
+        try:
+            response = session.get(current, stream=True, allow_redirects=False, timeout=(3.05, timeout))
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise DownloadInterruptedError(f"video download failed: {type(error).__name__}") from None
+        if response.is_redirect:
+            location = response.headers.get("Location", "")
+            response.close()
+            current = urljoin(current, location)
+            continue
+        if response.status_code in (401, 403, 404, 410):
+            response.close()
+            raise VideoGoneError(f"video URL answered {response.status_code} ({safe_url(current)})")
+        if response.status_code >= 400:
+            response.close()
+            raise DownloadInterruptedError(f"video host answered {response.status_code}")
+        content_type = response.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip()
+        if not content_type.lower().startswith(VIDEO_CONTENT_TYPES):
+            response.close()
+            raise VideoUrlRejectedError(f"video URL served {content_type!r}, not a video")
+        length = response.headers.get("Content-Length")
+        return VideoResponse(response, int(length) if length and length.isdigit() else None, content_type)
+    raise VideoUrlRejectedError(f"more than {MAX_REDIRECTS} redirects")
+
+
+class CheckedStream:
+    """File-like view of the body that fails loudly unless exactly Content-Length bytes arrive."""
+
+    def __init__(self, raw: Any, expected: int | None, limit: int) -> None:
+        self._raw = raw
+        self._expected = expected
+        self._limit = limit
+        self.received = 0
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            chunk: bytes = self._raw.read(size if size and size > 0 else 1024 * 1024)
+        except Exception as error:  # urllib3 raises several types for a broken body
+            raise DownloadInterruptedError(
+                f"video stream broke after {self.received} bytes: {type(error).__name__}"
+            ) from None
+        self.received += len(chunk)
+        if self.received > self._limit:
+            raise DownloadInterruptedError(f"video is larger than the {self._limit} byte limit")
+        if not chunk and self._expected is not None and self.received != self._expected:
+            raise DownloadInterruptedError(f"video ended at {self.received} of {self._expected} bytes")
+        return chunk

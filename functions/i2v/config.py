@@ -1,0 +1,95 @@
+"""Environment of each function, validated once at cold start so a bad deployment fails loudly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, Json, field_validator
+
+from i2v.domain.polling import PollPolicy
+from i2v.domain.settings import GenerationSettings
+from i2v.domain.source import KeyScope
+
+
+class BudgetAction(StrEnum):
+    REJECT = "reject"
+    DEFER = "defer"
+
+
+class _Env(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
+        return cls.model_validate(dict(os.environ if environ is None else environ))
+
+
+class CommonEnv(_Env):
+    jobs_table_name: str = Field(alias="JOBS_TABLE_NAME", min_length=3)
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    event_source: str = Field(default="i2v.pipeline", alias="EVENT_SOURCE", min_length=1)
+
+
+class GmiEnv(CommonEnv):
+    gmi_base_url: str = Field(default="https://console.gmicloud.ai", alias="GMI_BASE_URL")
+    gmi_api_key_secret_id: str = Field(alias="GMI_API_KEY_SECRET_ID", min_length=1)
+    gmi_model_id: str = Field(default="pixverse-v5.5-i2v", alias="GMI_MODEL_ID", min_length=1)
+    gmi_timeout_seconds: float = Field(default=10.0, alias="GMI_TIMEOUT_SECONDS", gt=0, le=60)
+
+    @field_validator("gmi_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+
+class PollingEnv(GmiEnv):
+    poll_policy: Json[PollPolicy] = Field(default_factory=PollPolicy, alias="POLL_POLICY")
+    job_deadline_seconds: int = Field(default=1800, alias="JOB_DEADLINE_SECONDS", ge=60, le=86400)
+
+
+class SubmitEnv(PollingEnv):
+    input_prefix: str = Field(default="incoming/", alias="INPUT_PREFIX")
+    output_bucket: str = Field(alias="OUTPUT_BUCKET", min_length=3)
+    output_prefix: str = Field(default="videos/", alias="OUTPUT_PREFIX")
+    max_image_bytes: int = Field(default=20 * 1024 * 1024, alias="MAX_IMAGE_BYTES", gt=0)
+    presign_ttl_seconds: int = Field(default=300, alias="PRESIGN_TTL_SECONDS", ge=30, le=3600)
+    default_settings: Json[dict[str, Any]] = Field(default_factory=lambda: {"prompt": ""}, alias="DEFAULT_SETTINGS")
+    prefix_presets: Json[dict[str, dict[str, Any]]] = Field(default_factory=dict, alias="PREFIX_PRESETS")
+    daily_submission_cap: int = Field(default=0, alias="DAILY_SUBMISSION_CAP", ge=0)
+    budget_exceeded_action: BudgetAction = Field(default=BudgetAction.REJECT, alias="BUDGET_EXCEEDED_ACTION")
+    submit_queue_url: str = Field(default="", alias="SUBMIT_QUEUE_URL")
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=20)
+
+    @field_validator("default_settings")
+    @classmethod
+    def _defaults_are_valid_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # A placeholder prompt lets us check every other default now rather than per upload.
+        GenerationSettings.model_validate({**value, "prompt": value.get("prompt") or "check"})
+        return value
+
+    @property
+    def scope(self) -> KeyScope:
+        return KeyScope(self.input_prefix, self.output_bucket, self.output_prefix)
+
+
+class CompleteEnv(GmiEnv):
+    input_prefix: str = Field(default="incoming/", alias="INPUT_PREFIX")
+    output_bucket: str = Field(alias="OUTPUT_BUCKET", min_length=3)
+    output_prefix: str = Field(default="videos/", alias="OUTPUT_PREFIX")
+    video_host_allowlist: str = Field(alias="VIDEO_HOST_ALLOWLIST", min_length=1)
+    allow_private_video_addresses: bool = Field(default=False, alias="ALLOW_PRIVATE_VIDEO_ADDRESSES")
+    max_video_bytes: int = Field(default=4 * 1024**3, alias="MAX_VIDEO_BYTES", gt=0)
+    video_part_size_bytes: int = Field(default=8 * 1024 * 1024, alias="VIDEO_PART_SIZE_BYTES", ge=5 * 1024 * 1024)
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        return tuple(host.strip().lower() for host in self.video_host_allowlist.split(",") if host.strip())
+
+
+class FailEnv(CommonEnv):
+    pass

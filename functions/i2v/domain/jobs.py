@@ -1,0 +1,108 @@
+"""Job states, the only place where status transitions are decided."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class JobStatus(StrEnum):
+    RECEIVED = "received"
+    DEFERRED = "deferred"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    REJECTED = "rejected"
+    SUBMIT_AMBIGUOUS = "submit_ambiguous"
+
+
+TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.REJECTED})
+IN_FLIGHT = frozenset({JobStatus.SUBMITTED, JobStatus.QUEUED, JobStatus.PROCESSING})
+RETRYABLE_BY_OPERATOR = frozenset(
+    {JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.SUBMIT_AMBIGUOUS, JobStatus.REJECTED}
+)
+
+_S = JobStatus
+TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    _S.RECEIVED: frozenset({_S.SUBMITTING, _S.DEFERRED, _S.REJECTED, _S.FAILED}),
+    _S.DEFERRED: frozenset({_S.SUBMITTING, _S.DEFERRED, _S.REJECTED, _S.FAILED}),
+    # submitting -> received is the safe retry: the request provably never left this process.
+    _S.SUBMITTING: frozenset({_S.SUBMITTED, _S.SUCCEEDED, _S.SUBMIT_AMBIGUOUS, _S.FAILED, _S.RECEIVED}),
+    _S.SUBMITTED: frozenset({_S.QUEUED, _S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.TIMED_OUT}),
+    _S.QUEUED: frozenset({_S.QUEUED, _S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.TIMED_OUT}),
+    _S.PROCESSING: frozenset({_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.TIMED_OUT}),
+    _S.SUCCEEDED: frozenset(),
+    _S.FAILED: frozenset({_S.RECEIVED}),
+    _S.TIMED_OUT: frozenset({_S.RECEIVED}),
+    _S.REJECTED: frozenset({_S.RECEIVED}),
+    _S.SUBMIT_AMBIGUOUS: frozenset({_S.RECEIVED, _S.FAILED}),
+}
+
+
+def sources_of(target: JobStatus) -> frozenset[JobStatus]:
+    """Statuses from which `target` may be reached: the condition of a conditional write."""
+    return frozenset(source for source, targets in TRANSITIONS.items() if target in targets)
+
+
+def can_transition(current: JobStatus, target: JobStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+class FailureCategory(StrEnum):
+    SOURCE_MISSING = "source_missing"
+    EMPTY_IMAGE = "empty_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    INVALID_SETTINGS = "invalid_settings"
+    BUDGET = "budget"
+    GMI_REJECTED = "gmi_rejected"
+    GMI_UNAUTHORIZED = "gmi_unauthorized"
+    GMI_NOT_FOUND = "gmi_not_found"
+    GMI_FAILED = "gmi_failed"
+    GMI_CANCELLED = "gmi_cancelled"
+    IMAGE_UNREACHABLE = "image_unreachable"
+    TIMED_OUT = "timed_out"
+    SUBMIT_AMBIGUOUS = "submit_ambiguous"
+    MISSING_VIDEO_URL = "missing_video_url"
+    VIDEO_URL_REJECTED = "video_url_rejected"
+    ARTIFACT_EXPIRED = "artifact_expired"
+    DOWNLOAD_FAILED = "download_failed"
+    WORKFLOW_ERROR = "workflow_error"
+    INTERNAL = "internal"
+
+
+class Failure(BaseModel):
+    model_config = ConfigDict(frozen=True, use_enum_values=True)
+
+    category: FailureCategory
+    message: str
+
+
+class JobFailedError(Exception):
+    """A job-ending problem with a category; the message is already redacted."""
+
+    def __init__(self, category: FailureCategory, message: str) -> None:
+        # "category: message" survives the trip through a Lambda error into the workflow's Catch.
+        super().__init__(f"{category}: {message}")
+        self.failure = Failure(category=category, message=message)
+
+
+class TransientError(Exception):
+    """Worth retrying later; Step Functions retries this error name with backoff."""
+
+    def __init__(self, message: str, category: FailureCategory = FailureCategory.INTERNAL) -> None:
+        super().__init__(f"{category}: {message}")
+        self.category = category
+
+
+def parse_failure(text: str, default: FailureCategory) -> Failure:
+    """Reads back the "category: message" form; anything else keeps the default category."""
+    head, sep, rest = text.partition(": ")
+    if sep and head in FailureCategory.__members__.values():
+        return Failure(category=FailureCategory(head), message=rest)
+    return Failure(category=default, message=text)

@@ -1,0 +1,116 @@
+"""The job record and the event details built from it (the same facts, told to two audiences)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from i2v.domain.jobs import Failure, JobStatus
+from i2v.domain.source import SourceObject
+
+SCHEMA_VERSION = "1"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SourceRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str = ""
+    sequencer: str = ""
+    size: int = 0
+    content_type: str | None = None
+
+    @classmethod
+    def of(cls, source: SourceObject) -> SourceRef:
+        return cls(
+            bucket=source.bucket,
+            key=source.key,
+            version_id=source.version_id,
+            etag=source.etag,
+            sequencer=source.sequencer,
+            size=source.size,
+        )
+
+
+class OutputRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    key: str
+    size: int
+    content_type: str
+
+
+class JobRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str
+    status: JobStatus
+    attempt: int = 1
+    source: SourceRef
+    settings: dict[str, Any] = Field(default_factory=dict)
+    model: str
+    request_id: str | None = None
+    gmi_status: str | None = None
+    output: OutputRef | None = None
+    timestamps: dict[str, str] = Field(default_factory=dict)
+    created_at: str
+    updated_at: str
+    poll_count: int = 0
+    generation_seconds: float | None = None
+    failure: Failure | None = None
+    execution_name: str | None = None
+
+    @property
+    def source_id(self) -> str:
+        return f"{self.source.bucket}/{self.source.key}"
+
+
+DETAIL_TYPES = {
+    "submitted": "Video Generation Submitted",
+    "succeeded": "Video Generation Succeeded",
+    "failed": "Video Generation Failed",
+}
+
+
+def _base_detail(job: JobRecord) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "job_id": job.job_id,
+        "attempt": job.attempt,
+        "status": job.status,
+        "source": {"bucket": job.source.bucket, "key": job.source.key, "version_id": job.source.version_id},
+        "model": job.model,
+        "occurred_at": iso(utc_now()),
+    }
+
+
+def submitted_detail(job: JobRecord) -> dict[str, Any]:
+    return {**_base_detail(job), "request_id": job.request_id, "settings": job.settings}
+
+
+def succeeded_detail(job: JobRecord) -> dict[str, Any]:
+    assert job.output is not None
+    return {
+        **_base_detail(job),
+        "request_id": job.request_id,
+        "output": job.output.model_dump(),
+        "generation_seconds": job.generation_seconds,
+    }
+
+
+def failed_detail(job: JobRecord) -> dict[str, Any]:
+    failure = job.failure.model_dump() if job.failure else {"category": "internal", "message": "unknown"}
+    return {**_base_detail(job), "request_id": job.request_id, "failure": failure}

@@ -1,0 +1,74 @@
+"""Turns SQS message bodies into commands for the submit service; knows S3's notification formats."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import S3Event
+
+from i2v.domain.source import KeyScope, SourceObject, ignore_reason
+
+
+class MalformedMessageError(ValueError):
+    """The body is neither an S3 notification nor one of our own commands; SQS will dead-letter it."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    source: SourceObject
+
+
+@dataclass(frozen=True)
+class Resume:
+    job_id: str
+
+
+@dataclass(frozen=True)
+class Ignore:
+    reason: str
+    key: str | None = None
+
+
+Command = Upload | Resume | Ignore
+
+
+def commands_from_body(body: str, scope: KeyScope) -> list[Command]:
+    try:
+        message: Any = json.loads(body)
+    except json.JSONDecodeError:
+        raise MalformedMessageError("message body is not JSON") from None
+    if not isinstance(message, dict):
+        raise MalformedMessageError("message body is not a JSON object")
+    if message.get("Event") == "s3:TestEvent":
+        return [Ignore("s3:TestEvent")]
+    if message.get("kind") in ("resume", "retry") and isinstance(message.get("job_id"), str):
+        return [Resume(message["job_id"])]
+    records = message.get("Records")
+    if not isinstance(records, list) or not records:
+        raise MalformedMessageError("message is not an S3 event notification")
+    return [_command_for(record, scope) for record in S3Event(message).records]
+
+
+def _command_for(record: Any, scope: KeyScope) -> Command:
+    try:
+        if not record.event_name.startswith("ObjectCreated:"):
+            return Ignore(f"event {record.event_name}")
+        s3_object = record.s3.get_object
+        bucket = record.s3.bucket.name
+        key = s3_object.key  # Powertools unquotes exactly once ('+' -> ' ', '%2B' -> '+')
+        reason = ignore_reason(bucket, key, scope)
+        if reason:
+            return Ignore(reason, key)
+        source = SourceObject(
+            bucket=bucket,
+            key=key,
+            version_id=s3_object.version_id or None,
+            etag=(s3_object.get("eTag") or "").strip('"'),
+            sequencer=s3_object.get("sequencer") or "0",
+            size=int(s3_object.get("size") or 0),
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise MalformedMessageError(f"S3 record is missing {error}") from None
+    return Upload(source)

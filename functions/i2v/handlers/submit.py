@@ -1,0 +1,78 @@
+"""Submit handler: SQS batch of S3 notifications -> submit service, with per-record failures."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import requests
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from i2v.adapters.gmi import GmiClient
+from i2v.adapters.publisher import EventPublisher
+from i2v.adapters.queue import SubmitQueue
+from i2v.adapters.repository import JobRepository
+from i2v.adapters.secrets import ApiKeyReader
+from i2v.adapters.storage import SourceImages
+from i2v.adapters.workflow import WorkflowStarter
+from i2v.config import SubmitEnv
+from i2v.domain.source import job_id_for
+from i2v.handlers.observability import logger, metrics, tracer
+from i2v.handlers.parsing import Ignore, Upload, commands_from_body
+from i2v.services.submit import SubmitService
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def service() -> SubmitService:
+    env = SubmitEnv.from_environ()
+    return SubmitService(
+        env=env,
+        repo=JobRepository(env.jobs_table_name),
+        images=SourceImages(),
+        gmi=GmiClient(
+            env.gmi_base_url,
+            ApiKeyReader(env.gmi_api_key_secret_id),
+            env.gmi_model_id,
+            env.gmi_timeout_seconds,
+            requests.Session(),
+        ),
+        publisher=EventPublisher(env.event_bus_name, env.event_source),
+        workflow=WorkflowStarter(env.state_machine_arn),
+        requeue=SubmitQueue(env.submit_queue_url),
+        metrics=metrics,
+    )
+
+
+def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
+    results = []
+    for command in commands_from_body(record.body, service().env.scope):
+        if isinstance(command, Ignore):
+            logger.info("ignored", extra={"reason": command.reason, "key": command.key})
+            continue
+        if isinstance(command, Upload):
+            logger.set_correlation_id(job_id_for(command.source))
+            result = service().submit_source(command.source)
+        else:
+            logger.set_correlation_id(command.job_id)
+            result = service().resume_job(command.job_id)
+        logger.info("handled", extra={"outcome": result.outcome, "status": result.status})
+        results.append({"job_id": result.job_id, "outcome": result.outcome, "status": result.status})
+    return results
+
+
+service()  # validate the environment at cold start, not on the first record
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    service().time_left_ms = context.get_remaining_time_in_millis
+    response: dict[str, Any] = process_partial_response(  # type: ignore[assignment]
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return response

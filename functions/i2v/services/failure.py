@@ -1,0 +1,36 @@
+"""Failure use case: whatever ended the job, record it once and announce it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from i2v.adapters.publisher import EventPublisher
+from i2v.adapters.repository import JobRepository, TransitionRejectedError
+from i2v.domain.jobs import Failure, FailureCategory, JobStatus
+from i2v.domain.record import DETAIL_TYPES, failed_detail
+from i2v.domain.redaction import redact, truncate
+from i2v.services.ports import MetricsSink, NullMetrics
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FailureService:
+    repo: JobRepository
+    publisher: EventPublisher
+    metrics: MetricsSink = field(default_factory=NullMetrics)
+
+    def record(self, job_id: str, failure: Failure) -> str:
+        status = JobStatus.TIMED_OUT if failure.category == FailureCategory.TIMED_OUT else JobStatus.FAILED
+        failure = Failure(category=failure.category, message=truncate(redact(failure.message)))
+        try:
+            job = self.repo.transition(job_id, status, {"failure": failure.model_dump(mode="json")})
+        except TransitionRejectedError as already:
+            # Already ended (e.g. succeeded, or recorded by an earlier attempt): never overwrite.
+            logger.info("job %s already %s; failure not recorded again", job_id, already.current)
+            return str(already.current)
+        self.metrics.add_metric(f"Jobs{status.title().replace('_', '')}", "Count", 1)
+        self.metrics.add_metric(f"Failure_{failure.category}", "Count", 1)
+        self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
+        return str(job.status)

@@ -1,0 +1,130 @@
+"""Poll use case: one look at the GMI request, a record update, and when to look again."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from i2v.adapters.gmi import GmiClient, GmiPermanentError, GmiRetryableError
+from i2v.adapters.repository import JobRepository, TransitionRejectedError
+from i2v.domain.jobs import FailureCategory, JobStatus
+from i2v.domain.polling import (
+    Expectation,
+    PollOutcome,
+    PollPolicy,
+    classify_gmi_status,
+    error_backoff_seconds,
+    next_wait_seconds,
+    wait_before_deadline,
+)
+from i2v.services.ports import MetricsSink, NullMetrics
+
+logger = logging.getLogger(__name__)
+
+IMAGE_FETCH_HINTS = ("image_url", "fetch", "download image", "image could not")
+
+
+class PollState(BaseModel):
+    """What the workflow hands to each poll (the execution state, minus what we do not read)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str
+    request_id: str
+    submitted_at: float
+    deadline_at: float
+    expectation: Expectation | None = None
+    poll: dict[str, Any] = Field(default_factory=dict)
+
+
+def failure_category_for(status: str, message: str) -> FailureCategory:
+    lowered = message.lower()
+    if status.lower() in ("cancelled", "canceled"):
+        return FailureCategory.GMI_CANCELLED
+    if any(hint in lowered for hint in IMAGE_FETCH_HINTS):
+        return FailureCategory.IMAGE_UNREACHABLE
+    return FailureCategory.GMI_FAILED
+
+
+@dataclass
+class PollService:
+    repo: JobRepository
+    gmi: GmiClient
+    policy: PollPolicy
+    metrics: MetricsSink = field(default_factory=NullMetrics)
+    clock: Callable[[], float] = time.time
+
+    def poll(self, state: PollState) -> dict[str, Any]:
+        now = self.clock()
+        elapsed = now - state.submitted_at
+        deadline = state.deadline_at - state.submitted_at
+        poll_count = int(state.poll.get("poll_count", 0)) + 1
+        result: dict[str, Any] = {"poll_count": poll_count, "consecutive_errors": 0, "failure": None}
+        try:
+            request = self.gmi.get(state.request_id)
+        except GmiRetryableError as error:
+            errors = int(state.poll.get("consecutive_errors", 0)) + 1
+            logger.warning("status check %d failed (%s); will retry", errors, error)
+            self.metrics.add_metric("PollErrors", "Count", 1)
+            if now >= state.deadline_at:
+                return self._timed_out(state, result, elapsed)
+            wait = wait_before_deadline(error_backoff_seconds(errors, self.policy), elapsed, deadline, self.policy)
+            return {
+                **result,
+                "outcome": PollOutcome.WAITING,
+                "gmi_status": state.poll.get("gmi_status", "unknown"),
+                "next_wait_seconds": wait,
+                "consecutive_errors": errors,
+            }
+        except GmiPermanentError as error:
+            category = FailureCategory.GMI_NOT_FOUND if error.status_code == 404 else FailureCategory.GMI_UNAUTHORIZED
+            failure = {"category": category, "message": str(error)}
+            return {
+                **result,
+                "outcome": PollOutcome.FAILED,
+                "gmi_status": "unknown",
+                "next_wait_seconds": 1,
+                "failure": failure,
+            }
+
+        outcome = classify_gmi_status(request.status)
+        result["gmi_status"] = request.status
+        if outcome == PollOutcome.SUCCEEDED:
+            return {**result, "outcome": outcome, "next_wait_seconds": 1}
+        if outcome == PollOutcome.FAILED:
+            message = request.failure_message
+            failure = {"category": failure_category_for(request.status, message), "message": message}
+            return {**result, "outcome": outcome, "next_wait_seconds": 1, "failure": failure}
+        self._record_progress(state.job_id, request.status, poll_count)
+        if now >= state.deadline_at:
+            return self._timed_out(state, result, elapsed)
+        wait = wait_before_deadline(
+            next_wait_seconds(elapsed, self.policy, state.expectation), elapsed, deadline, self.policy
+        )
+        return {**result, "outcome": PollOutcome.WAITING, "next_wait_seconds": wait}
+
+    def _timed_out(self, state: PollState, result: dict[str, Any], elapsed: float) -> dict[str, Any]:
+        message = f"GMI did not finish within the {int(state.deadline_at - state.submitted_at)} s deadline"
+        failure = {"category": FailureCategory.TIMED_OUT, "message": message}
+        logger.warning("job %s timed out after %.0f s", state.job_id, elapsed)
+        return {
+            **result,
+            "outcome": PollOutcome.TIMED_OUT,
+            "next_wait_seconds": 1,
+            "failure": failure,
+            "gmi_status": result.get("gmi_status", state.poll.get("gmi_status", "unknown")),
+        }
+
+    def _record_progress(self, job_id: str, gmi_status: str, poll_count: int) -> None:
+        target = JobStatus.QUEUED if gmi_status.lower() == "queued" else JobStatus.PROCESSING
+        try:
+            self.repo.transition(job_id, target, {"gmi_status": gmi_status, "poll_count": poll_count})
+        except TransitionRejectedError as stale:
+            # e.g. GMI says queued after we saw processing: never move backwards, just count the poll.
+            logger.debug("kept status %s for job %s", stale.current, job_id)
+            self.repo.annotate(job_id, {"gmi_status": gmi_status, "poll_count": poll_count})

@@ -1,0 +1,306 @@
+"""Submit use case: validate, claim, budget, presign, POST once, start the workflow."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from i2v.adapters.gmi import GmiAmbiguousError, GmiClient, GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.adapters.publisher import EventPublisher
+from i2v.adapters.repository import JobRepository, TransitionRejectedError
+from i2v.adapters.storage import SourceImages
+from i2v.adapters.workflow import WorkflowStarter
+from i2v.config import BudgetAction, SubmitEnv
+from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
+from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
+from i2v.domain.polling import learn_expectation, next_wait_seconds
+from i2v.domain.record import (
+    DETAIL_TYPES,
+    JobRecord,
+    SourceRef,
+    failed_detail,
+    iso,
+    submitted_detail,
+    utc_now,
+)
+from i2v.domain.redaction import redact
+from i2v.domain.settings import InvalidSettingsError, resolve_settings
+from i2v.domain.source import SourceObject, job_id_for, padded_sequencer, relative_key
+from i2v.services.ports import MetricsSink, NullMetrics, Requeue
+
+logger = logging.getLogger(__name__)
+
+POST_ATTEMPTS = 4
+RETRY_BASE_SECONDS = 1.0
+RETRY_CAP_SECONDS = 20.0
+# Leave this much of the invocation for recording the outcome after the last POST attempt.
+RESERVE_MS = 15_000
+
+
+class SubmitOutcome(StrEnum):
+    SUBMITTED = "submitted"
+    RESUMED = "resumed"
+    DUPLICATE = "duplicate"
+    SUPERSEDED = "superseded"
+    REJECTED = "rejected"
+    DEFERRED = "deferred"
+    AMBIGUOUS = "ambiguous"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    outcome: SubmitOutcome
+    job_id: str | None
+    status: str | None = None
+
+
+GMI_FAILURES = {
+    400: FailureCategory.GMI_REJECTED,
+    401: FailureCategory.GMI_UNAUTHORIZED,
+    403: FailureCategory.GMI_UNAUTHORIZED,
+    404: FailureCategory.GMI_NOT_FOUND,
+}
+
+
+def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    """Retry-After when GMI gives one (plus jitter so a burst does not return in lockstep), else full jitter."""
+    if retry_after is not None:
+        return min(RETRY_CAP_SECONDS * 3, retry_after) + rng.uniform(0, 1.0)
+    return rng.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempt))
+
+
+@dataclass
+class SubmitService:
+    env: SubmitEnv
+    repo: JobRepository
+    images: SourceImages
+    gmi: GmiClient
+    publisher: EventPublisher
+    workflow: WorkflowStarter
+    requeue: Requeue
+    metrics: MetricsSink = field(default_factory=NullMetrics)
+    time_left_ms: Callable[[], int] = lambda: 600_000
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    # ---- entry points -------------------------------------------------------------------------------------
+    def submit_source(self, source: SourceObject) -> SubmitResult:
+        job = self._new_job(source)
+        claim = self.repo.claim(job, padded_sequencer(source.sequencer))
+        if claim.outcome == "superseded":
+            logger.info("older version of %s ignored: a newer upload is already known", source.key)
+            self.metrics.add_metric("SupersededEventsSkipped", "Count", 1)
+            return SubmitResult(SubmitOutcome.SUPERSEDED, job.job_id)
+        if claim.outcome == "duplicate" and claim.job is not None:
+            return self._resume(claim.job)
+        return self._process(job)
+
+    def resume_job(self, job_id: str) -> SubmitResult:
+        """A deferred job coming back, or an operator retry (the CLI has already reset it to received)."""
+        job = self.repo.get(job_id)
+        if job is None:
+            raise JobFailedError(FailureCategory.INTERNAL, f"job {job_id} does not exist")
+        return self._resume(job)
+
+    # ---- steps --------------------------------------------------------------------------------------------
+    def _new_job(self, source: SourceObject) -> JobRecord:
+        now = iso(utc_now())
+        return JobRecord(
+            job_id=job_id_for(source),
+            status=JobStatus.RECEIVED,
+            source=SourceRef.of(source),
+            model=self.gmi.model,
+            timestamps={JobStatus.RECEIVED: now},
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _resume(self, job: JobRecord) -> SubmitResult:
+        if job.status in (JobStatus.RECEIVED, JobStatus.DEFERRED):
+            return self._process(job)
+        if job.status == JobStatus.SUBMITTING:
+            # A previous invocation died after deciding to POST: GMI may have a paid job we never heard of.
+            return self._ambiguous(job, "the submission was interrupted before GMI's answer was recorded")
+        if job.status == JobStatus.SUBMITTED and not job.execution_name:
+            self._announce_and_start(job, job.gmi_status)
+            return SubmitResult(SubmitOutcome.RESUMED, job.job_id, job.status)
+        logger.info("duplicate event for job %s (status %s): nothing to do", job.job_id, job.status)
+        self.metrics.add_metric("DuplicatesSkipped", "Count", 1)
+        return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, job.status)
+
+    def _process(self, job: JobRecord) -> SubmitResult:
+        try:
+            source, settings = self._validate(job)
+        except JobFailedError as rejection:
+            return self._end(job, JobStatus.REJECTED, rejection.failure)
+        if not self._take_budget(job):
+            if self.env.budget_exceeded_action == BudgetAction.DEFER:
+                return self._defer(job)
+            message = f"daily submission cap of {self.env.daily_submission_cap} reached"
+            return self._end(job, JobStatus.REJECTED, Failure(category=FailureCategory.BUDGET, message=message))
+        try:
+            job = self.repo.transition(
+                job.job_id,
+                JobStatus.SUBMITTING,
+                {"settings": settings, "source": source.model_dump(mode="json")},
+                remove=("failure", "request_id", "gmi_status", "execution_name"),
+            )
+        except TransitionRejectedError as lost_race:
+            logger.info("job %s is being handled elsewhere (%s)", job.job_id, lost_race.current)
+            self._give_back_budget()
+            return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
+        return self._post(job, source, settings)
+
+    def _validate(self, job: JobRecord) -> tuple[SourceRef, dict[str, Any]]:
+        src = job.source
+        info = self.images.head(src.bucket, src.key, src.version_id)
+        if info is None:
+            raise JobFailedError(FailureCategory.SOURCE_MISSING, "the image no longer exists")
+        if info.size <= 0:
+            raise JobFailedError(FailureCategory.EMPTY_IMAGE, "the image is empty (0 bytes)")
+        if info.size > self.env.max_image_bytes:
+            raise JobFailedError(
+                FailureCategory.IMAGE_TOO_LARGE,
+                f"the image is {info.size} bytes; the limit is {self.env.max_image_bytes}",
+            )
+        head = self.images.first_bytes(src.bucket, src.key, src.version_id, SNIFF_BYTES)
+        image_format = detect_image_format(head)
+        if image_format is None:
+            raise JobFailedError(FailureCategory.UNSUPPORTED_FORMAT, describe_unsupported(head))
+        try:
+            settings = resolve_settings(
+                info.metadata,
+                relative_key(src.key, self.env.input_prefix),
+                self.env.prefix_presets,
+                self.env.default_settings,
+            )
+        except InvalidSettingsError as error:
+            raise JobFailedError(FailureCategory.INVALID_SETTINGS, str(error)) from None
+        checked = src.model_copy(update={"size": info.size, "content_type": CONTENT_TYPES[image_format]})
+        return checked, settings.model_dump(exclude_none=True)
+
+    def _today(self) -> datetime:
+        return datetime.now(UTC)
+
+    def _take_budget(self, job: JobRecord) -> bool:
+        if self.env.daily_submission_cap <= 0:
+            return True
+        today = self._today()
+        expires = int((today + timedelta(days=3)).timestamp())
+        return self.repo.consume_budget(today.strftime("%Y-%m-%d"), self.env.daily_submission_cap, expires)
+
+    def _give_back_budget(self) -> None:
+        if self.env.daily_submission_cap > 0:
+            self.repo.release_budget(self._today().strftime("%Y-%m-%d"))
+
+    def _defer(self, job: JobRecord) -> SubmitResult:
+        if job.status != JobStatus.DEFERRED:
+            message = f"daily submission cap of {self.env.daily_submission_cap} reached; waiting for the next day"
+            self.repo.transition(
+                job.job_id, JobStatus.DEFERRED, {"failure": {"category": "budget", "message": message}}
+            )
+            self.metrics.add_metric("SubmissionsDeferred", "Count", 1)
+        self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=900)
+        return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
+
+    def _post(self, job: JobRecord, source: SourceRef, settings: dict[str, Any]) -> SubmitResult:
+        for attempt in range(POST_ATTEMPTS):
+            # Presigned right before each POST so the URL is as fresh as its short TTL allows.
+            image_url = self.images.presign_get(
+                source.bucket, source.key, source.version_id, self.env.presign_ttl_seconds
+            )
+            try:
+                response = self.gmi.submit({**settings, "image_url": image_url})
+            except GmiRetryableError as refused:
+                delay = retry_delay(attempt, refused.retry_after, self.rng)
+                if attempt + 1 >= POST_ATTEMPTS or self.time_left_ms() - delay * 1000 < RESERVE_MS:
+                    return self._back_off(job, str(refused))
+                logger.warning("GMI refused the submission (%s); retrying in %.1fs", refused, delay)
+                self.metrics.add_metric("SubmitRetries", "Count", 1)
+                self.sleep(delay)
+                continue
+            except GmiPermanentError as refused:
+                self._give_back_budget()
+                category = GMI_FAILURES.get(refused.status_code or 400, FailureCategory.GMI_REJECTED)
+                return self._end(job, JobStatus.FAILED, Failure(category=category, message=str(refused)))
+            except GmiAmbiguousError as unclear:
+                return self._ambiguous(job, str(unclear))
+            return self._accepted(job, response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _back_off(self, job: JobRecord, reason: str) -> SubmitResult:
+        """GMI provably took nothing: return the job to `received` and let SQS bring it back later."""
+        self.repo.transition(job.job_id, JobStatus.RECEIVED)
+        self._give_back_budget()
+        raise TransientError(f"GMI is not accepting submissions right now: {reason}")
+
+    def _accepted(self, job: JobRecord, response: GmiRequest) -> SubmitResult:
+        job = self.repo.transition(
+            job.job_id,
+            JobStatus.SUBMITTED,
+            {"request_id": response.request_id, "gmi_status": response.status},
+        )
+        self.metrics.add_metric("JobsSubmitted", "Count", 1)
+        self._announce_and_start(job, response.status)
+        return SubmitResult(SubmitOutcome.SUBMITTED, job.job_id, job.status)
+
+    def _announce_and_start(self, job: JobRecord, gmi_status: str | None) -> None:
+        self.publisher.publish(DETAIL_TYPES["submitted"], submitted_detail(job))
+        name = f"{job.job_id}-{job.attempt}"
+        self.workflow.start(name, self._execution_input(job, gmi_status))
+        self.repo.annotate(job.job_id, {"execution_name": name})
+
+    def _execution_input(self, job: JobRecord, gmi_status: str | None) -> dict[str, Any]:
+        policy = self.env.poll_policy
+        quality, duration = str(job.settings.get("quality")), str(job.settings.get("duration"))
+        history = self.repo.recent_generation_seconds(job.model, quality, duration)
+        expectation = learn_expectation(history, policy)
+        now = time.time()
+        return {
+            "job_id": job.job_id,
+            "attempt": job.attempt,
+            "request_id": job.request_id,
+            "model": job.model,
+            "quality": quality,
+            "duration": duration,
+            "submitted_at": now,
+            "deadline_at": now + self.env.job_deadline_seconds,
+            "gmi_status": (gmi_status or "queued").lower(),
+            "expectation": expectation.model_dump() if expectation else None,
+            "poll": {
+                "outcome": "waiting",
+                "next_wait_seconds": next_wait_seconds(0, policy, expectation),
+                "poll_count": 0,
+                "consecutive_errors": 0,
+            },
+        }
+
+    def _ambiguous(self, job: JobRecord, reason: str) -> SubmitResult:
+        message = redact(
+            f"{reason}; GMI may have accepted (and billed) a job. Check GMI, then `i2v retry {job.job_id}`"
+        )
+        failure = Failure(category=FailureCategory.SUBMIT_AMBIGUOUS, message=message)
+        self.metrics.add_metric("SubmitAmbiguous", "Count", 1)
+        logger.error("ambiguous submission for job %s: %s", job.job_id, reason)
+        return self._end(job, JobStatus.SUBMIT_AMBIGUOUS, failure)
+
+    def _end(self, job: JobRecord, status: JobStatus, failure: Failure) -> SubmitResult:
+        try:
+            job = self.repo.transition(job.job_id, status, {"failure": failure.model_dump(mode="json")})
+        except TransitionRejectedError as lost_race:
+            return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
+        self.metrics.add_metric(f"Jobs{status.title().replace('_', '')}", "Count", 1)
+        self.metrics.add_metric(f"Failure_{failure.category}", "Count", 1)
+        self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
+        outcome = {
+            JobStatus.REJECTED: SubmitOutcome.REJECTED,
+            JobStatus.SUBMIT_AMBIGUOUS: SubmitOutcome.AMBIGUOUS,
+        }.get(status, SubmitOutcome.FAILED)
+        return SubmitResult(outcome, job.job_id, status)
