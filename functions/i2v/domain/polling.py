@@ -98,8 +98,8 @@ def next_wait_seconds(elapsed: float, policy: PollPolicy, expectation: Expectati
         return _clamp(elapsed * policy.unknown_growth, policy)
     lead = policy.fine_interval_seconds / 2
     if elapsed < expectation.early_seconds - lead:
-        # Sleep through the part of the run where jobs like this never finish.
-        return _clamp(expectation.early_seconds - lead - elapsed, policy)
+        # Sleep through the part of the run where jobs like this never finish (max_wait does not apply).
+        return max(policy.min_wait_seconds, math.ceil(expectation.early_seconds - lead - elapsed))
     if elapsed <= expectation.late_seconds:
         return _clamp(policy.fine_interval_seconds, policy)
     overdue = elapsed - expectation.late_seconds

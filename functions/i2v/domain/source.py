@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 SEQUENCER_WIDTH = 32
 
@@ -31,6 +32,11 @@ class KeyScope:
     input_prefix: str
     output_bucket: str
     output_prefix: str
+
+
+def decode_s3_key(raw_key: str) -> str:
+    """Notification keys are form-encoded ('+' is a space, '%2B' a plus); decode once, never again."""
+    return unquote_plus(raw_key, encoding="utf-8", errors="strict")
 
 
 def ignore_reason(bucket: str, key: str, scope: KeyScope) -> str | None:

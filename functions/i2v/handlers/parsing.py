@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 
-from i2v.domain.source import KeyScope, SourceObject, ignore_reason
+from i2v.domain.source import KeyScope, SourceObject, decode_s3_key, ignore_reason
 
 
 class MalformedMessageError(ValueError):
@@ -57,7 +57,7 @@ def _command_for(record: Any, scope: KeyScope) -> Command:
             return Ignore(f"event {record.event_name}")
         s3_object = record.s3.get_object
         bucket = record.s3.bucket.name
-        key = s3_object.key  # Powertools unquotes exactly once ('+' -> ' ', '%2B' -> '+')
+        key = decode_s3_key(s3_object.key)  # the data class hands back the raw, still-encoded key
         reason = ignore_reason(bucket, key, scope)
         if reason:
             return Ignore(reason, key)
@@ -69,6 +69,6 @@ def _command_for(record: Any, scope: KeyScope) -> Command:
             sequencer=s3_object.get("sequencer") or "0",
             size=int(s3_object.get("size") or 0),
         )
-    except (KeyError, TypeError, AttributeError) as error:
+    except (KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
         raise MalformedMessageError(f"S3 record is missing {error}") from None
     return Upload(source)

@@ -1,0 +1,76 @@
+import pytest
+from i2v.domain.polling import (
+    Expectation,
+    PollOutcome,
+    PollPolicy,
+    classify_gmi_status,
+    error_backoff_seconds,
+    learn_expectation,
+    next_wait_seconds,
+    wait_before_deadline,
+)
+
+POLICY = PollPolicy()
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        ("queued", PollOutcome.WAITING),
+        ("processing", PollOutcome.WAITING),
+        ("dispatched", PollOutcome.WAITING),
+        ("", PollOutcome.WAITING),
+        (None, PollOutcome.WAITING),
+        ("SUCCESS", PollOutcome.SUCCEEDED),
+        ("failed", PollOutcome.FAILED),
+        ("cancelled", PollOutcome.FAILED),
+    ],
+)
+def test_status_classification(status, outcome):
+    assert classify_gmi_status(status) == outcome
+
+
+def test_without_history_first_poll_after_initial_wait_then_bounded_growth():
+    assert next_wait_seconds(0, POLICY, None) == POLICY.initial_wait_seconds
+    assert next_wait_seconds(100, POLICY, None) == 10
+    assert next_wait_seconds(10_000, POLICY, None) == POLICY.max_wait_seconds
+
+
+def test_with_history_sleeps_until_the_window_then_polls_finely():
+    expectation = Expectation(early_seconds=120, late_seconds=180, samples=50)
+    first = next_wait_seconds(0, POLICY, expectation)
+    assert 115 <= first <= 120
+    assert next_wait_seconds(130, POLICY, expectation) == POLICY.fine_interval_seconds
+    assert next_wait_seconds(300, POLICY, expectation) > POLICY.fine_interval_seconds
+
+
+def test_waits_are_whole_seconds_within_bounds():
+    expectation = Expectation(early_seconds=5, late_seconds=6, samples=9)
+    for elapsed in range(0, 5000, 37):
+        for exp in (None, expectation):
+            wait = next_wait_seconds(elapsed, POLICY, exp)
+            assert isinstance(wait, int)
+            assert POLICY.min_wait_seconds <= wait <= POLICY.max_wait_seconds
+
+
+def test_learning_needs_enough_samples():
+    assert learn_expectation([100, 110], POLICY) is None
+    learned = learn_expectation([100, 105, 110, 115, 120, 125], POLICY)
+    assert learned is not None
+    assert 100 <= learned.early_seconds < learned.late_seconds <= 125
+
+
+def test_never_sleeps_past_the_deadline():
+    assert wait_before_deadline(60, elapsed=1790, deadline_seconds=1800, policy=POLICY) == 10
+    assert wait_before_deadline(60, elapsed=1800, deadline_seconds=1800, policy=POLICY) == 1
+
+
+def test_error_backoff_grows_and_caps():
+    waits = [error_backoff_seconds(n, POLICY) for n in range(1, 8)]
+    assert waits == sorted(waits)
+    assert waits[-1] == POLICY.max_wait_seconds
+
+
+def test_policy_rejects_inconsistent_bounds():
+    with pytest.raises(ValueError, match="fine_interval"):
+        PollPolicy(min_wait_seconds=10, fine_interval_seconds=5)
