@@ -41,3 +41,30 @@ test: lint typecheck
 
 clean:
 	rm -rf $(VENV) cdk.out .build node_modules out
+
+# ---- infrastructure (CDK) -----------------------------------------------------------------------
+# Lambda dependencies for python3.14 / arm64, downloaded once (PyPI); synth then runs offline.
+LAMBDA_DEPS := .build/lambda-deps/.stamp
+CDK := npx --no-install cdk
+CDK_FLAGS := --no-notices
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+install: $(LAMBDA_DEPS)
+
+$(LAMBDA_DEPS): infrastructure/lambda-requirements.txt infrastructure/i2v_infra/lambda_deps.py | $(VENV)/.installed
+	$(BIN)/python infrastructure/i2v_infra/lambda_deps.py
+
+# The aws-cdk CLI, pinned in package.json / package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: install node_modules/.installed
+	$(CDK) synth $(CDK_FLAGS) --quiet
+	@echo "cdk.out/ written (cdk-nag found no unacknowledged issue)"
+
+deploy: install node_modules/.installed
+	$(CDK) deploy $(CDK_FLAGS) --require-approval broadening --outputs-file cdk.out/outputs.json
+
+destroy: install node_modules/.installed
+	$(CDK) destroy $(CDK_FLAGS)

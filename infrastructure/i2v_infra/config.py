@@ -1,0 +1,225 @@
+"""Typed configuration of the pipeline, read from the `i2v` object of the cdk.json context.
+
+Every key is documented in docs/configuration.md (a test keeps that table and this model in sync).
+Errors name the offending key, e.g. ``i2v.submit_concurrency: Input should be greater than or equal to 2``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from i2v_infra.settings_check import check_poll_policy, check_settings
+
+CONTEXT_KEY = "i2v"
+OVERRIDES_CONTEXT_KEY = "i2v_overrides"
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192)
+# Lambda caps the environment of one function at 4 KB; the JSON blobs are the variable part.
+MAX_JSON_ENV_BYTES = 2800
+
+_HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
+_SUFFIX = re.compile(r"^(\.[A-Za-z0-9_-]{1,16}){1,3}$")
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "prompt": "Bring the scene to life with natural, subtle motion and cinematic lighting",
+    "negative_prompt": "",
+    "duration": "5",
+    "aspect_ratio": "16:9",
+    "quality": "540p",
+    "style": "none",
+    "thinking_type": "auto",
+    "generate_audio_switch": False,
+    "generate_multi_clip_switch": False,
+}
+DEFAULT_PRESETS: dict[str, dict[str, Any]] = {"anime/": {"style": "anime"}, "vertical/": {"aspect_ratio": "9:16"}}
+DEFAULT_POLL_POLICY: dict[str, Any] = {"initial_wait_seconds": 30, "min_wait_seconds": 2, "max_wait_seconds": 60}
+DEFAULT_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".JPG", ".JPEG", ".PNG", ".WEBP")
+
+
+class ConfigError(ValueError):
+    """The cdk.json context (or construct props) do not form a valid configuration."""
+
+
+class PipelineConfig(BaseModel):
+    """Settings of one deployment. Defaults match the cdk.json shipped in the repository."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stack_name: str = Field("ImageToVideoPipeline", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+    model_id: str = Field("pixverse-v5.5-i2v", min_length=1, max_length=128)
+    gmi_base_url: str = "https://console.gmicloud.ai"
+    gmi_timeout_seconds: int = Field(10, ge=1, le=20)
+    default_settings: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    prefix_presets: dict[str, dict[str, Any]] = Field(default_factory=lambda: dict(DEFAULT_PRESETS))
+    input_prefix: str = "incoming/"
+    output_prefix: str = "videos/"
+    allowed_suffixes: tuple[str, ...] = DEFAULT_SUFFIXES
+    max_image_bytes: int = Field(20 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    presign_ttl_seconds: int = Field(300, ge=30, le=3600)
+    poll_policy: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_POLL_POLICY))
+    job_deadline_seconds: int = Field(1800, ge=60, le=86400)
+    workflow_timeout_margin_seconds: int = Field(3600, ge=1800, le=86400)
+    submit_concurrency: int = Field(2, ge=2, le=1000)
+    submit_batch_size: int = Field(5, ge=1, le=10)
+    max_receive_count: int = Field(5, ge=1, le=1000)
+    daily_submission_cap: int = Field(0, ge=0)
+    budget_exceeded_action: Literal["reject", "defer"] = "reject"
+    video_host_allowlist: tuple[str, ...] = ("storage.googleapis.com", "*.storage.googleapis.com")
+    max_video_bytes: int = Field(4 * 1024**3, ge=1024, le=50 * 1024**3)
+    video_part_size_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024, le=512 * 1024 * 1024)
+    alarm_email: str | None = None
+    log_retention_days: int = 30
+    access_log_retention_days: int = Field(365, ge=1)
+    noncurrent_version_retention_days: int = Field(30, ge=1)
+    event_archive_retention_days: int = Field(90, ge=0)
+    event_source: str = Field("i2v.pipeline", pattern=r"^[a-zA-Z0-9._-]{1,256}$")
+    retain_data: bool = True
+
+    # ---- field checks -------------------------------------------------------------------------
+
+    @field_validator("gmi_base_url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d+)?", value.rstrip("/")):
+            raise ValueError("must be an https:// origin without a path, e.g. https://console.gmicloud.ai")
+        return value.rstrip("/")
+
+    @field_validator("input_prefix", "output_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not value or not _PREFIX.fullmatch(value):
+            raise ValueError("must be a non-empty S3 key prefix of safe characters ending with '/', e.g. 'incoming/'")
+        return value
+
+    @field_validator("allowed_suffixes")
+    @classmethod
+    def _suffixes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one suffix, e.g. ['.jpg', '.png']")
+        for suffix in value:
+            if not _SUFFIX.fullmatch(suffix):
+                raise ValueError(f"{suffix!r} is not a file suffix like '.jpg'")
+        for a in value:
+            for b in value:
+                # S3 rejects notification filters that overlap (".jpg" and ".JPG" do not).
+                if a != b and b.endswith(a):
+                    raise ValueError(f"{a!r} and {b!r} overlap; S3 rejects overlapping suffix filters")
+        if len(set(value)) != len(value):
+            raise ValueError("contains duplicates")
+        return value
+
+    @field_validator("video_host_allowlist")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must list at least one host (exact host or '*.suffix')")
+        for host in value:
+            if not _HOST.fullmatch(host):
+                raise ValueError(f"{host!r} is not a lower-case host name or '*.suffix' pattern")
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not _EMAIL.fullmatch(value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of the CloudWatch Logs retention periods {LOG_RETENTION_DAYS}")
+        return value
+
+    @field_validator("default_settings")
+    @classmethod
+    def _default_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_settings(value)
+        return value
+
+    @field_validator("poll_policy")
+    @classmethod
+    def _poll_policy(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # The same model (i2v.domain.polling.PollPolicy) validates POLL_POLICY again at Lambda init.
+        check_poll_policy(value)
+        return value
+
+    # ---- cross-field checks -------------------------------------------------------------------
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> PipelineConfig:
+        for sub_prefix, preset in self.prefix_presets.items():
+            if not sub_prefix or sub_prefix.startswith("/") or not _PREFIX.fullmatch(sub_prefix):
+                raise ValueError(
+                    f"prefix_presets key {sub_prefix!r} must be a sub-prefix under input_prefix ending with '/'"
+                )
+            try:
+                check_settings({**self.default_settings, **preset})
+            except ValueError as exc:
+                raise ValueError(f"prefix_presets[{sub_prefix!r}]: {exc}") from exc
+        size = len(self.json_env("default_settings")) + len(self.json_env("prefix_presets"))
+        size += len(self.json_env("poll_policy")) + len(",".join(self.video_host_allowlist))
+        if size > MAX_JSON_ENV_BYTES:
+            raise ValueError(
+                f"default_settings, prefix_presets, poll_policy and video_host_allowlist together take {size} "
+                f"bytes of Lambda environment; keep them under {MAX_JSON_ENV_BYTES} (Lambda's limit is 4 KB)"
+            )
+        if self.video_part_size_bytes > self.max_video_bytes:
+            raise ValueError("video_part_size_bytes must not exceed max_video_bytes")
+        return self
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def json_env(self, field: Literal["default_settings", "prefix_presets", "poll_policy"]) -> str:
+        """The compact JSON string passed to the Lambdas (DEFAULT_SETTINGS, PREFIX_PRESETS, POLL_POLICY)."""
+        return json.dumps(getattr(self, field), separators=(",", ":"), sort_keys=True)
+
+    @property
+    def workflow_timeout_seconds(self) -> int:
+        """Overall state machine timeout: the job deadline plus room to download and record."""
+        return self.job_deadline_seconds + self.workflow_timeout_margin_seconds
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None, *, source: str = CONTEXT_KEY) -> PipelineConfig:
+        """Validate ``raw`` (the context object); raise ConfigError naming every bad key."""
+        try:
+            return cls.model_validate(dict(raw or {}))
+        except ValidationError as exc:
+            lines = []
+            for err in exc.errors():
+                loc = ".".join(str(part) for part in err["loc"])
+                where = f"{source}.{loc}" if loc else source
+                lines.append(f"  {where}: {err['msg'].removeprefix('Value error, ')}")
+            raise ConfigError("invalid pipeline configuration (cdk.json context):\n" + "\n".join(lines)) from None
+
+    @classmethod
+    def from_context(cls, context: Any, overrides: Any = None) -> PipelineConfig:
+        """Build from the cdk.json ``i2v`` object plus optional ``i2v_overrides`` (dict or JSON string)."""
+        base = _as_mapping(context, CONTEXT_KEY)
+        extra = _as_mapping(overrides, OVERRIDES_CONTEXT_KEY)
+        return cls.from_mapping({**base, **extra})
+
+
+def _as_mapping(value: Any, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"context key {key!r} is not valid JSON: {exc}") from None
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"context key {key!r} must be a JSON object, got {type(value).__name__}")
+    return dict(value)

@@ -1,0 +1,185 @@
+"""Alarms to an encrypted SNS topic (optional e-mail subscription) and the operations dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from i2v_infra.config import PipelineConfig
+from i2v_infra.nag import acknowledge
+
+METRICS_NAMESPACE = "ImageToVideo"  # POWERTOOLS_METRICS_NAMESPACE
+SERVICE_DIMENSION = {"service": "i2v"}  # Powertools adds the service dimension to every EMF metric
+FIVE_MINUTES = Duration.minutes(5)
+
+
+def job_metric(name: str, label: str | None = None) -> cw.Metric:
+    return cw.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map=SERVICE_DIMENSION,
+        statistic=cw.Stats.SUM,
+        period=FIVE_MINUTES,
+        label=label or name,
+    )
+
+
+@dataclass(frozen=True)
+class Monitored:
+    submit_queue: sqs.IQueue
+    dead_letter_queue: sqs.IQueue
+    failure_dead_letter_queue: sqs.IQueue
+    state_machine: sfn.StateMachine
+    functions: dict[str, lambda_.IFunction]  # name -> function, "submit" included
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, target: Monitored) -> None:
+        super().__init__(scope, construct_id)
+        # CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key: a CMK it may use.
+        self.key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            enable_key_rotation=True,
+            description="i2v alarm topic",
+            removal_policy=RemovalPolicy.DESTROY,  # deletion is scheduled (30-day waiting period)
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
+        self.topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True, display_name="i2v alarms")
+        if config.alarm_email:
+            delivery_dlq = sqs.Queue(
+                self, "AlarmEmailDeadLetterQueue", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True
+            )
+            acknowledge(
+                delivery_dlq,
+                "AwsSolutions-SQS3",
+                "This queue is the dead-letter queue of the alarm e-mail subscription; it has no DLQ itself.",
+            )
+            acknowledge(
+                delivery_dlq,
+                "Serverless-SQSRedrivePolicy",
+                "This queue is the dead-letter queue of the alarm e-mail subscription; a DLQ of a DLQ would "
+                "only hide undeliverable notifications further.",
+            )
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(config.alarm_email, dead_letter_queue=delivery_dlq)
+            )
+        action = cw_actions.SnsAction(self.topic)
+
+        submit = target.functions["submit"]
+        sm = target.state_machine
+        execution_problems = cw.MathExpression(
+            expression="FILL(failed, 0) + FILL(timedout, 0)",
+            using_metrics={
+                "failed": sm.metric_failed(period=FIVE_MINUTES),
+                "timedout": sm.metric_timed_out(period=FIVE_MINUTES),
+            },
+            label="Executions failed or timed out",
+            period=FIVE_MINUTES,
+        )
+        definitions: list[tuple[str, cw.IMetric, str]] = [
+            (
+                "DeadLetterQueueNotEmpty",
+                target.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
+                ),
+                "Upload notifications failed max_receive_count times; inspect and redrive the DLQ.",
+            ),
+            (
+                "FailureDeadLetterQueueNotEmpty",
+                target.failure_dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
+                ),
+                "A failed workflow execution could not be recorded by the fail function.",
+            ),
+            ("ExecutionsFailed", execution_problems, "Workflow executions failed or timed out (not job failures)."),
+            (
+                "SubmitErrors",
+                submit.metric_errors(period=FIVE_MINUTES, statistic=cw.Stats.SUM),
+                "The submit function raised errors.",
+            ),
+            (
+                "SubmitAmbiguous",
+                job_metric("SubmitAmbiguous"),
+                "A GMI submission may or may not have been accepted; the job waits for an operator (i2v retry).",
+            ),
+        ]
+        self.alarms: dict[str, cw.Alarm] = {}
+        for name, metric, description in definitions:
+            alarm = cw.Alarm(
+                self,
+                name,
+                metric=metric,
+                threshold=0,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+            self.alarms[name] = alarm
+
+        self.dashboard = cw.Dashboard(self, "Dashboard", default_interval=Duration.hours(24))
+        self.dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Jobs",
+                left=[
+                    job_metric(n)
+                    for n in ("JobsSubmitted", "JobsSucceeded", "JobsFailed", "JobsTimedOut", "JobsRejected")
+                ]
+                + [job_metric("SubmitAmbiguous")],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title="Queues",
+                left=[
+                    target.submit_queue.metric_approximate_number_of_messages_visible(label="Submit queue depth"),
+                    target.submit_queue.metric_approximate_age_of_oldest_message(label="Oldest message age (s)"),
+                    target.dead_letter_queue.metric_approximate_number_of_messages_visible(label="DLQ"),
+                    target.failure_dead_letter_queue.metric_approximate_number_of_messages_visible(label="Failure DLQ"),
+                ],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title="Workflow executions",
+                left=[
+                    sm.metric_started(),
+                    sm.metric_succeeded(),
+                    sm.metric_failed(),
+                    sm.metric_timed_out(),
+                    sm.metric_aborted(),
+                ],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title="Lambda errors",
+                left=[fn.metric_errors(label=name) for name, fn in target.functions.items()],
+                right=[fn.metric_throttles(label=f"{name} throttles") for name, fn in target.functions.items()],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title="Lambda duration p95 (ms)",
+                left=[fn.metric_duration(statistic="p95", label=name) for name, fn in target.functions.items()],
+                width=12,
+            ),
+            cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=12),
+        )

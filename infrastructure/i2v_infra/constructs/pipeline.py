@@ -1,0 +1,111 @@
+"""`ImageToVideoPipeline`: the whole S3 -> GMI -> S3 pipeline as one reusable L3 construct."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from i2v_infra.config import PipelineConfig
+from i2v_infra.constructs.ingestion import Ingestion
+from i2v_infra.constructs.monitoring import Monitored, Monitoring
+from i2v_infra.constructs.records import Records
+from i2v_infra.constructs.storage import Storage
+from i2v_infra.constructs.workflow import Workflow
+
+
+class ImageToVideoPipeline(Construct):
+    """Everything the pipeline needs inside one scope.
+
+    Another CDK app can bring its own buckets (``input_bucket`` must be versioned: object versions
+    identify jobs) or its own function code (``code``; defaults to the locally bundled asset).
+    If input and output are the same bucket, the input and output prefixes must not overlap.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig | None = None,
+        input_bucket: s3.IBucket | None = None,
+        output_bucket: s3.IBucket | None = None,
+        code: lambda_.Code | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config = config or PipelineConfig()
+        if code is None:
+            from i2v_infra.bundling import lambda_code
+
+            code = lambda_code()
+        retention = retention_days(config.log_retention_days)
+
+        self.storage = Storage(self, "Storage", config=config, input_bucket=input_bucket, output_bucket=output_bucket)
+        self.records = Records(self, "Records", config=config)
+        self.workflow = Workflow(
+            self,
+            "Workflow",
+            config=config,
+            code=code,
+            records=self.records,
+            input_bucket=self.storage.input_bucket,
+            output_bucket=self.storage.output_bucket,
+            log_retention=retention,
+        )
+        self.ingestion = Ingestion(
+            self,
+            "Ingestion",
+            config=config,
+            code=code,
+            records=self.records,
+            input_bucket=self.storage.input_bucket,
+            output_bucket=self.storage.output_bucket,
+            state_machine=self.workflow.state_machine,
+            log_retention=retention,
+        )
+        self.functions: dict[str, lambda_.IFunction] = {
+            "submit": self.ingestion.submit.function,
+            "poll": self.workflow.poll.function,
+            "complete": self.workflow.complete.function,
+            "fail": self.workflow.fail.function,
+        }
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            target=Monitored(
+                submit_queue=self.ingestion.queue,
+                dead_letter_queue=self.ingestion.dead_letter_queue,
+                failure_dead_letter_queue=self.workflow.failure_dead_letter_queue,
+                state_machine=self.workflow.state_machine,
+                functions=self.functions,
+            ),
+        )
+
+
+_RETENTION_BY_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+}
+
+
+def retention_days(days: int) -> logs.RetentionDays:
+    """logs.RetentionDays member for a number of days (the config model has checked it is allowed)."""
+    return _RETENTION_BY_DAYS[days]

@@ -1,0 +1,78 @@
+"""Job records and events: DynamoDB jobs table, EventBridge bus + archive, the GMI API key secret."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from i2v_infra.config import PipelineConfig
+from i2v_infra.nag import acknowledge
+
+BY_SOURCE_INDEX = "by-source"
+BY_STATUS_INDEX = "by-status"
+
+
+class Records(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig) -> None:
+        super().__init__(scope, construct_id)
+        data_policy = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+
+        # Single table (docs/architecture.md): JOB#, SRC# and BUDGET# items; on-demand; PITR; TTL.
+        self.table = dynamodb.Table(
+            self,
+            "JobsTable",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            time_to_live_attribute="expires_at",
+            deletion_protection=config.retain_data,
+            removal_policy=data_policy,
+        )
+        for name, pk, sk in (
+            (BY_SOURCE_INDEX, "source_id", "created_at"),
+            (BY_STATUS_INDEX, "status", "updated_at"),
+        ):
+            self.table.add_global_secondary_index(
+                index_name=name,
+                partition_key=dynamodb.Attribute(name=pk, type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=sk, type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+
+        # Our own bus so subscribers and the archive see only pipeline events.
+        self.bus = events.EventBus(self, "EventBus", description="i2v pipeline job events")
+        self.archive = self.bus.archive(
+            "Archive",
+            description="Replayable copy of every i2v pipeline event",
+            event_pattern=events.EventPattern(source=[config.event_source]),
+            retention=(
+                Duration.days(config.event_archive_retention_days) if config.event_archive_retention_days else None
+            ),
+        )
+
+        # Created with a random placeholder that never appears in the template; the functions treat an
+        # empty api_key as "not configured". docs/deploy.md: put-secret-value sets the real key.
+        self.api_key_secret = secretsmanager.Secret(
+            self,
+            "GmiApiKey",
+            description="GMI Cloud API key for the i2v pipeline: set with `aws secretsmanager put-secret-value`",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template='{"api_key": ""}',  # noqa: S106 - the empty placeholder, not a secret
+                generate_string_key="unset_placeholder",
+                exclude_punctuation=True,
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.api_key_secret,
+            "AwsSolutions-SMG4",
+            "The secret is an API key issued by GMI Cloud; no rotation Lambda can mint a new one. Operators "
+            "rotate it in the GMI console and store it with put-secret-value (docs/deploy.md).",
+        )

@@ -1,0 +1,104 @@
+"""The typed configuration: cdk.json is valid, defaults match it, and bad values fail with the key named."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from i2v_infra.config import PipelineConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def cdk_json_config() -> dict[str, Any]:
+    return json.loads((REPO_ROOT / "cdk.json").read_text())["context"]["i2v"]  # type: ignore[no-any-return]
+
+
+def build(**overrides: Any) -> PipelineConfig:
+    return PipelineConfig.from_context(cdk_json_config(), overrides)
+
+
+def test_cdk_json_is_valid_and_equals_the_model_defaults() -> None:
+    assert PipelineConfig.from_context(cdk_json_config()) == PipelineConfig()
+
+
+def test_cdk_json_lists_every_key() -> None:
+    assert set(cdk_json_config()) == set(PipelineConfig.model_fields)
+
+
+def test_configuration_doc_documents_every_key_with_its_default() -> None:
+    doc = (REPO_ROOT / "docs" / "configuration.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| (.+?) \|", doc, flags=re.MULTILINE))
+    assert set(rows) == set(PipelineConfig.model_fields)
+    defaults = cdk_json_config()
+    for key, shown in rows.items():
+        if isinstance(defaults[key], int | str) and not isinstance(defaults[key], bool):
+            assert str(defaults[key]) in shown, f"docs/configuration.md shows {shown!r} for {key}"
+
+
+def test_json_env_is_compact_and_sorted() -> None:
+    config = PipelineConfig()
+    assert json.loads(config.json_env("poll_policy")) == config.poll_policy
+    assert " " not in config.json_env("prefix_presets")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"submit_concurrency": 1}, "i2v.submit_concurrency: Input should be greater than or equal to 2"),
+        ({"default_settings": {"quality": "4k"}}, "i2v.default_settings: quality"),
+        ({"default_settings": {"duration": "10", "quality": "1080p"}}, "not available at quality '1080p'"),
+        ({"default_settings": {"colour": "red"}}, "colour: unknown setting"),
+        ({"prefix_presets": {"anime": {"style": "anime"}}}, "must be a sub-prefix under input_prefix ending with '/'"),
+        ({"prefix_presets": {"x/": {"style": "watercolour"}}}, "prefix_presets['x/']: style"),
+        ({"prefix_presets": {"hd/": {"quality": "1080p", "duration": "10"}}}, "prefix_presets['hd/']"),
+        ({"input_prefix": "incoming"}, "i2v.input_prefix: must be a non-empty S3 key prefix"),
+        ({"output_prefix": ""}, "i2v.output_prefix"),
+        ({"allowed_suffixes": ["jpg"]}, "'jpg' is not a file suffix"),
+        ({"allowed_suffixes": [".jpg", ".thumb.jpg"]}, "overlap"),
+        ({"allowed_suffixes": []}, "at least one suffix"),
+        ({"max_image_bytes": 0}, "i2v.max_image_bytes"),
+        ({"presign_ttl_seconds": 7200}, "i2v.presign_ttl_seconds: Input should be less than or equal to 3600"),
+        ({"poll_policy": {"min_wait_seconds": 90}}, "i2v.poll_policy: need min_wait_seconds"),
+        ({"poll_policy": {"sleepiness": 3}}, "i2v.poll_policy: sleepiness"),
+        ({"job_deadline_seconds": 10}, "i2v.job_deadline_seconds"),
+        ({"daily_submission_cap": -1}, "i2v.daily_submission_cap"),
+        ({"budget_exceeded_action": "ignore"}, "i2v.budget_exceeded_action"),
+        ({"video_host_allowlist": ["https://storage.googleapis.com"]}, "is not a lower-case host name"),
+        ({"alarm_email": "ops"}, "i2v.alarm_email: 'ops' is not an e-mail address"),
+        ({"log_retention_days": 31}, "i2v.log_retention_days: must be one of the CloudWatch Logs retention"),
+        ({"gmi_base_url": "http://console.gmicloud.ai"}, "i2v.gmi_base_url: must be an https:// origin"),
+        ({"model": "x"}, "i2v.model: Extra inputs are not permitted"),
+        ({"video_part_size_bytes": 1024}, "i2v.video_part_size_bytes"),
+        ({"prefix_presets": {f"p{i}/": {"prompt": "x" * 100} for i in range(40)}}, "Lambda's limit is 4 KB"),
+    ],
+)
+def test_invalid_values_name_the_key(overrides: dict[str, Any], message: str) -> None:
+    from i2v_infra.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        build(**overrides)
+    assert message in str(caught.value)
+
+
+def test_overrides_may_be_a_json_string_and_empty_email_means_none() -> None:
+    config = PipelineConfig.from_context(cdk_json_config(), '{"alarm_email": "", "submit_concurrency": 10}')
+    assert config.alarm_email is None
+    assert config.submit_concurrency == 10
+
+
+def test_non_object_context_is_rejected() -> None:
+    from i2v_infra.config import ConfigError
+
+    with pytest.raises(ConfigError, match="context key 'i2v' must be a JSON object"):
+        PipelineConfig.from_context(["not", "an", "object"])
+    with pytest.raises(ConfigError, match="'i2v_overrides' is not valid JSON"):
+        PipelineConfig.from_context({}, "{oops")
+
+
+def test_workflow_timeout_is_deadline_plus_margin() -> None:
+    config = build(job_deadline_seconds=600, workflow_timeout_margin_seconds=1800)
+    assert config.workflow_timeout_seconds == 2400

@@ -1,0 +1,282 @@
+"""Template assertions, part 1: storage, ingestion, functions and IAM (security and behaviour)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+from i2v_infra.config import PipelineConfig
+from i2v_infra.template_tools import (
+    only_resource,
+    pipeline_function,
+    resources_of_type,
+    role_statements,
+)
+
+pytestmark = pytest.mark.xdist_group("cdk")
+
+CONFIG = PipelineConfig()
+HANDLERS = ("submit", "poll", "complete", "fail")
+COMMON_ENV = {
+    "JOBS_TABLE_NAME",
+    "EVENT_BUS_NAME",
+    "EVENT_SOURCE",
+    "GMI_BASE_URL",
+    "GMI_API_KEY_SECRET_ID",
+    "GMI_MODEL_ID",
+    "GMI_TIMEOUT_SECONDS",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+}
+SPECIFIC_ENV = {  # docs/architecture.md, "Environment variables"
+    "submit": {
+        "INPUT_PREFIX",
+        "OUTPUT_BUCKET",
+        "OUTPUT_PREFIX",
+        "MAX_IMAGE_BYTES",
+        "PRESIGN_TTL_SECONDS",
+        "DEFAULT_SETTINGS",
+        "PREFIX_PRESETS",
+        "DAILY_SUBMISSION_CAP",
+        "BUDGET_EXCEEDED_ACTION",
+        "SUBMIT_QUEUE_URL",
+        "STATE_MACHINE_ARN",
+        "POLL_POLICY",
+        "JOB_DEADLINE_SECONDS",
+    },
+    "poll": {"POLL_POLICY", "JOB_DEADLINE_SECONDS"},
+    "complete": {
+        "OUTPUT_BUCKET",
+        "OUTPUT_PREFIX",
+        "INPUT_PREFIX",
+        "VIDEO_HOST_ALLOWLIST",
+        "ALLOW_PRIVATE_VIDEO_ADDRESSES",
+        "MAX_VIDEO_BYTES",
+        "VIDEO_PART_SIZE_BYTES",
+    },
+    "fail": set(),
+}
+
+
+def actions_of(statements: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for statement in statements:
+        actions = statement["Action"]
+        found.update([actions] if isinstance(actions, str) else actions)
+    return found
+
+
+# ---- storage -----------------------------------------------------------------------------------
+
+
+def buckets(template_dict: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: v["Properties"] for k, v in resources_of_type(template_dict, "AWS::S3::Bucket").items()}
+
+
+def test_every_bucket_is_private_encrypted_and_ssl_only(template: Any, template_dict: dict[str, Any]) -> None:
+    found = buckets(template_dict)
+    assert len(found) == 3  # input, output, access logs
+    for props in found.values():
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+        assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+        rules = props["LifecycleConfiguration"]["Rules"]
+        assert {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}.items() <= rules[0].items()
+    policies = resources_of_type(template_dict, "AWS::S3::BucketPolicy")
+    assert {p["Properties"]["Bucket"]["Ref"] for p in policies.values()} == set(found)
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"NumericLessThan": {"s3:TlsVersion": 1.2}} for s in statements
+        )
+
+
+def test_input_bucket_is_versioned_and_logged(template_dict: dict[str, Any]) -> None:
+    logged = {k: v for k, v in buckets(template_dict).items() if "LoggingConfiguration" in v}
+    assert len(logged) == 2
+    versioned = [k for k, v in logged.items() if v.get("VersioningConfiguration") == {"Status": "Enabled"}]
+    assert len(versioned) == 1
+    input_bucket = logged[versioned[0]]
+    assert input_bucket["LoggingConfiguration"]["LogFilePrefix"] == "input/"
+    assert {"Id": "expire-noncurrent-versions", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}.items() <= (
+        input_bucket["LifecycleConfiguration"]["Rules"][1].items()
+    )
+
+
+def test_data_is_retained_on_delete(template_dict: dict[str, Any]) -> None:
+    for logical_id in buckets(template_dict):
+        assert template_dict["Resources"][logical_id]["DeletionPolicy"] == "Retain"
+    _table_id, table = only_resource(template_dict, "AWS::DynamoDB::Table")
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+
+
+# ---- ingestion ---------------------------------------------------------------------------------
+
+
+def test_upload_notifications_filter_prefix_and_each_suffix(template_dict: dict[str, Any]) -> None:
+    _, notifications = only_resource(template_dict, "Custom::S3BucketNotifications")
+    configs = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    seen = set()
+    for config in configs:
+        assert config["Events"] == ["s3:ObjectCreated:*"]
+        rules = {r["Name"]: r["Value"] for r in config["Filter"]["Key"]["FilterRules"]}
+        assert rules["prefix"] == "incoming/"
+        seen.add(rules["suffix"])
+    assert seen == set(CONFIG.allowed_suffixes)
+
+
+def test_queues_are_encrypted_ssl_only_with_dead_letter_queue(template: Any, template_dict: dict[str, Any]) -> None:
+    queues = resources_of_type(template_dict, "AWS::SQS::Queue")
+    assert len(queues) == 3  # submit queue, its DLQ, the failure DLQ
+    for props in (q["Properties"] for q in queues.values()):
+        assert props["SqsManagedSseEnabled"] is True
+    for policy in resources_of_type(template_dict, "AWS::SQS::QueuePolicy").values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+    assert len(resources_of_type(template_dict, "AWS::SQS::QueuePolicy")) == 3
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {"RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": CONFIG.max_receive_count}},
+    )
+
+
+def test_visibility_timeout_is_at_least_six_times_the_submit_timeout(template_dict: dict[str, Any]) -> None:
+    _, submit = pipeline_function(template_dict, "submit")
+    (queue,) = [
+        q for q in resources_of_type(template_dict, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]
+    ]
+    assert queue["Properties"]["VisibilityTimeout"] >= 6 * submit["Timeout"]
+
+
+def test_event_source_mapping_caps_concurrency_and_reports_item_failures(template: Any) -> None:
+    template.resource_count_is("AWS::Lambda::EventSourceMapping", 1)
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": CONFIG.submit_batch_size,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": CONFIG.submit_concurrency},
+        },
+    )
+
+
+# ---- functions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_function_runtime_tracing_logging(template_dict: dict[str, Any], name: str) -> None:
+    _, props = pipeline_function(template_dict, name)
+    assert props["Runtime"] == "python3.14"
+    assert props["Architectures"] == ["arm64"]
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["LoggingConfig"]["LogFormat"] == "JSON"
+    log_group = template_dict["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert log_group["Properties"]["RetentionInDays"] == CONFIG.log_retention_days
+    assert 128 < props["MemorySize"] <= 1024
+    assert 30 <= props["Timeout"] <= 900
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_function_environment_matches_the_contract(template_dict: dict[str, Any], name: str) -> None:
+    _, props = pipeline_function(template_dict, name)
+    env = props["Environment"]["Variables"]
+    assert set(env) == COMMON_ENV | SPECIFIC_ENV[name]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "i2v"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "ImageToVideo"
+    assert env["GMI_MODEL_ID"] == "pixverse-v5.5-i2v"
+    if name == "submit":
+        assert json.loads(env["DEFAULT_SETTINGS"]) == CONFIG.default_settings
+        assert json.loads(env["PREFIX_PRESETS"]) == CONFIG.prefix_presets
+        assert json.loads(env["POLL_POLICY"]) == CONFIG.poll_policy
+        assert env["BUDGET_EXCEEDED_ACTION"] == "reject"
+    if name == "complete":
+        assert env["ALLOW_PRIVATE_VIDEO_ADDRESSES"] == "false"
+        assert env["VIDEO_HOST_ALLOWLIST"] == "storage.googleapis.com,*.storage.googleapis.com"
+
+
+def test_every_function_shares_one_asset(template_dict: dict[str, Any]) -> None:
+    keys = {pipeline_function(template_dict, name)[1]["Code"]["S3Key"] for name in HANDLERS}
+    assert len(keys) == 1
+
+
+def test_timeouts_fit_the_gmi_timeout(template_dict: dict[str, Any]) -> None:
+    assert pipeline_function(template_dict, "complete")[1]["Timeout"] == 900
+    assert pipeline_function(template_dict, "poll")[1]["Timeout"] >= 2 * CONFIG.gmi_timeout_seconds
+    assert pipeline_function(template_dict, "submit")[1]["Timeout"] >= CONFIG.submit_batch_size * (
+        CONFIG.gmi_timeout_seconds + 3
+    )
+
+
+# ---- IAM ---------------------------------------------------------------------------------------
+
+EXPECTED_ACTIONS = {
+    "submit": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+        "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage", "sqs:SendMessage", "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "dynamodb:Query", "events:PutEvents", "secretsmanager:GetSecretValue", "states:StartExecution",
+    },
+    "poll": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+        "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "secretsmanager:GetSecretValue",
+    },
+    "complete": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+        "s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject", "s3:ListBucket",
+        "dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents", "secretsmanager:GetSecretValue",
+    },
+    "fail": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+        "sqs:SendMessage", "dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", HANDLERS)
+def test_each_role_has_exactly_the_actions_it_needs(template_dict: dict[str, Any], name: str) -> None:
+    _, props = pipeline_function(template_dict, name)
+    role_id = props["Role"]["Fn::GetAtt"][0]
+    role = template_dict["Resources"][role_id]["Properties"]
+    assert "ManagedPolicyArns" not in role
+    statements = role_statements(template_dict, role_id)
+    assert actions_of(statements) == EXPECTED_ACTIONS[name]
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert "*" not in json.dumps(statement["Action"]).replace("xray", "")
+        if statement["Resource"] == "*":
+            assert set(statement["Action"]) <= {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+
+
+def test_object_access_is_scoped_to_prefixes(template_dict: dict[str, Any]) -> None:
+    for name, prefix in (("submit", "/incoming/*"), ("complete", "/videos/*")):
+        role_id = pipeline_function(template_dict, name)[1]["Role"]["Fn::GetAtt"][0]
+        object_statements = [
+            s for s in role_statements(template_dict, role_id) if {"s3:GetObject", "s3:PutObject"} & actions_of([s])
+        ]
+        assert object_statements
+        for statement in object_statements:
+            assert statement["Resource"]["Fn::Join"][1][1] == prefix
+
+
+def test_only_the_cdk_notification_handler_uses_a_managed_policy(template_dict: dict[str, Any]) -> None:
+    with_managed = [
+        k
+        for k, v in resources_of_type(template_dict, "AWS::IAM::Role").items()
+        if "ManagedPolicyArns" in v["Properties"]
+    ]
+    assert len(with_managed) == 1
+    assert with_managed[0].startswith("BucketNotificationsHandler")

@@ -1,0 +1,216 @@
+"""Template assertions, part 2: the workflow, records and events, monitoring, outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from i2v_infra.config import PipelineConfig
+from i2v_infra.template_tools import functions_by_handler, only_resource, pipeline_function, resources_of_type
+
+pytestmark = pytest.mark.xdist_group("cdk")
+
+CONFIG = PipelineConfig()
+
+
+# ---- workflow ----------------------------------------------------------------------------------
+
+
+def test_state_machine_is_standard_logged_traced_with_timeout(template_dict: dict[str, Any]) -> None:
+    from i2v_infra.template_tools import state_machine_definition
+
+    _, machine = only_resource(template_dict, "AWS::StepFunctions::StateMachine")
+    props = machine["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
+    log_group = template_dict["Resources"][
+        props["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    ]
+    assert log_group["Properties"]["RetentionInDays"] == CONFIG.log_retention_days
+    definition = state_machine_definition(template_dict)
+    assert definition["TimeoutSeconds"] == CONFIG.job_deadline_seconds + CONFIG.workflow_timeout_margin_seconds
+
+
+def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> None:
+    from i2v_infra.template_tools import state_machine_definition
+
+    definition = state_machine_definition(template_dict)
+    states = definition["States"]
+    assert definition["StartAt"] == "AlreadyDone?"
+    assert set(states) == {"AlreadyDone?", "Wait", "Poll", "Route", "Complete", "Done", "RecordFailure", "JobFailed"}
+    assert states["AlreadyDone?"]["Choices"] == [
+        {"Variable": "$.gmi_status", "StringEquals": "success", "Next": "Complete"}
+    ]
+    assert states["AlreadyDone?"]["Default"] == "Wait"
+    assert states["Wait"] == {"Type": "Wait", "SecondsPath": "$.poll.next_wait_seconds", "Next": "Poll"}
+    assert states["Route"]["Default"] == "Wait"
+    assert states["Done"]["Type"] == states["JobFailed"]["Type"] == "Succeed"
+    handlers = {v: k for k, v in functions_by_handler(template_dict).items()}
+    expected = {
+        "Poll": ("i2v.handlers.poll.handler", "$.poll", "Route"),
+        "Complete": ("i2v.handlers.complete.handler", "$.complete", "Done"),
+        "RecordFailure": ("i2v.handlers.fail.handler", "$.failure_recorded", "JobFailed"),
+    }
+    for name, (handler, result_path, next_state) in expected.items():
+        state = states[name]
+        assert handlers[state["Resource"].rsplit(":", 1)[1]] == handler  # payload-response-only invoke
+        assert state["ResultPath"] == result_path
+        assert state["Next"] == next_state
+        retries = {tuple(r["ErrorEquals"]): r for r in state["Retry"]}
+        lambda_errors = (
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.TooManyRequestsException",
+        )
+        assert retries[lambda_errors]["MaxAttempts"] == 6
+        assert retries[("TransientError",)]["MaxAttempts"] == 5
+        for retry in retries.values():
+            assert retry["BackoffRate"] == 2
+            assert retry["JitterStrategy"] == "FULL"
+        catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
+        assert state.get("Catch") == (None if name == "RecordFailure" else catch)
+    assert "Parameters" not in states["Poll"]
+    assert "Parameters" not in states["RecordFailure"]
+    assert states["Complete"]["Parameters"] == {
+        "job_id.$": "$.job_id",
+        "request_id.$": "$.request_id",
+        "attempt.$": "$.attempt",
+    }
+
+
+def test_failed_executions_reach_the_fail_function(template_dict: dict[str, Any]) -> None:
+    _, rule = only_resource(template_dict, "AWS::Events::Rule")
+    props = rule["Properties"]
+    machine_id, _ = only_resource(template_dict, "AWS::StepFunctions::StateMachine")
+    assert props["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"], "stateMachineArn": [{"Ref": machine_id}]},
+    }
+    fail_id, fail = pipeline_function(template_dict, "fail")
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [fail_id, "Arn"]}
+    assert target["DeadLetterConfig"]["Arn"] == fail["DeadLetterConfig"]["TargetArn"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+# ---- records and events ------------------------------------------------------------------------
+
+
+def test_jobs_table(template: Any) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "BillingMode": "PAY_PER_REQUEST",
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True},
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "by-source",
+                    "KeySchema": [
+                        {"AttributeName": "source_id", "KeyType": "HASH"},
+                        {"AttributeName": "created_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
+                {
+                    "IndexName": "by-status",
+                    "KeySchema": [
+                        {"AttributeName": "status", "KeyType": "HASH"},
+                        {"AttributeName": "updated_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
+            ],
+        },
+    )
+
+
+def test_event_bus_has_an_archive_of_pipeline_events(template_dict: dict[str, Any]) -> None:
+    bus_id, _ = only_resource(template_dict, "AWS::Events::EventBus")
+    _, archive = only_resource(template_dict, "AWS::Events::Archive")
+    assert archive["Properties"]["SourceArn"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    assert archive["Properties"]["EventPattern"] == {"source": [CONFIG.event_source]}
+    assert archive["Properties"]["RetentionDays"] == CONFIG.event_archive_retention_days
+
+
+def test_secret_value_never_appears_in_the_template(template_dict: dict[str, Any]) -> None:
+    _, secret = only_resource(template_dict, "AWS::SecretsManager::Secret")
+    props = secret["Properties"]
+    assert "SecretString" not in props
+    assert json.loads(props["GenerateSecretString"]["SecretStringTemplate"]) == {"api_key": ""}
+
+
+# ---- monitoring --------------------------------------------------------------------------------
+
+
+def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None:
+    topic_id, topic = only_resource(template_dict, "AWS::SNS::Topic")
+    key_id, key = only_resource(template_dict, "AWS::KMS::Key")
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert any(
+        s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+    )
+    _, topic_policy = only_resource(template_dict, "AWS::SNS::TopicPolicy")
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    )
+    alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
+    assert len(alarms) == 5
+    for alarm in alarms.values():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": topic_id}]
+        assert props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert props["Threshold"] == 0
+        assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_alarm_metrics(template_dict: dict[str, Any]) -> None:
+    alarms = [a["Properties"] for a in resources_of_type(template_dict, "AWS::CloudWatch::Alarm").values()]
+    text = json.dumps(alarms)
+    submit_id, _ = pipeline_function(template_dict, "submit")
+    queue_metrics = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
+    assert len(queue_metrics) == 2  # submit DLQ and failure DLQ
+    assert any(a.get("MetricName") == "Errors" and a["Dimensions"][0]["Value"] == {"Ref": submit_id} for a in alarms)
+    assert "ExecutionsFailed" in text
+    assert "ExecutionsTimedOut" in text
+    ambiguous = [a for a in alarms if "SubmitAmbiguous" in json.dumps(a)]
+    assert ambiguous[0]["Metrics"][0]["MetricStat"]["Metric"] == {
+        "Dimensions": [{"Name": "service", "Value": "i2v"}],
+        "MetricName": "SubmitAmbiguous",
+        "Namespace": "ImageToVideo",
+    }
+
+
+def test_dashboard_and_no_email_subscription_by_default(template: Any) -> None:
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    template.resource_count_is("AWS::SNS::Subscription", 0)
+
+
+def test_every_log_group_has_retention(template_dict: dict[str, Any]) -> None:
+    groups = resources_of_type(template_dict, "AWS::Logs::LogGroup")
+    assert len(groups) == 5
+    assert all(g["Properties"]["RetentionInDays"] == CONFIG.log_retention_days for g in groups.values())
+
+
+# ---- outputs -----------------------------------------------------------------------------------
+
+
+def test_outputs_the_cli_relies_on(template_dict: dict[str, Any]) -> None:
+    from i2v_infra.stack import OUTPUT_KEYS
+
+    outputs = template_dict["Outputs"]
+    assert set(OUTPUT_KEYS) <= set(outputs)
+    assert outputs["InputPrefix"]["Value"] == "incoming/"
+    assert outputs["OutputPrefix"]["Value"] == "videos/"
+    machine_id, _ = only_resource(template_dict, "AWS::StepFunctions::StateMachine")
+    assert outputs["StateMachineArn"]["Value"] == {"Ref": machine_id}
