@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Self
@@ -39,15 +40,20 @@ class PollPolicy(BaseModel):
     initial_wait_seconds: int = Field(default=20, ge=1)
     min_wait_seconds: int = Field(default=2, ge=1)
     max_wait_seconds: int = Field(default=60, ge=1)
-    fine_interval_seconds: int = Field(default=5, ge=1)
+    # Poll interval where jobs like this one most often finish: the detection lag is at most this much.
+    fine_interval_seconds: int = Field(default=4, ge=1)
     # Without learned timings: wait a fixed fraction of the time already spent (bounded lag ratio).
     unknown_growth: float = Field(default=0.1, gt=0, le=1)
     # After the learned window has passed: how fast the interval opens up again.
     overdue_growth: float = Field(default=0.15, gt=0, le=1)
+    # Inside the window the interval widens where finishing is rare (see next_wait_seconds); 0 keeps it
+    # at fine_interval_seconds throughout.
+    tail_spacing: float = Field(default=0.25, ge=0, le=1)
     error_backoff_seconds: int = Field(default=5, ge=1)
-    min_samples: int = Field(default=5, ge=1)
-    early_quantile: float = Field(default=0.02, ge=0, lt=1)
-    late_quantile: float = Field(default=0.98, gt=0, le=1)
+    # Three finished jobs of a kind are enough: the prediction interval widens to make up for few samples.
+    min_samples: int = Field(default=3, ge=2)
+    early_quantile: float = Field(default=0.01, gt=0, lt=1)
+    late_quantile: float = Field(default=0.99, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -74,20 +80,65 @@ def quantile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
+def t_quantile(q: float, dof: int) -> float:
+    """Student's t quantile: exact for 1 and 2 degrees of freedom, Cornish-Fisher (4 terms) above (< 1 %)."""
+    if dof == 1:
+        return math.tan(math.pi * (q - 0.5))
+    if dof == 2:
+        return (2 * q - 1) / math.sqrt(2 * q * (1 - q))
+    z = statistics.NormalDist().inv_cdf(q)
+    terms = (
+        (z**3 + z) / 4,
+        (5 * z**5 + 16 * z**3 + 3 * z) / 96,
+        (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
+        (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160,
+    )
+    return z + sum(term / dof ** (power + 1) for power, term in enumerate(terms))
+
+
+# A spread below this (5 %) is a coincidence of few samples, not a promise about the next job.
+MIN_LOG_SPREAD = 0.05
+
+
 def learn_expectation(generation_seconds: Sequence[float], policy: PollPolicy) -> Expectation | None:
-    """None until enough jobs of the same kind have finished to trust their spread."""
-    if len(generation_seconds) < policy.min_samples:
+    """The window the next job of this kind finishes in, with probability late_quantile - early_quantile.
+
+    Generation times spread multiplicatively (queue wait, GPU contention), so they are fitted as lognormal,
+    and the window is a prediction interval: Student's t over the log times, widened by sqrt(1 + 1/n), so a
+    handful of samples gives a wide window rather than a first poll that lands after the finish.
+    None until min_samples jobs of the same kind have finished.
+    """
+    logs = [math.log(seconds) for seconds in generation_seconds if seconds > 0]
+    if len(logs) < policy.min_samples:
         return None
-    ordered = sorted(generation_seconds)
+    count = len(logs)
+    center = statistics.fmean(logs)
+    spread = max(MIN_LOG_SPREAD, statistics.stdev(logs)) * math.sqrt(1 + 1 / count)
     return Expectation(
-        early_seconds=quantile(ordered, policy.early_quantile),
-        late_seconds=quantile(ordered, policy.late_quantile),
-        samples=len(ordered),
+        early_seconds=math.exp(center + t_quantile(policy.early_quantile, count - 1) * spread),
+        late_seconds=math.exp(center + t_quantile(policy.late_quantile, count - 1) * spread),
+        samples=count,
     )
 
 
 def _clamp(seconds: float, policy: PollPolicy) -> int:
     return int(min(policy.max_wait_seconds, max(policy.min_wait_seconds, math.ceil(seconds))))
+
+
+def _density_ratio(elapsed: float, policy: PollPolicy, expectation: Expectation) -> float:
+    """Predicted finishing density at the typical finish over the density at `elapsed` (>= 1).
+
+    The window is a t prediction interval over ln seconds, so early/late and the sample count give back
+    its centre and scale.
+    """
+    if expectation.samples < 2 or not 0 < expectation.early_seconds < expectation.late_seconds:
+        return 1.0
+    dof = expectation.samples - 1
+    low, high = t_quantile(policy.early_quantile, dof), t_quantile(policy.late_quantile, dof)
+    scale = (math.log(expectation.late_seconds) - math.log(expectation.early_seconds)) / (high - low)
+    center = math.log(expectation.early_seconds) - low * scale
+    z = (math.log(max(elapsed, 1e-9)) - center) / scale
+    return float((1 + z * z / dof) ** ((dof + 1) / 2))
 
 
 def next_wait_seconds(elapsed: float, policy: PollPolicy, expectation: Expectation | None) -> int:
@@ -101,7 +152,10 @@ def next_wait_seconds(elapsed: float, policy: PollPolicy, expectation: Expectati
         # Sleep through the part of the run where jobs like this never finish (max_wait does not apply).
         return max(policy.min_wait_seconds, math.ceil(expectation.early_seconds - lead - elapsed))
     if elapsed <= expectation.late_seconds:
-        return _clamp(policy.fine_interval_seconds, policy)
+        # Polls where finishing is rare buy little lag: space them by density^-tail_spacing (0.5 is the
+        # square-root rule that minimises the mean lag for a given number of polls).
+        ratio = _density_ratio(elapsed, policy, expectation)
+        return _clamp(policy.fine_interval_seconds * ratio**policy.tail_spacing, policy)
     overdue = elapsed - expectation.late_seconds
     return _clamp(policy.fine_interval_seconds + overdue * policy.overdue_growth, policy)
 

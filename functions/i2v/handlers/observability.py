@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import traceback
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from i2v.domain.redaction import redact
 
@@ -30,6 +30,9 @@ class RedactingFilter(logging.Filter):
 
 
 logger.registered_handler.addFilter(RedactingFilter())
-# Service and adapter modules log through stdlib loggers under "i2v"; give them the same JSON handler.
-copy_config_to_registered_loggers(source_logger=logger, include={"i2v"})
-logging.getLogger("i2v").setLevel(logger.log_level)
+if logger.service != "i2v":  # a renamed service: still route the "i2v.*" module loggers to this handler
+    logging.getLogger("i2v").addHandler(logger.registered_handler)
+# Service and adapter modules log through stdlib loggers named "i2v.*": children of this Logger's "i2v"
+# logger, so their records reach the same JSON handler (and the filter) by propagation.
+# Ignored events (e.g. s3:TestEvent) legitimately publish no metric; Powertools would warn on every one.
+warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -1,0 +1,257 @@
+"""The `i2v` command: try the pipeline locally, and drive a local or deployed one."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from i2v.adapters.queue import SubmitQueue
+from i2v.domain.jobs import JobStatus
+from i2v.domain.record import JobRecord
+from i2v.services.retry import RetryRefusedError, retry_job
+from i2v_local.cli.output import CliError, console, emit_json
+from i2v_local.cli.target import resolve_target
+from i2v_local.cli.uploads import upload
+from i2v_local.cli.watching import STAGES, find_job, follow
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+
+Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+Where = Annotated[
+    str,
+    typer.Option("--target", envvar="I2V_TARGET", help="local, aws (the deployed stack), a stack name, or auto"),
+]
+GmiUrl = Annotated[
+    str | None,
+    typer.Option("--gmi-base-url", envvar="I2V_GMI_BASE_URL", help="use this GMI-compatible server, not our simulator"),
+]
+GmiKey = Annotated[
+    str | None, typer.Option("--gmi-api-key", envvar="I2V_GMI_API_KEY", help="API key for --gmi-base-url")
+]
+
+
+def record_view(job: JobRecord) -> dict[str, Any]:
+    return job.model_dump(mode="json", exclude_none=True)
+
+
+def print_stage(job: JobRecord) -> None:
+    polls = f" (poll {job.poll_count})" if job.poll_count else ""
+    console.print(f"  {datetime.now(UTC):%H:%M:%S}  [bold]{STAGES[job.status]}[/]{polls}")
+
+
+def print_record(job: JobRecord) -> None:
+    console.print_json(data=record_view(job))
+
+
+@app.command()
+def demo(
+    image: Annotated[Path | None, typer.Argument(help="image to animate (default: the bundled sample)")] = None,
+    prompt: Annotated[
+        str, typer.Option(help="what should happen")
+    ] = "the lighthouse beam sweeps slowly, waves shimmer",
+    out: Annotated[Path, typer.Option(help="where the MP4 is copied")] = Path("out"),
+    gmi_base_url: GmiUrl = None,
+    gmi_api_key: GmiKey = None,
+    as_json: Json = False,
+) -> None:
+    """Run the whole pipeline offline (emulated AWS + local GMI) on an image and keep the MP4."""
+    from i2v_local.cli.demo import run_demo
+
+    result = run_demo(image, prompt, out, gmi_base_url, gmi_api_key, quiet=as_json)
+    if as_json:
+        emit_json(result)
+
+
+@app.command()
+def submit(
+    image: Annotated[Path, typer.Argument(help="JPEG, PNG or WebP")],
+    prompt: Annotated[str, typer.Option(help="description of the motion")],
+    negative_prompt: Annotated[str | None, typer.Option()] = None,
+    duration: Annotated[str | None, typer.Option(help="5, 8 or 10 (10 not at 1080p)")] = None,
+    quality: Annotated[str | None, typer.Option(help="360p, 540p, 720p or 1080p")] = None,
+    aspect_ratio: Annotated[str | None, typer.Option(help="16:9, 9:16, 1:1, 4:3 or 3:4")] = None,
+    style: Annotated[str | None, typer.Option(help="none, anime, 3d_animation, clay, comic, cyberpunk")] = None,
+    thinking_type: Annotated[str | None, typer.Option(help="enabled, disabled or auto")] = None,
+    seed: Annotated[int | None, typer.Option(help="0..2147483647")] = None,
+    audio: Annotated[bool | None, typer.Option("--audio/--no-audio", help="generate sound")] = None,
+    multi_clip: Annotated[bool | None, typer.Option("--multi-clip/--single-clip", help="camera changes")] = None,
+    key: Annotated[str | None, typer.Option(help="object key (default: <input prefix><file name>)")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="follow the job until it ends")] = False,
+    timeout: Annotated[float, typer.Option(help="seconds to --wait")] = 1800,
+    target: Where = "auto",
+    as_json: Json = False,
+) -> None:
+    """Upload an image with its generation settings; the pipeline takes it from there."""
+    where = resolve_target(target)
+    settings = {
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "duration": duration,
+        "quality": quality,
+        "aspect_ratio": aspect_ratio,
+        "style": style,
+        "thinking_type": thinking_type,
+        "seed": seed,
+        "generate_audio_switch": audio,
+        "generate_multi_clip_switch": multi_clip,
+    }
+    uploaded = upload(where, image, key, settings)
+    if not wait:
+        if as_json:
+            emit_json({"uploaded": uploaded})
+        else:
+            console.print(
+                f"uploaded s3://{uploaded['bucket']}/{uploaded['key']}; follow it with `i2v status {key or uploaded['key']}`"
+            )
+        return
+    job = find_job(where, f"s3://{uploaded['bucket']}/{uploaded['key']}", wait_seconds=60)
+    job = follow(where, job.job_id, (lambda _: None) if as_json else print_stage, timeout)
+    emit_json({"uploaded": uploaded, "job": record_view(job)}) if as_json else print_record(job)
+    if job.status != JobStatus.SUCCEEDED:
+        raise typer.Exit(2)
+
+
+@app.command()
+def status(
+    job: Annotated[str, typer.Argument(help="job id, S3 key, or s3://bucket/key")],
+    target: Where = "auto",
+    as_json: Json = False,
+) -> None:
+    """Show a job's record."""
+    record = find_job(resolve_target(target), job)
+    emit_json(record_view(record)) if as_json else print_record(record)
+
+
+def parse_since(text: str | None) -> str | None:
+    if not text:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1] in units and text[:-1].isdigit():
+        moment = datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise CliError(f"--since {text!r}: use an ISO time or a duration like 30m, 6h, 2d") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@app.command(name="list")
+def list_jobs(
+    status_filter: Annotated[str | None, typer.Option("--status", help="only this status")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO time or 30m / 6h / 2d")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many per status")] = 50,
+    target: Where = "auto",
+    as_json: Json = False,
+) -> None:
+    """List recent jobs, newest first."""
+    try:
+        statuses = [JobStatus(status_filter)] if status_filter else list(JobStatus)
+    except ValueError:
+        raise CliError(f"--status must be one of {', '.join(s.value for s in JobStatus)}") from None
+    repo = resolve_target(target).repository()
+    after = parse_since(since)
+    jobs = sorted(
+        (job for s in statuses for job in repo.by_status(s, since=after, limit=limit)),
+        key=lambda job: job.updated_at,
+        reverse=True,
+    )
+    if as_json:
+        emit_json([record_view(job) for job in jobs])
+        return
+    from rich.table import Table
+
+    table = Table("job id", "status", "source key", "updated", "failure")
+    for job in jobs:
+        table.add_row(
+            job.job_id, job.status, job.source.key, job.updated_at, job.failure.category if job.failure else ""
+        )
+    console.print(table)
+
+
+@app.command()
+def watch(
+    job: Annotated[str, typer.Argument(help="job id or S3 key")],
+    timeout: Annotated[float, typer.Option(help="give up after this many seconds")] = 1800,
+    target: Where = "auto",
+    as_json: Json = False,
+) -> None:
+    """Follow a job until it ends."""
+    where = resolve_target(target)
+    record = find_job(where, job, wait_seconds=30)
+    changes: list[dict[str, Any]] = []
+    on_change = (lambda j: changes.append({"status": j.status, "poll_count": j.poll_count})) if as_json else print_stage
+    record = follow(where, record.job_id, on_change, timeout)
+    emit_json({"changes": changes, "job": record_view(record)}) if as_json else print_record(record)
+
+
+@app.command()
+def retry(
+    job: Annotated[str, typer.Argument(help="job id or S3 key")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="confirm retrying an ambiguous submission")] = False,
+    target: Where = "auto",
+    as_json: Json = False,
+) -> None:
+    """Re-run a failed, timed-out, rejected or ambiguous job (ambiguous ones may be paid twice)."""
+    where = resolve_target(target)
+    record = find_job(where, job)
+    confirmed = yes
+    if record.status == JobStatus.SUBMIT_AMBIGUOUS and not yes and not as_json:
+        console.print(f"[yellow]{record.failure.message if record.failure else 'ambiguous submission'}[/]")
+        confirmed = typer.confirm("GMI may already be generating (and billing) this job. Submit it again?")
+    try:
+        updated = retry_job(where.repository(), SubmitQueue(where.outputs["SubmitQueueUrl"]), record.job_id, confirmed)
+    except RetryRefusedError as refused:
+        raise CliError(str(refused)) from None
+    emit_json(record_view(updated)) if as_json else console.print(
+        f"job {updated.job_id} queued again (attempt {updated.attempt})"
+    )
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
+def simulate(ctx: typer.Context) -> None:
+    """Run the GMI simulator on its own (`i2v simulate --help` for its options)."""
+    from i2v_local.simulator import main as simulator_main
+
+    raise typer.Exit(simulator_main(list(ctx.args)))
+
+
+local_app = typer.Typer(help="A long-running local stack that the other commands can talk to.")
+app.add_typer(local_app, name="local")
+
+
+@local_app.command("up")
+def local_up(gmi_base_url: GmiUrl = None, gmi_api_key: GmiKey = None) -> None:
+    """Start emulated AWS + the GMI simulator + the pipeline, until Ctrl-C."""
+    from i2v_local.cli.demo import serve_local
+
+    serve_local(gmi_base_url, gmi_api_key)
+
+
+def main() -> None:
+    """Entry point: user errors become one line and a non-zero exit, never a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        app()
+    except CliError as error:
+        from i2v_local.cli.output import fail
+
+        fail(str(error))
+    except (ClientError, BotoCoreError) as error:
+        from i2v_local.cli.output import fail
+
+        fail(f"AWS said: {error}")
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,189 @@
+"""`i2v demo` and `i2v local up`: the real pipeline on emulated AWS and a local GMI, on this machine."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, redirect_stdout
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rich.console import Console
+from rich.status import Status
+
+from i2v.domain.jobs import JobStatus
+from i2v.domain.record import DETAIL_TYPES
+from i2v_local.cli.output import CliError
+from i2v_local.cli.target import STATE_DIR, Target, clear_local_state, write_local_state
+from i2v_local.cli.uploads import upload
+from i2v_local.cli.watching import ENDED, STAGES, find_job
+
+SAMPLE_IMAGE = Path(__file__).parents[1] / "assets" / "sample.png"
+DEMO_TIMEOUT_SECONDS = 120
+LAMBDA_LOG = STATE_DIR / "lambda.log"
+
+
+@contextmanager
+def lambda_output_to_file(path: Path) -> Iterator[None]:
+    """The functions log JSON (and EMF metrics) to stdout as in Lambda; keep it in a file, not on screen."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as sink, redirect_stdout(sink):
+        handlers = [h for h in logging.getLogger("i2v").handlers if isinstance(h, logging.StreamHandler)]
+        previous = [h.setStream(sink) for h in handlers]
+        try:
+            yield
+        finally:
+            for handler, stream in zip(handlers, previous, strict=True):
+                if stream is not None:
+                    handler.setStream(stream)
+
+
+@contextmanager
+def local_pipeline(
+    gmi_base_url: str | None, gmi_api_key: str | None, screen: Console, quiet: bool
+) -> Iterator[tuple[Any, Any]]:
+    """Emulated AWS with the synthesized stack in it, and our GMI simulator unless another server is given."""
+    from i2v_infra.synth import synthesize_template
+    from i2v_local.simulator import GmiSimulator, Timing
+    from i2v_local.stack import LocalSettings, LocalStack
+
+    with ExitStack() as stack, Status("synthesizing the CDK app", console=screen) as status:
+        if quiet:
+            status.stop()
+        template = synthesize_template()
+        simulator = None
+        if gmi_base_url:
+            host = urlsplit(gmi_base_url).hostname or ""
+            settings = LocalSettings(
+                gmi_base_url=gmi_base_url,
+                api_key=gmi_api_key or "sim-key",
+                environment={"VIDEO_HOST_ALLOWLIST": f"127.0.0.1,localhost,{host}"},
+            )
+        else:
+            status.update("starting the GMI simulator")
+            simulator = stack.enter_context(GmiSimulator(timing=Timing.fixed(1.0, 3.0)))
+            settings = LocalSettings.for_simulator(simulator)
+        status.update("creating the stack's resources in emulated AWS")
+        stack.enter_context(lambda_output_to_file(LAMBDA_LOG))
+        local = stack.enter_context(LocalStack(template, settings, mode="server"))
+        stack.enter_context(lambda_output_to_file(LAMBDA_LOG))  # handlers imported by start() log there too
+        local.start_background(interval=0.2)
+        status.stop()
+        yield local, simulator
+
+
+def _stage_of(job_status: JobStatus, gmi_status: str | None) -> str:
+    if job_status == JobStatus.PROCESSING and (gmi_status or "").lower() == "success":
+        return "storing"
+    return STAGES[job_status]
+
+
+def run_demo(
+    image: Path | None, prompt: str, out: Path, gmi_base_url: str | None, gmi_api_key: str | None, quiet: bool
+) -> dict[str, Any]:
+    image = image or SAMPLE_IMAGE
+    screen = Console(file=sys.stdout, highlight=False)
+
+    def say(text: str) -> None:
+        if not quiet:
+            screen.print(text)
+
+    started = time.monotonic()
+    with local_pipeline(gmi_base_url, gmi_api_key, screen, quiet) as (local, simulator):
+        target = Target("local", local.outputs)
+        tap = local.tap_events()
+        say(f"[dim]emulated AWS at {local.endpoint_url}; GMI at {gmi_base_url or simulator.base_url}[/]")
+        uploaded = upload(target, image, None, {"prompt": prompt, "quality": "540p", "duration": "5"})
+        say(f"  {_clock()}  [bold]uploaded[/] s3://{uploaded['bucket']}/{uploaded['key']}")
+        job = find_job(target, f"s3://{uploaded['bucket']}/{uploaded['key']}", wait_seconds=30)
+        stages = ["uploaded"]
+        deadline = time.monotonic() + DEMO_TIMEOUT_SECONDS
+        repo = target.repository()
+        while True:
+            job = repo.get(job.job_id) or job
+            gmi_status = simulator.status_of(job.request_id) if simulator and job.request_id else job.gmi_status
+            stage = _stage_of(job.status, gmi_status)
+            if stage != stages[-1]:
+                stages.append(stage)
+                say(f"  {_clock()}  [bold]{stage}[/]")
+            if job.status in ENDED:
+                break
+            if time.monotonic() > deadline:
+                raise CliError(f"the demo job is still {job.status} after {DEMO_TIMEOUT_SECONDS}s")
+            time.sleep(0.2)
+        wanted = DETAIL_TYPES["succeeded" if job.status == JobStatus.SUCCEEDED else "failed"]
+        events = tap.wait_for(wanted, timeout=15)
+        if job.status != JobStatus.SUCCEEDED or job.output is None:
+            reason = job.failure.message if job.failure else job.status
+            raise CliError(f"the demo job ended as {job.status}: {reason}")
+        video = _copy_out(local, job.output.bucket, job.output.key, out)
+        info = {"path": str(video), **_probe(video)}
+        result: dict[str, Any] = {
+            "job": job.model_dump(mode="json", exclude_none=True),
+            "event": events[0] if events else None,
+            "video": info,
+            "stages": stages,
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    if not quiet:
+        screen.rule("job record (DynamoDB)")
+        screen.print_json(data=result["job"])
+        screen.rule("event received by a subscriber rule (EventBridge)")
+        screen.print_json(data=result["event"])
+        screen.rule("video")
+        screen.print(f"the functions' logs and metrics: {LAMBDA_LOG}")
+        screen.print(
+            f"[bold green]{video}[/] ({info['bytes']} bytes, {info['width']}x{info['height']}, "
+            f"{info['seconds']:.1f} s, {info['codec']}) in {result['seconds']} s"
+        )
+    return result
+
+
+def _clock() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+def _copy_out(local: Any, bucket: str, key: str, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    destination = out / Path(key).name
+    local.client("s3").download_file(bucket, key, str(destination))
+    return destination
+
+
+def _probe(video: Path) -> dict[str, Any]:
+    """Open the MP4 like a player would: proof that it is a real, playable video."""
+    import av
+
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
+        return {
+            "bytes": video.stat().st_size,
+            "width": stream.width,
+            "height": stream.height,
+            "frames": frames,
+            "seconds": seconds,
+            "codec": stream.codec_context.name,
+        }
+
+
+def serve_local(gmi_base_url: str | None, gmi_api_key: str | None) -> None:
+    console = Console(file=sys.stdout, highlight=False)
+    with local_pipeline(gmi_base_url, gmi_api_key, console, quiet=False) as (local, simulator):
+        write_local_state(local.outputs, local.client_env())
+        try:
+            console.print(f"local stack up: AWS at {local.endpoint_url}, GMI at {gmi_base_url or simulator.base_url}")
+            console.print(f"functions log to {LAMBDA_LOG}")
+            console.print("other shells: `i2v submit IMAGE --prompt ...`, `i2v list`, `i2v watch JOB` (Ctrl-C stops)")
+            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            console.print("stopping")
+        finally:
+            clear_local_state()

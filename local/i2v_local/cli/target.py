@@ -1,0 +1,95 @@
+"""Which pipeline the CLI talks to: the local stack of `i2v local up`, or a stack deployed with CDK."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from i2v.adapters.aws import reset_clients
+from i2v.adapters.repository import JobRepository
+from i2v_local.cli.output import CliError
+
+DEFAULT_STACK = os.environ.get("I2V_STACK_NAME", "ImageToVideoPipeline")
+STATE_DIR = Path(os.environ.get("I2V_STATE_DIR", ".i2v"))
+LOCAL_STATE = STATE_DIR / "local.json"
+REQUIRED_OUTPUTS = ("InputBucketName", "OutputBucketName", "JobsTableName", "SubmitQueueUrl")
+
+
+@dataclass
+class Target:
+    name: str
+    outputs: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)
+
+    def activate(self) -> Target:
+        """Point boto3 (ours and the adapters') at this target."""
+        os.environ.update(self.env)
+        reset_clients()
+        return self
+
+    def client(self, service: str) -> Any:
+        return boto3.session.Session().client(service)  # type: ignore[call-overload]
+
+    def repository(self) -> JobRepository:
+        return JobRepository(self.outputs["JobsTableName"])
+
+    @property
+    def input_prefix(self) -> str:
+        return self.outputs.get("InputPrefix", "incoming/")
+
+
+def write_local_state(outputs: dict[str, str], env: dict[str, str]) -> None:
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    LOCAL_STATE.write_text(json.dumps({"outputs": outputs, "env": env, "pid": os.getpid()}, indent=2))
+
+
+def clear_local_state() -> None:
+    LOCAL_STATE.unlink(missing_ok=True)
+
+
+def _local_target() -> Target | None:
+    if not LOCAL_STATE.exists():
+        return None
+    state = json.loads(LOCAL_STATE.read_text())
+    pid = int(state.get("pid", 0))
+    try:
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None  # the `i2v local up` that wrote it is gone
+    return Target("local", dict(state["outputs"]), dict(state["env"]))
+
+
+def _deployed_target(stack_name: str) -> Target:
+    try:
+        stacks = boto3.session.Session().client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except NoCredentialsError:
+        raise CliError("no AWS credentials found; configure them, or run `i2v local up` for a local stack") from None
+    except NoRegionError:
+        raise CliError("no AWS region configured; set AWS_REGION or AWS_DEFAULT_REGION") from None
+    except ClientError as error:
+        raise CliError(f"no deployed stack {stack_name!r} found: {error.response['Error']['Message']}") from None
+    except BotoCoreError as error:
+        raise CliError(f"could not reach CloudFormation: {error}") from None
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    missing = [key for key in REQUIRED_OUTPUTS if key not in outputs]
+    if missing:
+        raise CliError(f"stack {stack_name!r} is not an i2v pipeline (missing outputs {', '.join(missing)})")
+    return Target(stack_name, outputs)
+
+
+def resolve_target(where: str) -> Target:
+    """`local`, `aws` (the stack named by --stack / I2V_STACK_NAME), or `auto`: a running local stack first."""
+    if where in ("local", "auto"):
+        local = _local_target()
+        if local is not None:
+            return local.activate()
+        if where == "local":
+            raise CliError("no local stack is running; start one with `i2v local up` (or try `i2v demo`)")
+    stack = DEFAULT_STACK if where in ("auto", "aws") else where
+    return _deployed_target(stack).activate()

@@ -1,0 +1,53 @@
+"""Uploading an image with its generation settings as S3 user metadata."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
+from i2v.domain.settings import GenerationSettings, describe_validation_error
+from i2v_local.cli.output import CliError
+from i2v_local.cli.target import Target
+
+
+def encode_metadata_value(value: str) -> str:
+    """S3 metadata travels in HTTP headers: non-ASCII text goes as one RFC 2047 encoded word."""
+    if value.isascii():
+        return value
+    return "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8")).decode("ascii") + "?="
+
+
+def settings_metadata(settings: dict[str, Any]) -> dict[str, str]:
+    """Validate locally first (same model as the pipeline), so a typo fails here and costs nothing."""
+    chosen = {name: value for name, value in settings.items() if value is not None}
+    try:
+        GenerationSettings.model_validate({"prompt": "check", **chosen})
+    except ValidationError as error:
+        raise CliError(f"invalid settings: {describe_validation_error(error)}") from None
+    as_text = {name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in chosen.items()}
+    return {name: encode_metadata_value(value) for name, value in as_text.items()}
+
+
+def read_image(path: Path) -> tuple[bytes, str]:
+    if not path.is_file():
+        raise CliError(f"{path}: no such file")
+    data = path.read_bytes()
+    image_format = detect_image_format(data[:SNIFF_BYTES])
+    if image_format is None:
+        raise CliError(f"{path}: {describe_unsupported(data[:SNIFF_BYTES])}")
+    return data, CONTENT_TYPES[image_format]
+
+
+def upload(target: Target, path: Path, key: str | None, settings: dict[str, Any]) -> dict[str, str | None]:
+    data, content_type = read_image(path)
+    metadata = settings_metadata(settings)
+    bucket = target.outputs["InputBucketName"]
+    object_key = key or f"{target.input_prefix}{path.name}"
+    response = target.client("s3").put_object(
+        Bucket=bucket, Key=object_key, Body=data, ContentType=content_type, Metadata=metadata
+    )
+    return {"bucket": bucket, "key": object_key, "version_id": response.get("VersionId")}

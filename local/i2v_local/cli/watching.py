@@ -1,0 +1,69 @@
+"""Finding a job and following it to the end, stage by stage."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from i2v.domain.jobs import TERMINAL, JobStatus
+from i2v.domain.record import JobRecord
+from i2v_local.cli.output import CliError
+from i2v_local.cli.target import Target
+
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+STAGES = {
+    JobStatus.RECEIVED: "uploaded",
+    JobStatus.DEFERRED: "waiting for budget",
+    JobStatus.SUBMITTING: "submitting",
+    JobStatus.SUBMITTED: "submitted",
+    JobStatus.QUEUED: "queued",
+    JobStatus.PROCESSING: "processing",
+    JobStatus.SUCCEEDED: "done",
+    JobStatus.FAILED: "failed",
+    JobStatus.TIMED_OUT: "timed out",
+    JobStatus.REJECTED: "rejected",
+    JobStatus.SUBMIT_AMBIGUOUS: "needs an operator (ambiguous submission)",
+}
+ENDED = TERMINAL | {JobStatus.SUBMIT_AMBIGUOUS}
+
+
+def find_job(target: Target, reference: str, wait_seconds: float = 0.0) -> JobRecord:
+    """A job id, an S3 key under the input bucket, or s3://bucket/key (newest version's job)."""
+    repo = target.repository()
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        if JOB_ID.match(reference):
+            job = repo.get(reference)
+        else:
+            bucket, key = target.outputs["InputBucketName"], reference
+            if reference.startswith("s3://"):
+                bucket, _, key = reference.removeprefix("s3://").partition("/")
+            found = repo.by_source(bucket, key)
+            job = found[0] if found else None
+        if job is not None:
+            return job
+        if time.monotonic() >= deadline:
+            raise CliError(f"no job found for {reference!r}")
+        time.sleep(0.25)
+
+
+def follow(
+    target: Target, job_id: str, on_change: Callable[[JobRecord], None], timeout: float, interval: float = 0.5
+) -> JobRecord:
+    repo = target.repository()
+    deadline = time.monotonic() + timeout
+    last: tuple[JobStatus, int] | None = None
+    while True:
+        job = repo.get(job_id)
+        if job is None:
+            raise CliError(f"job {job_id} disappeared")
+        state = (job.status, job.poll_count)
+        if state != last:
+            on_change(job)
+            last = state
+        if job.status in ENDED:
+            return job
+        if time.monotonic() > deadline:
+            raise CliError(f"job {job_id} still {job.status} after {timeout:.0f}s (it keeps running; `i2v watch` it)")
+        time.sleep(interval)
