@@ -22,5 +22,5 @@ def emit_json(value: Any) -> None:
 
 
 def fail(message: str, code: int = 1) -> None:
-    errors.print(f"[bold red]error:[/] {message}", markup=True)
+    errors.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
     raise SystemExit(code)

@@ -1,0 +1,176 @@
+"""The `i2v` CLI against a running local stack (server mode, as `i2v local up` runs it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures.cli import cli_json, run
+from fixtures.local_stack import png_bytes
+
+from i2v_local.cli import target as cli_target
+from i2v_local.cli.demo import lambda_output_to_file
+from i2v_local.simulator import GmiSimulator, Timing
+from i2v_local.stack import LocalSettings, LocalStack
+
+pytestmark = pytest.mark.xdist_group("local")
+
+
+@pytest.fixture(scope="module")
+def running_stack(cdk_template: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    state_dir = tmp_path_factory.mktemp("i2v-state")
+    patcher = pytest.MonkeyPatch()
+    patcher.setattr(cli_target, "STATE_DIR", state_dir)
+    patcher.setattr(cli_target, "LOCAL_STATE", state_dir / "local.json")
+    # As with `i2v local up`, the functions' output is not the CLI's: keep it off the captured stdout.
+    patcher.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    with GmiSimulator(timing=Timing.zero()) as sim:
+        settings = LocalSettings.for_simulator(sim, gmi_timeout_seconds=1.0)
+        with (
+            LocalStack(cdk_template, settings, mode="server") as stack,
+            lambda_output_to_file(state_dir / "lambda.log"),
+        ):
+            stack.start_background(interval=0.1)
+            cli_target.write_local_state(stack.outputs, stack.client_env())
+            yield stack
+    patcher.undo()
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "pier.png"
+    path.write_bytes(png_bytes(96, 54))
+    return path
+
+
+def test_submit_wait_json_then_status_list_watch(running_stack, image, capsys):
+    code, out, _ = run(
+        capsys,
+        "submit",
+        str(image),
+        "--prompt",
+        "ñandú corre 🎉",
+        "--quality",
+        "360p",
+        "--key",
+        "incoming/cli/pier.png",
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+    )
+    assert code == 0, out
+    submitted = cli_json(out)
+    job = submitted["job"]
+    assert job["status"] == "succeeded"
+    assert job["settings"]["prompt"] == "ñandú corre 🎉"  # non-ASCII survives metadata encoding
+    assert job["settings"]["quality"] == "360p"
+    assert job["output"]["key"].endswith(".mp4")
+
+    code, out, _ = run(capsys, "status", "incoming/cli/pier.png", "--json")
+    assert code == 0
+    assert cli_json(out)["job_id"] == job["job_id"]
+
+    code, out, _ = run(capsys, "list", "--status", "succeeded", "--since", "1h", "--json")
+    assert code == 0
+    assert job["job_id"] in {j["job_id"] for j in cli_json(out)}
+
+    code, out, _ = run(capsys, "watch", job["job_id"], "--json")
+    assert code == 0
+    assert cli_json(out)["job"]["status"] == "succeeded"
+
+    code, out, _ = run(capsys, "status", job["job_id"])
+    assert code == 0
+    assert "succeeded" in out
+
+
+def test_retry_resolves_an_ambiguous_submission(running_stack, image, capsys):
+    # GMI accepts the POST but the answer never arrives: no blind re-POST, the job waits for an operator.
+    prompt = "[sim:post_timeout_after_accept seconds=3] the pier creaks"
+    code, out, _ = run(
+        capsys,
+        "submit",
+        str(image),
+        "--prompt",
+        prompt,
+        "--key",
+        "incoming/cli/ambiguous.png",
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+    )
+    assert code == 2
+    job = cli_json(out)["job"]
+    assert job["status"] == "submit_ambiguous"
+    assert job["failure"]["category"] == "submit_ambiguous"
+
+    code, _, err = run(capsys, "retry", job["job_id"], "--json")
+    assert code == 1
+    assert "pay twice" in err
+    assert "Traceback" not in err
+
+    code, out, _ = run(capsys, "retry", job["job_id"], "--yes", "--json")
+    assert code == 0
+    assert cli_json(out)["attempt"] == 2
+    code, out, _ = run(capsys, "watch", job["job_id"], "--timeout", "60", "--json")
+    final = cli_json(out)["job"]
+    assert final["status"] == "succeeded"
+    assert final["attempt"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["submit", "missing.png", "--prompt", "x"], "no such file"),
+        (["status", "0" * 32], "no job found"),
+        (["list", "--status", "sleeping"], "--status must be one of"),
+        (["list", "--since", "yesterday-ish"], "--since"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(running_stack, capsys, args, message):
+    code, _, err = run(capsys, *args)
+    assert code == 1
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_invalid_settings_and_non_images_are_refused_before_upload(running_stack, image, tmp_path, capsys):
+    code, _, err = run(capsys, "submit", str(image), "--prompt", "x", "--quality", "1080p", "--duration", "10")
+    assert code == 1
+    assert "1080p" in err
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image at all")
+    code, _, err = run(capsys, "submit", str(text), "--prompt", "x")
+    assert code == 1
+    assert "JPEG, PNG or WebP" in err
+
+
+def test_retrying_a_succeeded_job_is_refused(running_stack, image, capsys):
+    code, out, _ = run(
+        capsys,
+        "submit",
+        str(image),
+        "--prompt",
+        "calm",
+        "--key",
+        "incoming/cli/done.png",
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+    )
+    assert code == 0
+    code, _, err = run(capsys, "retry", cli_json(out)["job"]["job_id"])
+    assert code == 1
+    assert "only" in err
+
+
+def test_no_local_stack_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli_target, "LOCAL_STATE", tmp_path / "absent.json")
+    code, _, err = run(capsys, "list", "--target", "local")
+    assert code == 1
+    assert "i2v local up" in err
