@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "functions")]
 
 import aws_cdk as cdk  # noqa: E402
+
 from i2v_infra.bundling import BundlingError  # noqa: E402
 from i2v_infra.config import ConfigError  # noqa: E402
 from i2v_infra.synth import create_stack  # noqa: E402

@@ -13,9 +13,10 @@ from i2v_infra.paths import ensure_import_paths
 
 ensure_import_paths()
 
+from pydantic import ValidationError  # noqa: E402
+
 from i2v.domain.polling import PollPolicy  # noqa: E402
 from i2v.domain.settings import GenerationSettings, describe_validation_error  # noqa: E402
-from pydantic import ValidationError  # noqa: E402
 
 # The prompt usually comes from object metadata, so the deployment default may leave it empty.
 _PLACEHOLDER_PROMPT = "placeholder prompt for validation"

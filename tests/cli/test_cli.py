@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fixtures.cli import cli_json, run
 from fixtures.local_stack import png_bytes
-
 from i2v_local.cli import target as cli_target
 from i2v_local.cli.demo import lambda_output_to_file
 from i2v_local.simulator import GmiSimulator, Timing

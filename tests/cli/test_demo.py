@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import av
 import pytest
+
 from fixtures.cli import cli_json, run
 
 pytestmark = pytest.mark.xdist_group("local")

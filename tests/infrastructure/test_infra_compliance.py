@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from i2v_infra.cfn_lint import IGNORED_RULES, lint
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -47,6 +48,7 @@ def test_every_ignored_cfn_lint_rule_has_a_reason() -> None:
 
 def test_variant_with_alarm_email_and_disposable_data_is_clean(tmp_path_factory: pytest.TempPathFactory) -> None:
     from aws_cdk.assertions import Match, Template
+
     from i2v_infra.synth import synthesize
 
     result = synthesize(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from i2v_infra.config import PipelineConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

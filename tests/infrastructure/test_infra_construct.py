@@ -14,6 +14,7 @@ def _app_with_shared_bucket(input_prefix: str, output_prefix: str) -> Any:
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_s3 as s3
     from aws_cdk.assertions import Template
+
     from i2v_infra.config import PipelineConfig
     from i2v_infra.constructs import ImageToVideoPipeline
 

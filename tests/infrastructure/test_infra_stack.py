@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
+
 from i2v_infra.config import PipelineConfig
 from i2v_infra.template_tools import (
     only_resource,

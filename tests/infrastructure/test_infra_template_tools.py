@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from i2v_infra.template_tools import functions_by_handler, render, state_machine_definition
 
 TEMPLATE = {

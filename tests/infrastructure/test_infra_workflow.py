@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from i2v_infra.config import PipelineConfig
 from i2v_infra.template_tools import functions_by_handler, only_resource, pipeline_function, resources_of_type
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 import requests
-from i2v_local.simulator import DEFAULT_MODEL, GmiSimulator, Timing
 from PIL import Image
+
+from i2v_local.simulator import DEFAULT_MODEL, GmiSimulator, Timing
 
 
 def make_png(width: int = 320, height: int = 240) -> bytes:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from i2v_local.simulator import DEFAULT_MODEL, GmiSimulator, Timing, validate_request
 from i2v_local.simulator.contract import DEFAULTS
 

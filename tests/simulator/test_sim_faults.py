@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from i2v_local.simulator import FAULTS, FaultPlan, FaultSpecError, GmiSimulator, Kind, Timing, parse_spec
 from i2v_local.simulator.faults import prompt_markers
 

@@ -8,6 +8,7 @@ import time
 
 import av
 import pytest
+
 from i2v_local.simulator import FRAME_SIZES, Delay, GmiSimulator, Timing
 from i2v_local.simulator.timing import TimingSampler
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.simulator.cli import build_simulator, main
 from i2v_local.simulator.video import synthetic_chunks, synthetic_header

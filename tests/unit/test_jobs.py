@@ -1,4 +1,5 @@
 import pytest
+
 from i2v.domain.jobs import (
     TERMINAL,
     TRANSITIONS,

@@ -1,4 +1,5 @@
 import pytest
+
 from i2v.domain.polling import (
     Expectation,
     PollOutcome,
@@ -7,6 +8,7 @@ from i2v.domain.polling import (
     error_backoff_seconds,
     learn_expectation,
     next_wait_seconds,
+    t_quantile,
     wait_before_deadline,
 )
 
@@ -40,8 +42,19 @@ def test_with_history_sleeps_until_the_window_then_polls_finely():
     expectation = Expectation(early_seconds=120, late_seconds=180, samples=50)
     first = next_wait_seconds(0, POLICY, expectation)
     assert 115 <= first <= 120
-    assert next_wait_seconds(130, POLICY, expectation) == POLICY.fine_interval_seconds
+    typical = (120 * 180) ** 0.5  # the window is symmetric in log time
+    assert next_wait_seconds(typical, POLICY, expectation) == POLICY.fine_interval_seconds
     assert next_wait_seconds(300, POLICY, expectation) > POLICY.fine_interval_seconds
+
+
+def test_polls_are_densest_where_jobs_usually_finish():
+    expectation = Expectation(early_seconds=120, late_seconds=180, samples=50)
+    waits = [next_wait_seconds(elapsed, POLICY, expectation) for elapsed in (119, 135, 147, 160, 179)]
+    assert min(waits) == waits[2] == POLICY.fine_interval_seconds
+    assert waits[0] >= waits[1] >= waits[2] <= waits[3] <= waits[4]
+    assert waits[0] > POLICY.fine_interval_seconds
+    flat = POLICY.model_copy(update={"tail_spacing": 0.0})
+    assert {next_wait_seconds(e, flat, expectation) for e in (119, 147, 179)} == {flat.fine_interval_seconds}
 
 
 def test_waits_are_whole_seconds_within_bounds():
@@ -57,7 +70,33 @@ def test_learning_needs_enough_samples():
     assert learn_expectation([100, 110], POLICY) is None
     learned = learn_expectation([100, 105, 110, 115, 120, 125], POLICY)
     assert learned is not None
-    assert 100 <= learned.early_seconds < learned.late_seconds <= 125
+    # A prediction interval for the next job: wider than the few samples seen, centred on them.
+    assert learned.early_seconds < 100
+    assert learned.late_seconds > 125
+    assert 105 < (learned.early_seconds * learned.late_seconds) ** 0.5 < 120
+    assert learned.samples == 6
+
+
+def test_window_narrows_as_samples_accumulate():
+    few = learn_expectation([100, 110, 121], POLICY)
+    many = learn_expectation([100, 110, 121] * 20, POLICY)
+    assert few is not None
+    assert many is not None
+    assert few.early_seconds < many.early_seconds < many.late_seconds < few.late_seconds
+
+
+def test_identical_samples_still_give_a_window():
+    learned = learn_expectation([150.0] * 10, POLICY)
+    assert learned is not None
+    assert learned.early_seconds < 150 < learned.late_seconds
+
+
+@pytest.mark.parametrize(
+    ("q", "dof", "expected"),
+    [(0.99, 1, 31.821), (0.99, 2, 6.965), (0.99, 4, 3.747), (0.99, 10, 2.764), (0.975, 30, 2.042), (0.01, 4, -3.747)],
+)
+def test_t_quantile_matches_tables(q, dof, expected):
+    assert t_quantile(q, dof) == pytest.approx(expected, rel=0.01)
 
 
 def test_never_sleeps_past_the_deadline():

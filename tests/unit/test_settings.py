@@ -1,5 +1,6 @@
 import pytest
 from pydantic import ValidationError
+
 from i2v.domain.settings import (
     SEED_MAX,
     GenerationSettings,
@@ -87,7 +88,10 @@ def test_seed_bounds_inclusive_and_text_forms():
 
 def test_metadata_keys_with_hyphens_and_booleans():
     settings = resolve_settings(
-        {"negative-prompt": "blur", "generate-audio-switch": "yes", "generate_multi_clip_switch": "0"}, "k", {}, DEFAULTS
+        {"negative-prompt": "blur", "generate-audio-switch": "yes", "generate_multi_clip_switch": "0"},
+        "k",
+        {},
+        DEFAULTS,
     )
     assert settings.negative_prompt == "blur"
     assert settings.generate_audio_switch is True

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from i2v.domain.image_check import ImageFormat, describe_unsupported, detect_image_format
 from i2v.domain.source import KeyScope, SourceObject, ignore_reason, job_id_for, output_key_for, padded_sequencer
 from i2v.handlers.parsing import Ignore, MalformedMessageError, Resume, Upload, commands_from_body
@@ -32,7 +33,9 @@ def test_retry_message_becomes_resume():
     assert commands_from_body(body_of("submit_sqs_retry.json"), SCOPE) == [Resume("5d41402abc4b2a76b9719d911017c592")]
 
 
-@pytest.mark.parametrize("body", ["not json", "[]", '{"hello": 1}', '{"Records": [{"eventName": "ObjectCreated:Put"}]}'])
+@pytest.mark.parametrize(
+    "body", ["not json", "[]", '{"hello": 1}', '{"Records": [{"eventName": "ObjectCreated:Put"}]}']
+)
 def test_malformed_bodies_raise(body):
     with pytest.raises(MalformedMessageError):
         commands_from_body(body, SCOPE)

@@ -60,7 +60,7 @@ class SourceImages:
 class VideoStore:
     """Multipart upload from a stream with a bounded number of parts in memory; failures abort the upload."""
 
-    def __init__(self, part_size: int = 8 * 1024 * 1024, parts_in_memory: int = 4, concurrency: int = 4) -> None:
+    def __init__(self, part_size: int = 8 * 1024 * 1024, parts_in_memory: int = 4, concurrency: int = 8) -> None:
         self._config = TransferConfig(
             multipart_threshold=part_size,
             multipart_chunksize=part_size,

@@ -93,7 +93,7 @@ def t_quantile(q: float, dof: int) -> float:
         (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
         (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160,
     )
-    return z + sum(term / dof ** (power + 1) for power, term in enumerate(terms))
+    return z + sum(term / float(dof) ** (power + 1) for power, term in enumerate(terms))
 
 
 # A spread below this (5 %) is a coincidence of few samples, not a promise about the next job.
@@ -155,7 +155,8 @@ def next_wait_seconds(elapsed: float, policy: PollPolicy, expectation: Expectati
         # Polls where finishing is rare buy little lag: space them by density^-tail_spacing (0.5 is the
         # square-root rule that minimises the mean lag for a given number of polls).
         ratio = _density_ratio(elapsed, policy, expectation)
-        return _clamp(policy.fine_interval_seconds * ratio**policy.tail_spacing, policy)
+        # Rounded down: at the typical finish the interval is exactly fine_interval_seconds.
+        return _clamp(math.floor(policy.fine_interval_seconds * ratio**policy.tail_spacing), policy)
     overdue = elapsed - expectation.late_seconds
     return _clamp(policy.fine_interval_seconds + overdue * policy.overdue_growth, policy)
 

@@ -1,0 +1,3 @@
+"""Root conftest: shared fixture modules (append to the list; fixtures live in tests/fixtures/)."""
+
+pytest_plugins = ["fixtures.local_stack"]
