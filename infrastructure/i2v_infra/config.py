@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from i2v.domain.settings import GenerationSettings
 from i2v_infra.settings_check import check_poll_policy, check_settings
 
 CONTEXT_KEY = "i2v"
@@ -28,17 +29,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
 _SUFFIX = re.compile(r"^(\.[A-Za-z0-9_-]{1,16}){1,3}$")
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "prompt": "Bring the scene to life with natural, subtle motion and cinematic lighting",
-    "negative_prompt": "",
-    "duration": "5",
-    "aspect_ratio": "16:9",
-    "quality": "540p",
-    "style": "none",
-    "thinking_type": "auto",
-    "generate_audio_switch": False,
-    "generate_multi_clip_switch": False,
-}
+# The model's own defaults (one settings model for the whole project), plus a prompt for unlabelled uploads.
+DEFAULT_SETTINGS: dict[str, Any] = GenerationSettings(
+    prompt="Bring the scene to life with natural, subtle motion and cinematic lighting"
+).model_dump(exclude_none=True)
 DEFAULT_PRESETS: dict[str, dict[str, Any]] = {"anime/": {"style": "anime"}, "vertical/": {"aspect_ratio": "9:16"}}
 DEFAULT_POLL_POLICY: dict[str, Any] = {"initial_wait_seconds": 30, "min_wait_seconds": 2, "max_wait_seconds": 60}
 DEFAULT_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".JPG", ".JPEG", ".PNG", ".WEBP")
