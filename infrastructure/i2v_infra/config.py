@@ -34,7 +34,8 @@ DEFAULT_SETTINGS: dict[str, Any] = GenerationSettings(
     prompt="Bring the scene to life with natural, subtle motion and cinematic lighting"
 ).model_dump(exclude_none=True)
 DEFAULT_PRESETS: dict[str, dict[str, Any]] = {"anime/": {"style": "anime"}, "vertical/": {"aspect_ratio": "9:16"}}
-DEFAULT_POLL_POLICY: dict[str, Any] = {"initial_wait_seconds": 30, "min_wait_seconds": 2, "max_wait_seconds": 60}
+# Empty: the domain's PollPolicy defaults (tuned by `make bench`) apply; set fields only to override them.
+DEFAULT_POLL_POLICY: dict[str, Any] = {}
 DEFAULT_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".JPG", ".JPEG", ".PNG", ".WEBP")
 
 
