@@ -233,7 +233,7 @@ EXPECTED_ACTIONS = {
     },
     "poll": {
         "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
-        "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "secretsmanager:GetSecretValue",
+        "dynamodb:GetItem", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue",
     },
     "complete": {
         "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",

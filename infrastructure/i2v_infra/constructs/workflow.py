@@ -15,7 +15,7 @@ from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
-from i2v_infra.constructs.records import BY_STATUS_INDEX, Records
+from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.state_machine import build_definition
 from i2v_infra.iam import grant_job_records, grant_put_events, grant_read_secret
 from i2v_infra.nag import acknowledge, acknowledge_wildcard_resource
@@ -53,7 +53,7 @@ class Workflow(Construct):
             },
             log_retention=log_retention,
         )
-        grant_job_records(self.poll.function, records.table, ["GetItem", "UpdateItem"], indexes=[BY_STATUS_INDEX])
+        grant_job_records(self.poll.function, records.table, ["GetItem", "UpdateItem"])
         grant_read_secret(self.poll.function, records.api_key_secret)
 
         self.complete = PipelineFunction(
