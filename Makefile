@@ -36,7 +36,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy functions infrastructure local
+	$(BIN)/mypy functions infrastructure local benchmarks
 
 test: lint typecheck security
 	$(BIN)/pytest -n 2 --dist loadgroup
@@ -44,6 +44,10 @@ test: lint typecheck security
 # Benchmarks (docs/benchmarks.md): about 5 minutes on 2 cores; numbers, not pass/fail.
 bench: install
 	$(BIN)/python -m benchmarks --output docs/benchmarks.md
+
+# Chaos soak: 500 uploads through the local pipeline under seeded random faults (i2v_local.soak).
+soak: install
+	$(BIN)/python -m i2v_local.soak --uploads 500
 
 clean:
 	rm -rf $(VENV) cdk.out .build node_modules out

@@ -1,0 +1,97 @@
+"""Benchmark 3: import-and-init time of each handler module in fresh interpreters (Lambda's INIT phase).
+
+Each sample is a new `python -c` process that times `import i2v.handlers.<name>` (module import runs
+`service()`: environment validation and client set-up) with perf_counter; interpreter start-up itself is
+outside the timing, as it is outside our control in Lambda. Baseline: `import boto3; boto3.client("s3")`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDLERS = ("submit", "poll", "complete", "fail")
+BASELINE = "import boto3; boto3.client('s3')"
+
+# Dummy values for every variable i2v.config requires (docs/architecture.md); nothing touches the network.
+DUMMY_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.14",
+    "JOBS_TABLE_NAME": "i2v-jobs",
+    "EVENT_BUS_NAME": "i2v-events",
+    "EVENT_SOURCE": "i2v.pipeline",
+    "GMI_BASE_URL": "https://console.gmicloud.ai",
+    "GMI_API_KEY_SECRET_ID": "arn:aws:secretsmanager:us-east-1:000000000000:secret:gmi",
+    "GMI_MODEL_ID": "pixverse-v5.5-i2v",
+    "POWERTOOLS_SERVICE_NAME": "i2v",
+    "POWERTOOLS_METRICS_NAMESPACE": "ImageToVideo",
+    "OUTPUT_BUCKET": "i2v-output",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:000000000000:stateMachine:i2v",
+    "SUBMIT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/000000000000/i2v-submit",
+    "VIDEO_HOST_ALLOWLIST": "storage.googleapis.com",
+}
+
+_PROBE = """
+import time, json
+t0, c0 = time.perf_counter(), time.process_time()
+{code}
+print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0}}))
+"""
+
+
+@dataclass
+class ColdStart:
+    name: str
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    @property
+    def median_wall(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu)
+
+
+def _environment() -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "I2V_"))}
+    paths = [str(ROOT / part) for part in ("functions", "infrastructure", "local")]
+    # LAMBDA_TASK_ROOT makes the X-Ray SDK take its Lambda path (local sampler, no X-Ray client), as in AWS.
+    return {**keep, **DUMMY_ENV, "LAMBDA_TASK_ROOT": str(ROOT / "functions"), "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def sample(code: str, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, cpu) seconds of `code` in a fresh interpreter."""
+    output = subprocess.run(  # noqa: S603 - our own interpreter and fixed code
+        [sys.executable, "-c", _PROBE.format(code=code)], env=env, capture_output=True, text=True, check=True
+    )
+    found = json.loads(output.stdout.strip().splitlines()[-1])
+    return float(found["wall"]), float(found["cpu"])
+
+
+def run(repeats: int = 11) -> list[ColdStart]:
+    env = _environment()
+    # Warm the bytecode caches once, as a deployed package ships compiled files.
+    for code in [BASELINE, *(f"import i2v.handlers.{name}" for name in HANDLERS)]:
+        sample(code, env)
+    results = [ColdStart("baseline: import boto3 + s3 client")] + [ColdStart(n) for n in HANDLERS]
+    codes = [BASELINE, *(f"import i2v.handlers.{name}" for name in HANDLERS)]
+    # Interleaved rounds, so drift of the machine affects all candidates alike.
+    for _ in range(repeats):
+        for result, code in zip(results, codes, strict=True):
+            wall, cpu = sample(code, env)
+            result.wall.append(wall)
+            result.cpu.append(cpu)
+    return results

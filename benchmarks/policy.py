@@ -1,0 +1,134 @@
+"""Benchmark 1: the real polling policy replayed over the reference mix in simulated time (no sleeping).
+
+Production path replayed exactly: at submit, `learn_expectation` over the generation times of the latest
+200 successes filtered to the job's model/quality/duration (`JobRepository.recent_generation_seconds`); the
+first wait is `next_wait_seconds(0, ...)`; each poll then calls `next_wait_seconds` and `wait_before_deadline`.
+Only jobs that finished before a job was submitted are in its history.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.mix import DEFAULT_SIGMA, ReferenceJob, reference_mix
+from benchmarks.stepfunctions import transitions_for_polls
+from i2v.domain.polling import Expectation, PollPolicy, learn_expectation, next_wait_seconds, wait_before_deadline
+
+HISTORY_LIMIT = 200  # JobRepository.recent_generation_seconds(limit=200)
+# Simulated time from a Wait ending to the poll's GET reaching GMI (state transition + warm invoke + TLS GET).
+POLL_OVERHEAD_SECONDS = 0.3
+DEADLINE_SECONDS = 1800
+
+Schedule = Callable[[float, Expectation | None], int]  # (elapsed, expectation) -> seconds to wait
+
+
+@dataclass
+class JobOutcome:
+    lag: float
+    polls: int
+    warm: bool
+    job_class: str = ""
+
+
+@dataclass
+class PolicyResult:
+    name: str
+    outcomes: list[JobOutcome] = field(default_factory=list)
+
+    def subset(self, warm: bool | None) -> list[JobOutcome]:
+        return [o for o in self.outcomes if warm is None or o.warm == warm]
+
+    def mean_polls(self, job_class: str) -> float:
+        polls = [o.polls for o in self.outcomes if o.job_class == job_class]
+        return statistics.fmean(polls) if polls else statistics.fmean(o.polls for o in self.outcomes)
+
+    def summary(self, warm: bool | None = None) -> dict[str, float]:
+        chosen = self.subset(warm)
+        if not chosen:
+            return {"jobs": 0}
+        lags = sorted(o.lag for o in chosen)
+        polls = [o.polls for o in chosen]
+        costs = [transitions_for_polls(p) for p in polls]
+        return {
+            "jobs": len(chosen),
+            "lag_p50": percentile(lags, 0.50),
+            "lag_p95": percentile(lags, 0.95),
+            "lag_max": lags[-1],
+            "polls_mean": statistics.fmean(polls),
+            "polls_p95": percentile(sorted(polls), 0.95),
+            "transitions_mean": statistics.fmean(c.transitions for c in costs),
+            "history_events_mean": statistics.fmean(c.history_events for c in costs),
+        }
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    position = q * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
+
+
+def deployed_policy() -> PollPolicy:
+    """POLL_POLICY as deployed: cdk.json's `i2v.poll_policy` over the PollPolicy defaults."""
+    try:
+        from i2v_infra.synth import load_cdk_context
+
+        raw: dict[str, Any] = load_cdk_context().get("i2v", {}).get("poll_policy", {})
+    except ImportError:  # pragma: no cover
+        raw = {}
+    return PollPolicy.model_validate_json(json.dumps(raw))
+
+
+def ours(policy: PollPolicy) -> Schedule:
+    def schedule(elapsed: float, expectation: Expectation | None) -> int:
+        wait = next_wait_seconds(elapsed, policy, expectation)
+        return wait if elapsed == 0 else wait_before_deadline(wait, elapsed, DEADLINE_SECONDS, policy)
+
+    return schedule
+
+
+def fixed(seconds: int) -> Schedule:
+    return lambda elapsed, expectation: seconds
+
+
+def replay(jobs: Sequence[ReferenceJob], schedule: Schedule, policy: PollPolicy, name: str) -> PolicyResult:
+    result = PolicyResult(name)
+    # (finished_at, class name, generation seconds) of earlier jobs, newest last.
+    finished: list[tuple[float, str, float]] = []
+    for job in jobs:
+        recent: deque[tuple[str, float]] = deque(maxlen=HISTORY_LIMIT)
+        for done_at, cls, seconds in finished:
+            if done_at <= job.arrival:
+                recent.append((cls, seconds))
+        history = [s for c, s in recent if c == job.job_class.name]
+        expectation = learn_expectation(history, policy)
+        elapsed, polls = 0.0, 0
+        wait = schedule(0.0, expectation)
+        while True:
+            elapsed += wait + POLL_OVERHEAD_SECONDS
+            polls += 1
+            if elapsed >= job.generation_seconds:
+                break
+            wait = schedule(elapsed, expectation)
+        result.outcomes.append(
+            JobOutcome(elapsed - job.generation_seconds, polls, expectation is not None, job.job_class.name)
+        )
+        finished.append((job.arrival + elapsed, job.job_class.name, job.generation_seconds))
+        finished.sort()
+    return result
+
+
+def run(count: int = 3000, sigma: float = DEFAULT_SIGMA, policy: PollPolicy | None = None) -> list[PolicyResult]:
+    chosen = policy or deployed_policy()
+    jobs = reference_mix(count, sigma=sigma)
+    return [
+        replay(jobs, ours(chosen), chosen, "ours (learned)"),
+        replay(jobs, fixed(60), chosen, "fixed 60 s"),
+        replay(jobs, fixed(180), chosen, "fixed 180 s"),
+    ]
