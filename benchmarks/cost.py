@@ -57,11 +57,9 @@ class CostLine:
     dollars: float
 
 
-def per_video(kind: VideoKind, polls: float, burst: BurstResult, inner_poll_loop: bool = False) -> list[CostLine]:
-    """Cost lines of one video of `kind`, whose poll loop took `polls` polls (benchmark 1, class mean).
-
-    inner_poll_loop: the what-if where the fine polls run inside one poll invocation (see docs/benchmarks.md).
-    """
+def per_video(kind: VideoKind, polls: float, rounds: float, poll_seconds: float, burst: BurstResult) -> list[CostLine]:
+    """Cost lines of one video of `kind` (benchmark 1, class means): `polls` GETs to GMI made in `rounds`
+    poll invocations lasting `poll_seconds` in all (sleeps inside an invocation are billed too)."""
     jobs = max(1, burst.succeeded)
     per_job = {key: count / jobs for key, count in burst.calls.items()}
     burst_polls = burst.invocations.get("poll", 0) / jobs
@@ -80,13 +78,16 @@ def per_video(kind: VideoKind, polls: float, burst: BurstResult, inner_poll_loop
     # submit: HEAD, ranged GET, claim transaction, 3 updates, history query, PutEvents, StartExecution.
     lam("submit", 1.0, 9, 1)
     video_ms = kind.video_bytes / (VIDEO_MIB_PER_SECOND * 1024 * 1024) * 1000
-    if inner_poll_loop:
-        # One invocation sleeps through the fine polls (4 s apart): billed for the sleeping too.
-        lam("poll", 2.0, polls, polls, extra_ms=(polls - 1) * 4000 / 2)
-        transitions = transitions_for_polls(2).transitions
-    else:
-        lam("poll", polls, 1, 1)
-        transitions = transitions_for_polls(round(polls)).transitions
+    invocations_of_poll = max(1.0, rounds)
+    # Each GET and record update is priced by the allowances; the rest of an invocation is its inline sleeps.
+    lam(
+        "poll",
+        invocations_of_poll,
+        polls / invocations_of_poll,
+        polls / invocations_of_poll,
+        extra_ms=max(0.0, poll_seconds - polls * 0.3) * 1000 / invocations_of_poll,
+    )
+    transitions = transitions_for_polls(round(invocations_of_poll)).transitions
     lam("complete", 1.0, 4, 1, extra_ms=video_ms)
     lines.append(CostLine("Step Functions", transitions, "state transitions", transitions * PRICES["sfn_transition"]))
 
@@ -107,9 +108,9 @@ def per_video(kind: VideoKind, polls: float, burst: BurstResult, inner_poll_loop
     events = per_job.get("events:PutEvents", 2)
     lines.append(CostLine("EventBridge", events, "custom events", events * PRICES["eventbridge_event"]))
 
-    invocations = 1 + (2 if inner_poll_loop else polls) + 1
+    invocations = 1 + invocations_of_poll + 1
     handler_log = burst.log_bytes / max(1, sum(burst.invocations.values()))
-    history_events = transitions_for_polls(2 if inner_poll_loop else round(polls)).history_events
+    history_events = transitions_for_polls(round(invocations_of_poll)).history_events
     log_bytes = invocations * (handler_log + PLATFORM_LOG_BYTES) + history_events * (
         SFN_LOG_ENVELOPE_BYTES + burst.execution_input_bytes
     )

@@ -3,7 +3,8 @@
 Production path replayed exactly: at submit, `learn_expectation` over the generation times of the latest
 200 successes filtered to the job's model/quality/duration (`JobRepository.recent_generation_seconds`); the
 first wait is `next_wait_seconds(0, ...)`; each poll then calls `next_wait_seconds` and `wait_before_deadline`.
-Only jobs that finished before a job was submitted are in its history.
+Only jobs that finished before a job was submitted are in its history. Waits that `wait_inline` allows are
+slept inside the poll invocation (no Wait state, no transitions); the rest go back through the state machine.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from typing import Any
 
 from benchmarks.mix import DEFAULT_SIGMA, ReferenceJob, reference_mix
 from benchmarks.stepfunctions import transitions_for_polls
-from i2v.domain.polling import Expectation, PollPolicy, learn_expectation, next_wait_seconds, wait_before_deadline
+from i2v.domain.polling import (
+    Expectation,
+    PollPolicy,
+    learn_expectation,
+    next_wait_seconds,
+    wait_before_deadline,
+    wait_inline,
+)
 
 HISTORY_LIMIT = 200  # JobRepository.recent_generation_seconds(limit=200)
 # Simulated time from a Wait ending to the poll's GET reaching GMI (state transition + warm invoke + TLS GET).
@@ -31,9 +39,11 @@ Schedule = Callable[[float, Expectation | None], int]  # (elapsed, expectation) 
 @dataclass
 class JobOutcome:
     lag: float
-    polls: int
+    polls: int  # GETs to GMI
     warm: bool
     job_class: str = ""
+    rounds: int = 0  # Wait -> Poll -> Route rounds through the state machine (poll invocations)
+    invocation_seconds: float = 0.0  # summed duration of those invocations, inline sleeps included
 
 
 @dataclass
@@ -44,9 +54,12 @@ class PolicyResult:
     def subset(self, warm: bool | None) -> list[JobOutcome]:
         return [o for o in self.outcomes if warm is None or o.warm == warm]
 
+    def mean_of(self, job_class: str, attribute: str) -> float:
+        chosen = [o for o in self.outcomes if o.job_class == job_class] or self.outcomes
+        return statistics.fmean(float(getattr(o, attribute)) for o in chosen)
+
     def mean_polls(self, job_class: str) -> float:
-        polls = [o.polls for o in self.outcomes if o.job_class == job_class]
-        return statistics.fmean(polls) if polls else statistics.fmean(o.polls for o in self.outcomes)
+        return self.mean_of(job_class, "polls")
 
     def summary(self, warm: bool | None = None) -> dict[str, float]:
         chosen = self.subset(warm)
@@ -54,7 +67,7 @@ class PolicyResult:
             return {"jobs": 0}
         lags = sorted(o.lag for o in chosen)
         polls = [o.polls for o in chosen]
-        costs = [transitions_for_polls(p) for p in polls]
+        costs = [transitions_for_polls(o.rounds) for o in chosen]
         return {
             "jobs": len(chosen),
             "lag_p50": percentile(lags, 0.50),
@@ -62,6 +75,7 @@ class PolicyResult:
             "lag_max": lags[-1],
             "polls_mean": statistics.fmean(polls),
             "polls_p95": percentile(sorted(polls), 0.95),
+            "rounds_mean": statistics.fmean(o.rounds for o in chosen),
             "transitions_mean": statistics.fmean(c.transitions for c in costs),
             "history_events_mean": statistics.fmean(c.history_events for c in costs),
         }
@@ -108,16 +122,35 @@ def replay(jobs: Sequence[ReferenceJob], schedule: Schedule, policy: PollPolicy,
                 recent.append((cls, seconds))
         history = [s for c, s in recent if c == job.job_class.name]
         expectation = learn_expectation(history, policy)
-        elapsed, polls = 0.0, 0
+        elapsed, polls, rounds, invocation_seconds = 0.0, 0, 0, 0.0
         wait = schedule(0.0, expectation)
-        while True:
-            elapsed += wait + POLL_OVERHEAD_SECONDS
-            polls += 1
-            if elapsed >= job.generation_seconds:
-                break
-            wait = schedule(elapsed, expectation)
+        done = False
+        while not done:
+            elapsed += wait  # a Wait state, then a poll invocation
+            rounds += 1
+            spent = 0.0
+            while True:
+                elapsed += POLL_OVERHEAD_SECONDS
+                spent += POLL_OVERHEAD_SECONDS
+                polls += 1
+                if elapsed >= job.generation_seconds:
+                    done = True
+                    break
+                wait = schedule(elapsed, expectation)
+                if not wait_inline(wait, spent, policy):
+                    break
+                elapsed += wait  # slept inside the invocation
+                spent += wait
+            invocation_seconds += spent
         result.outcomes.append(
-            JobOutcome(elapsed - job.generation_seconds, polls, expectation is not None, job.job_class.name)
+            JobOutcome(
+                elapsed - job.generation_seconds,
+                polls,
+                expectation is not None,
+                job.job_class.name,
+                rounds,
+                invocation_seconds,
+            )
         )
         finished.append((job.arrival + elapsed, job.job_class.name, job.generation_seconds))
         finished.sort()

@@ -10,6 +10,7 @@ from i2v.domain.polling import (
     next_wait_seconds,
     t_quantile,
     wait_before_deadline,
+    wait_inline,
 )
 
 POLICY = PollPolicy()
@@ -113,3 +114,12 @@ def test_error_backoff_grows_and_caps():
 def test_policy_rejects_inconsistent_bounds():
     with pytest.raises(ValueError, match="fine_interval"):
         PollPolicy(min_wait_seconds=10, fine_interval_seconds=5)
+
+
+def test_short_waits_are_slept_inside_the_invocation_within_its_budget():
+    policy = PollPolicy(inline_max_wait_seconds=10, inline_budget_seconds=60)
+    assert wait_inline(4, spent_in_invocation=0, policy=policy)
+    assert wait_inline(4, spent_in_invocation=56, policy=policy)
+    assert not wait_inline(4, spent_in_invocation=57, policy=policy)  # would overrun the budget
+    assert not wait_inline(11, spent_in_invocation=0, policy=policy)  # long waits go back to a Wait state
+    assert not wait_inline(1, spent_in_invocation=0, policy=PollPolicy(inline_budget_seconds=0))

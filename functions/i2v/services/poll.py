@@ -21,11 +21,13 @@ from i2v.domain.polling import (
     error_backoff_seconds,
     next_wait_seconds,
     wait_before_deadline,
+    wait_inline,
 )
 from i2v.services.ports import MetricsSink, NullMetrics
 
 logger = logging.getLogger(__name__)
 
+INVOCATION_RESERVE_SECONDS = 20
 IMAGE_FETCH_HINTS = ("image_url", "fetch", "download image", "image could not")
 
 
@@ -58,8 +60,24 @@ class PollService:
     policy: PollPolicy
     metrics: MetricsSink = field(default_factory=NullMetrics)
     clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
 
-    def poll(self, state: PollState) -> dict[str, Any]:
+    def poll(self, state: PollState, time_left_ms: Callable[[], int] = lambda: 900_000) -> dict[str, Any]:
+        """Look, and while the next look is due soon (policy.wait_inline), sleep and look again in this
+        invocation; hand back to the state machine's Wait state otherwise."""
+        started = self.clock()
+        while True:
+            result = self.poll_once(state)
+            wait = int(result["next_wait_seconds"])
+            spent = self.clock() - started
+            # Keep enough of the invocation for one more GET (connect + read timeouts) and the record update.
+            room = time_left_ms() / 1000 - wait - INVOCATION_RESERVE_SECONDS
+            if result["outcome"] != PollOutcome.WAITING or room < 0 or not wait_inline(wait, spent, self.policy):
+                return result
+            self.sleep(wait)
+            state = state.model_copy(update={"poll": result})
+
+    def poll_once(self, state: PollState) -> dict[str, Any]:
         now = self.clock()
         elapsed = now - state.submitted_at
         deadline = state.deadline_at - state.submitted_at

@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from i2v.domain.polling import PollPolicy
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.records import Records
@@ -37,6 +38,8 @@ class Workflow(Construct):
         super().__init__(scope, construct_id)
         common = common_environment(config, records)
         gmi_call = config.gmi_timeout_seconds + 5
+        # A poll invocation may sleep through short waits (PollPolicy.inline_budget_seconds) before its last GET.
+        inline_budget = PollPolicy.model_validate(config.poll_policy).inline_budget_seconds
 
         self.poll = PipelineFunction(
             self,
@@ -45,7 +48,7 @@ class Workflow(Construct):
             handler="i2v.handlers.poll.handler",
             description="i2v poll: GET the GMI request, update the job, return the next wait",
             memory_size=256,
-            timeout=Duration.seconds(max(30, 2 * gmi_call)),
+            timeout=Duration.seconds(max(30, inline_budget + 2 * gmi_call)),
             environment={
                 **common,
                 "POLL_POLICY": config.json_env("poll_policy"),

@@ -15,6 +15,9 @@ FAST_POLL_POLICY: dict[str, Any] = {
     "max_wait_seconds": 2,
     "fine_interval_seconds": 1,
     "error_backoff_seconds": 1,
+    # Production sleeps short waits inside the poll invocation; a small budget here exercises both that and
+    # the state machine's Wait loop.
+    "inline_budget_seconds": 2,
 }
 
 
