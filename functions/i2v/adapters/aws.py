@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from i2v.domain.jobs import TransientError
+from i2v.domain.redaction import redact, truncate
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=20)
 
@@ -35,3 +41,44 @@ def reset_clients() -> None:
     """Tests switch endpoints between runs; forget the cached clients."""
     client.cache_clear()
     presigning_s3_client.cache_clear()
+
+
+# Error codes that mean "send it again later" (boto3 has already retried them _CONFIG's max_attempts times).
+_TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "InternalFailure",
+        "InternalError",
+        "ServiceUnavailable",
+    }
+)
+
+
+def is_transient_aws_error(error: BaseException) -> bool:
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return status >= 500 or code in _TRANSIENT_CODES
+    return isinstance(error, ConnectionError | HTTPClientError)
+
+
+@contextmanager
+def aws_errors_are_transient() -> Iterator[None]:
+    """In a Step Functions task: a throttled or failing AWS call becomes TransientError, which the state
+    machine retries, instead of an error its Catch turns into a failed job (e.g. after the video was stored)."""
+    try:
+        yield
+    except (ClientError, ConnectionError, HTTPClientError) as error:
+        if not is_transient_aws_error(error):
+            raise
+        raise TransientError(truncate(redact(f"AWS call failed: {error}"))) from error

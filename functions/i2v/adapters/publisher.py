@@ -8,11 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from i2v.adapters.aws import client
+from i2v.domain.jobs import FailureCategory, TransientError
 from i2v.domain.redaction import redact
-
-
-class PublishError(Exception):
-    """The bus kept refusing the event: the caller must fail (and be retried) rather than lose it."""
 
 
 class EventPublisher:
@@ -45,4 +42,10 @@ class EventPublisher:
             failed = response["Entries"][0]
             last_error = f"{failed.get('ErrorCode')}: {failed.get('ErrorMessage')}"
             self._sleep(min(2.0, 0.1 * 2**attempt))
-        raise PublishError(f"EventBridge refused {detail_type!r} after {self._attempts} attempts ({last_error})")
+        # The bus kept refusing the event: fail (and be retried) rather than lose it. TransientError by name,
+        # because Step Functions matches error names: it retries the task (Complete and RecordFailure announce
+        # again on a retry), and the submit queue redelivers the message.
+        raise TransientError(
+            f"EventBridge refused {detail_type!r} after {self._attempts} attempts ({last_error})",
+            FailureCategory.INTERNAL,
+        )

@@ -228,7 +228,8 @@ class JobRepository:
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=values,
             ScanIndexForward=False,
-            PaginationConfig={"MaxItems": limit},
+            # PageSize (Limit) too: without it the first page reads up to 1 MB of items to keep `limit` of them.
+            PaginationConfig={"MaxItems": limit, "PageSize": limit},
         )
         return list(found)[:limit]
 

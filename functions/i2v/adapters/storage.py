@@ -44,6 +44,17 @@ class SourceImages:
             metadata=dict(response.get("Metadata") or {}),
         )
 
+    def is_deleted(self, bucket: str, key: str) -> bool:
+        """True when the key itself is gone: in a versioned bucket a plain DELETE leaves the versions behind
+        under a delete marker, so a HEAD of the version alone does not tell that the user deleted the image."""
+        try:
+            client("s3").head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in _MISSING:
+                return True
+            raise
+        return False
+
     def first_bytes(self, bucket: str, key: str, version_id: str | None, count: int) -> bytes:
         """A ranged GET: the format check never downloads the whole image."""
         response = client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{count - 1}", **_version(version_id))
@@ -68,6 +79,8 @@ class VideoStore:
             use_threads=True,
         )
         # Bounds memory to about part_size x parts_in_memory whatever the video size (boto3 hides this knob).
+        # More threads than parts in memory keeps every buffered part uploading while the next one downloads
+        # (benchmark 2, docs/benchmarks.md: a small gain over 4 threads, memory unchanged).
         self._config.max_in_memory_upload_chunks = parts_in_memory
 
     def upload(self, stream: Readable, bucket: str, key: str, content_type: str, metadata: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ import requests
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from i2v.adapters.aws import aws_errors_are_transient
 from i2v.adapters.gmi import GmiClient
 from i2v.adapters.publisher import EventPublisher
 from i2v.adapters.repository import JobRepository
@@ -54,6 +55,7 @@ service()
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = CompleteInput.model_validate(event)
-    result = service().complete(request.job_id, request.request_id)
+    with aws_errors_are_transient():
+        result = service().complete(request.job_id, request.request_id)
     logger.info("completed", extra={"status": result["status"]})
     return result

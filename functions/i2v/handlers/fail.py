@@ -11,11 +11,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from i2v.adapters.publisher import EventPublisher
 from i2v.adapters.repository import JobRepository
 from i2v.config import FailEnv
-from i2v.domain.jobs import Failure, FailureCategory, parse_failure
+from i2v.domain.jobs import Failure, FailureCategory, JobStatus, parse_failure
 from i2v.handlers.observability import logger, metrics, tracer
 from i2v.services.failure import FailureService
 
 EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+class AnnouncementLostError(Exception):
+    """Not retried by the state machine: the execution fails loudly instead of ending as if all was well."""
 
 
 @cache
@@ -67,5 +71,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         job_id, failure = failure_from_workflow(event)
     logger.set_correlation_id(job_id)
     status = service().record(job_id, failure)
+    if status == JobStatus.SUCCEEDED and event.get("error"):
+        # Complete failed after the job was recorded succeeded (e.g. the bus kept refusing the Succeeded
+        # event through every retry): fail the execution, so the ExecutionsFailed alarm says so.
+        raise AnnouncementLostError(
+            f"job {job_id} succeeded, but the Complete step failed afterwards ({failure.message}); "
+            "its Succeeded event may not have been published"
+        )
     logger.info("failure recorded", extra={"status": status, "category": failure.category})
     return {"job_id": job_id, "status": status, "failure": failure.model_dump(mode="json")}

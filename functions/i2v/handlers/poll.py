@@ -8,6 +8,7 @@ from typing import Any
 import requests
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from i2v.adapters.aws import aws_errors_are_transient
 from i2v.adapters.gmi import GmiClient
 from i2v.adapters.repository import JobRepository
 from i2v.adapters.secrets import ApiKeyReader
@@ -36,6 +37,7 @@ service()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = service().poll(PollState.model_validate(event))
+    with aws_errors_are_transient():
+        result = service().poll(PollState.model_validate(event), context.get_remaining_time_in_millis)
     logger.info("polled", extra={k: result[k] for k in ("outcome", "gmi_status", "next_wait_seconds", "poll_count")})
     return result

@@ -29,8 +29,17 @@ class FailureService:
         except TransitionRejectedError as already:
             # Already ended (e.g. succeeded, or recorded by an earlier attempt): never overwrite.
             logger.info("job %s already %s; failure not recorded again", job_id, already.current)
+            if already.current == status:
+                self._announce_again(job_id, failure)
             return str(already.current)
         self.metrics.add_metric(f"Jobs{status.title().replace('_', '')}", "Count", 1)
         self.metrics.add_metric(f"Failure_{failure.category}", "Count", 1)
         self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
         return str(job.status)
+
+    def _announce_again(self, job_id: str, failure: Failure) -> None:
+        """A retry of the same recording (its first attempt may have died before PutEvents went through):
+        announce again, at least once, from the stored record."""
+        job = self.repo.get(job_id)
+        if job is not None and job.failure is not None and job.failure.category == failure.category:
+            self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))

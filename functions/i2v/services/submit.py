@@ -41,6 +41,8 @@ RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 20.0
 # Leave this much of the invocation for recording the outcome after the last POST attempt.
 RESERVE_MS = 15_000
+# Clock skew allowance between Lambda instances when judging another instance's submission lease.
+LEASE_MARGIN_SECONDS = 5.0
 
 
 class SubmitOutcome(StrEnum):
@@ -89,6 +91,7 @@ class SubmitService:
     time_left_ms: Callable[[], int] = lambda: 600_000
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
+    clock: Callable[[], float] = time.time
 
     # ---- entry points -------------------------------------------------------------------------------------
     def submit_source(self, source: SourceObject) -> SubmitResult:
@@ -126,7 +129,11 @@ class SubmitService:
         if job.status in (JobStatus.RECEIVED, JobStatus.DEFERRED):
             return self._process(job)
         if job.status == JobStatus.SUBMITTING:
-            # A previous invocation died after deciding to POST: GMI may have a paid job we never heard of.
+            if job.submit_lease_until is not None and self.clock() < job.submit_lease_until + LEASE_MARGIN_SECONDS:
+                # Another invocation (a duplicate delivery) is still inside its POST: look again once it is over.
+                logger.info("job %s is being submitted by another invocation; will look again", job.job_id)
+                raise TransientError(f"job {job.job_id} is being submitted by another invocation")
+            # The invocation that decided to POST is over: GMI may have a paid job we never heard of.
             return self._ambiguous(job, "the submission was interrupted before GMI's answer was recorded")
         if job.status == JobStatus.SUBMITTED and not job.execution_name:
             self._announce_and_start(job, job.gmi_status)
@@ -149,7 +156,12 @@ class SubmitService:
             job = self.repo.transition(
                 job.job_id,
                 JobStatus.SUBMITTING,
-                {"settings": settings, "source": source.model_dump(mode="json")},
+                # The lease: this invocation ends by then; a job still `submitting` after it was abandoned.
+                {
+                    "settings": settings,
+                    "source": source.model_dump(mode="json"),
+                    "submit_lease_until": self.clock() + self.time_left_ms() / 1000,
+                },
                 remove=("failure", "request_id", "gmi_status", "execution_name"),
             )
         except TransitionRejectedError as lost_race:
@@ -161,7 +173,7 @@ class SubmitService:
     def _validate(self, job: JobRecord) -> tuple[SourceRef, dict[str, Any]]:
         src = job.source
         info = self.images.head(src.bucket, src.key, src.version_id)
-        if info is None:
+        if info is None or (src.version_id and self.images.is_deleted(src.bucket, src.key)):
             raise JobFailedError(FailureCategory.SOURCE_MISSING, "the image no longer exists")
         if info.size <= 0:
             raise JobFailedError(FailureCategory.EMPTY_IMAGE, "the image is empty (0 bytes)")

@@ -42,6 +42,7 @@ FAULTS: dict[str, tuple[Kind, str]] = {
     "post_500": (Kind.POST, "POST answers 500 before any job is created"),
     "post_503": (Kind.POST, "POST answers 503 before any job is created (retry_after=S optional)"),
     "post_drop": (Kind.POST, "POST connection closed without a response; no job"),
+    "post_refused": (Kind.POST, "POST answers status=N (403) with message=TEXT before any job is created"),
     "post_slow": (Kind.POST, "POST sleeps seconds=S first, then is handled normally (job created)"),
     "post_500_after_accept": (Kind.POST, "job created and counted, then 500 returned"),
     "post_503_after_accept": (Kind.POST, "job created and counted, then 503 returned"),

@@ -291,11 +291,16 @@ class _Handler(BaseHTTPRequestHandler):
         return {s.name: s for s in post_faults}, markers
 
     def _early_fault(self, by_name: Mapping[str, FaultSpec], prefix: str) -> bool:
-        """Faults that answer before any work (post_*/get_* slow, 429, 500, 503, drop); True if answered."""
+        """Faults that answer before any work (post_*/get_* slow, refused, 429, 500, 503, drop); True if answered."""
         slow = by_name.get(f"{prefix}_slow")
         if slow is not None:
             self._fault = slow.name
             self._sleep(slow.num("seconds", self.sim.config.hang_seconds))
+        refused = by_name.get(f"{prefix}_refused")
+        if refused is not None:
+            self._fault = refused.name
+            self._error(int(refused.num("status", 403)), refused.get("message", "simulated refusal"))
+            return True
         for code in (429, 500, 503):
             spec = by_name.get(f"{prefix}_{code}")
             if spec is not None:

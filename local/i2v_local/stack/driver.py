@@ -38,7 +38,9 @@ class PipelineDriver:
 
     def upload(self, key: str, body: bytes | None = None, **metadata: str) -> str:
         """PUT an image under the input bucket; returns the job id the submit function will derive."""
-        response = self.s3.put_object(Bucket=self.input_bucket, Key=key, Body=body or png_bytes(), Metadata=metadata)
+        response = self.s3.put_object(
+            Bucket=self.input_bucket, Key=key, Body=png_bytes() if body is None else body, Metadata=metadata
+        )
         source = SourceObject(
             bucket=self.input_bucket,
             key=key,

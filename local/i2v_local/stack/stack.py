@@ -179,6 +179,8 @@ class LocalStack:
             default_user_config["stepfunctions"] = self._saved_sfn_config
             self._saved_sfn_config = None
         self.router.unload_handlers()
+        # Undo our variables before mock_aws restores its own snapshot (ours were saved on top of its fakes).
+        self._restore_env()
         self._exit.close()
         if self._server is not None:
             # Server mode shares moto's in-process backends: forget this stack so the next one starts clean.
@@ -189,7 +191,6 @@ class LocalStack:
                     logger.debug("could not reset moto: %s", error)
             self._server.stop()
             self._server = None
-        self._restore_env()
         self._reset_caches()
         self._clients.clear()
         self._started = False

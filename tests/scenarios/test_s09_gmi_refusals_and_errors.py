@@ -1,0 +1,286 @@
+"""Scenarios 9, 10 and 11: what GMI answers decides what happens next.
+
+9.  429 + Retry-After: wait that long, POST again, one job; the submission concurrency cap holds.
+10. 400/401/403/404: no retry; the record and the Failed event carry GMI's message, redacted.
+11. POST 503: safe to send again. POST 500, a timeout or a broken answer after sending: GMI may have created
+    the job, so `submit_ambiguous` with exactly one POST. GET errors: retried with backoff (inside the poll
+    invocation or through the Wait state, whichever the poll policy picks), the job goes on (one GET 503 is
+    also in tests/workflow/test_workflow.py::test_status_check_error_is_retried_by_the_poll_loop).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from i2v.adapters.gmi import GmiClient, GmiRetryableError
+from i2v.domain.polling import PollPolicy, error_backoff_seconds
+from i2v.services import submit as submit_service
+from i2v_local.simulator import GmiSimulator
+from i2v_local.stack import LocalStack
+from i2v_local.stack.driver import PipelineDriver, png_bytes
+from scenarios.submit_helpers import FAILED, handled, posts, submit_module
+
+pytestmark = pytest.mark.xdist_group("local")
+
+WRONG_API_KEY = "sk-i2v-scenario-WRONG-KEY-CANARY-93ab"
+
+
+# ---- 9: 429 with Retry-After --------------------------------------------------------------------------------
+def test_s09_429_waits_for_retry_after_then_posts_once_more(
+    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
+) -> None:
+    local_gmi.inject("post_429", count=1, retry_after=1)
+    job_id = pipeline.upload("incoming/busy/one.png")
+
+    local_stack.run_until_idle(timeout=30)
+
+    refused, accepted = posts(local_gmi)
+    assert (refused.status, refused.fault, accepted.status) == (429, "post_429", 200)
+    assert accepted.at - refused.at >= 1.0  # Retry-After honoured (plus jitter)
+    assert local_gmi.post_count == 1
+    assert pipeline.job(job_id).status == "succeeded"
+    assert handled(leak_guard.json_lines(), job_id) == ["submitted"]  # within the same invocation
+    assert leak_guard.metric_values("SubmitRetries") == [1.0]
+
+
+def test_s09_429_that_outlasts_the_invocation_returns_the_job_and_sqs_brings_it_back(
+    pipeline: PipelineDriver,
+    local_stack: LocalStack,
+    local_gmi: GmiSimulator,
+    leak_guard: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(submit_module().service(), "sleep", slept.append)  # the waits are recorded, not slept
+    local_gmi.inject("post_429", count=submit_service.POST_ATTEMPTS, retry_after=7)
+    job_id = pipeline.upload("incoming/busy/long.png")
+
+    local_stack.run_until_idle(timeout=30)
+
+    assert len(slept) == submit_service.POST_ATTEMPTS - 1
+    assert all(7 <= delay <= 8 for delay in slept), slept  # Retry-After plus at most 1 s of jitter
+    statuses = [entry.status for entry in posts(local_gmi)]
+    assert statuses == [429] * submit_service.POST_ATTEMPTS + [200]
+    assert local_gmi.post_count == 1
+    job = pipeline.job(job_id)
+    assert job.status == "succeeded"
+    assert "received" in job.timestamps  # handed back (not failed) while GMI was busy
+    assert len(pipeline.executions()) == 1
+
+
+def test_s09_burst_with_429s_respects_the_submission_concurrency_cap(
+    pipeline: PipelineDriver,
+    local_stack: LocalStack,
+    local_gmi: GmiSimulator,
+    leak_guard: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    cdk_template: dict[str, Any],
+) -> None:
+    (mapping,) = [r for r in cdk_template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    cap = mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+    (pump,) = local_stack.pumps
+    assert pump.source.max_concurrency == cap
+    slept: list[float] = []
+    monkeypatch.setattr(submit_module().service(), "sleep", slept.append)
+    gauge = _Gauge()
+    handler = submit_module().handler
+    monkeypatch.setattr(submit_module(), "handler", gauge.wrap("invocations", handler))
+    monkeypatch.setattr(GmiClient, "submit", gauge.wrap("posts", GmiClient.submit))
+    local_gmi.inject("post_429", count=3, retry_after=1)
+    job_ids = [pipeline.upload(f"incoming/burst/{n}.png", png_bytes(shade=n)) for n in range(8)]
+
+    # Three pollers at once, as Lambda's scaling would run them; the mapping's cap must still hold.
+    pollers = [threading.Thread(target=local_stack.run_until_idle, kwargs={"timeout": 60}) for _ in range(3)]
+    for poller in pollers:
+        poller.start()
+    for poller in pollers:
+        poller.join()
+    local_stack.run_until_idle(timeout=30)
+
+    assert 1 <= gauge.peak["invocations"] <= cap
+    assert 1 <= gauge.peak["posts"] <= cap
+    assert len(slept) == 3
+    assert local_gmi.post_count == len(job_ids)  # every image submitted exactly once
+    assert {pipeline.job(job_id).status for job_id in job_ids} == {"succeeded"}
+
+
+class _Gauge:
+    """Counts how many calls of each wrapped function run at the same time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+
+    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.current[name] = self.current.get(name, 0) + 1
+                self.peak[name] = max(self.peak.get(name, 0), self.current[name])
+            try:
+                return function(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.current[name] -= 1
+
+        return counted
+
+
+# ---- 10: refusals ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "category", "expected"),
+    [
+        (400, "gmi_rejected", "GMI answered 400: model: unknown model 'pixverse-v9-i2v'"),
+        (401, "gmi_unauthorized", "GMI answered 401: missing or invalid API key"),
+        (403, "gmi_unauthorized", "GMI answered 403: the key [REDACTED] may not use this model"),
+        (404, "gmi_not_found", "GMI answered 404: no route for image https://s3.example/img.png?[REDACTED]"),
+    ],
+    ids=["400", "401", "403", "404"],
+)
+def test_s10_refusal_is_not_retried_and_gmi_message_is_kept_redacted(
+    local_stack_factory: Callable[..., LocalStack],
+    local_gmi: GmiSimulator,
+    scenario_api_key: str,
+    leak_guard: Any,
+    status: int,
+    category: str,
+    expected: str,
+) -> None:
+    if status == 400:  # a setting our side accepts and GMI does not: a model id it does not serve
+        stack = local_stack_factory(environment={"GMI_MODEL_ID": "pixverse-v9-i2v"})
+    elif status == 401:  # the wrong key in Secrets Manager
+        stack = local_stack_factory(api_key=WRONG_API_KEY)
+    else:  # GMI echoes secrets back in its message: they must not reach the record or the event
+        stack = local_stack_factory()
+        echo = {
+            403: f"the key {scenario_api_key} may not use this model",
+            404: "no route for image https://s3.example/img.png?X-Amz-Signature=0badc0ffee0badc0ffee&X-Amz-Credential=AKIA",
+        }[status]
+        local_gmi.inject("post_refused", count=1, status=status, message=echo)
+    pipeline = PipelineDriver(stack)
+    tap = leak_guard.watch(stack)
+    job_id = pipeline.upload(f"incoming/refused/{status}.png")
+
+    stack.run_until_idle(timeout=30)
+
+    assert [entry.status for entry in posts(local_gmi)] == [status]  # no retry
+    job = pipeline.job(job_id)
+    assert job.status == "failed"
+    assert job.failure is not None
+    assert job.failure.category == category
+    assert job.failure.message.startswith(expected), job.failure.message
+    (event,) = tap.of_type(FAILED)
+    assert event["detail"]["failure"] == {"category": category, "message": job.failure.message}
+    assert pipeline.executions() == []
+    assert local_gmi.post_count == 0
+
+
+# ---- 11: server errors and timeouts ---------------------------------------------------------------------------
+def test_s11_post_503_is_refused_for_sure_and_sent_again(
+    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
+) -> None:
+    job_id = pipeline.upload("incoming/errors/503.png", prompt="a lighthouse [sim:post_503]")
+
+    local_stack.run_until_idle(timeout=30)
+
+    assert [(e.status, e.fault) for e in posts(local_gmi)] == [(503, "post_503"), (200, None)]
+    assert local_gmi.post_count == 1
+    assert pipeline.job(job_id).status == "succeeded"
+
+
+AMBIGUOUS_POSTS = {
+    "post_500": "GMI answered 500",
+    "post_500_after_accept": "GMI answered 500",
+    "post_timeout_after_accept seconds=2": "GMI did not answer the submission in time",
+    "post_drop": "connection lost after sending the request",
+    "post_malformed_json": "GMI answered 200 with a body we could not read",
+}
+
+
+def test_s11_post_errors_that_may_have_created_a_job_are_ambiguous(
+    local_stack_factory: Callable[..., LocalStack], local_gmi: GmiSimulator, leak_guard: Any
+) -> None:
+    stack = local_stack_factory(gmi_timeout_seconds=1)
+    pipeline = PipelineDriver(stack)
+    tap = leak_guard.watch(stack)
+    job_ids = {
+        fault: pipeline.upload(f"incoming/errors/{n}.png", png_bytes(shade=n), prompt=f"a pier [sim:{fault}]")
+        for n, fault in enumerate(AMBIGUOUS_POSTS)
+    }
+
+    stack.run_until_idle(timeout=30)
+
+    for fault, job_id in job_ids.items():
+        job = pipeline.job(job_id)
+        assert job.status == "submit_ambiguous", fault
+        assert job.failure is not None
+        assert job.failure.category == "submit_ambiguous"
+        assert job.failure.message.startswith(AMBIGUOUS_POSTS[fault]), (fault, job.failure.message)
+    # The hanging POST is logged when the simulator gives up on it, after the client did.
+    stack.wait_until(lambda: len(posts(local_gmi)) >= len(AMBIGUOUS_POSTS), timeout=10)
+    assert len(posts(local_gmi)) == len(AMBIGUOUS_POSTS)  # one POST each: never sent blindly again
+    assert local_gmi.post_count == 3  # GMI really created (and would bill) three of them
+    assert leak_guard.metric_values("SubmitAmbiguous") == [1.0] * len(AMBIGUOUS_POSTS)
+    assert sorted(e["detail"]["job_id"] for e in tap.of_type(FAILED)) == sorted(job_ids.values())
+    assert pipeline.executions() == []
+
+
+GET_FAULTS = {
+    "get_500": 1,
+    "get_429 retry_after=1": 1,
+    "get_drop": 1,
+    "get_slow seconds=2": 1,  # longer than GMI_TIMEOUT_SECONDS=1: a read timeout
+    "get_malformed_json": 1,
+    "get_503 count=2": 2,
+}
+
+
+def test_s11_status_check_errors_are_retried_with_backoff_and_the_job_goes_on(
+    local_stack_factory: Callable[..., LocalStack],
+    local_gmi: GmiSimulator,
+    leak_guard: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack = local_stack_factory(gmi_timeout_seconds=1)
+    policy = PollPolicy.model_validate_json(stack.function_environment()["POLL_POLICY"])
+    pipeline = PipelineDriver(stack)
+    attempts: dict[str, list[tuple[float, bool]]] = {}  # request id -> (started at, answered)
+    original_get = GmiClient.get
+
+    def recorded_get(self: GmiClient, request_id: str) -> Any:
+        started = time.monotonic()
+        try:
+            answer = original_get(self, request_id)
+        except GmiRetryableError:
+            attempts.setdefault(request_id, []).append((started, False))
+            raise
+        attempts.setdefault(request_id, []).append((started, True))
+        return answer
+
+    monkeypatch.setattr(GmiClient, "get", recorded_get)
+    job_ids = {
+        fault: pipeline.upload(f"incoming/get-errors/{n}.png", png_bytes(shade=n), prompt=f"a dune [sim:{fault}]")
+        for n, fault in enumerate(GET_FAULTS)
+    }
+
+    stack.run_until_idle(timeout=60)
+
+    for fault, job_id in job_ids.items():
+        errors = GET_FAULTS[fault]
+        job = pipeline.job(job_id)
+        assert job.status == "succeeded", (fault, job.failure)
+        assert job.request_id is not None
+        tries = attempts[job.request_id]
+        first_success = next(n for n, (_, answered) in enumerate(tries) if answered)
+        assert [answered for _, answered in tries[: first_success + 1]] == [False] * errors + [True], fault
+        # Each failed look is followed by a backoff (error_backoff_seconds, doubling) before the next one.
+        for n in range(1, errors + 1):
+            gap = tries[n][0] - tries[n - 1][0]
+            assert gap >= error_backoff_seconds(n, policy) - 0.05, (fault, n, gap)
+    assert local_gmi.post_count == len(GET_FAULTS)
+    assert sum(leak_guard.metric_values("PollErrors")) == sum(GET_FAULTS.values())

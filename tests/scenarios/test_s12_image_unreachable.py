@@ -1,0 +1,71 @@
+"""Scenario 12: the presigned image URL no longer works when GMI fetches it: the job fails with its own
+reason, `image_unreachable` (not a generic GMI failure), recorded and announced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import pytest
+
+from i2v_local.simulator import GmiSimulator, Timing
+from i2v_local.stack import FunctionSpec, Invocation, LocalSettings, LocalStack
+from i2v_local.stack.driver import PipelineDriver
+from scenarios.submit_helpers import FAILED
+
+pytestmark = pytest.mark.xdist_group("local")
+
+
+def _assert_image_unreachable(pipeline: PipelineDriver, tap: Any, job_id: str, http_status: int) -> None:
+    job = pipeline.job(job_id)
+    assert job.status == "failed"
+    assert job.failure is not None
+    assert job.failure.category == "image_unreachable"
+    assert job.failure.message == f"image_url could not be fetched (HTTP {http_status})"
+    (event,) = tap.of_type(FAILED)
+    assert event["detail"]["failure"]["category"] == "image_unreachable"
+    (execution,) = pipeline.executions()
+    assert execution["status"] == "SUCCEEDED"  # the failure path of the workflow recorded it
+
+
+def test_s12_image_gone_by_the_time_gmi_fetches_it(
+    watched_stack: Callable[[LocalSettings], AbstractContextManager[LocalStack]], scenario_api_key: str
+) -> None:
+    # GMI fetches the image when the job leaves its queue (1 s here); the version is deleted before that,
+    # so the URL it was given answers 404, exactly what an invalidated presigned URL does.
+    with (
+        GmiSimulator(api_key=scenario_api_key, timing=Timing.fixed(queued=1.0, processing=0.0)) as sim,
+        watched_stack(LocalSettings.for_simulator(sim)) as stack,
+    ):
+        pipeline = PipelineDriver(stack)
+        tap = stack.tap_events()
+        key = "incoming/expired/pier.png"
+        job_id = pipeline.upload(key)
+        deleted: list[str] = []
+
+        def delete_the_version_after_submit(spec: FunctionSpec, event: Any, result: Invocation) -> None:
+            if "Submit" in spec.logical_id and not deleted and pipeline.repo.get(job_id) is not None:
+                version = pipeline.job(job_id).source.version_id
+                pipeline.s3.delete_object(Bucket=pipeline.input_bucket, Key=key, VersionId=version)
+                deleted.append(str(version))
+
+        stack.router.after_invoke.append(delete_the_version_after_submit)
+        stack.run_until_idle(timeout=30)
+
+        assert deleted
+        assert sim.post_count == 1
+        _assert_image_unreachable(pipeline, tap, job_id, 404)
+
+
+def test_s12_expired_url_reported_by_gmi(
+    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
+) -> None:
+    """GMI reports that the URL was refused (403: what S3 answers for an expired signature)."""
+    tap = leak_guard.watch(local_stack)
+    job_id = pipeline.upload("incoming/expired/harbour.png", prompt="boats [sim:image_403]")
+
+    local_stack.run_until_idle(timeout=30)
+
+    _assert_image_unreachable(pipeline, tap, job_id, 403)
+    assert local_gmi.post_count == 1
