@@ -21,7 +21,8 @@ from benchmarks.coldstart import ROOT
 from benchmarks.servers import CREDENTIALS, MotoServer
 
 MIB = 1024 * 1024
-SIZES = (10 * MIB, 100 * MIB, 1024 * MIB)
+# Up to the 2 GiB of the fault scenarios (no. 20): the memory must not grow with the size.
+SIZES = (10 * MIB, 100 * MIB, 1024 * MIB, 2048 * MIB)
 QUICK_SIZES = (2 * MIB,)
 BUCKET = "bench-videos"
 

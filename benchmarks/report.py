@@ -48,7 +48,9 @@ def run_all(quick: bool, only: tuple[str, ...], log: Callable[[str], None]) -> R
         repeats = 1 if quick else 3
         for size in sizes:
             log(f"copy: {size // MIB} MiB x {repeats}")
-            runs = [copy.run((size,))[0] for _ in range(repeats if size < 1024 * MIB else 2)]
+            runs = [
+                copy.run((size,))[0] for _ in range(repeats if size < 1024 * MIB else 1 if size > 1024 * MIB else 2)
+            ]
             results.copies.append(_median_pair(runs))
     if "coldstart" in only:
         log("cold start: fresh interpreters")

@@ -49,7 +49,7 @@ class GmiEnv(CommonEnv):
 
 class PollingEnv(GmiEnv):
     poll_policy: Json[PollPolicy] = Field(default_factory=PollPolicy, alias="POLL_POLICY")
-    job_deadline_seconds: int = Field(default=1800, alias="JOB_DEADLINE_SECONDS", ge=1, le=86400)
+    job_deadline_seconds: int = Field(default=1800, alias="JOB_DEADLINE_SECONDS", ge=1, le=21600)
 
 
 class SubmitEnv(PollingEnv):

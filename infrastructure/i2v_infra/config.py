@@ -60,7 +60,8 @@ class PipelineConfig(BaseModel):
     max_image_bytes: int = Field(20 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
     presign_ttl_seconds: int = Field(300, ge=30, le=3600)
     poll_policy: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_POLL_POLICY))
-    job_deadline_seconds: int = Field(1800, ge=60, le=86400)
+    # <= 6 h keeps even a worst-case poll loop (rounds of ~11 s) under Step Functions' 25,000 history events.
+    job_deadline_seconds: int = Field(1800, ge=60, le=21600)
     workflow_timeout_margin_seconds: int = Field(3600, ge=1800, le=86400)
     submit_concurrency: int = Field(2, ge=2, le=1000)
     submit_batch_size: int = Field(5, ge=1, le=10)

@@ -69,6 +69,7 @@ def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> No
         )
         assert retries[lambda_errors]["MaxAttempts"] == 6
         assert retries[("TransientError",)]["MaxAttempts"] == 5
+        assert retries[("Lambda.Unknown", "Sandbox.Timedout")]["MaxAttempts"] == 2  # a crashed function, once more
         for retry in retries.values():
             assert retry["BackoffRate"] == 2
             assert retry["JitterStrategy"] == "FULL"

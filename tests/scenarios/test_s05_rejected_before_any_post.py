@@ -108,3 +108,36 @@ def _upload_empty(pipeline: PipelineDriver, key: str) -> str:
     response = pipeline.s3.put_object(Bucket=pipeline.input_bucket, Key=key, Body=b"")
     source = SourceObject(pipeline.input_bucket, key, response.get("VersionId"), response["ETag"].strip('"'), "0", 0)
     return job_id_for(source)
+
+
+def test_s05_rejection_whose_event_was_lost_is_announced_on_redelivery(
+    pipeline: PipelineDriver,
+    local_stack: LocalStack,
+    local_gmi: GmiSimulator,
+    leak_guard: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The record says rejected, but PutEvents kept failing: SQS redelivers, and the event goes out then (once).
+    from i2v.adapters.publisher import EventPublisher
+    from i2v.domain.jobs import TransientError
+
+    tap = leak_guard.watch(local_stack)
+    real_publish = EventPublisher.publish
+    refusals = {"left": 1}
+
+    def flaky_publish(self: EventPublisher, detail_type: str, detail: dict[str, Any], **kwargs: Any) -> None:
+        if detail_type == FAILED and refusals["left"]:
+            refusals["left"] -= 1
+            raise TransientError("EventBridge refused the event (test)")
+        real_publish(self, detail_type, detail, **kwargs)
+
+    monkeypatch.setattr(EventPublisher, "publish", flaky_publish)
+    job_id = pipeline.upload("incoming/lost-event/notes.jpg", body=b"plain text, not an image")
+    local_stack.run_until_idle(timeout=30)
+
+    assert refusals["left"] == 0
+    job = pipeline.job(job_id)
+    assert job.status == "rejected"
+    assert job.announced == "rejected"
+    assert [e["detail"]["job_id"] for e in tap.of_type(FAILED)] == [job_id]
+    assert posts(local_gmi) == []

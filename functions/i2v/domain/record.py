@@ -72,6 +72,8 @@ class JobRecord(BaseModel):
     generation_seconds: float | None = None
     failure: Failure | None = None
     execution_name: str | None = None
+    # The status whose event was last published: a retry after a lost PutEvents re-announces, nothing else does.
+    announced: str | None = None
     # While `submitting`: when the submitting invocation's time is up (epoch seconds).
     submit_lease_until: float | None = None
 

@@ -35,6 +35,7 @@ class FailureService:
         self.metrics.add_metric(f"Jobs{status.title().replace('_', '')}", "Count", 1)
         self.metrics.add_metric(f"Failure_{failure.category}", "Count", 1)
         self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
+        self.repo.annotate(job_id, {"announced": str(job.status)})
         return str(job.status)
 
     def _announce_again(self, job_id: str, failure: Failure) -> None:

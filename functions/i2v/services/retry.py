@@ -7,7 +7,15 @@ from i2v.domain.jobs import RETRYABLE_BY_OPERATOR, JobStatus
 from i2v.domain.record import JobRecord
 from i2v.services.ports import Requeue
 
-CLEARED_ON_RETRY = ("failure", "request_id", "gmi_status", "execution_name", "output", "generation_seconds")
+CLEARED_ON_RETRY = (
+    "failure",
+    "request_id",
+    "gmi_status",
+    "execution_name",
+    "output",
+    "generation_seconds",
+    "announced",
+)
 
 
 class RetryRefusedError(Exception):

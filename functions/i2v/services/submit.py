@@ -45,6 +45,10 @@ RESERVE_MS = 15_000
 LEASE_MARGIN_SECONDS = 5.0
 
 
+# Statuses the submit function itself ends a job in (and announces).
+ENDED_BY_SUBMIT = frozenset({JobStatus.REJECTED, JobStatus.FAILED, JobStatus.SUBMIT_AMBIGUOUS})
+
+
 class SubmitOutcome(StrEnum):
     SUBMITTED = "submitted"
     RESUMED = "resumed"
@@ -138,6 +142,9 @@ class SubmitService:
         if job.status == JobStatus.SUBMITTED and not job.execution_name:
             self._announce_and_start(job, job.gmi_status)
             return SubmitResult(SubmitOutcome.RESUMED, job.job_id, job.status)
+        if job.status in ENDED_BY_SUBMIT and job.announced != job.status:
+            # Recorded, but the Failed event never went out (PutEvents failed, the invocation died): send it now.
+            self._announce_failure(job)
         logger.info("duplicate event for job %s (status %s): nothing to do", job.job_id, job.status)
         self.metrics.add_metric("DuplicatesSkipped", "Count", 1)
         return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, job.status)
@@ -310,9 +317,13 @@ class SubmitService:
             return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
         self.metrics.add_metric(f"Jobs{status.title().replace('_', '')}", "Count", 1)
         self.metrics.add_metric(f"Failure_{failure.category}", "Count", 1)
-        self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
+        self._announce_failure(job)
         outcome = {
             JobStatus.REJECTED: SubmitOutcome.REJECTED,
             JobStatus.SUBMIT_AMBIGUOUS: SubmitOutcome.AMBIGUOUS,
         }.get(status, SubmitOutcome.FAILED)
         return SubmitResult(outcome, job.job_id, status)
+
+    def _announce_failure(self, job: JobRecord) -> None:
+        self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
+        self.repo.annotate(job.job_id, {"announced": str(job.status)})

@@ -15,6 +15,9 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.TooManyRequestsException",
 ]
 TRANSIENT_ERROR = "TransientError"  # raised by our handlers for retryable conditions
+# The function itself died (timed out, ran out of memory). Every task here is idempotent (Complete rewrites the
+# same key, the record never moves backwards), so one more try beats failing a job whose video may be stored.
+CRASH_ERRORS = ["Lambda.Unknown", "Sandbox.Timedout"]
 
 
 def _lambda_task(
@@ -35,6 +38,13 @@ def _lambda_task(
         backoff_rate=2,
         max_attempts=6,
         max_delay=Duration.seconds(60),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    task.add_retry(
+        errors=CRASH_ERRORS,
+        interval=Duration.seconds(5),
+        backoff_rate=2,
+        max_attempts=2,
         jitter_strategy=sfn.JitterType.FULL,
     )
     task.add_retry(
