@@ -30,14 +30,14 @@ def test_cdk_json_lists_every_key() -> None:
     assert set(cdk_json_config()) == set(PipelineConfig.model_fields)
 
 
-def test_configuration_doc_documents_every_key_with_its_default() -> None:
-    doc = (REPO_ROOT / "docs" / "configuration.md").read_text()
+def test_readme_documents_every_key_with_its_default() -> None:
+    doc = (REPO_ROOT / "README.md").read_text()
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| (.+?) \|", doc, flags=re.MULTILINE))
     assert set(rows) == set(PipelineConfig.model_fields)
     defaults = cdk_json_config()
     for key, shown in rows.items():
         if isinstance(defaults[key], int | str) and not isinstance(defaults[key], bool):
-            assert str(defaults[key]) in shown, f"docs/configuration.md shows {shown!r} for {key}"
+            assert str(defaults[key]) in shown, f"README.md shows {shown!r} for {key}"
 
 
 def test_json_env_is_compact_and_sorted() -> None:

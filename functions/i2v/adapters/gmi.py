@@ -111,6 +111,13 @@ class GmiClient:
         self._session.mount("https://", HTTPAdapter(max_retries=0))
         self._session.mount("http://", HTTPAdapter(max_retries=0))
 
+    def check_credentials(self) -> None:
+        """Read the API key now, so a missing key is found before anything is sent (or paid for)."""
+        try:
+            self._api_key()
+        except RuntimeError as error:  # MissingApiKeyError: an empty secret, a deployment step left to do
+            raise GmiPermanentError(str(error), status_code=401) from None
+
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key()}", "Content-Type": "application/json"}
 

@@ -11,6 +11,10 @@ from i2v.domain.redaction import register_secret
 CACHE_SECONDS = 300
 
 
+class MissingApiKeyError(RuntimeError):
+    """The secret exists but holds no key yet (as CDK creates it)."""
+
+
 class ApiKeyReader:
     """Callable so the GMI client fetches the key lazily and picks up rotations after the cache expires."""
 
@@ -24,6 +28,8 @@ class ApiKeyReader:
         if key.startswith("{"):
             key = str(json.loads(key).get("api_key", "")).strip()
         if not key:
-            raise RuntimeError("the GMI API key secret is empty; set it with `aws secretsmanager put-secret-value`")
+            raise MissingApiKeyError(
+                "the GMI API key secret is empty; set it with `aws secretsmanager put-secret-value`"
+            )
         register_secret(key)
         return key

@@ -154,6 +154,13 @@ class SubmitService:
             source, settings = self._validate(job)
         except JobFailedError as rejection:
             return self._end(job, JobStatus.REJECTED, rejection.failure)
+        try:
+            self.gmi.check_credentials()
+        except GmiPermanentError as missing:
+            # Failing here (not inside the POST) keeps the job clear of `submit_ambiguous`: nothing was sent.
+            return self._end(
+                job, JobStatus.FAILED, Failure(category=FailureCategory.GMI_UNAUTHORIZED, message=str(missing))
+            )
         if not self._take_budget(job):
             if self.env.budget_exceeded_action == BudgetAction.DEFER:
                 return self._defer(job)
