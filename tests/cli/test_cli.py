@@ -11,7 +11,7 @@ import pytest
 from fixtures.cli import cli_json, run
 from fixtures.local_stack import png_bytes
 from i2v_local.cli import target as cli_target
-from i2v_local.cli.demo import lambda_output_to_file
+from i2v_local.cli.demo import lambda_output_to_file, local_functions
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
 
@@ -33,7 +33,7 @@ def running_stack(cdk_template: dict[str, Any], tmp_path_factory: pytest.TempPat
             lambda_output_to_file(state_dir / "lambda.log"),
         ):
             stack.start_background(interval=0.1)
-            cli_target.write_local_state(stack.outputs, stack.client_env())
+            cli_target.write_local_state(stack.outputs, stack.client_env(), local_functions(stack))
             yield stack
     patcher.undo()
 
@@ -174,3 +174,15 @@ def test_no_local_stack_is_a_clear_error(tmp_path, monkeypatch, capsys):
     code, _, err = run(capsys, "list", "--target", "local")
     assert code == 1
     assert "i2v local up" in err
+
+
+def test_invoke_runs_a_function_on_a_sample_event(running_stack, capsys):
+    # The sample poll input names a request GMI has never seen: the poll says so instead of crashing.
+    code, out, _ = run(capsys, "invoke", "poll", "events/poll_input.json", "--json")
+    assert code == 0
+    result = cli_json(out)
+    assert result["outcome"] == "failed"
+    assert result["failure"]["category"] == "gmi_not_found"
+    code, _, err = run(capsys, "invoke", "resize", "events/poll_input.json")
+    assert code == 1
+    assert "no 'resize' function" in err

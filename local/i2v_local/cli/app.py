@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -212,6 +213,24 @@ def retry(
     emit_json(record_view(updated)) if as_json else console.print(
         f"job {updated.job_id} queued again (attempt {updated.attempt})"
     )
+
+
+@app.command()
+def invoke(
+    function: Annotated[str, typer.Argument(help="submit, poll, complete or fail")],
+    event: Annotated[Path, typer.Argument(help="a JSON event, e.g. one of events/*.json")],
+    target: Where = "auto",
+    as_json: Json = False,
+) -> None:
+    """Invoke one of the pipeline's functions with an event file and print what it returned."""
+    if not event.is_file():
+        raise CliError(f"{event}: no such file")
+    where = resolve_target(target)
+    response = where.client("lambda").invoke(FunctionName=where.function_name(function), Payload=event.read_bytes())
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        raise CliError(f"{function} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
+    emit_json(payload) if as_json else console.print_json(data=payload)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)

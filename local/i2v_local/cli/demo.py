@@ -172,10 +172,15 @@ def _probe(video: Path) -> dict[str, Any]:
         }
 
 
+def local_functions(local: Any) -> dict[str, str]:
+    """submit/poll/complete/fail -> the local stack's function names (for `i2v invoke`)."""
+    return {spec.handler.split(".")[2]: spec.name for spec in local.functions.values()}
+
+
 def serve_local(gmi_base_url: str | None, gmi_api_key: str | None) -> None:
     console = Console(file=sys.stdout, highlight=False)
     with local_pipeline(gmi_base_url, gmi_api_key, console, quiet=False) as (local, simulator):
-        write_local_state(local.outputs, local.client_env())
+        write_local_state(local.outputs, local.client_env(), local_functions(local))
         try:
             console.print(f"local stack up: AWS at {local.endpoint_url}, GMI at {gmi_base_url or simulator.base_url}")
             console.print(f"functions log to {LAMBDA_LOG}")

@@ -26,6 +26,7 @@ class Target:
     name: str
     outputs: dict[str, str]
     env: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, str] = field(default_factory=dict)  # submit/poll/complete/fail -> function name
 
     def activate(self) -> Target:
         """Point boto3 (ours and the adapters') at this target."""
@@ -39,14 +40,31 @@ class Target:
     def repository(self) -> JobRepository:
         return JobRepository(self.outputs["JobsTableName"])
 
+    def function_name(self, short: str) -> str:
+        """The deployed name of our `short` function (found by its handler in the stack's resources)."""
+        if not self.functions and self.name != "local":
+            cloudformation, lambdas = self.client("cloudformation"), self.client("lambda")
+            pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=self.name)
+            for page in pages:
+                for resource in page["StackResourceSummaries"]:
+                    if resource["ResourceType"] == "AWS::Lambda::Function":
+                        config = lambdas.get_function_configuration(FunctionName=resource["PhysicalResourceId"])
+                        handler = str(config.get("Handler", ""))
+                        if handler.startswith("i2v.handlers."):
+                            self.functions[handler.split(".")[2]] = resource["PhysicalResourceId"]
+        if short not in self.functions:
+            raise CliError(f"no {short!r} function in {self.name} (known: {', '.join(sorted(self.functions))})")
+        return self.functions[short]
+
     @property
     def input_prefix(self) -> str:
         return self.outputs.get("InputPrefix", "incoming/")
 
 
-def write_local_state(outputs: dict[str, str], env: dict[str, str]) -> None:
+def write_local_state(outputs: dict[str, str], env: dict[str, str], functions: dict[str, str]) -> None:
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    LOCAL_STATE.write_text(json.dumps({"outputs": outputs, "env": env, "pid": os.getpid()}, indent=2))
+    state = {"outputs": outputs, "env": env, "functions": functions, "pid": os.getpid()}
+    LOCAL_STATE.write_text(json.dumps(state, indent=2))
 
 
 def clear_local_state() -> None:
@@ -62,7 +80,7 @@ def _local_target() -> Target | None:
         os.kill(pid, 0)
     except (OSError, ValueError):
         return None  # the `i2v local up` that wrote it is gone
-    return Target("local", dict(state["outputs"]), dict(state["env"]))
+    return Target("local", dict(state["outputs"]), dict(state["env"]), dict(state.get("functions", {})))
 
 
 def _deployed_target(stack_name: str) -> Target:
