@@ -106,17 +106,21 @@ class CheckedStream:
         self._expected = expected
         self._limit = limit
         self.received = 0
+        # Kept because s3transfer re-raises read errors from its own threads in its own wrappers.
+        self.interrupted: DownloadInterruptedError | None = None
 
     def read(self, size: int = -1) -> bytes:
         try:
             chunk: bytes = self._raw.read(size if size and size > 0 else 1024 * 1024)
         except Exception as error:  # urllib3 raises several types for a broken body
-            raise DownloadInterruptedError(
-                f"video stream broke after {self.received} bytes: {type(error).__name__}"
-            ) from None
+            raise self._interrupt(f"video stream broke after {self.received} bytes: {type(error).__name__}") from None
         self.received += len(chunk)
         if self.received > self._limit:
-            raise DownloadInterruptedError(f"video is larger than the {self._limit} byte limit")
+            raise self._interrupt(f"video is larger than the {self._limit} byte limit")
         if not chunk and self._expected is not None and self.received != self._expected:
-            raise DownloadInterruptedError(f"video ended at {self.received} of {self._expected} bytes")
+            raise self._interrupt(f"video ended at {self.received} of {self._expected} bytes")
         return chunk
+
+    def _interrupt(self, message: str) -> DownloadInterruptedError:
+        self.interrupted = DownloadInterruptedError(message)
+        return self.interrupted

@@ -90,13 +90,11 @@ class CompleteService:
         try:
             with video.response:
                 self.store.upload(stream, self.env.output_bucket, output_key, "video/mp4", metadata)
-        except DownloadInterruptedError as interrupted:
-            raise TransientError(str(interrupted), FailureCategory.DOWNLOAD_FAILED) from None
-        except Exception as error:  # s3transfer wraps read errors from our stream
-            cause = error.__cause__ or error.__context__
-            if isinstance(cause, DownloadInterruptedError) or "DownloadInterruptedError" in repr(error):
-                raise TransientError(str(cause or error), FailureCategory.DOWNLOAD_FAILED) from None
-            raise
+        except Exception:
+            # The stream says whether the download broke, however s3transfer wrapped the error.
+            if stream.interrupted is None:
+                raise
+            raise TransientError(str(stream.interrupted), FailureCategory.DOWNLOAD_FAILED) from None
         return stream.received, "video/mp4"
 
     def _succeed(self, job: JobRecord, request: GmiRequest, output: OutputRef) -> dict[str, Any]:
