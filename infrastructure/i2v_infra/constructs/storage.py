@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -61,13 +63,7 @@ class Storage(Construct):
             self,
             "Input",
             versioned=True,  # the object version id is part of the job id
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.log_bucket,
-            server_access_logs_prefix="input/",
+            **self._secured("input/"),
             lifecycle_rules=[
                 _abort_uploads(),
                 s3.LifecycleRule(
@@ -80,16 +76,22 @@ class Storage(Construct):
         self.output_bucket: s3.IBucket = output_bucket or s3.Bucket(
             self,
             "Output",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.log_bucket,
-            server_access_logs_prefix="output/",
+            **self._secured("output/"),
             lifecycle_rules=[_abort_uploads()],  # complete streams videos as multipart uploads
             removal_policy=removal,
         )
+
+    def _secured(self, access_log_prefix: str) -> dict[str, Any]:
+        """What every data bucket of the pipeline gets, in one place so no bucket can miss a part."""
+        return {
+            "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+            "encryption": s3.BucketEncryption.S3_MANAGED,
+            "enforce_ssl": True,
+            "minimum_tls_version": 1.2,
+            "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            "server_access_logs_bucket": self.log_bucket,
+            "server_access_logs_prefix": access_log_prefix,
+        }
 
 
 def _check_shared_bucket_prefixes(config: PipelineConfig) -> None:
