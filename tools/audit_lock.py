@@ -1,5 +1,8 @@
 """Audit a lock file (name==version lines) for known vulnerabilities; fail loudly if anything went unchecked.
 
+This is `make audit`, deliberately not part of `make test`: its answer depends on today's vulnerability data
+and on which releases exist today, not on the commit.
+
     python tools/audit_lock.py requirements/lock.txt
 
 1. pip-audit (PyPI vulnerability service) over the lock, without resolving anything (--no-deps --disable-pip).
@@ -197,7 +200,11 @@ def main(argv: list[str]) -> None:
     if report.unreachable:
         problems.append("the vulnerability service was unreachable for:\n  " + "\n  ".join(report.unreachable))
     if report.unaudited:
-        problems.append("these packages could not be audited:\n  " + "\n  ".join(report.unaudited))
+        problems.append(
+            "these packages could not be audited (run `make lock` to take their newest releases, then `make test`;"
+            " or, if a pin must stay behind, add it to UNAUDITABLE_PINS in tools/audit_lock.py with the reason):\n  "
+            + "\n  ".join(report.unaudited)
+        )
     if problems:
         fail("\n".join(problems))
     print("No known vulnerabilities.")

@@ -20,6 +20,8 @@ from scenarios.submit_helpers import FAILED, queue_counts, submit_module, submit
 pytestmark = pytest.mark.xdist_group("local")
 
 DAY = timedelta(days=1)
+# The service's calendar is pinned: a run that crosses midnight must not move the budget to another day.
+TODAY = datetime(2026, 3, 14, 23, 59, 59, tzinfo=UTC)
 
 
 def _budget_items(stack: LocalStack) -> dict[str, int]:
@@ -38,6 +40,8 @@ def test_s24_over_the_cap_waits_and_is_submitted_the_next_day(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stack = local_stack_factory(environment={"DAILY_SUBMISSION_CAP": "2", "BUDGET_EXCEEDED_ACTION": "defer"})
+    service = submit_module().service()
+    monkeypatch.setattr(service, "_today", lambda: TODAY)
     pipeline = PipelineDriver(stack)
     tap = leak_guard.watch(stack)
     job_ids = [pipeline.upload(f"incoming/cap/{n}.png", png_bytes(shade=n)) for n in range(3)]
@@ -54,12 +58,10 @@ def test_s24_over_the_cap_waits_and_is_submitted_the_next_day(
     assert leak_guard.metric_values("SubmissionsDeferred") == [1.0]
     assert tap.of_type(FAILED) == []  # waiting is not failing
     assert queue_counts(stack)["delayed"] == 1  # not lost: back on the queue, delayed as far as SQS allows
-    today = datetime.now(UTC)
-    assert _budget_items(stack) == {today.strftime("%Y-%m-%d"): 2}
+    assert _budget_items(stack) == {"2026-03-14": 2}
 
     # The next day: the service's calendar and SQS's clock move on; the delayed message comes back.
-    service = submit_module().service()
-    monkeypatch.setattr(service, "_today", lambda: today + DAY)
+    monkeypatch.setattr(service, "_today", lambda: TODAY + DAY)
     real_millis = moto.sqs.models.unix_time_millis
     monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *a: real_millis(*a) + DAY.total_seconds() * 1000)
     stack.run_until_idle(timeout=30)
@@ -69,7 +71,7 @@ def test_s24_over_the_cap_waits_and_is_submitted_the_next_day(
     assert job.failure is None
     assert {"deferred", "submitting", "succeeded"} <= set(job.timestamps)
     assert local_gmi.post_count == 3
-    assert _budget_items(stack) == {today.strftime("%Y-%m-%d"): 2, (today + DAY).strftime("%Y-%m-%d"): 1}
+    assert _budget_items(stack) == {"2026-03-14": 2, "2026-03-15": 1}
     assert queue_counts(stack) == {"visible": 0, "in_flight": 0, "delayed": 0}
 
 

@@ -1,4 +1,4 @@
-"""requirements/lock.txt is what `make install` installs and `make security` audits: it must pin every
+"""requirements/lock.txt is what `make install` installs and `make audit` audits: it must pin every
 package exactly and agree with the pins in pyproject.toml (regenerate it with `make lock`)."""
 
 from __future__ import annotations
