@@ -42,7 +42,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy functions infrastructure local benchmarks
+	$(BIN)/mypy functions infrastructure local benchmarks packages/i2v-events/src
 
 test: lint typecheck security
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -10,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from i2v.domain.record import DETAIL_TYPES
+from i2v_events import parse_event
 from i2v_local.cli.uploads import encode_metadata_value
 from i2v_local.stack.driver import PipelineDriver
 
@@ -50,6 +51,8 @@ def test_emitted_events_match_their_schemas(local_stack_factory: Any, local_gmi:
     for event in events:
         errors = sorted(checks[event["detail-type"]].iter_errors(event["detail"]), key=str)
         assert not errors, f"{event['detail-type']}: {[e.message for e in errors]}"
+        # ... and the typed subscriber package reads it (packages/i2v-events).
+        assert parse_event(event).detail.job_id == event["detail"]["job_id"]
         statuses.add((event["detail-type"], event["detail"]["status"]))
     assert statuses == {
         (DETAIL_TYPES["submitted"], "submitted"),

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from i2v_local.stack.template import DEFAULT_ACCOUNT
+
 
 class EventTap:
     """Everything matching `pattern` on `bus`, delivered by moto's EventBridge to a fresh SQS queue."""
@@ -31,7 +33,8 @@ class EventTap:
             if not messages:
                 return list(self.received)
             for message in messages:
-                self.received.append(json.loads(message["Body"]))
+                # moto's delivery omits `account`, which EventBridge always sends (typed subscribers require it).
+                self.received.append({"account": DEFAULT_ACCOUNT, **json.loads(message["Body"])})
                 self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def of_type(self, detail_type: str) -> list[dict[str, Any]]:

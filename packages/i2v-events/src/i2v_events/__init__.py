@@ -1,0 +1,34 @@
+"""Typed models of the i2v pipeline's EventBridge events and webhooks, one module per schema version.
+
+from i2v_events import parse_event, VideoSucceeded     # the current version (v1)
+from i2v_events.v1 import SucceededDetail               # or pin the version you read
+"""
+
+from i2v_events.v1 import (
+    DetailType,
+    FailedDetail,
+    FailureCategory,
+    PipelineEvent,
+    SubmittedDetail,
+    SucceededDetail,
+    VideoFailed,
+    VideoSubmitted,
+    VideoSucceeded,
+    parse_event,
+)
+from i2v_events.webhooks import WebhookMessage, parse_webhook
+
+__all__ = [
+    "DetailType",
+    "FailedDetail",
+    "FailureCategory",
+    "PipelineEvent",
+    "SubmittedDetail",
+    "SucceededDetail",
+    "VideoFailed",
+    "VideoSubmitted",
+    "VideoSucceeded",
+    "WebhookMessage",
+    "parse_event",
+    "parse_webhook",
+]

@@ -1,0 +1,227 @@
+"""Schema version 1 of the pipeline's event details: what each EventBridge event carries in `detail`.
+
+These models are the one source of the v1 contract: `schemas/events/v1/*.json` and the EventBridge Schema
+Registry are generated from them (`i2v_events.schemas`). They read tolerantly: unknown fields are ignored and
+enum values added later in v1 arrive as plain strings, so a subscriber built on an older 1.x keeps working while
+v1 grows (within v1, changes are additive only: docs/subscribers.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+SCHEMA_VERSION = "1"
+SEED_MAX = 2_147_483_647
+# Presigned-URL signatures never appear in a failure message (the pipeline redacts them); the schema says so.
+SIGNED_URL_PATTERN = "[?&](X-Amz-Signature|X-Amz-Credential|X-Goog-Signature|Signature)="
+# Marks a field that may be absent but is never null (the schema generator drops the null branch).
+NEVER_NULL = "x-i2v-never-null"
+
+
+class DetailType(StrEnum):
+    SUBMITTED = "Video Generation Submitted"
+    SUCCEEDED = "Video Generation Succeeded"
+    FAILED = "Video Generation Failed"
+
+
+class FailureCategory(StrEnum):
+    SOURCE_MISSING = "source_missing"
+    EMPTY_IMAGE = "empty_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    INVALID_SETTINGS = "invalid_settings"
+    BUDGET = "budget"
+    GMI_REJECTED = "gmi_rejected"
+    GMI_UNAUTHORIZED = "gmi_unauthorized"
+    GMI_NOT_FOUND = "gmi_not_found"
+    GMI_FAILED = "gmi_failed"
+    GMI_CANCELLED = "gmi_cancelled"
+    IMAGE_UNREACHABLE = "image_unreachable"
+    TIMED_OUT = "timed_out"
+    SUBMIT_AMBIGUOUS = "submit_ambiguous"
+    MISSING_VIDEO_URL = "missing_video_url"
+    VIDEO_URL_REJECTED = "video_url_rejected"
+    ARTIFACT_EXPIRED = "artifact_expired"
+    DOWNLOAD_FAILED = "download_failed"
+    WORKFLOW_ERROR = "workflow_error"
+    INTERNAL = "internal"
+    # Added in v1 (additive): GMI kept answering 5xx/connection errors; the downloaded bytes are not a video.
+    GMI_UNAVAILABLE = "gmi_unavailable"
+    INVALID_VIDEO = "invalid_video"
+
+
+class FailedStatus(StrEnum):
+    REJECTED = "rejected"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    SUBMIT_AMBIGUOUS = "submit_ambiguous"
+
+
+class Duration(StrEnum):
+    FIVE = "5"
+    EIGHT = "8"
+    TEN = "10"
+
+
+class AspectRatio(StrEnum):
+    WIDE = "16:9"
+    TALL = "9:16"
+    SQUARE = "1:1"
+    CLASSIC = "4:3"
+    CLASSIC_TALL = "3:4"
+
+
+class Quality(StrEnum):
+    Q360 = "360p"
+    Q540 = "540p"
+    Q720 = "720p"
+    Q1080 = "1080p"
+
+
+class Style(StrEnum):
+    NONE = "none"
+    ANIME = "anime"
+    ANIMATION_3D = "3d_animation"
+    CLAY = "clay"
+    COMIC = "comic"
+    CYBERPUNK = "cyberpunk"
+
+
+class ThinkingType(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    AUTO = "auto"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _known(enum: type[E]) -> BeforeValidator:
+    """Known values become enum members; a value added later in v1 stays a plain string."""
+    return BeforeValidator(lambda value: enum(value) if value in enum._value2member_map_ else value)
+
+
+def _listed(enum: type[E]) -> WithJsonSchema:
+    """The published schema lists the values emitted today (the models read newer ones too)."""
+    return WithJsonSchema({"type": "string", "enum": [member.value for member in enum]})
+
+
+# "Open" enums: typed as the enum or a str, documented as the enum.
+OpenFailureCategory = Annotated[FailureCategory | str, _known(FailureCategory), _listed(FailureCategory)]
+OpenFailedStatus = Annotated[FailedStatus | str, _known(FailedStatus), _listed(FailedStatus)]
+OpenDuration = Annotated[Duration | str, _known(Duration), _listed(Duration)]
+OpenAspectRatio = Annotated[AspectRatio | str, _known(AspectRatio), _listed(AspectRatio)]
+OpenQuality = Annotated[Quality | str, _known(Quality), _listed(Quality)]
+OpenStyle = Annotated[Style | str, _known(Style), _listed(Style)]
+OpenThinkingType = Annotated[ThinkingType | str, _known(ThinkingType), _listed(ThinkingType)]
+
+
+def _omittable(**constraints: Any) -> Any:
+    """A field that may be absent but, when present, is never null."""
+    return Field(default=None, json_schema_extra={NEVER_NULL: True}, **constraints)
+
+
+class _Detail(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SourceRef(_Detail):
+    """The uploaded image that started the job (`version_id` is null in an unversioned bucket)."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+
+
+class Settings(_Detail):
+    """The generation settings sent to GMI (every request parameter except the image)."""
+
+    prompt: str = Field(min_length=1)
+    negative_prompt: str | None = _omittable()
+    duration: OpenDuration
+    aspect_ratio: OpenAspectRatio
+    quality: OpenQuality
+    style: OpenStyle | None = _omittable()
+    thinking_type: OpenThinkingType | None = _omittable()
+    generate_audio_switch: bool | None = _omittable()
+    generate_multi_clip_switch: bool | None = _omittable()
+    seed: int | None = _omittable(ge=0, le=SEED_MAX)
+
+
+class OutputRef(_Detail):
+    """Where the video was stored, and what the MP4 header says about it (when it could be read)."""
+
+    bucket: str
+    key: str
+    size: int = Field(ge=1)
+    content_type: str
+    duration_seconds: float | None = Field(default=None, ge=0)
+    width: int | None = Field(default=None, ge=1)
+    height: int | None = Field(default=None, ge=1)
+
+
+class PosterRef(_Detail):
+    """A still image of the video stored beside it (only when GMI gave a thumbnail)."""
+
+    bucket: str
+    key: str
+    size: int = Field(ge=0)
+    content_type: str
+
+
+class FailureInfo(_Detail):
+    category: OpenFailureCategory
+    message: str = Field(json_schema_extra={"not": {"pattern": SIGNED_URL_PATTERN}})
+
+
+class _JobDetail(_Detail):
+    schema_version: Literal["1"]
+    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    attempt: int = Field(ge=1)
+    model: str = Field(min_length=1)
+    occurred_at: datetime
+    source: SourceRef
+
+
+class SubmittedDetail(_JobDetail):
+    """GMI accepted the job (`request_id` is GMI's id for it)."""
+
+    request_id: str = Field(min_length=1)
+    status: Literal["submitted"]
+    settings: Settings
+
+
+class SucceededDetail(_JobDetail):
+    """The video is in the output bucket."""
+
+    request_id: str
+    status: Literal["succeeded"]
+    output: OutputRef
+    generation_seconds: float | None = Field(default=None, ge=0)
+    poster: PosterRef | None = None
+
+
+class FailedDetail(_JobDetail):
+    """The job ended without a video (rejected, failed, timed out), or waits for an operator (submit_ambiguous)."""
+
+    request_id: str | None = None
+    status: OpenFailedStatus
+    failure: FailureInfo
+
+
+#: detail-type -> detail model, the whole of v1.
+DETAIL_MODELS: dict[DetailType, type[_JobDetail]] = {
+    DetailType.SUBMITTED: SubmittedDetail,
+    DetailType.SUCCEEDED: SucceededDetail,
+    DetailType.FAILED: FailedDetail,
+}
+#: The short names used in file names and webhook settings.
+DETAIL_KINDS: dict[str, DetailType] = {
+    "submitted": DetailType.SUBMITTED,
+    "succeeded": DetailType.SUCCEEDED,
+    "failed": DetailType.FAILED,
+}

@@ -1,0 +1,50 @@
+"""Whole EventBridge events of schema version 1: Powertools' `EventBridgeModel` with a typed `detail`.
+
+    from aws_lambda_powertools.utilities.parser import event_parser
+    from i2v_events.v1 import VideoSucceeded
+
+    @event_parser(model=VideoSucceeded)
+    def handler(event: VideoSucceeded, context) -> None:
+        print(event.detail.output.key)
+
+Or any of the three: `parse_event(raw)` returns the model that matches the event's `detail-type`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import Field, TypeAdapter
+
+from i2v_events.v1.details import FailedDetail, SubmittedDetail, SucceededDetail
+
+
+class VideoSubmitted(EventBridgeModel):
+    detail_type: Literal["Video Generation Submitted"] = Field(alias="detail-type")
+    detail: SubmittedDetail
+
+
+class VideoSucceeded(EventBridgeModel):
+    detail_type: Literal["Video Generation Succeeded"] = Field(alias="detail-type")
+    detail: SucceededDetail
+
+
+class VideoFailed(EventBridgeModel):
+    detail_type: Literal["Video Generation Failed"] = Field(alias="detail-type")
+    detail: FailedDetail
+
+
+PipelineEvent = Annotated[VideoSubmitted | VideoSucceeded | VideoFailed, Field(discriminator="detail_type")]
+_PIPELINE_EVENT: TypeAdapter[VideoSubmitted | VideoSucceeded | VideoFailed] = TypeAdapter(PipelineEvent)
+
+
+def parse_event(raw: Mapping[str, Any] | str | bytes) -> VideoSubmitted | VideoSucceeded | VideoFailed:
+    """An EventBridge event of the pipeline (a dict, or its JSON), typed by its `detail-type`.
+
+    Raises pydantic.ValidationError for anything else (another detail-type, a detail that is not v1).
+    """
+    data = json.loads(raw) if isinstance(raw, str | bytes) else raw
+    return _PIPELINE_EVENT.validate_python(data)
