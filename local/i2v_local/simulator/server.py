@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import shutil
 import ssl
 import tempfile
@@ -10,45 +9,24 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .contract import API_PREFIX, DEFAULT_MODEL
+import trustme
+
+from .config import SimContext, SimulatorConfig
+from .contract import API_PREFIX
+from .downloads import video_url
 from .faults import FaultPlan, FaultSpec, as_spec
-from .handler import FAULT_HEADER, SIGNED_QUERY, SimServer
 from .jobs import Job, JobStore
+from .plumbing import ServerOptions, SimServer
+from .routes import FAULT_HEADER, GmiApi
 from .timing import Timing, TimingSampler
-from .tls import TlsFiles
-from .tls import generate as generate_tls
 from .video import SHARED_RENDER_CACHE
 
 __all__ = ["FAULT_HEADER", "GmiSimulator", "LogEntry", "SimulatorConfig"]
-
-
-@dataclass
-class SimulatorConfig:
-    api_key: str = "sim-key"
-    host: str = "127.0.0.1"
-    port: int = 0
-    tls: bool = True
-    timing: Timing = field(default_factory=Timing)
-    models: tuple[str, ...] = (DEFAULT_MODEL,)
-    org_id: str = "pixverse"
-    # The seed marks duration/aspect_ratio/quality "Required" yet gives defaults; strict enforces the former.
-    strict_required: bool = False
-    image_fetch_timeout: float = 10.0
-    render_workers: int = 2
-    fps: int = 10
-    # When set, every job serves a synthetic video of this many bytes instead of a render.
-    video_size_bytes: int | None = None
-    # Upper bound of every deliberate sleep, so a hanging request can never outlive a test.
-    max_hang_seconds: float = 30.0
-    # Default delay of post_timeout_after_accept / get_slow / post_slow when the spec has no seconds=.
-    hang_seconds: float = 15.0
-    foreign_video_host: str = "storage.attacker.invalid"
-    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,11 +75,13 @@ class GmiSimulator:
         self._images: dict[str, tuple[int, bytes, str]] = {}
         self._stop_event = threading.Event()
         self._tmpdir: Path | None = None
-        self._tls_files: TlsFiles | None = None
+        self._ca: trustme.CA | None = None
+        self._ca_path: Path | None = None
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
         self._render_cache = SHARED_RENDER_CACHE
         self._jobs_store: JobStore | None = None
+        self._context: SimContext | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -111,10 +91,7 @@ class GmiSimulator:
         self._stop_event.clear()
         ssl_context: ssl.SSLContext | None = None
         if self.config.tls:
-            self._tmpdir = Path(tempfile.mkdtemp(prefix="gmi-sim-tls-"))
-            hosts = tuple(dict.fromkeys((self.config.host, "127.0.0.1", "localhost")))
-            self._tls_files = generate_tls(self._tmpdir, hosts)
-            ssl_context = self._tls_files.server_context()
+            ssl_context = self._make_tls()
         self._jobs_store = JobStore(
             self._sampler,
             render_cache=self._render_cache,
@@ -124,7 +101,25 @@ class GmiSimulator:
             video_size_bytes=self.config.video_size_bytes,
             render_workers=self.config.render_workers,
         )
-        self._server = SimServer(self, ssl_context)
+        self._context = SimContext(
+            config=self.config,
+            faults=self.faults,
+            store=self._jobs_store,
+            sampler=self._sampler,
+            images=self._images,
+            base_url=lambda: self.base_url,
+            count_post=self._count_post,
+        )
+        options = ServerOptions(
+            host=self.config.host,
+            port=self.config.port,
+            ssl_context=ssl_context,
+            stop_event=self._stop_event,
+            on_request=self._record,
+            max_sleep_seconds=self.config.max_hang_seconds,
+            verbose=self.config.verbose,
+        )
+        self._server = SimServer(GmiApi(self._context), options)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="gmi-sim-http", daemon=True
         )
@@ -147,7 +142,7 @@ class GmiSimulator:
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
-            self._tls_files = None
+        self._ca = self._ca_path = None
 
     def __enter__(self) -> GmiSimulator:
         return self.start()
@@ -180,7 +175,7 @@ class GmiSimulator:
     @property
     def ca_bundle_path(self) -> str | None:
         """PEM of the CA that signed the server certificate (for REQUESTS_CA_BUNDLE / verify=)."""
-        return str(self._tls_files.ca_path) if self._tls_files is not None else None
+        return str(self._ca_path) if self._ca_path is not None else None
 
     @property
     def verify(self) -> str | bool:
@@ -261,9 +256,9 @@ class GmiSimulator:
 
     def video_url(self, request_id: str) -> str:
         """Issue a fresh signed URL for a finished job's video."""
-        return self._video_url(self.job(request_id))
+        return video_url(self._routes_context, self.job(request_id))
 
-    # --- internals used by the handler ---------------------------------------------------------
+    # --- internals ----------------------------------------------------------------------------
 
     @property
     def _store(self) -> JobStore:
@@ -272,33 +267,34 @@ class GmiSimulator:
         return self._jobs_store
 
     @property
-    def _jobs(self) -> JobStore:
-        return self._store
+    def _routes_context(self) -> SimContext:
+        if self._context is None:
+            raise RuntimeError("simulator is not running")
+        return self._context
 
-    def _key_matches(self, token: str) -> bool:
-        return hmac.compare_digest(token.encode(), self.config.api_key.encode())
-
-    def _create_job(
-        self, model: str, payload: dict[str, Any], faults: list[FaultSpec], get_faults: list[FaultSpec]
-    ) -> Job:
-        job = self._store.create(model, payload, self.config.org_id, faults, get_faults)
-        with self._lock:
-            self._post_count += 1
-        return job
-
-    def _video_url(self, job: Job) -> str:
-        token = self._store.issue_token(job)
-        query = SIGNED_QUERY.format(token=token)
-        if job.has("video_url_foreign_host"):
-            host = job.faults["video_url_foreign_host"].get("host", self.config.foreign_video_host)
-            return f"https://{host}/videos/{job.request_id}.mp4?{query}"
-        base = self.base_url
-        if job.has("video_url_http"):
-            base = "http://" + base.split("://", 1)[1]
-        return f"{base}/videos/{job.request_id}.mp4?{query}"
+    def _make_tls(self) -> ssl.SSLContext:
+        """A throwaway CA (trustme) and a certificate for the listening host, 127.0.0.1 and localhost."""
+        self._ca = trustme.CA(organization_name="i2v GMI simulator")
+        hosts = tuple(dict.fromkeys((self.config.host, "127.0.0.1", "localhost")))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        self._ca.issue_cert(*hosts).configure_cert(context)
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="gmi-sim-tls-"))
+        self._ca_path = self._tmpdir / "ca.pem"
+        self._ca.cert_pem.write_to_path(str(self._ca_path))
+        return context
 
     def _fetch_context(self) -> ssl.SSLContext | None:
-        return self._tls_files.client_context() if self._tls_files is not None else None
+        """System trust plus our CA: the simulator may fetch images it serves itself."""
+        if self._ca is None:
+            return None
+        context = ssl.create_default_context()
+        self._ca.configure_trust(context)
+        return context
+
+    def _count_post(self) -> None:
+        with self._lock:
+            self._post_count += 1
 
     def _record(self, method: str, path: str, status: int, fault: str | None) -> None:
         with self._lock:

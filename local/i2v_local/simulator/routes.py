@@ -1,0 +1,226 @@
+"""The GMI request-queue API: which path does what, request-level faults, and the answer bodies."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .config import SimContext
+from .contract import API_PREFIX, ContractError, validate_request
+from .downloads import serve_image, serve_video, video_url
+from .faults import FaultSpec, FaultSpecError, Kind, parse_specs, prompt_markers
+from .jobs import Job, Observation
+from .plumbing import Exchange
+
+FAULT_HEADER = "X-Sim-Fault"
+
+
+class GmiApi:
+    """The routes (an `App` for plumbing.SimServer)."""
+
+    def __init__(self, ctx: SimContext) -> None:
+        self.ctx = ctx
+
+    def handle(self, ex: Exchange) -> None:
+        method, path = ex.method, ex.path_only
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            ex.json(200, {"status": "ok"})
+        elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            request_id = path[len(API_PREFIX) + 1 :]
+            if not self._authorized(ex):
+                return
+            if path == API_PREFIX and method == "POST":
+                self._post(ex)
+            elif request_id and "/" not in request_id and method == "GET":
+                self._get_status(ex, request_id)
+            elif path == API_PREFIX or (request_id and "/" not in request_id):
+                allow = "POST" if path == API_PREFIX else "GET"
+                ex.error(405, f"method {method} not allowed here", {"Allow": allow})
+            else:
+                ex.error(404, "not found")
+        elif path.startswith("/videos/") and path.endswith(".mp4") and method in ("GET", "HEAD"):
+            serve_video(self.ctx, ex, path[len("/videos/") : -len(".mp4")])
+        elif path.startswith("/images/") and method in ("GET", "HEAD"):
+            serve_image(self.ctx, ex, path[len("/images/") :])
+        else:
+            ex.error(404, "not found")
+
+    # --- checks shared by the API routes ---------------------------------------------------------
+
+    def _authorized(self, ex: Exchange) -> bool:
+        scheme, _, token = ex.headers.get("Authorization", "").partition(" ")
+        expected = self.ctx.config.api_key.encode()
+        if scheme.lower() == "bearer" and token.strip() and hmac.compare_digest(token.strip().encode(), expected):
+            return True
+        ex.error(401, "missing or invalid API key (expected Authorization: Bearer <key>)")
+        return False
+
+    @staticmethod
+    def _header_faults(ex: Exchange) -> list[FaultSpec] | None:
+        raw = ex.headers.get(FAULT_HEADER)
+        if not raw:
+            return []
+        try:
+            return parse_specs(raw)
+        except FaultSpecError as exc:
+            ex.error(400, f"{FAULT_HEADER}: {exc}")
+            return None
+
+    def _retry_after(self, spec: FaultSpec) -> dict[str, str]:
+        value = spec.get("retry_after", "1" if spec.name.endswith("429") else "none")
+        return {} if value.lower() == "none" else {"Retry-After": value}
+
+    def _early_fault(self, ex: Exchange, by_name: Mapping[str, FaultSpec], prefix: str) -> bool:
+        """Faults that answer before any work (post_*/get_* slow, refused, 429, 500, 503, drop); True if answered."""
+        slow = by_name.get(f"{prefix}_slow")
+        if slow is not None:
+            ex.fault = slow.name
+            ex.sleep(slow.num("seconds", self.ctx.config.hang_seconds))
+        refused = by_name.get(f"{prefix}_refused")
+        if refused is not None:
+            ex.fault = refused.name
+            ex.error(int(refused.num("status", 403)), refused.get("message", "simulated refusal"))
+            return True
+        for code in (429, 500, 503):
+            spec = by_name.get(f"{prefix}_{code}")
+            if spec is not None:
+                ex.fault = spec.name
+                ex.error(code, f"simulated {code}", self._retry_after(spec))
+                return True
+        if f"{prefix}_drop" in by_name:
+            ex.fault = f"{prefix}_drop"
+            ex.drop()
+        return False
+
+    # --- POST /requests ------------------------------------------------------------------------
+
+    def _post_faults(self, body: Any, header_specs: list[FaultSpec]) -> tuple[dict[str, FaultSpec], list[FaultSpec]]:
+        """POST-level faults firing now (header, plan, prompt markers) and all prompt markers."""
+        faults = self.ctx.faults
+        payload = body.get("payload") if isinstance(body, dict) else None
+        prompt = payload.get("prompt") if isinstance(payload, dict) else None
+        markers = prompt_markers(prompt) if isinstance(prompt, str) else []
+        post_faults = [s for s in header_specs if s.kind == Kind.POST] + faults.take(Kind.POST)
+        if markers and isinstance(payload, dict):
+            # Same source image + prompt = same submission: retries see the marker fault only `count`
+            # times. The query string is ignored because a re-presigned URL changes it.
+            fingerprint = f"{str(payload.get('image_url')).split('?', 1)[0]}\0{prompt}"
+            post_faults += [s for s in markers if s.kind == Kind.POST and faults.take_marker(fingerprint, s)]
+        return {s.name: s for s in post_faults}, markers
+
+    def _post(self, ex: Exchange) -> None:
+        ctx = self.ctx
+        ex.sleep(ctx.sampler.api_latency())
+        header_specs = self._header_faults(ex)
+        if header_specs is None:
+            return
+        try:
+            body = json.loads(ex.body) if ex.body.strip() else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            ex.error(400, "request body is not valid JSON")
+            return
+
+        by_name, markers = self._post_faults(body, header_specs)
+        if self._early_fault(ex, by_name, "post"):
+            return
+
+        try:
+            model, resolved = validate_request(
+                body, models=ctx.config.models, strict_required=ctx.config.strict_required
+            )
+        except ContractError as exc:
+            ex.error(400, str(exc), errors=exc.errors)
+            return
+
+        job_faults = [s for s in header_specs if s.kind == Kind.JOB]
+        job_faults += [s for s in markers if s.kind == Kind.JOB]
+        job_faults += ctx.faults.take(Kind.JOB)
+        get_faults = [s for s in markers if s.kind == Kind.GET]
+        job = ctx.store.create(model, resolved, ctx.config.org_id, job_faults, get_faults)
+        ctx.count_post()
+
+        for name, code in (("post_500_after_accept", 500), ("post_503_after_accept", 503)):
+            spec = by_name.get(name)
+            if spec is not None:
+                ex.fault = name
+                ex.error(code, f"simulated {code}", self._retry_after(spec))
+                return
+        hang = by_name.get("post_timeout_after_accept")
+        if hang is not None:
+            ex.fault = hang.name
+            if hang.get("mode", "sleep") == "drop":
+                ex.drop()
+            ex.sleep(hang.num("seconds", ctx.config.hang_seconds))
+        if "post_malformed_json" in by_name:
+            ex.fault = "post_malformed_json"
+            ex.send(200, _malformed(self._job_body(job, ctx.store.observe(job, count_get=False))), "application/json")
+            return
+        if "post_success" in by_name:
+            ex.fault = "post_success"
+            ctx.store.finish_now(job, ctx.config.max_hang_seconds)
+            ex.json(200, self._job_body(job, ctx.store.observe(job, count_get=False)))
+            return
+        ex.json(200, self._job_body(job, Observation("queued", job.created_at)))
+
+    # --- GET /requests/{id} --------------------------------------------------------------------
+
+    def _get_status(self, ex: Exchange, request_id: str) -> None:
+        ctx = self.ctx
+        ex.sleep(ctx.sampler.api_latency())
+        header_specs = self._header_faults(ex)
+        if header_specs is None:
+            return
+        faults = [s for s in header_specs if s.kind == Kind.GET] + ctx.faults.take(Kind.GET)
+        job = ctx.store.get(request_id)
+        if job is not None:
+            job_fault = ctx.store.take_get_fault(job)
+            if job_fault is not None:
+                faults.append(job_fault)
+        by_name = {s.name: s for s in faults}
+
+        if self._early_fault(ex, by_name, "get"):
+            return
+        if job is None or "get_404" in by_name:
+            ex.fault = "get_404" if job is not None else None
+            ex.error(404, f"request {request_id} not found")
+            return
+        body = self._job_body(job, ctx.store.observe(job, count_get=True))
+        if "get_malformed_json" in by_name:
+            ex.fault = "get_malformed_json"
+            ex.send(200, _malformed(body), "application/json")
+            return
+        ex.json(200, body)
+
+    def _job_body(self, job: Job, obs: Observation) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "request_id": job.request_id,
+            "org_id": job.org_id,
+            "model": job.model,
+            "status": obs.status,
+            "payload": job.payload,
+            "created_at": int(job.created_at),
+            "updated_at": int(obs.updated_at),
+        }
+        if obs.status == "success":
+            missing = job.faults.get("success_without_outcome")
+            if missing is None:
+                body["outcome"] = {"video_url": video_url(self.ctx, job)}
+            else:
+                shape = missing.get("shape", "missing")
+                if shape == "null":
+                    body["outcome"] = None
+                elif shape == "empty":
+                    body["outcome"] = {}
+                elif shape == "blank_url":
+                    body["outcome"] = {"video_url": ""}
+        elif obs.status == "failed":
+            # The seed does not document the failure shape; a top-level message is our assumption.
+            body["error"] = obs.error or "video generation failed"
+        return body
+
+
+def _malformed(body: dict[str, Any]) -> bytes:
+    text = json.dumps(body).encode()
+    return text[: max(1, len(text) // 2)]
