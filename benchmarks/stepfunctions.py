@@ -84,7 +84,7 @@ FALLBACK_DEFINITION: dict[str, Any] = {
     "States": {
         "AlreadyDone?": {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.gmi_status", "StringEquals": "success", "Next": "Complete"}],
+            "Choices": [{"Variable": "$.poll.outcome", "StringEquals": "succeeded", "Next": "Complete"}],
             "Default": "Wait",
         },
         "Wait": {"Type": "Wait", "SecondsPath": "$.poll.next_wait_seconds", "Next": "Poll"},

@@ -43,7 +43,7 @@ def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> No
     assert definition["StartAt"] == "AlreadyDone?"
     assert set(states) == {"AlreadyDone?", "Wait", "Poll", "Route", "Complete", "Done", "RecordFailure", "JobFailed"}
     assert states["AlreadyDone?"]["Choices"] == [
-        {"Variable": "$.gmi_status", "StringEquals": "success", "Next": "Complete"}
+        {"Variable": "$.poll.outcome", "StringEquals": "succeeded", "Next": "Complete"}
     ]
     assert states["AlreadyDone?"]["Default"] == "Wait"
     assert states["Wait"] == {"Type": "Wait", "SecondsPath": "$.poll.next_wait_seconds", "Next": "Poll"}
@@ -82,6 +82,46 @@ def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> No
         "request_id.$": "$.request_id",
         "attempt.$": "$.attempt",
     }
+
+
+def _paths_in(node: Any) -> list[str]:
+    """Every JSON path a definition reads or writes (Variable, *Path, "key.$" parameters)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if (
+                isinstance(value, str)
+                and value.startswith("$.")
+                and (key.endswith(("Path", ".$")) or key == "Variable")
+            ):
+                found.append(value)
+            found.extend(_paths_in(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_paths_in(item))
+    return found
+
+
+def test_every_state_machine_path_is_a_field_of_the_workflow_models(template_dict: dict[str, Any]) -> None:
+    from i2v.domain.polling import PollOutcome
+    from i2v.domain.workflow import CompleteInput, ExecutionState, json_path
+    from i2v_infra.template_tools import state_machine_definition
+
+    definition = state_machine_definition(template_dict)
+    paths = _paths_in(definition["States"])
+    assert {"$.poll", "$.poll.outcome", "$.poll.next_wait_seconds", "$.error", "$.job_id"} <= set(paths)
+    for path in paths:
+        assert json_path(ExecutionState, *path.removeprefix("$.").split(".")) == path
+    compared = [
+        rule["StringEquals"]
+        for state in definition["States"].values()
+        for choice in state.get("Choices", [])
+        for rule in [choice, *choice.get("Or", [])]
+        if "StringEquals" in rule
+    ]
+    assert set(compared) == {str(outcome) for outcome in PollOutcome if outcome != PollOutcome.WAITING}
+    complete_keys = {key.removesuffix(".$") for key in definition["States"]["Complete"]["Parameters"]}
+    assert complete_keys == set(CompleteInput.model_fields)
 
 
 def test_failed_executions_reach_the_fail_function(template_dict: dict[str, Any]) -> None:

@@ -7,41 +7,25 @@ from typing import Any
 
 import requests
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from i2v.adapters.aws import aws_errors_are_transient
-from i2v.adapters.gmi import GmiClient
-from i2v.adapters.publisher import EventPublisher
-from i2v.adapters.repository import JobRepository
-from i2v.adapters.secrets import ApiKeyReader
 from i2v.adapters.storage import VideoStore
 from i2v.config import CompleteEnv
+from i2v.domain.workflow import CompleteInput
 from i2v.handlers.observability import logger, metrics, tracer
+from i2v.handlers.wiring import event_publisher, gmi_client, job_repository
 from i2v.services.complete import CompleteService
-
-
-class CompleteInput(BaseModel):
-    job_id: str
-    request_id: str
-    attempt: int = 1
 
 
 @cache
 def service() -> CompleteService:
     env = CompleteEnv.from_environ()
-    gmi = GmiClient(
-        env.gmi_base_url,
-        ApiKeyReader(env.gmi_api_key_secret_id),
-        env.gmi_model_id,
-        env.gmi_timeout_seconds,
-        requests.Session(),
-    )
     return CompleteService(
         env=env,
-        repo=JobRepository(env.jobs_table_name),
-        gmi=gmi,
+        repo=job_repository(env),
+        gmi=gmi_client(env),
         store=VideoStore(part_size=env.video_part_size_bytes),
-        publisher=EventPublisher(env.event_bus_name, env.event_source),
+        publisher=event_publisher(env),
         session=requests.Session(),
         metrics=metrics,
     )

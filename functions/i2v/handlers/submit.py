@@ -5,22 +5,18 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import requests
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from i2v.adapters.gmi import GmiClient
-from i2v.adapters.publisher import EventPublisher
 from i2v.adapters.queue import SubmitQueue
-from i2v.adapters.repository import JobRepository
-from i2v.adapters.secrets import ApiKeyReader
 from i2v.adapters.storage import SourceImages
 from i2v.adapters.workflow import WorkflowStarter
 from i2v.config import SubmitEnv
 from i2v.domain.source import job_id_for
 from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.parsing import Ignore, Upload, commands_from_body
+from i2v.handlers.wiring import event_publisher, gmi_client, job_repository
 from i2v.services.submit import SubmitService
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -31,16 +27,10 @@ def service() -> SubmitService:
     env = SubmitEnv.from_environ()
     return SubmitService(
         env=env,
-        repo=JobRepository(env.jobs_table_name),
+        repo=job_repository(env),
         images=SourceImages(),
-        gmi=GmiClient(
-            env.gmi_base_url,
-            ApiKeyReader(env.gmi_api_key_secret_id),
-            env.gmi_model_id,
-            env.gmi_timeout_seconds,
-            requests.Session(),
-        ),
-        publisher=EventPublisher(env.event_bus_name, env.event_source),
+        gmi=gmi_client(env),
+        publisher=event_publisher(env),
         workflow=WorkflowStarter(env.state_machine_arn),
         requeue=SubmitQueue(env.submit_queue_url),
         metrics=metrics,

@@ -8,10 +8,8 @@ from typing import Any
 
 import requests
 
-from i2v.adapters.gmi import GmiClient, GmiPermanentError, GmiRequest, GmiRetryableError
-from i2v.adapters.publisher import EventPublisher
-from i2v.adapters.repository import JobRepository, TransitionRejectedError
-from i2v.adapters.storage import VideoStore
+from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.adapters.repository import TransitionRejectedError
 from i2v.adapters.video_source import (
     CheckedStream,
     DownloadInterruptedError,
@@ -23,7 +21,7 @@ from i2v.config import CompleteEnv
 from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus, TransientError
 from i2v.domain.record import DETAIL_TYPES, JobRecord, OutputRef, succeeded_detail
 from i2v.domain.source import output_key_for
-from i2v.services.ports import MetricsSink, NullMetrics
+from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink, NullMetrics, PublisherPort, VideoStoragePort
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +29,10 @@ logger = logging.getLogger(__name__)
 @dataclass
 class CompleteService:
     env: CompleteEnv
-    repo: JobRepository
-    gmi: GmiClient
-    store: VideoStore
-    publisher: EventPublisher
+    repo: JobRepositoryPort
+    gmi: GmiPort
+    store: VideoStoragePort
+    publisher: PublisherPort
     session: requests.Session = field(default_factory=requests.Session)
     metrics: MetricsSink = field(default_factory=NullMetrics)
 

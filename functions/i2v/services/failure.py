@@ -5,20 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from i2v.adapters.publisher import EventPublisher
-from i2v.adapters.repository import JobRepository, TransitionRejectedError
+from i2v.adapters.repository import TransitionRejectedError
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.record import DETAIL_TYPES, failed_detail
 from i2v.domain.redaction import redact, truncate
-from i2v.services.ports import MetricsSink, NullMetrics
+from i2v.services.ports import JobRepositoryPort, MetricsSink, NullMetrics, PublisherPort
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class FailureService:
-    repo: JobRepository
-    publisher: EventPublisher
+    repo: JobRepositoryPort
+    publisher: PublisherPort
     metrics: MetricsSink = field(default_factory=NullMetrics)
 
     def record(self, job_id: str, failure: Failure) -> str:

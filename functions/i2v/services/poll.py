@@ -6,15 +6,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from i2v.adapters.gmi import GmiClient, GmiPermanentError, GmiRetryableError
-from i2v.adapters.repository import JobRepository, TransitionRejectedError
-from i2v.domain.jobs import FailureCategory, JobStatus
+from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
+from i2v.adapters.repository import TransitionRejectedError
+from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.polling import (
-    Expectation,
     PollOutcome,
     PollPolicy,
     classify_gmi_status,
@@ -23,25 +19,13 @@ from i2v.domain.polling import (
     wait_before_deadline,
     wait_inline,
 )
-from i2v.services.ports import MetricsSink, NullMetrics
+from i2v.domain.workflow import PollResult, PollState
+from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink, NullMetrics
 
 logger = logging.getLogger(__name__)
 
 INVOCATION_RESERVE_SECONDS = 20
 IMAGE_FETCH_HINTS = ("image_url", "fetch", "download image", "image could not")
-
-
-class PollState(BaseModel):
-    """What the workflow hands to each poll (the execution state, minus what we do not read)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    job_id: str
-    request_id: str
-    submitted_at: float
-    deadline_at: float
-    expectation: Expectation | None = None
-    poll: dict[str, Any] = Field(default_factory=dict)
 
 
 def failure_category_for(status: str, message: str) -> FailureCategory:
@@ -55,88 +39,89 @@ def failure_category_for(status: str, message: str) -> FailureCategory:
 
 @dataclass
 class PollService:
-    repo: JobRepository
-    gmi: GmiClient
+    repo: JobRepositoryPort
+    gmi: GmiPort
     policy: PollPolicy
     metrics: MetricsSink = field(default_factory=NullMetrics)
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
-    def poll(self, state: PollState, time_left_ms: Callable[[], int] = lambda: 900_000) -> dict[str, Any]:
+    def poll(self, state: PollState, time_left_ms: Callable[[], int] = lambda: 900_000) -> PollResult:
         """Look, and while the next look is due soon (policy.wait_inline), sleep and look again in this
         invocation; hand back to the state machine's Wait state otherwise."""
         started = self.clock()
         while True:
             result = self.poll_once(state)
-            wait = int(result["next_wait_seconds"])
+            wait = result.next_wait_seconds
             spent = self.clock() - started
             # Keep enough of the invocation for one more GET (connect + read timeouts) and the record update.
             room = time_left_ms() / 1000 - wait - INVOCATION_RESERVE_SECONDS
-            if result["outcome"] != PollOutcome.WAITING or room < 0 or not wait_inline(wait, spent, self.policy):
+            if result.outcome != PollOutcome.WAITING or room < 0 or not wait_inline(wait, spent, self.policy):
                 return result
             self.sleep(wait)
             state = state.model_copy(update={"poll": result})
 
-    def poll_once(self, state: PollState) -> dict[str, Any]:
+    def poll_once(self, state: PollState) -> PollResult:
         now = self.clock()
         elapsed = now - state.submitted_at
         deadline = state.deadline_at - state.submitted_at
-        poll_count = int(state.poll.get("poll_count", 0)) + 1
-        result: dict[str, Any] = {"poll_count": poll_count, "consecutive_errors": 0, "failure": None}
+        poll_count = state.poll.poll_count + 1
         try:
             request = self.gmi.get(state.request_id)
         except GmiRetryableError as error:
-            errors = int(state.poll.get("consecutive_errors", 0)) + 1
+            errors = state.poll.consecutive_errors + 1
             logger.warning("status check %d failed (%s); will retry", errors, error)
             self.metrics.add_metric("PollErrors", "Count", 1)
+            last_known = state.poll.gmi_status or "unknown"
             if now >= state.deadline_at:
-                return self._timed_out(state, result, elapsed)
+                return self._timed_out(state, poll_count, last_known, elapsed)
             wait = wait_before_deadline(error_backoff_seconds(errors, self.policy), elapsed, deadline, self.policy)
-            return {
-                **result,
-                "outcome": PollOutcome.WAITING,
-                "gmi_status": state.poll.get("gmi_status", "unknown"),
-                "next_wait_seconds": wait,
-                "consecutive_errors": errors,
-            }
+            return PollResult(
+                outcome=PollOutcome.WAITING,
+                gmi_status=last_known,
+                next_wait_seconds=wait,
+                poll_count=poll_count,
+                consecutive_errors=errors,
+            )
         except GmiPermanentError as error:
             category = FailureCategory.GMI_NOT_FOUND if error.status_code == 404 else FailureCategory.GMI_UNAUTHORIZED
-            failure = {"category": category, "message": str(error)}
-            return {
-                **result,
-                "outcome": PollOutcome.FAILED,
-                "gmi_status": "unknown",
-                "next_wait_seconds": 1,
-                "failure": failure,
-            }
+            return PollResult(
+                outcome=PollOutcome.FAILED,
+                gmi_status="unknown",
+                next_wait_seconds=1,
+                poll_count=poll_count,
+                failure=Failure(category=category, message=str(error)),
+            )
 
         outcome = classify_gmi_status(request.status)
-        result["gmi_status"] = request.status
         if outcome == PollOutcome.SUCCEEDED:
-            return {**result, "outcome": outcome, "next_wait_seconds": 1}
+            return PollResult(outcome=outcome, gmi_status=request.status, next_wait_seconds=1, poll_count=poll_count)
         if outcome == PollOutcome.FAILED:
             message = request.failure_message
-            failure = {"category": failure_category_for(request.status, message), "message": message}
-            return {**result, "outcome": outcome, "next_wait_seconds": 1, "failure": failure}
+            failure = Failure(category=failure_category_for(request.status, message), message=message)
+            return PollResult(
+                outcome=outcome, gmi_status=request.status, next_wait_seconds=1, poll_count=poll_count, failure=failure
+            )
         self._record_progress(state.job_id, request.status, poll_count)
         if now >= state.deadline_at:
-            return self._timed_out(state, result, elapsed)
+            return self._timed_out(state, poll_count, request.status, elapsed)
         wait = wait_before_deadline(
             next_wait_seconds(elapsed, self.policy, state.expectation), elapsed, deadline, self.policy
         )
-        return {**result, "outcome": PollOutcome.WAITING, "next_wait_seconds": wait}
+        return PollResult(
+            outcome=PollOutcome.WAITING, gmi_status=request.status, next_wait_seconds=wait, poll_count=poll_count
+        )
 
-    def _timed_out(self, state: PollState, result: dict[str, Any], elapsed: float) -> dict[str, Any]:
+    def _timed_out(self, state: PollState, poll_count: int, gmi_status: str, elapsed: float) -> PollResult:
         message = f"GMI did not finish within the {int(state.deadline_at - state.submitted_at)} s deadline"
-        failure = {"category": FailureCategory.TIMED_OUT, "message": message}
         logger.warning("job %s timed out after %.0f s", state.job_id, elapsed)
-        return {
-            **result,
-            "outcome": PollOutcome.TIMED_OUT,
-            "next_wait_seconds": 1,
-            "failure": failure,
-            "gmi_status": result.get("gmi_status", state.poll.get("gmi_status", "unknown")),
-        }
+        return PollResult(
+            outcome=PollOutcome.TIMED_OUT,
+            next_wait_seconds=1,
+            poll_count=poll_count,
+            gmi_status=gmi_status,
+            failure=Failure(category=FailureCategory.TIMED_OUT, message=message),
+        )
 
     def _record_progress(self, job_id: str, gmi_status: str, poll_count: int) -> None:
         target = JobStatus.QUEUED if gmi_status.lower() == "queued" else JobStatus.PROCESSING

@@ -1,8 +1,20 @@
-"""Small interfaces the services need from the outside world, so they stay free of Lambda specifics."""
+"""The ports: what the services need from the outside world, as Protocols.
+
+The adapters (i2v.adapters.*) implement them against AWS and GMI; tests/support/fakes.py implements them in
+memory, so every service branch can be tested in milliseconds. The services import only these protocols
+(plus the adapters' data and error types, which are part of each port's contract).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
+
+from i2v.adapters.gmi import GmiRequest
+from i2v.adapters.repository import ClaimResult
+from i2v.adapters.storage import ObjectInfo, Readable
+from i2v.domain.jobs import JobStatus
+from i2v.domain.record import JobRecord
 
 
 class MetricsSink(Protocol):
@@ -16,3 +28,71 @@ class Requeue(Protocol):
 class NullMetrics:
     def add_metric(self, name: str, unit: Any, value: float) -> None:
         return None
+
+
+class JobRepositoryPort(Protocol):
+    """The jobs table. `transition` raises TransitionRejectedError when the job's status may not lead there."""
+
+    def claim(self, job: JobRecord, padded_sequencer: str) -> ClaimResult: ...
+
+    def get(self, job_id: str) -> JobRecord | None: ...
+
+    def transition(
+        self,
+        job_id: str,
+        target: JobStatus,
+        fields: dict[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        increment_attempt: bool = False,
+    ) -> JobRecord: ...
+
+    def annotate(self, job_id: str, fields: dict[str, Any]) -> None: ...
+
+    def consume_budget(self, day: str, cap: int, expires_at: int) -> bool: ...
+
+    def release_budget(self, day: str) -> None: ...
+
+    def recent_generation_seconds(self, model: str, quality: str, duration: str, limit: int = 200) -> list[float]: ...
+
+
+class GmiPort(Protocol):
+    """GMI's request queue. Raises GmiPermanentError, GmiRetryableError or (POST only) GmiAmbiguousError."""
+
+    @property
+    def model(self) -> str: ...
+
+    def check_credentials(self) -> None: ...
+
+    def submit(self, payload: dict[str, Any]) -> GmiRequest: ...
+
+    def get(self, request_id: str) -> GmiRequest: ...
+
+
+class PublisherPort(Protocol):
+    """The event bus; raises TransientError when the bus keeps refusing the event."""
+
+    def publish(self, detail_type: str, detail: dict[str, Any], resources: list[str] | None = None) -> None: ...
+
+
+class ImageStoragePort(Protocol):
+    """The uploaded source images (read only)."""
+
+    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo | None: ...
+
+    def is_deleted(self, bucket: str, key: str) -> bool: ...
+
+    def first_bytes(self, bucket: str, key: str, version_id: str | None, count: int) -> bytes: ...
+
+    def presign_get(self, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str: ...
+
+
+class VideoStoragePort(Protocol):
+    """Where finished videos are streamed to."""
+
+    def upload(self, stream: Readable, bucket: str, key: str, content_type: str, metadata: dict[str, str]) -> None: ...
+
+
+class WorkflowPort(Protocol):
+    """Starts the polling workflow; False when an execution of that name already exists."""
+
+    def start(self, name: str, execution_input: dict[str, Any]) -> bool: ...

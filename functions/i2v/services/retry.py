@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from i2v.adapters.repository import JobRepository
 from i2v.domain.jobs import RETRYABLE_BY_OPERATOR, JobStatus
 from i2v.domain.record import JobRecord
-from i2v.services.ports import Requeue
+from i2v.services.ports import JobRepositoryPort, Requeue
 
 CLEARED_ON_RETRY = (
     "failure",
@@ -22,7 +21,7 @@ class RetryRefusedError(Exception):
     pass
 
 
-def retry_job(repo: JobRepository, requeue: Requeue, job_id: str, confirm_ambiguous: bool) -> JobRecord:
+def retry_job(repo: JobRepositoryPort, requeue: Requeue, job_id: str, confirm_ambiguous: bool) -> JobRecord:
     job = repo.get(job_id)
     if job is None:
         raise RetryRefusedError(f"job {job_id} does not exist")

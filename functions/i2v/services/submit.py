@@ -11,11 +11,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from i2v.adapters.gmi import GmiAmbiguousError, GmiClient, GmiPermanentError, GmiRequest, GmiRetryableError
-from i2v.adapters.publisher import EventPublisher
-from i2v.adapters.repository import JobRepository, TransitionRejectedError
-from i2v.adapters.storage import SourceImages
-from i2v.adapters.workflow import WorkflowStarter
+from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.adapters.repository import TransitionRejectedError
 from i2v.config import BudgetAction, SubmitEnv
 from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
@@ -32,7 +29,17 @@ from i2v.domain.record import (
 from i2v.domain.redaction import redact
 from i2v.domain.settings import InvalidSettingsError, resolve_settings
 from i2v.domain.source import SourceObject, job_id_for, padded_sequencer, relative_key
-from i2v.services.ports import MetricsSink, NullMetrics, Requeue
+from i2v.domain.workflow import ExecutionInput
+from i2v.services.ports import (
+    GmiPort,
+    ImageStoragePort,
+    JobRepositoryPort,
+    MetricsSink,
+    NullMetrics,
+    PublisherPort,
+    Requeue,
+    WorkflowPort,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +92,11 @@ def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> 
 @dataclass
 class SubmitService:
     env: SubmitEnv
-    repo: JobRepository
-    images: SourceImages
-    gmi: GmiClient
-    publisher: EventPublisher
-    workflow: WorkflowStarter
+    repo: JobRepositoryPort
+    images: ImageStoragePort
+    gmi: GmiPort
+    publisher: PublisherPort
+    workflow: WorkflowPort
     requeue: Requeue
     metrics: MetricsSink = field(default_factory=NullMetrics)
     time_left_ms: Callable[[], int] = lambda: 600_000
@@ -280,33 +287,30 @@ class SubmitService:
     def _announce_and_start(self, job: JobRecord, gmi_status: str | None) -> None:
         self.publisher.publish(DETAIL_TYPES["submitted"], submitted_detail(job))
         name = f"{job.job_id}-{job.attempt}"
-        self.workflow.start(name, self._execution_input(job, gmi_status))
+        self.workflow.start(name, self._execution_input(job, gmi_status).model_dump(mode="json"))
         self.repo.annotate(job.job_id, {"execution_name": name})
 
-    def _execution_input(self, job: JobRecord, gmi_status: str | None) -> dict[str, Any]:
+    def _execution_input(self, job: JobRecord, gmi_status: str | None) -> ExecutionInput:
+        if job.request_id is None:  # only SUBMITTED jobs get here, and those always have one
+            raise JobFailedError(FailureCategory.INTERNAL, f"job {job.job_id} has no GMI request id")
         policy = self.env.poll_policy
         quality, duration = str(job.settings.get("quality")), str(job.settings.get("duration"))
         history = self.repo.recent_generation_seconds(job.model, quality, duration)
         expectation = learn_expectation(history, policy)
-        now = time.time()
-        return {
-            "job_id": job.job_id,
-            "attempt": job.attempt,
-            "request_id": job.request_id,
-            "model": job.model,
-            "quality": quality,
-            "duration": duration,
-            "submitted_at": now,
-            "deadline_at": now + self.env.job_deadline_seconds,
-            "gmi_status": (gmi_status or "queued").lower(),
-            "expectation": expectation.model_dump() if expectation else None,
-            "poll": {
-                "outcome": "waiting",
-                "next_wait_seconds": next_wait_seconds(0, policy, expectation),
-                "poll_count": 0,
-                "consecutive_errors": 0,
-            },
-        }
+        now = self.clock()
+        return ExecutionInput.first(
+            job_id=job.job_id,
+            attempt=job.attempt,
+            request_id=job.request_id,
+            model=job.model,
+            quality=quality,
+            duration=duration,
+            submitted_at=now,
+            deadline_at=now + self.env.job_deadline_seconds,
+            gmi_status=gmi_status,
+            expectation=expectation,
+            first_wait_seconds=next_wait_seconds(0, policy, expectation),
+        )
 
     def _ambiguous(self, job: JobRecord, reason: str) -> SubmitResult:
         message = redact(

@@ -1,4 +1,8 @@
-"""The state machine definition, state for state as docs/architecture.md ("Step Functions contract")."""
+"""The state machine definition, state for state as docs/architecture.md ("Step Functions contract").
+
+Every JSON path and every value a Choice compares comes from the workflow models (i2v.domain.workflow),
+so the definition and the functions cannot disagree about a field's name or spelling.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,17 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
+
+from i2v.domain.polling import PollOutcome
+from i2v.domain.workflow import (
+    COMPLETE_RESULT_PATH,
+    ERROR_PATH,
+    FAILURE_RECORDED_PATH,
+    POLL_RESULT_PATH,
+    CompleteInput,
+    PollState,
+    json_path,
+)
 
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
@@ -58,47 +73,51 @@ def _lambda_task(
     return task
 
 
+# Where the Route and AlreadyDone? choices look, and where Wait reads its seconds.
+OUTCOME_PATH = json_path(PollState, "poll", "outcome")
+NEXT_WAIT_PATH = json_path(PollState, "poll", "next_wait_seconds")
+ENDED_BADLY = (PollOutcome.FAILED, PollOutcome.TIMED_OUT)
+
+
+def complete_payload() -> sfn.TaskInput:
+    """The Complete task gets exactly CompleteInput's fields, taken from the execution state."""
+    fields = {
+        name: sfn.JsonPath.number_at(json_path(PollState, name))
+        if field.annotation is int
+        else sfn.JsonPath.string_at(json_path(PollState, name))
+        for name, field in CompleteInput.model_fields.items()
+    }
+    return sfn.TaskInput.from_object(fields)
+
+
 def build_definition(
     scope: Construct, *, poll: lambda_.IFunction, complete: lambda_.IFunction, fail: lambda_.IFunction
 ) -> sfn.IChainable:
-    record_failure = _lambda_task(scope, "RecordFailure", fail, "$.failure_recorded")
+    record_failure = _lambda_task(scope, "RecordFailure", fail, FAILURE_RECORDED_PATH)
     record_failure.next(sfn.Succeed(scope, "JobFailed", comment="The job failed; the workflow did its job."))
 
-    complete_task = _lambda_task(
-        scope,
-        "Complete",
-        complete,
-        "$.complete",
-        sfn.TaskInput.from_object(
-            {
-                "job_id": sfn.JsonPath.string_at("$.job_id"),
-                "request_id": sfn.JsonPath.string_at("$.request_id"),
-                "attempt": sfn.JsonPath.number_at("$.attempt"),
-            }
-        ),
-    )
-    complete_task.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path="$.error")
+    complete_task = _lambda_task(scope, "Complete", complete, COMPLETE_RESULT_PATH, complete_payload())
+    complete_task.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path=ERROR_PATH)
     complete_task.next(sfn.Succeed(scope, "Done"))
 
-    wait = sfn.Wait(scope, "Wait", time=sfn.WaitTime.seconds_path("$.poll.next_wait_seconds"))
-    poll_task = _lambda_task(scope, "Poll", poll, "$.poll")
-    poll_task.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path="$.error")
+    wait = sfn.Wait(scope, "Wait", time=sfn.WaitTime.seconds_path(NEXT_WAIT_PATH))
+    poll_task = _lambda_task(scope, "Poll", poll, POLL_RESULT_PATH)
+    poll_task.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path=ERROR_PATH)
     route = (
         sfn.Choice(scope, "Route")
-        .when(sfn.Condition.string_equals("$.poll.outcome", "succeeded"), complete_task)
+        .when(sfn.Condition.string_equals(OUTCOME_PATH, PollOutcome.SUCCEEDED), complete_task)
         .when(
-            sfn.Condition.or_(
-                sfn.Condition.string_equals("$.poll.outcome", "failed"),
-                sfn.Condition.string_equals("$.poll.outcome", "timed_out"),
-            ),
+            sfn.Condition.or_(*(sfn.Condition.string_equals(OUTCOME_PATH, outcome) for outcome in ENDED_BADLY)),
             record_failure,
         )
         .otherwise(wait)
     )
     wait.next(poll_task).next(route)
 
+    # Submit's execution input already says `succeeded` when GMI finished during the POST
+    # (ExecutionInput.first classifies the status with the same function as every poll).
     return (
         sfn.Choice(scope, "AlreadyDone?")
-        .when(sfn.Condition.string_equals("$.gmi_status", "success"), complete_task)
+        .when(sfn.Condition.string_equals(OUTCOME_PATH, PollOutcome.SUCCEEDED), complete_task)
         .otherwise(wait)
     )

@@ -1,0 +1,172 @@
+"""The workflow contract: what submit hands the state machine, and what each of its tasks reads and returns.
+
+One set of models for every reader and writer: submit builds `ExecutionInput`, Poll reads it and returns a
+`PollResult` (stored at `$.poll`), Complete reads `CompleteInput`, RecordFailure reads `FailureState`. The
+state machine (infrastructure) takes its JSON paths from these models through `json_path`, so a renamed field
+breaks synth rather than a running execution.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from typing import Any, Self, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from i2v.domain.jobs import Failure, FailureCategory, parse_failure
+from i2v.domain.polling import Expectation, PollOutcome, classify_gmi_status
+
+
+class PollResult(BaseModel):
+    """One poll's verdict (`$.poll`); the state machine routes on `outcome` and waits `next_wait_seconds`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    outcome: PollOutcome = PollOutcome.WAITING
+    next_wait_seconds: int = Field(default=1, ge=1)
+    poll_count: int = 0
+    consecutive_errors: int = 0
+    gmi_status: str | None = None
+    failure: Failure | None = None
+
+    def dumped(self) -> dict[str, Any]:
+        """The JSON the state machine stores (enums as their values)."""
+        return self.model_dump(mode="json")
+
+
+class CompleteInput(BaseModel):
+    """The Complete task's payload: the fields of the execution state it is handed (state_machine.py)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str
+    request_id: str
+    attempt: int = 1
+
+
+class ExecutionInput(CompleteInput):
+    """Written by submit as the execution input; the state every task of the execution starts from."""
+
+    model: str
+    quality: str
+    duration: str
+    submitted_at: float
+    deadline_at: float
+    # GMI's status when submit last heard of the request, lower-cased (what the POST answered).
+    gmi_status: str
+    # When jobs like this one usually finish; None until enough of them have.
+    expectation: Expectation | None = None
+    # Before the first poll: `outcome` is already `succeeded` when GMI finished during the POST
+    # (the state machine then goes straight to Complete), else `waiting`.
+    poll: PollResult
+
+    @classmethod
+    def first(
+        cls,
+        *,
+        job_id: str,
+        attempt: int,
+        request_id: str,
+        model: str,
+        quality: str,
+        duration: str,
+        submitted_at: float,
+        deadline_at: float,
+        gmi_status: str | None,
+        expectation: Expectation | None,
+        first_wait_seconds: int,
+    ) -> Self:
+        status = (gmi_status or "queued").lower()
+        done = classify_gmi_status(status) == PollOutcome.SUCCEEDED
+        return cls(
+            job_id=job_id,
+            attempt=attempt,
+            request_id=request_id,
+            model=model,
+            quality=quality,
+            duration=duration,
+            submitted_at=submitted_at,
+            deadline_at=deadline_at,
+            gmi_status=status,
+            expectation=expectation,
+            poll=PollResult(
+                outcome=PollOutcome.SUCCEEDED if done else PollOutcome.WAITING,
+                next_wait_seconds=first_wait_seconds,
+            ),
+        )
+
+
+class PollState(ExecutionInput):
+    """What the Poll task reads: the execution state (the input plus the previous poll's result)."""
+
+
+class CaughtError(BaseModel):
+    """What a Catch stores at `$.error`: Step Functions' error name and cause (a Lambda error's JSON)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    error: str | None = Field(default=None, alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+    def failure(self) -> Failure:
+        cause = self.cause or ""
+        try:
+            message = str(json.loads(cause).get("errorMessage", cause))
+        except (ValueError, AttributeError):
+            message = cause
+        return parse_failure(message or self.error or "unknown error", FailureCategory.WORKFLOW_ERROR)
+
+
+class FailureState(BaseModel):
+    """What RecordFailure reads: the execution state after Poll's failing verdict or a Catch."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: str
+    poll: PollResult | None = None
+    error: CaughtError | None = None
+
+    def failure(self) -> Failure:
+        """The poll's own verdict, else the error a Catch put under `$.error`."""
+        if self.poll is not None and self.poll.failure is not None:
+            return self.poll.failure
+        return (self.error or CaughtError()).failure()
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model inside `Model` or `Model | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        found = [_model_of(arg) for arg in get_args(annotation)]
+        return next((model for model in found if model is not None), None)
+    return None
+
+
+def json_path(model: type[BaseModel], *names: str) -> str:
+    """`$.a.b` for a chain of JSON field names (aliases where set) of `model`; a name the model lacks raises
+    KeyError, so a renamed field breaks synth."""
+    current: type[BaseModel] | None = model
+    for name in names:
+        fields = {info.alias or field: info for field, info in (current.model_fields if current else {}).items()}
+        if name not in fields:
+            raise KeyError(f"{'.'.join(names)} is not a field path of {model.__name__}")
+        current = _model_of(fields[name].annotation)
+    return "$." + ".".join(names)
+
+
+class ExecutionState(PollState):
+    """Everything the execution state can hold: every JSON path of the state machine is a field path here."""
+
+    error: CaughtError | None = None
+    # The Complete and RecordFailure answers: read by nobody, kept for the execution history.
+    complete: dict[str, Any] | None = None
+    failure_recorded: dict[str, Any] | None = None
+
+
+# Result paths of the state machine's tasks: where each task's answer goes in the execution state.
+POLL_RESULT_PATH = json_path(ExecutionState, "poll")
+ERROR_PATH = json_path(ExecutionState, "error")
+COMPLETE_RESULT_PATH = json_path(ExecutionState, "complete")
+FAILURE_RECORDED_PATH = json_path(ExecutionState, "failure_recorded")
