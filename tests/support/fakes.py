@@ -1,0 +1,236 @@
+"""In-memory fakes of the service ports (i2v.services.ports), for service tests that run in milliseconds.
+
+    from support.fakes import Fakes
+    fakes = Fakes()
+    service = SubmitService(env=..., **fakes.submit_ports())
+
+They keep the promises the ports make (the repository enforces domain/jobs.py's TRANSITIONS and raises
+TransitionRejectedError like DynamoDB's condition would), and record what the service did, so tests can
+assert on records, events, starts and metrics. The moto and simulator scenarios check the real adapters.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from i2v.adapters.gmi import GmiRequest
+from i2v.adapters.repository import ClaimResult, TransitionRejectedError
+from i2v.adapters.storage import ObjectInfo, Readable
+from i2v.domain.jobs import JobStatus, sources_of
+from i2v.domain.record import JobRecord, iso, utc_now
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class FakeJobRepository:
+    """The jobs table as a dict; conditional writes are the same checks the DynamoDB expressions make."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.latest_sequencer: dict[str, str] = {}
+        self.budget: dict[str, int] = {}
+        self.generation_history: list[float] = []
+
+    def put(self, job: JobRecord) -> JobRecord:
+        self.jobs[job.job_id] = job.model_dump(mode="json")
+        return job
+
+    def claim(self, job: JobRecord, padded_sequencer: str) -> ClaimResult:
+        newest = self.latest_sequencer.get(job.source_id)
+        if job.job_id in self.jobs or (newest is not None and newest > padded_sequencer):
+            existing = self.get(job.job_id)
+            return ClaimResult("duplicate", existing) if existing else ClaimResult("superseded", None)
+        self.latest_sequencer[job.source_id] = padded_sequencer
+        self.put(job)
+        return ClaimResult("created", job)
+
+    def get(self, job_id: str) -> JobRecord | None:
+        item = self.jobs.get(job_id)
+        return JobRecord.model_validate(item) if item is not None else None
+
+    def transition(
+        self,
+        job_id: str,
+        target: JobStatus,
+        fields: dict[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        increment_attempt: bool = False,
+    ) -> JobRecord:
+        item = self.jobs.get(job_id)
+        if item is None or JobStatus(item["status"]) not in sources_of(target):
+            raise TransitionRejectedError(job_id, target, JobStatus(item["status"]) if item else None)
+        now = iso(utc_now())
+        item.update({"status": str(target), "updated_at": now, **(fields or {})})
+        item.setdefault("timestamps", {}).setdefault(str(target), now)
+        for name in remove:
+            item.pop(name, None)
+        if increment_attempt:
+            item["attempt"] = int(item.get("attempt", 1)) + 1
+        return JobRecord.model_validate(item)
+
+    def annotate(self, job_id: str, fields: dict[str, Any]) -> None:
+        self.jobs[job_id].update(fields)
+
+    def consume_budget(self, day: str, cap: int, expires_at: int) -> bool:
+        if self.budget.get(day, 0) >= cap:
+            return False
+        self.budget[day] = self.budget.get(day, 0) + 1
+        return True
+
+    def release_budget(self, day: str) -> None:
+        if self.budget.get(day, 0) > 0:
+            self.budget[day] -= 1
+
+    def recent_generation_seconds(self, model: str, quality: str, duration: str, limit: int = 200) -> list[float]:
+        return self.generation_history[:limit]
+
+
+class FakeGmi:
+    """GMI's request queue: each call takes the next scripted answer (a GmiRequest or an exception to raise);
+    with no script left, POSTs are accepted as queued and GETs answer success with a video URL."""
+
+    def __init__(self, model: str = "pixverse-v5.5-i2v") -> None:
+        self.model = model
+        self.missing_key: Exception | None = None
+        self.submit_answers: deque[GmiRequest | Exception] = deque()
+        self.get_answers: deque[GmiRequest | Exception] = deque()
+        self.submitted: list[dict[str, Any]] = []
+        self.looked_up: list[str] = []
+        self._ids = itertools.count(1)
+
+    def check_credentials(self) -> None:
+        if self.missing_key is not None:
+            raise self.missing_key
+
+    def submit(self, payload: dict[str, Any]) -> GmiRequest:
+        self.submitted.append(payload)
+        answer = self.submit_answers.popleft() if self.submit_answers else None
+        if isinstance(answer, Exception):
+            raise answer
+        return answer or GmiRequest(request_id=f"req-{next(self._ids)}", status="queued")
+
+    def get(self, request_id: str) -> GmiRequest:
+        self.looked_up.append(request_id)
+        answer = self.get_answers.popleft() if self.get_answers else None
+        if isinstance(answer, Exception):
+            raise answer
+        return answer or GmiRequest(
+            request_id=request_id,
+            status="success",
+            outcome={"video_url": "https://storage.googleapis.com/bucket/video.mp4"},
+            created_at=1000.0,
+            updated_at=1090.0,
+        )
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.refusals: deque[Exception] = deque()
+
+    def publish(self, detail_type: str, detail: dict[str, Any], resources: list[str] | None = None) -> None:
+        if self.refusals:
+            raise self.refusals.popleft()
+        self.events.append((detail_type, detail))
+
+    def detail_types(self) -> list[str]:
+        return [detail_type for detail_type, _ in self.events]
+
+
+@dataclass
+class StoredImage:
+    body: bytes
+    metadata: dict[str, str] = field(default_factory=dict)
+    content_type: str = "image/png"
+
+
+class FakeImageStorage:
+    """Source images by (bucket, key); a key in `deleted` is gone (a delete marker) though its version stays."""
+
+    def __init__(self) -> None:
+        self.images: dict[tuple[str, str], StoredImage] = {}
+        self.deleted: set[tuple[str, str]] = set()
+        self.presigned: list[str] = []
+
+    def add(self, bucket: str, key: str, body: bytes = PNG, metadata: dict[str, str] | None = None) -> None:
+        self.images[(bucket, key)] = StoredImage(body, dict(metadata or {}))
+
+    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo | None:
+        image = self.images.get((bucket, key))
+        if image is None:
+            return None
+        return ObjectInfo(size=len(image.body), content_type=image.content_type, etag="e", metadata=image.metadata)
+
+    def is_deleted(self, bucket: str, key: str) -> bool:
+        return (bucket, key) in self.deleted
+
+    def first_bytes(self, bucket: str, key: str, version_id: str | None, count: int) -> bytes:
+        return self.images[(bucket, key)].body[:count]
+
+    def presign_get(self, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str:
+        url = f"https://{bucket}.s3.example/{key}?ttl={ttl_seconds}"
+        self.presigned.append(url)
+        return url
+
+
+class FakeVideoStorage:
+    """Reads the whole stream, as the multipart upload would, and keeps the bytes."""
+
+    def __init__(self) -> None:
+        self.videos: dict[tuple[str, str], bytes] = {}
+        self.metadata: dict[tuple[str, str], dict[str, str]] = {}
+
+    def upload(self, stream: Readable, bucket: str, key: str, content_type: str, metadata: dict[str, str]) -> None:
+        chunks = []
+        while chunk := stream.read(1024 * 1024):
+            chunks.append(chunk)
+        self.videos[(bucket, key)] = b"".join(chunks)
+        self.metadata[(bucket, key)] = metadata
+
+
+class FakeWorkflow:
+    def __init__(self) -> None:
+        self.started: dict[str, dict[str, Any]] = {}
+
+    def start(self, name: str, execution_input: dict[str, Any]) -> bool:
+        if name in self.started:
+            return False
+        self.started[name] = execution_input
+        return True
+
+
+class FakeRequeue:
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, Any], int]] = []
+
+    def __call__(self, body: dict[str, Any], delay_seconds: int) -> None:
+        self.sent.append((body, delay_seconds))
+
+
+class RecordingMetrics:
+    def __init__(self) -> None:
+        self.added: list[tuple[str, Any, float]] = []
+
+    def add_metric(self, name: str, unit: Any, value: float) -> None:
+        self.added.append((name, unit, value))
+
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.added]
+
+
+@dataclass
+class Fakes:
+    """One of each port, wired together the way a handler wires the real adapters."""
+
+    repo: FakeJobRepository = field(default_factory=FakeJobRepository)
+    gmi: FakeGmi = field(default_factory=FakeGmi)
+    publisher: FakePublisher = field(default_factory=FakePublisher)
+    images: FakeImageStorage = field(default_factory=FakeImageStorage)
+    videos: FakeVideoStorage = field(default_factory=FakeVideoStorage)
+    workflow: FakeWorkflow = field(default_factory=FakeWorkflow)
+    requeue: FakeRequeue = field(default_factory=FakeRequeue)
+    metrics: RecordingMetrics = field(default_factory=RecordingMetrics)

@@ -1,0 +1,159 @@
+"""CompleteService on fakes: the video host is mocked with `responses`, S3 and the table are fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.config import CompleteEnv
+from i2v.domain.jobs import JobFailedError, JobStatus, TransientError
+from i2v.domain.record import DETAIL_TYPES, JobRecord, OutputRef, SourceRef
+from i2v.services.complete import CompleteService
+from support.fakes import Fakes
+
+JOB_ID = "c" * 32
+VIDEO_URL = "https://storage.googleapis.com/bucket/video.mp4"
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 1000
+
+
+@pytest.fixture
+def video_host() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def _service(fakes: Fakes, status: JobStatus = JobStatus.PROCESSING, **job: Any) -> CompleteService:
+    fakes.repo.put(
+        JobRecord(
+            job_id=JOB_ID,
+            status=status,
+            source=SourceRef(bucket="in", key="incoming/cats/tom.png"),
+            model="m",
+            request_id="req-1",
+            created_at="2026-01-01T00:00:00.000Z",
+            updated_at="2026-01-01T00:00:00.000Z",
+            **job,
+        )
+    )
+    env = CompleteEnv.model_validate(
+        {
+            "JOBS_TABLE_NAME": "jobs",
+            "EVENT_BUS_NAME": "bus",
+            "GMI_API_KEY_SECRET_ID": "secret",
+            "OUTPUT_BUCKET": "out",
+            "VIDEO_HOST_ALLOWLIST": "storage.googleapis.com",
+            # No DNS in unit tests: the address check belongs to the video_source adapter's own tests.
+            "ALLOW_PRIVATE_VIDEO_ADDRESSES": "true",
+        }
+    )
+    return CompleteService(
+        env=env,
+        repo=fakes.repo,
+        gmi=fakes.gmi,
+        store=fakes.videos,
+        publisher=fakes.publisher,
+        session=requests.Session(),
+        metrics=fakes.metrics,
+    )
+
+
+def _serve(video_host: responses.RequestsMock, status: int = 200, body: bytes = MP4) -> None:
+    headers = {"Content-Length": str(len(body))}
+    video_host.get(VIDEO_URL, status=status, body=body, content_type="video/mp4", headers=headers)
+
+
+def test_the_video_is_stored_recorded_and_announced(fakes: Fakes, video_host: responses.RequestsMock) -> None:
+    _serve(video_host)
+    result = _service(fakes).complete(JOB_ID, "req-1")
+
+    assert result["status"] == JobStatus.SUCCEEDED
+    ((bucket, key),) = fakes.videos.videos
+    assert (bucket, fakes.videos.videos[(bucket, key)]) == ("out", MP4)
+    assert key.startswith("videos/cats/")
+    job = fakes.repo.get(JOB_ID)
+    assert job is not None
+    assert job.output is not None
+    assert (job.status, job.output.size, job.generation_seconds) == (JobStatus.SUCCEEDED, len(MP4), 90.0)
+    assert fakes.publisher.detail_types() == [DETAIL_TYPES["succeeded"]]
+    assert {"JobsSucceeded", "VideoBytes", "GenerationSeconds"} <= set(fakes.metrics.names())
+
+
+def test_a_retry_after_the_record_was_written_announces_again_without_downloading(fakes: Fakes) -> None:
+    output = OutputRef(bucket="out", key="videos/x.mp4", size=3, content_type="video/mp4")
+    service = _service(fakes, JobStatus.SUCCEEDED, output=output)
+    result = service.complete(JOB_ID, "req-1")
+    assert result["output"] == output.model_dump()
+    assert fakes.gmi.looked_up == []
+    assert fakes.publisher.detail_types() == [DETAIL_TYPES["succeeded"]]
+
+
+def test_a_job_that_already_ended_otherwise_is_left_alone(fakes: Fakes) -> None:
+    result = _service(fakes, JobStatus.FAILED).complete(JOB_ID, "req-1")
+    assert result == {"status": JobStatus.FAILED, "job_id": JOB_ID}
+    assert fakes.gmi.looked_up == []
+    assert fakes.publisher.events == []
+
+
+def test_an_expired_video_url_is_fetched_again_from_gmi(fakes: Fakes, video_host: responses.RequestsMock) -> None:
+    _serve(video_host, status=403, body=b"expired")
+    _serve(video_host)
+    result = _service(fakes).complete(JOB_ID, "req-1")
+    assert result["status"] == JobStatus.SUCCEEDED
+    assert fakes.gmi.looked_up == ["req-1", "req-1"]
+
+
+def test_a_video_url_that_stays_expired_fails_the_job(fakes: Fakes, video_host: responses.RequestsMock) -> None:
+    _serve(video_host, status=404, body=b"gone")
+    with pytest.raises(JobFailedError) as failed:
+        _service(fakes).complete(JOB_ID, "req-1")
+    assert failed.value.failure.category == "artifact_expired"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "category"),
+    [({}, "missing_video_url"), ({"video_url": "https://evil.example/v.mp4"}, "video_url_rejected")],
+)
+def test_a_video_url_we_cannot_use_fails_the_job(fakes: Fakes, outcome: dict[str, str], category: str) -> None:
+    fakes.gmi.get_answers.append(GmiRequest(request_id="req-1", status="success", outcome=outcome))
+    with pytest.raises(JobFailedError) as failed:
+        _service(fakes).complete(JOB_ID, "req-1")
+    assert failed.value.failure.category == category
+    assert fakes.videos.videos == {}
+
+
+def test_a_video_over_the_size_limit_is_refused_before_storing(
+    fakes: Fakes, video_host: responses.RequestsMock
+) -> None:
+    _serve(video_host)
+    service = _service(fakes)
+    service.env = service.env.model_copy(update={"max_video_bytes": 100})
+    with pytest.raises(JobFailedError) as failed:
+        service.complete(JOB_ID, "req-1")
+    assert failed.value.failure.category == "download_failed"
+    assert fakes.videos.videos == {}
+
+
+def test_gmi_unreachable_is_retried(fakes: Fakes) -> None:
+    fakes.gmi.get_answers.append(GmiRetryableError("GMI status check failed: ConnectTimeout"))
+    with pytest.raises(TransientError) as retried:
+        _service(fakes).complete(JOB_ID, "req-1")
+    assert retried.value.category == "download_failed"
+
+
+def test_a_request_gmi_forgot_fails_the_job(fakes: Fakes) -> None:
+    fakes.gmi.get_answers.append(GmiPermanentError("GMI answered 404", status_code=404))
+    with pytest.raises(JobFailedError) as failed:
+        _service(fakes).complete(JOB_ID, "req-1")
+    assert failed.value.failure.category == "gmi_not_found"
+
+
+def test_a_job_without_a_record_is_an_internal_failure(fakes: Fakes) -> None:
+    service = _service(fakes)
+    with pytest.raises(JobFailedError) as failed:
+        service.complete("0" * 32, "req-1")
+    assert failed.value.failure.category == "internal"
