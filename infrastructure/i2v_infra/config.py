@@ -7,6 +7,7 @@ Errors name the offending key, e.g. ``i2v.submit_concurrency: Input should be gr
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from i2v.domain.settings import GenerationSettings
+from i2v_infra.aws_limits import S3_MAX_PARTS, SFN_MAX_HISTORY_EVENTS, video_parts, worst_case_history_events
 from i2v_infra.settings_check import check_poll_policy, check_settings
 
 CONTEXT_KEY = "i2v"
@@ -60,7 +62,7 @@ class PipelineConfig(BaseModel):
     max_image_bytes: int = Field(20 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
     presign_ttl_seconds: int = Field(300, ge=30, le=3600)
     poll_policy: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_POLL_POLICY))
-    # <= 6 h keeps even a worst-case poll loop (rounds of ~11 s) under Step Functions' 25,000 history events.
+    # <= 6 h; with the poll_policy it must also fit Step Functions' history (checked below, aws_limits).
     job_deadline_seconds: int = Field(1800, ge=60, le=21600)
     workflow_timeout_margin_seconds: int = Field(3600, ge=1800, le=86400)
     submit_concurrency: int = Field(2, ge=2, le=1000)
@@ -174,6 +176,19 @@ class PipelineConfig(BaseModel):
             )
         if self.video_part_size_bytes > self.max_video_bytes:
             raise ValueError("video_part_size_bytes must not exceed max_video_bytes")
+        parts = video_parts(self.max_video_bytes, self.video_part_size_bytes)
+        if parts > S3_MAX_PARTS:
+            raise ValueError(
+                f"max_video_bytes / video_part_size_bytes is {parts} parts; S3 allows {S3_MAX_PARTS} per upload: "
+                f"raise video_part_size_bytes to at least {math.ceil(self.max_video_bytes / S3_MAX_PARTS)}"
+            )
+        events = worst_case_history_events(self.poll_policy, self.job_deadline_seconds)
+        if events > SFN_MAX_HISTORY_EVENTS:
+            raise ValueError(
+                f"poll_policy could write {events} Step Functions history events within job_deadline_seconds "
+                f"({self.job_deadline_seconds}); the limit is {SFN_MAX_HISTORY_EVENTS}: raise min_wait_seconds, "
+                "inline_max_wait_seconds or inline_budget_seconds, or shorten the deadline"
+            )
         return self
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -182,10 +197,10 @@ class PipelineConfig(BaseModel):
         """The compact JSON string passed to the Lambdas (DEFAULT_SETTINGS, PREFIX_PRESETS, POLL_POLICY)."""
         return json.dumps(getattr(self, field), separators=(",", ":"), sort_keys=True)
 
-    @property
-    def workflow_timeout_seconds(self) -> int:
-        """Overall state machine timeout: the job deadline plus room to download and record."""
-        return self.job_deadline_seconds + self.workflow_timeout_margin_seconds
+    def workflow_timeout_seconds(self, worst_case_tail_seconds: int) -> int:
+        """Overall state machine timeout: the job deadline plus room to download and record, never less than
+        the longest the states after the deadline can legitimately take (a timeout must not beat Complete)."""
+        return self.job_deadline_seconds + max(self.workflow_timeout_margin_seconds, worst_case_tail_seconds)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any] | None, *, source: str = CONTEXT_KEY) -> PipelineConfig:

@@ -102,4 +102,5 @@ def test_non_object_context_is_rejected() -> None:
 
 def test_workflow_timeout_is_deadline_plus_margin() -> None:
     config = build(job_deadline_seconds=600, workflow_timeout_margin_seconds=1800)
-    assert config.workflow_timeout_seconds == 2400
+    assert config.workflow_timeout_seconds(worst_case_tail_seconds=1000) == 2400
+    assert config.workflow_timeout_seconds(worst_case_tail_seconds=5000) == 5600

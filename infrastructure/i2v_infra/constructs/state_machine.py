@@ -6,6 +6,8 @@ so the definition and the functions cannot disagree about a field's name or spel
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -28,11 +30,41 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    # The invoke call itself timed out on the Step Functions side: transient, like the ones above.
+    "Lambda.ClientExecutionTimeoutException",
 ]
 TRANSIENT_ERROR = "TransientError"  # raised by our handlers for retryable conditions
 # The function itself died (timed out, ran out of memory). Every task here is idempotent (Complete rewrites the
 # same key, the record never moves backwards), so one more try beats failing a job whose video may be stored.
 CRASH_ERRORS = ["Lambda.Unknown", "Sandbox.Timedout"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    errors: tuple[str, ...]
+    interval_seconds: int
+    max_attempts: int
+    max_delay_seconds: int | None = None
+
+    def longest_waits(self) -> list[int]:
+        """The delay before each retry at its longest (FULL jitter only ever shortens it)."""
+        waits = [self.interval_seconds * 2**n for n in range(self.max_attempts)]
+        return [min(w, self.max_delay_seconds) if self.max_delay_seconds else w for w in waits]
+
+
+# One list for the definition and for the worst-case arithmetic below (backoff rate 2, full jitter).
+TASK_RETRIES = (
+    RetryPolicy(tuple(LAMBDA_SERVICE_ERRORS), interval_seconds=2, max_attempts=6, max_delay_seconds=60),
+    RetryPolicy(tuple(CRASH_ERRORS), interval_seconds=5, max_attempts=2),
+    RetryPolicy((TRANSIENT_ERROR,), interval_seconds=2, max_attempts=5, max_delay_seconds=60),
+)
+
+
+def worst_case_task_seconds(timeout_seconds: int) -> int:
+    """A task state's longest life: every retrier used up (each counts on its own), every attempt running
+    the function to its timeout, every wait at its longest."""
+    attempts = 1 + sum(policy.max_attempts for policy in TASK_RETRIES)
+    return attempts * timeout_seconds + sum(sum(policy.longest_waits()) for policy in TASK_RETRIES)
 
 
 def _lambda_task(
@@ -47,29 +79,15 @@ def _lambda_task(
         retry_on_service_exceptions=False,  # replaced by the explicit policy below
         result_path=result_path,
     )
-    task.add_retry(
-        errors=LAMBDA_SERVICE_ERRORS,
-        interval=Duration.seconds(2),
-        backoff_rate=2,
-        max_attempts=6,
-        max_delay=Duration.seconds(60),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-    task.add_retry(
-        errors=CRASH_ERRORS,
-        interval=Duration.seconds(5),
-        backoff_rate=2,
-        max_attempts=2,
-        jitter_strategy=sfn.JitterType.FULL,
-    )
-    task.add_retry(
-        errors=[TRANSIENT_ERROR],
-        interval=Duration.seconds(2),
-        backoff_rate=2,
-        max_attempts=5,
-        max_delay=Duration.seconds(60),
-        jitter_strategy=sfn.JitterType.FULL,
-    )
+    for policy in TASK_RETRIES:
+        task.add_retry(
+            errors=list(policy.errors),
+            interval=Duration.seconds(policy.interval_seconds),
+            backoff_rate=2,
+            max_attempts=policy.max_attempts,
+            max_delay=Duration.seconds(policy.max_delay_seconds) if policy.max_delay_seconds else None,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
     return task
 
 

@@ -17,7 +17,7 @@ from i2v.domain.polling import PollPolicy
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.records import Records
-from i2v_infra.constructs.state_machine import build_definition
+from i2v_infra.constructs.state_machine import build_definition, worst_case_task_seconds
 from i2v_infra.iam import grant_job_records, grant_put_events, grant_read_secret
 from i2v_infra.nag import acknowledge, acknowledge_wildcard_resource
 
@@ -142,6 +142,11 @@ class Workflow(Construct):
             retention=log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # After the deadline a Poll may still be running, then Complete, then (if Complete fails) RecordFailure,
+        # each with all its retries: the execution's timeout must outlast all of it, or a stored video could
+        # end up behind a `timed_out` record.
+        timeouts = [fn.function.timeout for fn in (self.poll, self.complete, self.fail)]
+        tail = sum(worst_case_task_seconds(int(t.to_seconds())) for t in timeouts if t is not None)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -151,7 +156,7 @@ class Workflow(Construct):
                     Construct(self, "Definition"), poll=self.poll.function, complete=complete_fn, fail=fail_fn
                 )
             ),
-            timeout=Duration.seconds(config.workflow_timeout_seconds),
+            timeout=Duration.seconds(config.workflow_timeout_seconds(tail)),
             tracing_enabled=True,
             # Execution data is logged: by contract it holds ids, settings and timestamps only (the video
             # URL never enters the execution history and no secret ever does).

@@ -1,0 +1,109 @@
+"""What real AWS does that cfn-lint, cdk-nag and moto do not check (issue 11, items 1, 4, 5, 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from i2v_infra.config import ConfigError, PipelineConfig
+from i2v_infra.template_tools import functions_by_handler, only_resource, state_machine_definition
+
+pytestmark = pytest.mark.xdist_group("cdk")
+
+CONFIG = PipelineConfig()
+
+
+# ---- item 1: alarms reach the topic ------------------------------------------------------------------
+
+
+def test_cloudwatch_may_publish_this_accounts_alarms_to_the_topic(template_dict: dict[str, Any]) -> None:
+    topic_id, _ = only_resource(template_dict, "AWS::SNS::Topic")
+    _, policy = only_resource(template_dict, "AWS::SNS::TopicPolicy")
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    (allow,) = allows
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": topic_id}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = allow["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert source_arn == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":cloudwatch:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":alarm:*",
+            ],
+        ]
+    }
+
+
+# ---- items 4 and 5: task retries and the execution timeout -------------------------------------------
+
+
+def _tasks(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    states = state_machine_definition(template)["States"]
+    return {name: state for name, state in states.items() if state["Type"] == "Task"}
+
+
+def test_an_invoke_that_timed_out_client_side_is_retried(template_dict: dict[str, Any]) -> None:
+    for name, state in _tasks(template_dict).items():
+        retried = [error for retry in state["Retry"] for error in retry["ErrorEquals"]]
+        assert "Lambda.ClientExecutionTimeoutException" in retried, name
+
+
+def _longest_task_seconds(state: dict[str, Any], timeout: int) -> int:
+    """Read from the rendered definition: each retrier counts on its own; every attempt may run to the
+    function's timeout; FULL jitter only shortens the waits."""
+    attempts, waits = 1, 0
+    for retry in state["Retry"]:
+        attempts += retry["MaxAttempts"]
+        for n in range(retry["MaxAttempts"]):
+            wait = retry["IntervalSeconds"] * retry["BackoffRate"] ** n
+            waits += min(wait, retry.get("MaxDelaySeconds", wait))
+    return int(attempts * timeout + waits)
+
+
+def test_the_execution_timeout_outlasts_everything_that_may_run_after_the_deadline(
+    template_dict: dict[str, Any],
+) -> None:
+    """A Poll started just before the deadline, then Complete, then RecordFailure (Complete's Catch), each
+    with every retry: if the execution could time out before they end, a stored video could sit behind a
+    `timed_out` record."""
+    handlers = {logical: handler for handler, logical in functions_by_handler(template_dict).items()}
+    tail = 0
+    for name, state in _tasks(template_dict).items():
+        logical = state["Resource"].rsplit(":", 1)[1]
+        assert handlers[logical].startswith("i2v.handlers."), name
+        timeout = template_dict["Resources"][logical]["Properties"]["Timeout"]
+        tail += _longest_task_seconds(state, timeout)
+    assert set(_tasks(template_dict)) == {"Poll", "Complete", "RecordFailure"}
+    definition = state_machine_definition(template_dict)
+    assert definition["TimeoutSeconds"] >= CONFIG.job_deadline_seconds + tail
+    # ...and a configured margin longer than that still counts.
+    assert CONFIG.workflow_timeout_seconds(60) == CONFIG.job_deadline_seconds + CONFIG.workflow_timeout_margin_seconds
+
+
+# ---- item 6: limits refused at synth -----------------------------------------------------------------
+
+
+def test_a_video_that_needs_more_than_10000_parts_is_refused() -> None:
+    five_mib = 5 * 1024 * 1024
+    PipelineConfig(max_video_bytes=10_000 * five_mib, video_part_size_bytes=five_mib)  # exactly 10,000 parts
+    with pytest.raises(ConfigError, match="10001 parts; S3 allows 10000 per upload"):
+        PipelineConfig.from_mapping({"max_video_bytes": 10_000 * five_mib + 1, "video_part_size_bytes": five_mib})
+
+
+def test_a_poll_policy_that_could_exceed_the_execution_history_is_refused() -> None:
+    busy = {"min_wait_seconds": 1, "fine_interval_seconds": 1, "inline_max_wait_seconds": 0}
+    PipelineConfig(poll_policy=busy, job_deadline_seconds=1800)  # 1801 rounds of 9 events: fits
+    with pytest.raises(ConfigError, match=r"poll_policy could write \d+ Step Functions history events"):
+        PipelineConfig.from_mapping({"poll_policy": busy, "job_deadline_seconds": 3600})
+    # The shipped policy fits even the longest deadline allowed.
+    PipelineConfig(job_deadline_seconds=21600)
