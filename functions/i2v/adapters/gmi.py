@@ -9,7 +9,8 @@ from typing import Any
 import requests
 from pydantic import BaseModel, ConfigDict, ValidationError
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NameResolutionError, NewConnectionError
+from urllib3.exceptions import InvalidHeader, NameResolutionError, NewConnectionError
+from urllib3.util.retry import Retry
 
 from i2v.domain.redaction import redact, truncate
 
@@ -66,10 +67,13 @@ class GmiAmbiguousError(GmiError):
 
 
 def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait, from either form RFC 9110 allows (delay-seconds or an HTTP-date): urllib3's parser."""
+    if not value:
+        return None
     try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP-date; callers fall back to their own backoff
+        return Retry(total=0).parse_retry_after(value)
+    except InvalidHeader:
+        return None  # unreadable: callers fall back to their own backoff
 
 
 def _never_sent(error: requests.ConnectionError) -> bool:
