@@ -149,8 +149,13 @@ def test_s14_redirect_to_an_allowed_host_with_a_private_address_is_not_followed(
         pipeline = PipelineDriver(stack)
         from i2v.adapters import video_source
 
-        resolver = _Resolver({"127.0.0.1": "93.184.216.34", internal.host: "10.0.0.1"})
+        resolver = _Resolver({"127.0.0.1": "127.0.0.1", internal.host: "10.0.0.1"})
         monkeypatch.setattr(video_source, "socket", resolver)
+        # The simulator stands for a public host (the download connects to the very address that was vetted).
+        public = video_source.is_public_address
+        monkeypatch.setattr(
+            video_source, "is_public_address", lambda address: address == "127.0.0.1" or public(address)
+        )
         target = f"https://{internal.netloc}/videos/stolen.mp4"
         job_id = pipeline.upload(
             "incoming/s14/rebind.png", prompt=f"moved [sim:video_redirect_private target={target}]"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests import PreparedRequest
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
 
 from i2v.domain.redaction import safe_url
 
@@ -38,7 +42,12 @@ def host_allowed(host: str, allowlist: tuple[str, ...]) -> bool:
     return False
 
 
-def check_url(url: str, allowlist: tuple[str, ...], allow_private: bool) -> None:
+def is_public_address(address: str) -> bool:
+    return ipaddress.ip_address(address.split("%", maxsplit=1)[0]).is_global
+
+
+def check_url(url: str, allowlist: tuple[str, ...], allow_private: bool) -> str | None:
+    """Vet one hop; return the address to connect to (None when private addresses are allowed: local runs)."""
     parts = urlsplit(url)
     if parts.scheme != "https":
         raise VideoUrlRejectedError(f"video URL must use https, not {parts.scheme or 'no scheme'!r}")
@@ -46,14 +55,50 @@ def check_url(url: str, allowlist: tuple[str, ...], allow_private: bool) -> None
     if not host_allowed(host, allowlist):
         raise VideoUrlRejectedError(f"video host {host!r} is not on the allow-list")
     if allow_private:
-        return
+        return None
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)}
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise DownloadInterruptedError(f"could not resolve {host!r}: {error}") from None
+    addresses = [str(info[4][0]) for info in infos]
     for address in addresses:
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+        if not is_public_address(address):
             raise VideoUrlRejectedError(f"video host {host!r} resolves to a non-public address")
+    return addresses[0]
+
+
+class PinnedAddressAdapter(HTTPAdapter):
+    """Connects to the address that was vetted instead of resolving the name again (a second answer could
+    point anywhere: DNS rebinding). TLS still speaks to the name: SNI and certificate checks use it, and so does
+    the Host header. requests has no option for this, hence the small adapter over urllib3's pool keys."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(max_retries=0)
+        self._host = host
+        self._address = address
+
+    def get_connection_with_tls_context(
+        self,
+        request: PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: tuple[str, str] | str | None = None,
+    ) -> ConnectionPool:
+        host_params, pool_kwargs = self.build_connection_pool_key_attributes(
+            request, True if verify is None else verify, cert
+        )
+        if host_params["host"] != self._host:
+            raise VideoUrlRejectedError(f"connection to {host_params['host']!r} was not vetted")
+        pool: ConnectionPool = self.poolmanager.connection_from_host(
+            host=self._address,
+            port=host_params["port"],
+            scheme=host_params["scheme"],
+            pool_kwargs={**pool_kwargs, "server_hostname": self._host, "assert_hostname": self._host},
+        )
+        return pool
+
+    def add_headers(self, request: PreparedRequest, **kwargs: Any) -> None:
+        request.headers["Host"] = urlsplit(request.url or "").netloc.rpartition("@")[2]
 
 
 @dataclass
@@ -61,6 +106,16 @@ class VideoResponse:
     response: requests.Response
     content_length: int | None
     content_type: str
+
+
+def _get(session: requests.Session, url: str, address: str | None, timeout: float) -> requests.Response:
+    if address is None:
+        return session.get(url, stream=True, allow_redirects=False, timeout=(3.05, timeout))
+    request = session.prepare_request(requests.Request("GET", url))
+    settings = session.merge_environment_settings(url, {}, True, None, None)  # e.g. REQUESTS_CA_BUNDLE
+    adapter = PinnedAddressAdapter(urlsplit(url).hostname or "", address)
+    verify = settings["verify"] if settings["verify"] is not None else True
+    return adapter.send(request, stream=True, timeout=(3.05, timeout), verify=verify, cert=settings["cert"])
 
 
 def open_video(
@@ -73,9 +128,9 @@ def open_video(
     """Follow at most a few redirects by hand, checking every hop before connecting to it."""
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        check_url(current, allowlist, allow_private)
+        address = check_url(current, allowlist, allow_private)
         try:
-            response = session.get(current, stream=True, allow_redirects=False, timeout=(3.05, timeout))
+            response = _get(session, current, address, timeout)
         except (requests.ConnectionError, requests.Timeout) as error:
             raise DownloadInterruptedError(f"video download failed: {type(error).__name__}") from None
         if response.is_redirect:
