@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
-from i2v.domain.jobs import JobStatus, sources_of
+from i2v.domain.jobs import JobStatus, TransientError, sources_of
 from i2v.domain.record import JobRecord, iso, utc_now
 
 BY_SOURCE_INDEX = "by-source"
@@ -106,6 +106,11 @@ class JobRepository:
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
+            reasons = {str(r.get("Code")) for r in error.response.get("CancellationReasons", [])} - {"None"}
+            if reasons - {"ConditionalCheckFailed"}:
+                # TransactionConflict (e.g. two versions racing on the LATEST pointer), throttling, ...: nothing
+                # was decided, so the message must come back rather than be dropped as a duplicate.
+                raise TransientError(f"claim of job {job.job_id} cancelled ({', '.join(sorted(reasons))})") from None
             existing = self.get(job.job_id)
             if existing is not None:
                 return ClaimResult("duplicate", existing)
