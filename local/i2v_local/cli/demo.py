@@ -47,6 +47,8 @@ def local_pipeline(
     gmi_base_url: str | None, gmi_api_key: str | None, screen: Console, quiet: bool
 ) -> Iterator[tuple[Any, Any]]:
     """Emulated AWS with the synthesized stack in it, and our GMI simulator unless another server is given."""
+    if gmi_base_url:
+        refuse_plain_http(gmi_base_url)
     from i2v_infra.synth import synthesize_template
     from i2v_local.simulator import GmiSimulator, Timing
     from i2v_local.stack import LocalSettings, LocalStack
@@ -74,6 +76,17 @@ def local_pipeline(
         local.start_background(interval=0.2)
         status.stop()
         yield local, simulator
+
+
+def refuse_plain_http(gmi_base_url: str) -> None:
+    """The complete function downloads only https videos, so every job of a plain-http GMI would end
+    `video_url_rejected` after a full generation: say so before starting anything."""
+    scheme = urlsplit(gmi_base_url).scheme
+    if scheme != "https":
+        raise CliError(
+            f"--gmi-base-url must be an https:// URL, not {scheme or 'no scheme'!r}: the pipeline fetches videos "
+            "over https only, so every job would end video_url_rejected"
+        )
 
 
 def _stage_of(job_status: JobStatus, gmi_status: str | None) -> str:
@@ -158,18 +171,25 @@ def _probe(video: Path) -> dict[str, Any]:
     """Open the MP4 like a player would: proof that it is a real, playable video."""
     import av
 
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        frames = sum(1 for _ in container.decode(stream))
-        seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
-        return {
-            "bytes": video.stat().st_size,
-            "width": stream.width,
-            "height": stream.height,
-            "frames": frames,
-            "seconds": seconds,
-            "codec": stream.codec_context.name,
-        }
+    try:
+        with av.open(str(video)) as container:
+            if not container.streams.video:
+                raise CliError(f"the stored video {video} has no video stream")
+            stream = container.streams.video[0]
+            frames = sum(1 for _ in container.decode(stream))
+            seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
+            return {
+                "bytes": video.stat().st_size,
+                "width": stream.width,
+                "height": stream.height,
+                "frames": frames,
+                "seconds": seconds,
+                "codec": stream.codec_context.name,
+            }
+    except av.FFmpegError as error:
+        # One line for the user (main() prints CliError without a traceback).
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CliError(f"the stored video {video} could not be decoded: {reason}") from None
 
 
 def local_functions(local: Any) -> dict[str, str]:
