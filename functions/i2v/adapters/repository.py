@@ -207,14 +207,19 @@ class JobRepository:
         return True
 
     def release_budget(self, day: str) -> None:
-        """Give back a submission that GMI provably did not accept."""
-        self._db.update_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": f"BUDGET#{day}"}, "sk": {"S": "COUNT"}},
-            UpdateExpression="ADD submissions :minus",
-            ConditionExpression="submissions > :zero",
-            ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
-        )
+        """Give back a submission that GMI provably did not accept. Nothing to give back (another day's counter,
+        already at zero) is not an error: raising here would leave the job it was called for `submitting`."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": f"BUDGET#{day}"}, "sk": {"S": "COUNT"}},
+                UpdateExpression="ADD submissions :minus",
+                ConditionExpression="submissions > :zero",
+                ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def _query(self, **kwargs: Any) -> Iterator[JobRecord]:
         paginator = self._db.get_paginator("query")
