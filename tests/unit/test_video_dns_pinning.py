@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 import requests
+import trustme
 
 from i2v.adapters import video_source
 from i2v.adapters.video_source import VideoUrlRejectedError, open_video
-from i2v_local.simulator.tls import generate
 
 HOST = "video.example"
 BODY = b"\x00\x00\x00\x18ftypmp42 pinned"
@@ -26,7 +26,9 @@ class _VideoServer:
     """HTTPS on 127.0.0.1 with a certificate for video.example only; remembers SNI names and Host headers."""
 
     def __init__(self, directory: Path) -> None:
-        self.tls = generate(directory, hosts=(HOST,))
+        ca = trustme.CA()
+        self.ca_path = directory / "ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_path))
         self.sni: list[str | None] = []
         self.hosts: list[str | None] = []
         seen = self
@@ -43,7 +45,8 @@ class _VideoServer:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        context = self.tls.server_context()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert(HOST).configure_cert(context)
         context.sni_callback = lambda _sock, name, _ctx: self.sni.append(name)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
@@ -60,7 +63,7 @@ class _VideoServer:
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_VideoServer]:
     running = _VideoServer(tmp_path)
     # requests lets the environment's bundle override Session.verify: trust the test CA the same way.
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(running.tls.ca_path))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(running.ca_path))
     yield running
     running.close()
 
