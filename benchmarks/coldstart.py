@@ -15,6 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.report import Benchmark, Row, Run, mark, md_table
+
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = ("submit", "poll", "complete", "fail")
 BASELINE = "import boto3; boto3.client('s3')"
@@ -95,3 +97,68 @@ def run(repeats: int = 11) -> list[ColdStart]:
             result.wall.append(wall)
             result.cpu.append(cpu)
     return results
+
+
+# ---- the benchmark: result, summary rows, section -----------------------------------------------------------
+
+
+@dataclass
+class ColdStarts:
+    baseline: ColdStart
+    handlers: list[ColdStart]
+
+
+def measure(bench: Run) -> ColdStarts:
+    bench.log("cold start: fresh interpreters")
+    baseline, *handlers = run(repeats=3 if bench.quick else 15)
+    return ColdStarts(baseline, handlers)
+
+
+def rows(bench: Run) -> list[Row]:
+    found = bench.result("coldstart", ColdStarts)
+    if found is None:
+        return []
+    base = found.baseline
+    return [
+        Row(
+            f"{h.name}: import+init, wall / CPU (ms)",
+            f"{h.median_wall * 1000:.0f} / {h.median_cpu * 1000:.0f}",
+            f"{base.median_wall * 1000:.0f} / {base.median_cpu * 1000:.0f}",
+            f"{h.median_wall / base.median_wall:.2f}x / {h.median_cpu / base.median_cpu:.2f}x",
+            "<= 1.5x",
+            mark(h.median_wall <= 1.5 * base.median_wall) + " / " + mark(h.median_cpu <= 1.5 * base.median_cpu),
+        )
+        for h in found.handlers
+    ]
+
+
+def section(bench: Run) -> list[str]:
+    found = bench.result("coldstart", ColdStarts)
+    if found is None:
+        return []
+    base = found.baseline
+    body = [
+        [
+            c.name,
+            str(len(c.wall)),
+            f"{c.median_wall * 1000:.0f}",
+            f"{c.median_cpu * 1000:.0f}",
+            f"{c.median_wall / base.median_wall:.2f}x",
+            f"{c.median_cpu / base.median_cpu:.2f}x",
+        ]
+        for c in [base, *found.handlers]
+    ]
+    return [
+        "Import-and-init of each handler module (`import i2v.handlers.<name>`, which validates the environment and "
+        "builds the service; boto3 clients are created lazily on first use) in fresh interpreters with dummy "
+        "environment values and `LAMBDA_TASK_ROOT` set (so the X-Ray SDK takes its Lambda path), timed inside the "
+        "process; interpreter start-up is excluded. Baseline: `import boto3; boto3.client('s3')`. Samples are "
+        "interleaved; medians shown. CPU time is shown beside wall time because wall time on a shared 2-core "
+        "machine includes waiting for the CPU.",
+        "",
+        md_table(["module", "samples", "wall median (ms)", "CPU median (ms)", "wall ratio", "CPU ratio"], body),
+        "",
+    ]
+
+
+BENCHMARK = Benchmark("coldstart", "cold start", "Cold start", measure, rows, section)

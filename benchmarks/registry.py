@@ -1,0 +1,14 @@
+"""Every benchmark, in page order. Adding one: its module (measure, rows, section, a `BENCHMARK`) + one line here."""
+
+from __future__ import annotations
+
+from benchmarks import burst, coldstart, copy, cost, policy
+from benchmarks.report import Benchmark
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    policy.BENCHMARK,
+    copy.BENCHMARK,
+    coldstart.BENCHMARK,
+    burst.BENCHMARK,
+    cost.BENCHMARK,
+)

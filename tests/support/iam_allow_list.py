@@ -1,0 +1,105 @@
+"""The IAM allow-list of the pipeline functions: (action, resource) -> the code or AWS requirement that needs it.
+
+Read by both IAM checks (tests/security/test_iam_policy_matches_allow_list.py: the template grants exactly this;
+tests/security/test_iam_calls_within_allow_list.py: the code calls nothing beyond it). Resource names are stable
+names rendered from the template ("table/index/by-status", "input-bucket/incoming/*", "*").
+"""
+
+from __future__ import annotations
+
+Grant = tuple[str, str]  # (IAM action, resource name)
+
+HANDLERS = {
+    "submit": "i2v.handlers.submit.handler",
+    "poll": "i2v.handlers.poll.handler",
+    "complete": "i2v.handlers.complete.handler",
+    "fail": "i2v.handlers.fail.handler",
+}
+
+OWN_LOG_GROUP = "own-log-group"  # the log group in the function's LoggingConfig
+
+PLATFORM: dict[Grant, str] = {
+    ("logs:CreateLogStream", OWN_LOG_GROUP): "Lambda writes the function's logs (its own group only)",
+    ("logs:PutLogEvents", OWN_LOG_GROUP): "Lambda writes the function's logs (its own group only)",
+    ("xray:PutTraceSegments", "*"): "active tracing; X-Ray has no resource-level permissions (AWS requires '*')",
+    ("xray:PutTelemetryRecords", "*"): "active tracing; X-Ray has no resource-level permissions (AWS requires '*')",
+}
+
+
+def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Grant, str]]:
+    """The allow-list: (action, resource) -> the code or AWS requirement that needs it."""
+    uploads, videos = f"input-bucket/{input_prefix}*", f"output-bucket/{output_prefix}*"
+    jobs = {
+        ("dynamodb:GetItem", "table"): "JobRepository.get (and re-reading a job after a refused transition)",
+        ("dynamodb:UpdateItem", "table"): "JobRepository.transition/annotate (conditional updates)",
+    }
+    secret = {("secretsmanager:GetSecretValue", "api-key-secret"): "ApiKeyReader (Powertools get_secret)"}
+    publish = {("events:PutEvents", "event-bus"): "EventPublisher.publish"}
+    return {
+        "submit": {
+            **PLATFORM,
+            **jobs,
+            **secret,
+            **publish,
+            ("dynamodb:PutItem", "table"): "JobRepository.claim: the Put of TransactWriteItems",
+            ("dynamodb:Query", "table/index/by-status"): "recent_generation_seconds (by_status) for the poll policy",
+            ("s3:GetObjectVersion", uploads): "SourceImages.head/first_bytes/presign_get with a version id",
+            ("s3:GetObject", uploads): "SourceImages.is_deleted (HEAD of the key: a delete marker means the user "
+            "deleted the image); the versioned calls for an object without a version id",
+            ("s3:ListBucket", "input-bucket"): "makes S3 answer 404, not 403, for a deleted upload (source_missing)",
+            ("states:StartExecution", "state-machine"): "WorkflowStarter.start",
+            ("sqs:SendMessage", "submit-queue"): "SubmitQueue: budget deferrals go back on the queue",
+            ("sqs:ReceiveMessage", "submit-queue"): "the SQS event source mapping (runs as the function's role)",
+            ("sqs:DeleteMessage", "submit-queue"): "the SQS event source mapping (runs as the function's role)",
+            ("sqs:GetQueueAttributes", "submit-queue"): "the SQS event source mapping (runs as the function's role)",
+        },
+        "poll": {**PLATFORM, **jobs, **secret},
+        "complete": {
+            **PLATFORM,
+            **jobs,
+            **secret,
+            **publish,
+            ("s3:PutObject", videos): "VideoStore.upload (PutObject or Create/UploadPart/CompleteMultipartUpload)",
+            ("s3:AbortMultipartUpload", videos): "VideoStore.upload: s3transfer aborts a failed multipart upload",
+            ("s3:GetObject", videos): "VideoStore.size_of (HEAD of an already stored video)",
+            ("s3:ListBucket", "output-bucket"): "makes HEAD of a missing video 404, not 403",
+        },
+        "fail": {
+            **PLATFORM,
+            **jobs,
+            **publish,
+            ("sqs:SendMessage", "failure-dlq"): "the function's DeadLetterConfig (async invocations by the rule)",
+        },
+    }
+
+
+#: Lines of EXPECTED the recorded run cannot show, and why.
+NOT_EXERCISED: dict[tuple[str, str], str] = {
+    **{(fn, action): "called by the Lambda service, not by our code" for fn in HANDLERS for action, _ in PLATFORM},
+    **{
+        ("submit", "sqs:ReceiveMessage"): "the event source mapping polls the queue, not our code",
+        ("submit", "sqs:DeleteMessage"): "the event source mapping deletes handled messages, not our code",
+        ("submit", "sqs:GetQueueAttributes"): "the event source mapping reads the queue, not our code",
+        ("poll", "dynamodb:GetItem"): "only when GMI reports progress the record already moved past (a refused "
+        "transition re-reads the job)",
+        ("submit", "s3:ListBucket"): "never called: it changes S3's answer to HEAD/GET of a missing key",
+        ("complete", "s3:ListBucket"): "never called: it changes S3's answer to HEAD of a missing key",
+        ("complete", "s3:AbortMultipartUpload"): "only when a multipart upload fails midway",
+        ("complete", "s3:GetObject"): "only when a retried complete finds the video already stored",
+        ("fail", "sqs:SendMessage"): "Lambda sends a failed asynchronous invocation to the DLQ, not our code",
+    },
+}
+
+#: Grants the code does not call, accepted with a reason: both are CDK's SqsEventSource grant, on the
+#: function's own queue only; dropping them means hand-writing the event source mapping's policy.
+ACCEPTED_EXTRAS: dict[str, dict[Grant, str]] = {
+    "submit": {
+        ("sqs:ChangeMessageVisibility", "submit-queue"): "CDK's SqsEventSource grant on its own queue",
+        ("sqs:GetQueueUrl", "submit-queue"): "CDK's SqsEventSource grant on its own queue (read-only lookup)",
+    },
+}
+
+
+def platform_keys() -> set[tuple[str, str]]:
+    """(function, action) of the grants the Lambda service uses on the function's behalf."""
+    return {(fn, action) for fn in HANDLERS for action, _ in PLATFORM}
