@@ -33,14 +33,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from i2v.domain.record import JobRecord
+from i2v.domain.record import EventDetailType, JobRecord
 from i2v_local.simulator import FaultPlan, GmiSimulator, Timing
 from i2v_local.stack import FunctionSpec, Invocation, LocalSettings, LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
 
 ENDED = frozenset({"succeeded", "failed", "timed_out", "rejected", "submit_ambiguous"})
-SUCCEEDED_EVENT = "Video Generation Succeeded"
-FAILED_EVENT = "Video Generation Failed"
 
 # Per event (a POST, a status GET, a created job), drawn from the simulator's seeded RNG.
 FAULT_MIX: dict[str, float] = {
@@ -331,7 +329,7 @@ class _Soak:
         seen: dict[str, set[str]] = {}
         for event in self.tap.drain():
             detail = event.get("detail") or {}
-            if event.get("detail-type") in (SUCCEEDED_EVENT, FAILED_EVENT):
+            if event.get("detail-type") in (EventDetailType.SUCCEEDED, EventDetailType.FAILED):
                 seen.setdefault(str(detail.get("job_id")), set()).add(str(detail.get("status")))
         return seen
 

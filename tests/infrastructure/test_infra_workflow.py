@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -232,6 +233,24 @@ def test_alarm_metrics(template_dict: dict[str, Any]) -> None:
         "MetricName": "SubmitAmbiguous",
         "Namespace": "ImageToVideo",
     }
+
+
+def _our_metric_names(template_dict: dict[str, Any]) -> set[str]:
+    """Names of the metrics in the functions' namespace that the alarms and the dashboard watch."""
+    alarms = json.dumps(resources_of_type(template_dict, "AWS::CloudWatch::Alarm"))
+    watched = set(re.findall(r'"MetricName": "(\w+)", "Namespace": "ImageToVideo"', alarms))
+    _, dashboard = only_resource(template_dict, "AWS::CloudWatch::Dashboard")
+    body = "".join(part for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1] if isinstance(part, str))
+    return watched | set(re.findall(r'\["ImageToVideo","(\w+)"', body))
+
+
+def test_alarms_and_dashboard_watch_only_metrics_the_functions_emit(template_dict: dict[str, Any]) -> None:
+    from i2v.services.metrics import MetricName
+
+    watched = _our_metric_names(template_dict)
+    assert {"SubmitAmbiguous", "JobsSubmitted", "JobsSucceeded"} <= watched  # the parsing finds them
+    # Every MetricName is emitted by some service branch: tests/unit/services/test_metric_names.py.
+    assert watched <= {str(name) for name in MetricName}
 
 
 def test_dashboard_and_no_email_subscription_by_default(template: Any) -> None:

@@ -12,12 +12,13 @@ from typing import Any
 
 from PIL import Image
 
+from i2v.domain.record import EventDetailType
 from i2v_local.simulator import GmiSimulator, LogEntry
 from i2v_local.stack import LocalStack
 
-SUBMITTED = "Video Generation Submitted"
-SUCCEEDED = "Video Generation Succeeded"
-FAILED = "Video Generation Failed"
+SUBMITTED = EventDetailType.SUBMITTED
+SUCCEEDED = EventDetailType.SUCCEEDED
+FAILED = EventDetailType.FAILED
 
 
 def submit_module() -> ModuleType:

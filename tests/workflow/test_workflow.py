@@ -12,14 +12,15 @@ from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
 from i2v.config import PollingEnv
+from i2v.domain.record import EventDetailType
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import FunctionSpec, Invocation, LocalStack
 from i2v_local.stack.driver import PipelineDriver
 
 pytestmark = pytest.mark.xdist_group("local")
 
-SUCCEEDED = "Video Generation Succeeded"
-FAILED = "Video Generation Failed"
+SUCCEEDED = EventDetailType.SUCCEEDED
+FAILED = EventDetailType.FAILED
 
 
 def test_upload_becomes_a_video_a_succeeded_record_and_an_event(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,11 +83,20 @@ class JobRecord(BaseModel):
         return f"{self.source.bucket}/{self.source.key}"
 
 
-DETAIL_TYPES = {
-    "submitted": "Video Generation Submitted",
-    "succeeded": "Video Generation Succeeded",
-    "failed": "Video Generation Failed",
-}
+class EventDetailType(StrEnum):
+    """The EventBridge detail-type of each event the pipeline publishes (schemas/events/v1/<kind>.json)."""
+
+    SUBMITTED = "Video Generation Submitted"
+    SUCCEEDED = "Video Generation Succeeded"
+    FAILED = "Video Generation Failed"
+
+    @property
+    def kind(self) -> str:
+        """The schema's name: submitted, succeeded, failed."""
+        return self.name.lower()
+
+
+DETAIL_TYPES = {detail_type.kind: str(detail_type) for detail_type in EventDetailType}
 
 
 def _base_detail(job: JobRecord) -> dict[str, Any]:

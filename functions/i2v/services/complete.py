@@ -19,8 +19,9 @@ from i2v.adapters.video_source import (
 )
 from i2v.config import CompleteEnv
 from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus, TransientError
-from i2v.domain.record import DETAIL_TYPES, JobRecord, OutputRef, succeeded_detail
+from i2v.domain.record import EventDetailType, JobRecord, OutputRef, succeeded_detail
 from i2v.domain.source import output_key_for
+from i2v.services.metrics import MetricName, count_job_end
 from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink, NullMetrics, PublisherPort, VideoStoragePort
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class CompleteService:
             raise JobFailedError(FailureCategory.INTERNAL, f"job {job_id} has no record")
         if job.status == JobStatus.SUCCEEDED and job.output is not None:
             # A retry after the record was written: announce again (at least once) and stop.
-            self.publisher.publish(DETAIL_TYPES["succeeded"], succeeded_detail(job))
+            self.publisher.publish(EventDetailType.SUCCEEDED, succeeded_detail(job))
             return self._result(job)
         if job.status in TERMINAL:
             return {"status": job.status, "job_id": job_id}
@@ -116,11 +117,11 @@ class CompleteService:
                     FailureCategory.INTERNAL, f"cannot complete a job in status {stale.current}"
                 ) from None
             job = current
-        self.metrics.add_metric("JobsSucceeded", "Count", 1)
-        self.metrics.add_metric("VideoBytes", "Bytes", output.size)
+        count_job_end(self.metrics, job)
+        self.metrics.add_metric(MetricName.VIDEO_BYTES, "Bytes", output.size)
         if generation is not None:
-            self.metrics.add_metric("GenerationSeconds", "Seconds", generation)
-        self.publisher.publish(DETAIL_TYPES["succeeded"], succeeded_detail(job))
+            self.metrics.add_metric(MetricName.GENERATION_SECONDS, "Seconds", generation)
+        self.publisher.publish(EventDetailType.SUCCEEDED, succeeded_detail(job))
         return self._result(job)
 
     @staticmethod

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from i2v.adapters.repository import TransitionRejectedError
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
-from i2v.domain.record import DETAIL_TYPES, failed_detail
+from i2v.domain.record import EventDetailType, failed_detail
 from i2v.domain.redaction import redact, truncate
+from i2v.services.metrics import announce_failure, count_job_end
 from i2v.services.ports import JobRepositoryPort, MetricsSink, NullMetrics, PublisherPort
 
 logger = logging.getLogger(__name__)
@@ -31,10 +32,8 @@ class FailureService:
             if already.current == status:
                 self._announce_again(job_id, failure)
             return str(already.current)
-        self.metrics.add_metric(f"Jobs{status.title().replace('_', '')}", "Count", 1)
-        self.metrics.add_metric(f"Failure_{failure.category}", "Count", 1)
-        self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
-        self.repo.annotate(job_id, {"announced": str(job.status)})
+        count_job_end(self.metrics, job)
+        announce_failure(self.publisher, self.repo, job)
         return str(job.status)
 
     def _announce_again(self, job_id: str, failure: Failure) -> None:
@@ -42,4 +41,4 @@ class FailureService:
         announce again, at least once, from the stored record."""
         job = self.repo.get(job_id)
         if job is not None and job.failure is not None and job.failure.category == failure.category:
-            self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
+            self.publisher.publish(EventDetailType.FAILED, failed_detail(job))

@@ -20,6 +20,7 @@ from i2v.domain.polling import (
     wait_inline,
 )
 from i2v.domain.workflow import PollResult, PollState
+from i2v.services.metrics import MetricName
 from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink, NullMetrics
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class PollService:
         except GmiRetryableError as error:
             errors = state.poll.consecutive_errors + 1
             logger.warning("status check %d failed (%s); will retry", errors, error)
-            self.metrics.add_metric("PollErrors", "Count", 1)
+            self.metrics.add_metric(MetricName.POLL_ERRORS, "Count", 1)
             last_known = state.poll.gmi_status or "unknown"
             if now >= state.deadline_at:
                 return self._timed_out(state, poll_count, last_known, elapsed)

@@ -17,19 +17,12 @@ from i2v.config import BudgetAction, SubmitEnv
 from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
 from i2v.domain.polling import learn_expectation, next_wait_seconds
-from i2v.domain.record import (
-    DETAIL_TYPES,
-    JobRecord,
-    SourceRef,
-    failed_detail,
-    iso,
-    submitted_detail,
-    utc_now,
-)
+from i2v.domain.record import EventDetailType, JobRecord, SourceRef, iso, submitted_detail, utc_now
 from i2v.domain.redaction import redact
 from i2v.domain.settings import InvalidSettingsError, resolve_settings
 from i2v.domain.source import SourceObject, job_id_for, padded_sequencer, relative_key
 from i2v.domain.workflow import ExecutionInput
+from i2v.services.metrics import MetricName, announce_failure, count_job_end
 from i2v.services.ports import (
     GmiPort,
     ImageStoragePort,
@@ -110,7 +103,7 @@ class SubmitService:
         claim = self.repo.claim(job, padded_sequencer(source.sequencer))
         if claim.outcome == "superseded":
             logger.info("older version of %s ignored: a newer upload is already known", source.key)
-            self.metrics.add_metric("SupersededEventsSkipped", "Count", 1)
+            self.metrics.add_metric(MetricName.SUPERSEDED_EVENTS_SKIPPED, "Count", 1)
             return SubmitResult(SubmitOutcome.SUPERSEDED, job.job_id)
         if claim.outcome == "duplicate" and claim.job is not None:
             return self._resume(claim.job)
@@ -153,7 +146,7 @@ class SubmitService:
             # Recorded, but the Failed event never went out (PutEvents failed, the invocation died): send it now.
             self._announce_failure(job)
         logger.info("duplicate event for job %s (status %s): nothing to do", job.job_id, job.status)
-        self.metrics.add_metric("DuplicatesSkipped", "Count", 1)
+        self.metrics.add_metric(MetricName.DUPLICATES_SKIPPED, "Count", 1)
         return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, job.status)
 
     def _process(self, job: JobRecord) -> SubmitResult:
@@ -239,7 +232,7 @@ class SubmitService:
             self.repo.transition(
                 job.job_id, JobStatus.DEFERRED, {"failure": {"category": "budget", "message": message}}
             )
-            self.metrics.add_metric("SubmissionsDeferred", "Count", 1)
+            self.metrics.add_metric(MetricName.SUBMISSIONS_DEFERRED, "Count", 1)
         self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=900)
         return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
 
@@ -256,7 +249,7 @@ class SubmitService:
                 if attempt + 1 >= POST_ATTEMPTS or self.time_left_ms() - delay * 1000 < RESERVE_MS:
                     return self._back_off(job, str(refused))
                 logger.warning("GMI refused the submission (%s); retrying in %.1fs", refused, delay)
-                self.metrics.add_metric("SubmitRetries", "Count", 1)
+                self.metrics.add_metric(MetricName.SUBMIT_RETRIES, "Count", 1)
                 self.sleep(delay)
                 continue
             except GmiPermanentError as refused:
@@ -280,12 +273,12 @@ class SubmitService:
             JobStatus.SUBMITTED,
             {"request_id": response.request_id, "gmi_status": response.status},
         )
-        self.metrics.add_metric("JobsSubmitted", "Count", 1)
+        self.metrics.add_metric(MetricName.JOBS_SUBMITTED, "Count", 1)
         self._announce_and_start(job, response.status)
         return SubmitResult(SubmitOutcome.SUBMITTED, job.job_id, job.status)
 
     def _announce_and_start(self, job: JobRecord, gmi_status: str | None) -> None:
-        self.publisher.publish(DETAIL_TYPES["submitted"], submitted_detail(job))
+        self.publisher.publish(EventDetailType.SUBMITTED, submitted_detail(job))
         name = f"{job.job_id}-{job.attempt}"
         self.workflow.start(name, self._execution_input(job, gmi_status).model_dump(mode="json"))
         self.repo.annotate(job.job_id, {"execution_name": name})
@@ -317,7 +310,7 @@ class SubmitService:
             f"{reason}; GMI may have accepted (and billed) a job. Check GMI, then `i2v retry {job.job_id}`"
         )
         failure = Failure(category=FailureCategory.SUBMIT_AMBIGUOUS, message=message)
-        self.metrics.add_metric("SubmitAmbiguous", "Count", 1)
+        self.metrics.add_metric(MetricName.SUBMIT_AMBIGUOUS, "Count", 1)
         logger.error("ambiguous submission for job %s: %s", job.job_id, reason)
         return self._end(job, JobStatus.SUBMIT_AMBIGUOUS, failure)
 
@@ -326,8 +319,7 @@ class SubmitService:
             job = self.repo.transition(job.job_id, status, {"failure": failure.model_dump(mode="json")})
         except TransitionRejectedError as lost_race:
             return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
-        self.metrics.add_metric(f"Jobs{status.title().replace('_', '')}", "Count", 1)
-        self.metrics.add_metric(f"Failure_{failure.category}", "Count", 1)
+        count_job_end(self.metrics, job)
         self._announce_failure(job)
         outcome = {
             JobStatus.REJECTED: SubmitOutcome.REJECTED,
@@ -336,5 +328,4 @@ class SubmitService:
         return SubmitResult(outcome, job.job_id, status)
 
     def _announce_failure(self, job: JobRecord) -> None:
-        self.publisher.publish(DETAIL_TYPES["failed"], failed_detail(job))
-        self.repo.annotate(job.job_id, {"announced": str(job.status)})
+        announce_failure(self.publisher, self.repo, job)

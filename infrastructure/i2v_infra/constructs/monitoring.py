@@ -16,6 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from i2v.services.metrics import MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.nag import acknowledge
 
@@ -24,10 +25,21 @@ SERVICE_DIMENSION = {"service": "i2v"}  # Powertools adds the service dimension 
 FIVE_MINUTES = Duration.minutes(5)
 
 
-def job_metric(name: str, label: str | None = None) -> cw.Metric:
+# The functions' own metrics on the dashboard's Jobs graph.
+JOB_GRAPH = (
+    MetricName.JOBS_SUBMITTED,
+    MetricName.JOBS_SUCCEEDED,
+    MetricName.JOBS_FAILED,
+    MetricName.JOBS_TIMED_OUT,
+    MetricName.JOBS_REJECTED,
+    MetricName.SUBMIT_AMBIGUOUS,
+)
+
+
+def job_metric(name: MetricName, label: str | None = None) -> cw.Metric:
     return cw.Metric(
         namespace=METRICS_NAMESPACE,
-        metric_name=name,
+        metric_name=str(name),
         dimensions_map=SERVICE_DIMENSION,
         statistic=cw.Stats.SUM,
         period=FIVE_MINUTES,
@@ -140,7 +152,7 @@ class Monitoring(Construct):
             ),
             (
                 "SubmitAmbiguous",
-                job_metric("SubmitAmbiguous"),
+                job_metric(MetricName.SUBMIT_AMBIGUOUS),
                 "A GMI submission may or may not have been accepted; the job waits for an operator (i2v retry).",
             ),
         ]
@@ -164,11 +176,7 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cw.GraphWidget(
                 title="Jobs",
-                left=[
-                    job_metric(n)
-                    for n in ("JobsSubmitted", "JobsSucceeded", "JobsFailed", "JobsTimedOut", "JobsRejected")
-                ]
-                + [job_metric("SubmitAmbiguous")],
+                left=[job_metric(name) for name in JOB_GRAPH],
                 width=12,
             ),
             cw.GraphWidget(

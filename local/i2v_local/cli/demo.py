@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.status import Status
 
 from i2v.domain.jobs import JobStatus
-from i2v.domain.record import DETAIL_TYPES
+from i2v.domain.record import EventDetailType
 from i2v_local.cli.output import CliError
 from i2v_local.cli.target import STATE_DIR, Target, clear_local_state, write_local_state
 from i2v_local.cli.uploads import upload
@@ -128,7 +128,7 @@ def run_demo(
             if time.monotonic() > deadline:
                 raise CliError(f"the demo job is still {job.status} after {DEMO_TIMEOUT_SECONDS}s")
             time.sleep(0.2)
-        wanted = DETAIL_TYPES["succeeded" if job.status == JobStatus.SUCCEEDED else "failed"]
+        wanted = EventDetailType.SUCCEEDED if job.status == JobStatus.SUCCEEDED else EventDetailType.FAILED
         events = tap.wait_for(wanted, timeout=15)
         if job.status != JobStatus.SUCCEEDED or job.output is None:
             reason = job.failure.message if job.failure else job.status

@@ -1,0 +1,65 @@
+"""Every metric the functions emit, and how a job's end is counted and announced: one place for both.
+
+infrastructure/i2v_infra/constructs/monitoring.py builds its alarms and dashboard from these names, so an
+alarm cannot watch a metric nobody emits (tests/unit/services/test_metric_names.py drives the services
+and checks that every name here is emitted).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from i2v.domain.jobs import JobStatus
+from i2v.domain.record import EventDetailType, failed_detail
+
+if TYPE_CHECKING:  # the ports import the adapters; this module stays light enough for the CDK app
+    from i2v.domain.record import JobRecord
+    from i2v.services.ports import JobRepositoryPort, MetricsSink, PublisherPort
+
+
+class MetricName(StrEnum):
+    JOBS_SUBMITTED = "JobsSubmitted"
+    JOBS_SUCCEEDED = "JobsSucceeded"
+    JOBS_FAILED = "JobsFailed"
+    JOBS_TIMED_OUT = "JobsTimedOut"
+    JOBS_REJECTED = "JobsRejected"
+    JOBS_SUBMIT_AMBIGUOUS = "JobsSubmitAmbiguous"
+    SUBMIT_AMBIGUOUS = "SubmitAmbiguous"
+    SUBMIT_RETRIES = "SubmitRetries"
+    SUBMISSIONS_DEFERRED = "SubmissionsDeferred"
+    DUPLICATES_SKIPPED = "DuplicatesSkipped"
+    SUPERSEDED_EVENTS_SKIPPED = "SupersededEventsSkipped"
+    POLL_ERRORS = "PollErrors"
+    VIDEO_BYTES = "VideoBytes"
+    GENERATION_SECONDS = "GenerationSeconds"
+
+
+# The count of jobs that ended in each status.
+JOBS_ENDED: dict[JobStatus, MetricName] = {
+    JobStatus.SUCCEEDED: MetricName.JOBS_SUCCEEDED,
+    JobStatus.FAILED: MetricName.JOBS_FAILED,
+    JobStatus.TIMED_OUT: MetricName.JOBS_TIMED_OUT,
+    JobStatus.REJECTED: MetricName.JOBS_REJECTED,
+    JobStatus.SUBMIT_AMBIGUOUS: MetricName.JOBS_SUBMIT_AMBIGUOUS,
+}
+
+# Each failure category is also counted on its own: Failure_<category> (e.g. Failure_gmi_failed).
+FAILURE_METRIC_PREFIX = "Failure_"
+
+
+def failure_metric(category: str) -> str:
+    return f"{FAILURE_METRIC_PREFIX}{category}"
+
+
+def count_job_end(metrics: MetricsSink, job: JobRecord) -> None:
+    """Count a job that just ended (once: callers count only the transition that ended it)."""
+    metrics.add_metric(JOBS_ENDED[job.status], "Count", 1)
+    if job.failure is not None and job.status != JobStatus.SUCCEEDED:
+        metrics.add_metric(failure_metric(job.failure.category), "Count", 1)
+
+
+def announce_failure(publisher: PublisherPort, repo: JobRepositoryPort, job: JobRecord) -> None:
+    """Publish the Failed event and remember it went out, so a redelivery re-announces only what did not."""
+    publisher.publish(EventDetailType.FAILED, failed_detail(job))
+    repo.annotate(job.job_id, {"announced": str(job.status)})

@@ -1,0 +1,121 @@
+"""Every name in i2v.services.metrics.MetricName is emitted by some service branch, so the alarms and the
+dashboard that monitoring.py builds from these names (tests/infrastructure: only from these) watch real data."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import responses
+
+from i2v.adapters.gmi import GmiAmbiguousError, GmiRetryableError
+from i2v.config import CompleteEnv, SubmitEnv
+from i2v.domain.jobs import Failure, FailureCategory, JobStatus
+from i2v.domain.polling import PollPolicy
+from i2v.domain.record import JobRecord, SourceRef
+from i2v.domain.source import SourceObject
+from i2v.domain.workflow import PollState
+from i2v.services.complete import CompleteService
+from i2v.services.failure import FailureService
+from i2v.services.metrics import JOBS_ENDED, MetricName, failure_metric
+from i2v.services.poll import PollService
+from i2v.services.submit import SubmitService
+from support.fakes import Fakes
+
+VIDEO_URL = "https://storage.googleapis.com/bucket/video.mp4"  # what FakeGmi answers by default
+ENV = {"JOBS_TABLE_NAME": "jobs", "EVENT_BUS_NAME": "bus", "GMI_API_KEY_SECRET_ID": "s", "OUTPUT_BUCKET": "out"}
+
+
+def _submit(fakes: Fakes, **env: str) -> SubmitService:
+    arn = {"STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x"}
+    return SubmitService(
+        env=SubmitEnv.model_validate({**ENV, **arn, "DEFAULT_SETTINGS": '{"prompt": "p"}', **env}),
+        repo=fakes.repo,
+        images=fakes.images,
+        gmi=fakes.gmi,
+        publisher=fakes.publisher,
+        workflow=fakes.workflow,
+        requeue=fakes.requeue,
+        metrics=fakes.metrics,
+        sleep=lambda _: None,
+        rng=random.Random(1),
+    )
+
+
+def _upload(fakes: Fakes, key: str, sequencer: str = "0A", version: str = "v1") -> SourceObject:
+    fakes.images.add("in", key)
+    return SourceObject(bucket="in", key=key, version_id=version, etag="e", sequencer=sequencer, size=72)
+
+
+def _emitted_by_every_branch() -> set[str]:
+    fakes = Fakes()
+    submit = _submit(fakes, DAILY_SUBMISSION_CAP="4", BUDGET_EXCEEDED_ACTION="defer")
+    fakes.gmi.submit_answers.append(GmiRetryableError("GMI answered 429", status_code=429, retry_after=0))
+    done = submit.submit_source(_upload(fakes, "incoming/ok.png", sequencer="0B"))  # a retry, then submitted
+    submit.submit_source(_upload(fakes, "incoming/ok.png", sequencer="0B"))  # a duplicate
+    submit.submit_source(_upload(fakes, "incoming/ok.png", sequencer="0A", version="v0"))  # superseded
+    fakes.gmi.submit_answers.append(GmiAmbiguousError("GMI did not answer in time"))
+    submit.submit_source(_upload(fakes, "incoming/unclear.png"))  # ambiguous
+    empty = _upload(fakes, "incoming/empty.png")
+    fakes.images.add("in", empty.key, b"")
+    submit.submit_source(empty)  # rejected (an empty image takes no budget)
+
+    state = PollState.model_validate(fakes.workflow.started[f"{done.job_id}-1"])
+    fakes.gmi.get_answers.append(GmiRetryableError("GMI status check failed"))
+    PollService(repo=fakes.repo, gmi=fakes.gmi, policy=PollPolicy(), metrics=fakes.metrics).poll_once(state)
+
+    failure = FailureService(repo=fakes.repo, publisher=fakes.publisher, metrics=fakes.metrics)
+    for category in (FailureCategory.GMI_FAILED, FailureCategory.TIMED_OUT):
+        other = submit.submit_source(_upload(fakes, f"incoming/{category}.png"))
+        failure.record(str(other.job_id), Failure(category=category, message="ended"))
+    submit.submit_source(_upload(fakes, "incoming/late.png"))  # over the cap of 4: deferred
+    return set(fakes.metrics.names())
+
+
+def _completed() -> set[str]:
+    """Complete's metrics: one job's video stored (the video host mocked with responses)."""
+    fakes = Fakes()
+    job = fakes.repo.put(
+        JobRecord(
+            job_id="c" * 32,
+            status=JobStatus.PROCESSING,
+            source=SourceRef(bucket="in", key="incoming/k.png"),
+            model="m",
+            request_id="req-1",
+            created_at="2026-01-01T00:00:00.000Z",
+            updated_at="2026-01-01T00:00:00.000Z",
+        )
+    )
+    env = CompleteEnv.model_validate(
+        {**ENV, "VIDEO_HOST_ALLOWLIST": "storage.googleapis.com", "ALLOW_PRIVATE_VIDEO_ADDRESSES": "true"}
+    )
+    service = CompleteService(
+        env=env, repo=fakes.repo, gmi=fakes.gmi, store=fakes.videos, publisher=fakes.publisher, metrics=fakes.metrics
+    )
+    with responses.RequestsMock() as video_host:
+        video_host.get(VIDEO_URL, body=b"video", content_type="video/mp4", headers={"Content-Length": "5"})
+        service.complete(job.job_id, "req-1")
+    return set(fakes.metrics.names())
+
+
+@pytest.fixture(scope="module")
+def emitted() -> set[str]:
+    return _emitted_by_every_branch() | _completed()
+
+
+@pytest.mark.parametrize("name", list(MetricName))
+def test_every_metric_name_is_emitted(name: MetricName, emitted: set[str]) -> None:
+    assert name in emitted
+
+
+def test_ended_jobs_are_counted_by_status_and_failure_category(emitted: set[str]) -> None:
+    assert set(JOBS_ENDED) == {
+        JobStatus.SUCCEEDED,
+        JobStatus.FAILED,
+        JobStatus.TIMED_OUT,
+        JobStatus.REJECTED,
+        JobStatus.SUBMIT_AMBIGUOUS,
+    }
+    categories = ("empty_image", "submit_ambiguous", "gmi_failed", "timed_out", "budget")
+    assert {failure_metric(category) for category in categories[:4]} <= emitted
+    assert failure_metric(categories[4]) not in emitted  # deferred, not ended
