@@ -15,8 +15,6 @@ from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.wiring import event_publisher, job_repository
 from i2v.services.failure import FailureService
 
-EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
-
 
 class AnnouncementLostError(Exception):
     """Not retried by the state machine: the execution fails loudly instead of ending as if all was well."""
