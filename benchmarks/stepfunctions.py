@@ -53,11 +53,12 @@ def _matches(rule: dict[str, Any], data: dict[str, Any]) -> bool:
     return "StringEquals" in rule and value == rule["StringEquals"]
 
 
-def walk(poll_outcomes: list[str], gmi_status_at_start: str = "queued") -> WorkflowCost:
-    """Run the definition with polls answering `poll_outcomes` in turn (the last one ends the loop)."""
+def walk(poll_outcomes: list[str], done_at_submit: bool = False) -> WorkflowCost:
+    """Run the definition with polls answering `poll_outcomes` in turn (the last one ends the loop);
+    `done_at_submit`: GMI's answer to the POST already said finished (ExecutionInput.first)."""
     spec = definition()
     outcomes: Iterator[str] = iter(poll_outcomes)
-    data: dict[str, Any] = {"gmi_status": gmi_status_at_start, "poll": {"outcome": "waiting"}}
+    data: dict[str, Any] = {"poll": {"outcome": "succeeded" if done_at_submit else "waiting"}}
     name, states, events = str(spec["StartAt"]), [], EXECUTION_EVENTS
     while True:
         state = spec["States"][name]

@@ -26,6 +26,7 @@ def test_workflow_walk_counts_three_transitions_per_poll():
     assert four.transitions - one.transitions == 9
     assert four.history_events - one.history_events == 27
     assert walk(["waiting", "failed"]).states[-2:] == ("RecordFailure", "JobFailed")
+    assert walk([], done_at_submit=True).states == ("AlreadyDone?", "Complete", "Done")
 
 
 def test_policy_replay_uses_the_real_policy_and_learns():
