@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from i2v_local.simulator import GmiSimulator, Timing
-from i2v_local.stack import FunctionSpec, Invocation, LocalSettings, LocalStack
+from i2v_local.stack import LocalSettings, LocalStack
 from i2v_local.stack.driver import PipelineDriver
-from scenarios.submit_helpers import FAILED
+from scenarios.submit_helpers import FAILED, submit_module
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -30,12 +30,16 @@ def _assert_image_unreachable(pipeline: PipelineDriver, tap: Any, job_id: str, h
 
 
 def test_s12_image_gone_by_the_time_gmi_fetches_it(
-    watched_stack: Callable[[LocalSettings], AbstractContextManager[LocalStack]], scenario_api_key: str
+    watched_stack: Callable[[LocalSettings], AbstractContextManager[LocalStack]],
+    scenario_api_key: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # GMI fetches the image when the job leaves its queue (1 s here); the version is deleted before that,
-    # so the URL it was given answers 404, exactly what an invalidated presigned URL does.
+    # GMI fetches the image when the job leaves its queue, after the submission; the version is deleted after
+    # it was validated and presigned, right before the POST (the last moment the pipeline could notice), so
+    # the URL GMI was given answers 404, exactly what an invalidated presigned URL does. Deleting inside the
+    # submission (not after the invocation) keeps this independent of how fast the host is.
     with (
-        GmiSimulator(api_key=scenario_api_key, timing=Timing.fixed(queued=1.0, processing=0.0)) as sim,
+        GmiSimulator(api_key=scenario_api_key, timing=Timing.fixed(queued=0.2, processing=0.0)) as sim,
         watched_stack(LocalSettings.for_simulator(sim)) as stack,
     ):
         pipeline = PipelineDriver(stack)
@@ -43,17 +47,19 @@ def test_s12_image_gone_by_the_time_gmi_fetches_it(
         key = "incoming/expired/pier.png"
         job_id = pipeline.upload(key)
         deleted: list[str] = []
+        gmi = submit_module().service().gmi
+        real_submit = gmi.submit
 
-        def delete_the_version_after_submit(spec: FunctionSpec, event: Any, result: Invocation) -> None:
-            if "Submit" in spec.logical_id and not deleted and pipeline.repo.get(job_id) is not None:
-                version = pipeline.job(job_id).source.version_id
-                pipeline.s3.delete_object(Bucket=pipeline.input_bucket, Key=key, VersionId=version)
-                deleted.append(str(version))
+        def delete_the_version_then_submit(*args: Any, **kwargs: Any) -> Any:
+            version = pipeline.job(job_id).source.version_id
+            pipeline.s3.delete_object(Bucket=pipeline.input_bucket, Key=key, VersionId=version)
+            deleted.append(str(version))
+            return real_submit(*args, **kwargs)
 
-        stack.router.after_invoke.append(delete_the_version_after_submit)
+        monkeypatch.setattr(gmi, "submit", delete_the_version_then_submit)
         stack.run_until_idle(timeout=30)
 
-        assert deleted
+        assert len(deleted) == 1
         assert sim.post_count == 1
         _assert_image_unreachable(pipeline, tap, job_id, 404)
 
