@@ -42,7 +42,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy functions infrastructure local benchmarks packages/i2v-events/src
+	$(BIN)/mypy functions infrastructure local benchmarks packages/i2v-events/src examples
 
 test: lint typecheck security
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, Json, field_validator
 from i2v.domain.polling import PollPolicy
 from i2v.domain.settings import GenerationSettings
 from i2v.domain.source import KeyScope
+from i2v.domain.webhooks import WebhookTarget
 
 
 class BudgetAction(StrEnum):
@@ -93,3 +94,9 @@ class CompleteEnv(GmiEnv):
 
 class FailEnv(CommonEnv):
     pass
+
+
+class WebhookEnv(_Env):
+    """The signer's receivers: WEBHOOKS = {"name": {"url": ..., "secret_arn": ...}} (no secret values)."""
+
+    webhooks: Json[dict[str, WebhookTarget]] = Field(alias="WEBHOOKS")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from i2v.domain.settings import GenerationSettings
 from i2v_infra.aws_limits import S3_MAX_PARTS, SFN_MAX_HISTORY_EVENTS, video_parts, worst_case_history_events
 from i2v_infra.settings_check import check_poll_policy, check_settings
+from i2v_infra.webhook_config import Webhooks
 
 CONTEXT_KEY = "i2v"
 OVERRIDES_CONTEXT_KEY = "i2v_overrides"
@@ -80,6 +81,7 @@ class PipelineConfig(BaseModel):
     event_archive_retention_days: int = Field(90, ge=0)
     event_source: str = Field("i2v.pipeline", pattern=r"^[a-zA-Z0-9._-]{1,256}$")
     retain_data: bool = True
+    webhooks: Webhooks = ()
 
     # ---- field checks -------------------------------------------------------------------------
 

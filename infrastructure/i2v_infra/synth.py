@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,17 @@ def synthesize(outdir: str | Path, *, nag: bool = True, config_overrides: dict[s
     context = load_cdk_context()
     if config_overrides:
         context[OVERRIDES_CONTEXT_KEY] = config_overrides
-    app = cdk.App(context=context, outdir=str(out))
-    stack = create_stack(app, nag=nag)
+    return synthesize_app(out, lambda app: create_stack(app, nag=nag), context=context)
+
+
+def synthesize_app(
+    outdir: str | Path, build: Callable[[cdk.App], cdk.Stack], *, context: dict[str, Any] | None = None
+) -> SynthResult:
+    """Synthesize whatever `build` adds to a fresh app (with cdk.json's context unless given): for other
+    apps built on the construct, such as examples/consumer. Findings of nag packs it adds are collected."""
+    out = Path(outdir)
+    app = cdk.App(context=load_cdk_context() if context is None else context, outdir=str(out))
+    stack = build(app)
     try:
         app.synth()
     except RuntimeError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -12,6 +15,8 @@ from i2v_infra.constructs.ingestion import Ingestion
 from i2v_infra.constructs.monitoring import Monitored, Monitoring
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.storage import Storage
+from i2v_infra.constructs.subscribers import EventSchemaRegistry, video_event_pattern
+from i2v_infra.constructs.webhooks import Webhooks
 from i2v_infra.constructs.workflow import Workflow
 
 
@@ -82,6 +87,32 @@ class ImageToVideoPipeline(Construct):
                 functions=self.functions,
             ),
         )
+        # Subscribers (docs/subscribers.md): the bus, its schemas, one-line rules.
+        self.bus: events.IEventBus = self.records.bus
+        self.schema_registry = EventSchemaRegistry(self, "EventSchemas", source=config.event_source)
+        self.webhooks = (
+            Webhooks(self, "Webhooks", config=config, bus=self.bus, code=code, log_retention=retention)
+            if config.webhooks
+            else None
+        )
+
+    def on_video_ready(self, target: events.IRuleTarget, *, rule_id: str | None = None) -> events.Rule:
+        """A rule on the pipeline's bus sending every 'Video Generation Succeeded' event to `target`."""
+        return self._subscribe("succeeded", target, rule_id, None)
+
+    def on_video_failed(
+        self, target: events.IRuleTarget, *, statuses: Sequence[str] | None = None, rule_id: str | None = None
+    ) -> events.Rule:
+        """Every 'Video Generation Failed' event, or only those whose `detail.status` is one of `statuses`
+        (rejected, failed, timed_out, submit_ambiguous), to `target`."""
+        return self._subscribe("failed", target, rule_id, statuses)
+
+    def _subscribe(
+        self, kind: str, target: events.IRuleTarget, rule_id: str | None, statuses: Sequence[str] | None
+    ) -> events.Rule:
+        pattern = video_event_pattern(self.config.event_source, kind, statuses)
+        rule_id = rule_id or f"On{kind.capitalize()}{sum(1 for c in self.node.children if isinstance(c, events.Rule))}"
+        return events.Rule(self, rule_id, event_bus=self.bus, event_pattern=pattern, targets=[target])
 
 
 _RETENTION_BY_DAYS = {

@@ -14,6 +14,7 @@ from i2v.adapters.queue import SubmitQueue
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord
 from i2v.services.retry import RetryRefusedError, retry_job
+from i2v_local.cli.events import events_command
 from i2v_local.cli.output import CliError, console, emit_json
 from i2v_local.cli.target import resolve_target
 from i2v_local.cli.uploads import upload
@@ -240,6 +241,8 @@ def simulate(ctx: typer.Context) -> None:
 
     raise typer.Exit(simulator_main(list(ctx.args)))
 
+
+app.command("events")(events_command)  # i2v_local/cli/events.py
 
 local_app = typer.Typer(help="A long-running local stack that the other commands can talk to.")
 app.add_typer(local_app, name="local")

@@ -53,6 +53,7 @@ class EventSourceSpec:
 class LambdaTarget:
     function_arn: str
     dead_letter_arn: str | None
+    input_transformer: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,7 @@ class Provisioner:
         arn = events.put_rule(**request)["RuleArn"]
         targets = [self.resolver.resolve(t) for t in props.get("Targets") or []]
         lambda_targets = tuple(
-            LambdaTarget(t["Arn"], (t.get("DeadLetterConfig") or {}).get("Arn"))
+            LambdaTarget(t["Arn"], (t.get("DeadLetterConfig") or {}).get("Arn"), t.get("InputTransformer"))
             for t in targets
             if ":lambda:" in t["Arn"]
         )

@@ -31,6 +31,7 @@ from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
 from i2v.adapters.aws import reset_clients
+from i2v_local.stack.bus_rules import BusLambdaRules
 from i2v_local.stack.compat import moto_incompatibilities
 from i2v_local.stack.executions import ExecutionWatcher
 from i2v_local.stack.lambdas import HandlerRouter
@@ -90,6 +91,7 @@ class LocalStack:
         self.router = HandlerRouter(())
         self.pumps: list[SqsPump] = []
         self.watcher: ExecutionWatcher | None = None
+        self.bus_rules: BusLambdaRules | None = None  # Lambda targets of rules on our bus (webhook signer)
         self._exit = ExitStack()
         self._saved_env: dict[str, str | None] = {}
         self._server: ThreadedMotoServer | None = None
@@ -164,6 +166,7 @@ class LocalStack:
             account=DEFAULT_ACCOUNT,
             region=self.settings.region,
         )
+        self.bus_rules = BusLambdaRules(self.provisioned.lambda_rules, self.router, self.client)
 
     def _start_server(self) -> str:
         self._server, url = _start_moto_server()
@@ -260,6 +263,8 @@ class LocalStack:
         handled = sum(p.pump() for p in self.pumps)
         if self.watcher is not None:
             handled += self.watcher.tick()
+        if self.bus_rules is not None:
+            handled += self.bus_rules.pump()
         return handled
 
     def running_executions(self) -> list[str]:
@@ -275,7 +280,7 @@ class LocalStack:
             total += int(attributes["ApproximateNumberOfMessages"]) + int(
                 attributes["ApproximateNumberOfMessagesNotVisible"]
             )
-        return total
+        return total + (self.bus_rules.queued() if self.bus_rules is not None else 0)
 
     def run_until_idle(self, timeout: float = 60.0, interval: float = 0.2) -> None:
         """Pump until no message is queued or in flight and no execution runs (raises on timeout)."""

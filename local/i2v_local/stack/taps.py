@@ -25,6 +25,13 @@ class EventTap:
         events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
         self.received: list[dict[str, Any]] = []
+        self._events, self._name, self._bus = events, name, bus
+
+    def close(self) -> None:
+        """Remove the rule and the queue (a tap on a long-running stack should not outlive its reader)."""
+        self._events.remove_targets(Rule=self._name, EventBusName=self._bus, Ids=["tap"])
+        self._events.delete_rule(Name=self._name, EventBusName=self._bus)
+        self._sqs.delete_queue(QueueUrl=self.queue_url)
 
     def drain(self) -> list[dict[str, Any]]:
         """Everything delivered so far (cumulative)."""

@@ -1,0 +1,77 @@
+"""`i2v events`: the pipeline's events as they reach the bus of the local stack, one line each.
+
+A temporary rule and SQS queue on the bus (the same tap the tests use) receive every pipeline event; they are
+removed when the command ends. With `--json`, each line is the event as EventBridge delivers it (JSON Lines).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from i2v_events import parse_event
+from i2v_events.v1 import DetailType, FailedDetail, SubmittedDetail, SucceededDetail
+from i2v_local.cli.output import console
+from i2v_local.cli.target import resolve_target
+from i2v_local.stack.taps import EventTap
+
+PATTERN = {"detail-type": [str(detail_type) for detail_type in DetailType]}
+POLL_SECONDS = 0.2
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """`HH:MM:SS  kind  job  source-key  what happened` for one event."""
+    try:
+        parsed = parse_event(event)
+    except ValidationError:
+        return f"{event.get('time', '')[11:19]}  {event.get('detail-type')}  (not a v1 pipeline event)"
+    detail = parsed.detail
+    head = f"{parsed.time:%H:%M:%S}  {detail.status:<16} {detail.job_id[:8]}  {detail.source.key}"
+    if isinstance(detail, SubmittedDetail):
+        settings = detail.settings
+        return f"{head}  {detail.model} request {detail.request_id} ({settings.quality}, {settings.duration} s)"
+    if isinstance(detail, SucceededDetail):
+        out = detail.output
+        facts = [f"{out.size:,} bytes"]
+        if out.duration_seconds is not None:
+            facts.append(f"{out.duration_seconds:.1f} s")
+        if out.width and out.height:
+            facts.append(f"{out.width}x{out.height}")
+        return f"{head}  s3://{out.bucket}/{out.key} ({', '.join(facts)})"
+    assert isinstance(detail, FailedDetail)
+    return f"{head}  {detail.failure.category}: {detail.failure.message}"
+
+
+def events_command(
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep listening until Ctrl-C")] = False,
+    seconds: Annotated[float, typer.Option("--for", help="without --follow: listen this many seconds")] = 10.0,
+    limit: Annotated[int | None, typer.Option(help="stop after this many events")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON event per line (JSON Lines)")] = False,
+) -> None:
+    """Show the pipeline's events (Submitted, Succeeded, Failed) of the local stack as they happen."""
+    target = resolve_target("local")
+    tap = EventTap(target.client, target.outputs["EventBusName"], PATTERN)
+    if not as_json:
+        console.print(f"listening to {target.outputs['EventBusName']} (Ctrl-C to stop)", style="dim")
+    deadline, shown = time.monotonic() + seconds, 0
+    try:
+        while follow or time.monotonic() < deadline:
+            for event in tap.drain()[shown:]:
+                shown += 1
+                if as_json:
+                    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+                    sys.stdout.flush()
+                else:
+                    console.print(event_line(event), markup=False, soft_wrap=True)
+                if limit is not None and shown >= limit:
+                    return
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        return
+    finally:
+        tap.close()
