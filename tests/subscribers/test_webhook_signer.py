@@ -18,7 +18,7 @@ from i2v.domain.webhooks import InvalidSecretError, WebhookTarget, receiver, sig
 from i2v.services.webhooks import WebhookDeliveryError, WebhookService
 from i2v_events import parse_webhook
 from i2v_events.v1 import SucceededDetail
-from support.leaks import assert_no_secrets
+from support.leaks import assert_no_secrets, find_secrets
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef01234567").decode()
 NOW = 1_767_225_600.0  # only the sign/verify round trip below uses the real clock (the library checks it)
@@ -147,3 +147,10 @@ def test_secret_read_from_secrets_manager_is_redacted_from_logs(caplog: pytest.L
     clear_caches()  # type: ignore[no-untyped-call]
     assert value == SECRET
     assert_no_secrets([caplog.text], secrets=[SECRET, SECRET.removeprefix("whsec_")])
+
+
+def test_the_leak_checks_flag_any_webhook_secret() -> None:
+    # Even one the test does not know: the "whsec_" prefix alone is a leak in a log, event or record.
+    (leak,) = find_secrets(['{"detail": {"note": "key whsec_QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"}}'])
+    assert leak.kind == "marker whsec_"
+    assert find_secrets(["whsec_[REDACTED]"]) == []

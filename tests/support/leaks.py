@@ -32,6 +32,7 @@ SIGNATURE_MARKERS: tuple[str, ...] = (
     "X-Goog-Signature",
     "X-Goog-Credential",
     "Signature=",
+    "whsec_",  # a Standard Webhooks signing secret (the webhooks' key), wherever it turns up
 )
 
 

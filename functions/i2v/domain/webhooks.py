@@ -57,7 +57,7 @@ def signing_key(secret: str) -> bytes:
     try:
         key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidSecretError("the webhook signing secret is not base64 (whsec_<base64>)") from None
+        raise InvalidSecretError("the webhook signing secret is not base64 (Standard Webhooks format)") from None
     if len(key) < 16:
         raise InvalidSecretError("the webhook signing secret is shorter than 16 bytes")
     return key
