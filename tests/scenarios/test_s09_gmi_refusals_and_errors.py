@@ -73,9 +73,8 @@ def test_s09_429_that_outlasts_the_invocation_returns_the_job_and_sqs_brings_it_
     assert len(pipeline.executions()) == 1
 
 
-def test_s09_burst_with_429s_respects_the_submission_concurrency_cap(
-    pipeline: PipelineDriver,
-    local_stack: LocalStack,
+def test_s09_burst_with_429s_runs_submissions_in_parallel_up_to_the_concurrency_cap(
+    local_stack_factory: Callable[..., LocalStack],
     local_gmi: GmiSimulator,
     leak_guard: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -83,26 +82,30 @@ def test_s09_burst_with_429s_respects_the_submission_concurrency_cap(
 ) -> None:
     (mapping,) = [r for r in cdk_template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     cap = mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"]
-    (pump,) = local_stack.pumps
+    # Batches overlap as with Lambda's many instances; the pump honours the mapping's MaximumConcurrency.
+    stack = local_stack_factory(parallel_invocations=True)
+    pipeline = PipelineDriver(stack)
+    (pump,) = stack.pumps
     assert pump.source.max_concurrency == cap
     slept: list[float] = []
     monkeypatch.setattr(submit_module().service(), "sleep", slept.append)
     gauge = _Gauge()
     handler = submit_module().handler
-    monkeypatch.setattr(submit_module(), "handler", gauge.wrap("invocations", handler))
+    monkeypatch.setattr(submit_module(), "handler", gauge.wrap("invocations", handler, meet=cap))
     monkeypatch.setattr(GmiClient, "submit", gauge.wrap("posts", GmiClient.submit))
     local_gmi.inject("post_429", count=3, retry_after=1)
-    job_ids = [pipeline.upload(f"incoming/burst/{n}.png", png_bytes(shade=n)) for n in range(8)]
+    # One full batch more than the cap lets run at once, and one poller more than the cap.
+    uploads = pump.source.batch_size * (cap + 1)
+    job_ids = [pipeline.upload(f"incoming/burst/{n}.png", png_bytes(shade=n)) for n in range(uploads)]
 
-    # Three pollers at once, as Lambda's scaling would run them; the mapping's cap must still hold.
-    pollers = [threading.Thread(target=local_stack.run_until_idle, kwargs={"timeout": 60}) for _ in range(3)]
+    pollers = [threading.Thread(target=stack.run_until_idle, kwargs={"timeout": 60}) for _ in range(cap + 1)]
     for poller in pollers:
         poller.start()
     for poller in pollers:
         poller.join()
-    local_stack.run_until_idle(timeout=30)
+    stack.run_until_idle(timeout=30)
 
-    assert 1 <= gauge.peak["invocations"] <= cap
+    assert gauge.peak["invocations"] == cap  # the batches did overlap, and never more than the cap of them
     assert 1 <= gauge.peak["posts"] <= cap
     assert len(slept) == 3
     assert local_gmi.post_count == len(job_ids)  # every image submitted exactly once
@@ -110,23 +113,34 @@ def test_s09_burst_with_429s_respects_the_submission_concurrency_cap(
 
 
 class _Gauge:
-    """Counts how many calls of each wrapped function run at the same time."""
+    """Counts how many calls of each wrapped function run at the same time.
+
+    With `meet`, the first `meet` calls wait for each other (up to 10 s), then give one more call a moment
+    to join them: so the peak reaches `meet` whenever that many can overlap, and exceeds it if more could.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self.current: dict[str, int] = {}
         self.peak: dict[str, int] = {}
+        self.entered: dict[str, int] = {}
 
-    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(self, name: str, function: Callable[..., Any], meet: int = 0) -> Callable[..., Any]:
         def counted(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
+            with self._changed:
                 self.current[name] = self.current.get(name, 0) + 1
                 self.peak[name] = max(self.peak.get(name, 0), self.current[name])
+                self.entered[name] = self.entered.get(name, 0) + 1
+                self._changed.notify_all()
+                if self.entered[name] <= meet:
+                    self._changed.wait_for(lambda: self.current[name] >= meet, timeout=10)
+                    self._changed.wait_for(lambda: self.current[name] > meet, timeout=0.5)
             try:
                 return function(*args, **kwargs)
             finally:
-                with self._lock:
+                with self._changed:
                     self.current[name] -= 1
+                    self._changed.notify_all()
 
         return counted
 

@@ -19,8 +19,6 @@ from i2v.handlers.parsing import Ignore, Upload, commands_from_body
 from i2v.handlers.wiring import event_publisher, gmi_client, job_repository
 from i2v.services.submit import SubmitService
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
 
 @cache
 def service() -> SubmitService:
@@ -63,6 +61,10 @@ service()  # validate the environment at cold start, not on the first record
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     service().time_left_ms = context.get_remaining_time_in_millis
     response: dict[str, Any] = process_partial_response(  # type: ignore[assignment]
-        event=event, record_handler=record_handler, processor=processor, context=context
+        # A processor per invocation: it holds the batch's state, and local runs overlap invocations.
+        event=event,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
     )
     return response

@@ -16,7 +16,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -56,13 +56,18 @@ class Invocation:
 class HandlerRouter:
     """Maps function name / ARN / handler string to the real handler module and calls it.
 
-    One lock per function: a handler module (e.g. the submit BatchProcessor) holds per-invocation state,
-    like a single warm Lambda instance, so invocations of one function never overlap.
+    One lock per function by default: a handler module holds per-invocation state (Powertools' metrics and
+    correlation id), like a single warm Lambda instance, so invocations of one function never overlap.
+    Functions named in `parallel` run without that lock (Lambda's many instances at once); whoever invokes
+    them bounds the concurrency (the SQS pump, by its mapping's MaximumConcurrency).
     """
 
-    def __init__(self, functions: Iterable[FunctionSpec]) -> None:
+    def __init__(self, functions: Iterable[FunctionSpec], parallel: Iterable[str] = ()) -> None:
         self.functions = {f.name: f for f in functions}
-        self._locks = {name: threading.Lock() for name in self.functions}
+        overlapping = set(parallel)
+        self._locks: dict[str, AbstractContextManager[Any]] = {
+            name: nullcontext() if name in overlapping else threading.Lock() for name in self.functions
+        }
         self.invocations: list[tuple[str, Any, Invocation]] = []  # (function name, event, result)
         self._record_lock = threading.Lock()
         # Test seams, called around every invocation (e.g. inject a simulator fault before the first

@@ -20,6 +20,8 @@ from i2v_local.stack.resources import EventSourceSpec
 
 logger = logging.getLogger(__name__)
 
+_UNBOUNDED = 1000  # Lambda's own scaling limit stands in for "no MaximumConcurrency"
+
 # Attribute names Lambda puts in every SQS record.
 _SYSTEM_ATTRIBUTES = ["ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"]
 
@@ -41,6 +43,7 @@ class SqsPump:
         sqs: Any,
         region: str,
         visibility_timeout: int | None = None,
+        parallel: bool = False,
     ) -> None:
         self.source = source
         self.router = router
@@ -49,7 +52,10 @@ class SqsPump:
         # None: the queue's own visibility timeout (600 s in the template). Tests shrink it to redeliver fast.
         self.visibility_timeout = visibility_timeout
         self.stats = PumpStats()
-        self._lock = threading.Lock()  # one poller at a time (see HandlerRouter: one warm instance)
+        # Pollers running a batch at once: one (see HandlerRouter: one warm instance), or with `parallel`
+        # as many as the mapping's MaximumConcurrency allows (unbounded without one, as in Lambda).
+        slots = (source.max_concurrency or _UNBOUNDED) if parallel else 1
+        self._slots = threading.BoundedSemaphore(slots)
 
     def pump(self, max_batches: int = 100) -> int:
         """Drain what is visible now, batch by batch; returns the number of messages handled."""
@@ -62,7 +68,7 @@ class SqsPump:
         return handled
 
     def poll_once(self, wait_seconds: int = 0) -> int:
-        with self._lock:
+        with self._slots:
             request: dict[str, Any] = {
                 "QueueUrl": self.source.queue_url,
                 "MaxNumberOfMessages": min(10, self.source.batch_size),

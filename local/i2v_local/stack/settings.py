@@ -48,6 +48,10 @@ class LocalSettings:
     # Visibility timeout the pump receives with (None: the queue's own, 600 s in the template), so a
     # failed message comes back quickly locally.
     pump_visibility_timeout: int | None = 1
+    # Run an SQS-triggered function's batches in parallel, up to its mapping's MaximumConcurrency, as Lambda
+    # does (default: one at a time). Handlers share module state in one process (Powertools metrics are
+    # flushed by whichever invocation ends first), so only tests that need the overlap turn this on.
+    parallel_invocations: bool = False
 
     @classmethod
     def for_simulator(cls, simulator: SimulatorLike, api_key: str | None = None, **options: Any) -> LocalSettings:

@@ -145,14 +145,25 @@ class LocalStack:
         provisioner = Provisioner(self.template, resolver, self.client, self.settings.overrides())
         self._check_overrides()
         self.provisioned = provisioner.provision(self.settings.secret_string())
-        self.router = HandlerRouter(self.provisioned.functions.values())
+        parallel = self.provisioned.event_sources if self.settings.parallel_invocations else []
+        self.router = HandlerRouter(
+            self.provisioned.functions.values(),
+            parallel=[spec.name for s in parallel if (spec := _function_of(self.provisioned, s.function_name))],
+        )
         self._exit.enter_context(self.router.patched_moto())
         self._set_env(self.function_environment())
         self._reset_caches()
         self.router.load_handlers()
         sqs = self.client("sqs")
         self.pumps = [
-            SqsPump(s, self.router, sqs, self.settings.region, self.settings.pump_visibility_timeout)
+            SqsPump(
+                s,
+                self.router,
+                sqs,
+                self.settings.region,
+                self.settings.pump_visibility_timeout,
+                parallel=self.settings.parallel_invocations,
+            )
             for s in self.provisioned.event_sources
         ]
         machines = [
@@ -379,3 +390,10 @@ class LocalStack:
             "skipped": sorted(set(self.provisioned.skipped.values())),
             "environment": json.loads(json.dumps(self.function_environment())),
         }
+
+
+def _function_of(provisioned: Provisioned, name_or_arn: str) -> FunctionSpec | None:
+    for spec in provisioned.functions.values():
+        if name_or_arn in (spec.name, spec.arn) or name_or_arn.startswith(spec.arn + ":"):
+            return spec
+    return None
