@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install demo test lint typecheck unit synth deploy destroy soak bench clean
+.PHONY: help install demo test lint typecheck unit synth deploy destroy soak bench mutants clean
 
 # pip itself is pinned too: `make test` depends only on the commit and its lock files, never on what the
 # registry's newest pip does today.
@@ -21,6 +21,7 @@ help:
 	@echo "make destroy  - delete the deployed stack"
 	@echo "make soak     - chaos soak with 500 uploads"
 	@echo "make bench    - benchmarks, written to docs/benchmarks.md"
+	@echo "make mutants  - put each named bug into a copy of the code; fails if its guarding tests still pass"
 	@echo "make audit    - live audit of the lock against today's vulnerability data (needs PyPI; not in make test)"
 	@echo "make lock     - regenerate the lock files from pyproject.toml (then run make audit)"
 
@@ -54,6 +55,11 @@ bench: install
 # Chaos soak: 500 uploads through the local pipeline under seeded random faults (i2v_local.soak).
 soak: install
 	$(BIN)/python -m i2v_local.soak --uploads 500
+
+# Mutation check (tools/mutants.py, mutants listed in tests/scenarios/README.md): about 20-30 minutes on 2 cores,
+# so not part of `make test`. Fails if any named mutant survives its guarding tests.
+mutants: install
+	$(BIN)/python tools/mutants.py
 
 clean:
 	rm -rf $(VENV) cdk.out .build node_modules out

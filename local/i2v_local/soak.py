@@ -1,17 +1,23 @@
-"""Chaos soak: N uploads through the local pipeline under seeded random GMI faults and duplicate S3 events.
+"""Chaos soak: N uploads through the local pipeline under seeded GMI faults and duplicate S3 events.
 
     python -m i2v_local.soak --uploads 500 --seed 7      # `make soak`
 
 The real synthesized template in moto (the local stack, in-process handlers, moto's Step Functions
-interpreter) against the GMI simulator with random faults (FaultPlan probabilities, seeded): 5xx and 429
-on submissions and status checks, POSTs that time out after GMI accepted them (GMI_TIMEOUT_SECONDS=1), video
-downloads cut short once (retried by the state machine), plus re-sent S3 notifications (duplicates) and a
-few bad images. Prints a table; exits non-zero unless every invariant holds:
+interpreter) against the GMI simulator. The seed fixes the whole plan before anything runs: which uploads
+are bad images, which S3 notifications are re-sent, and which upload gets which fault (FAULT_MIX: a share
+of the good uploads each, at least one each). A fault travels as a `[sim:...]` marker in the upload's prompt,
+so it fires on that upload's submission, status check or download, whatever the timing of the run: the
+same seed fires the same faults. Faults: 5xx and 429 on submissions and status checks, POSTs GMI answers
+with 500 or 503 after creating the job, POSTs that time out after acceptance (GMI_TIMEOUT_SECONDS=1), video
+downloads cut short once (retried by the state machine). Prints a table; exits non-zero unless every
+invariant holds:
 
 - no job lost: every upload has a record;
 - every job ended, with a reason: a terminal status (or submit_ambiguous, which waits for an operator) and a
   failure category (or an output for succeeded);
-- no duplicate paid submission: GMI created at most one job per image, except for jobs flagged ambiguous;
+- the faults asked for fired, each exactly as often as planned;
+- no image paid twice, ambiguous jobs included. The one exception is documented (README, Guarantees): GMI
+  answering 503 after it created the job, which we take at its word as a refusal and send again;
 - every ending announced: each job has a Succeeded / Failed event of its final status;
 - the counts by status add up to N.
 """
@@ -22,61 +28,25 @@ import argparse
 import contextlib
 import json
 import logging
-import math
 import os
-import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from i2v.domain.record import EventDetailType, JobRecord
 from i2v_local.simulator import FaultPlan, GmiSimulator, Timing
+from i2v_local.soak_plan import FAULT_MIX, TRUSTED_REFUSALS_THAT_CREATED, SoakConfig, SoakPlan, plan_uploads
 from i2v_local.stack import FunctionSpec, Invocation, LocalSettings, LocalStack
-from i2v_local.stack.driver import PipelineDriver, png_bytes
+from i2v_local.stack.driver import PipelineDriver
+
+__all__ = ["FAULT_MIX", "SoakConfig", "SoakPlan", "SoakReport", "plan_uploads", "run_soak"]
 
 ENDED = frozenset({"succeeded", "failed", "timed_out", "rejected", "submit_ambiguous"})
-
-# Per event (a POST, a status GET, a created job), drawn from the simulator's seeded RNG.
-FAULT_MIX: dict[str, float] = {
-    # 5 % 5xx: refused submissions (503: provably nothing created, retried), an unclear 500 on a POST (the
-    # client cannot know: flagged ambiguous), and failing status checks (retried by the poll loop).
-    "post_503": 0.015,
-    "post_500": 0.01,
-    "get_500": 0.0125,
-    "get_503": 0.0125,
-    # 5 % 429 with Retry-After: 0.
-    "post_429 retry_after=0": 0.03,
-    "get_429 retry_after=0": 0.02,
-    # 2 % of POSTs answer only after the client's 1 s timeout, with the job already created (and billed).
-    "post_timeout_after_accept seconds=2": 0.02,
-    # 2 % of jobs: the first video download is cut short (the soak heals it after the first attempt).
-    "video_truncated fraction=0.5": 0.02,
-}
-
-
-@dataclass(frozen=True)
-class SoakConfig:
-    uploads: int = 500
-    seed: int = 7
-    duplicate_share: float = 0.12
-    bad_image_share: float = 0.02
-    max_in_flight: int = 40
-    video_bytes: int = 256 * 1024
-    timeout_seconds: float = 1800.0
-    stall_seconds: float = 180.0
-    faults: Mapping[str, float] = field(default_factory=lambda: dict(FAULT_MIX))
-
-
-# Images GMI cannot use: rejected by submit (not an image, empty) or by the simulator (corrupt PNG).
-BAD_IMAGES: tuple[tuple[str, bytes], ...] = (
-    ("not-an-image", b"this is plain text, not a picture\n" * 4),
-    ("empty", b""),
-    ("corrupt-png", b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 64),
-)
 
 
 @dataclass
@@ -92,7 +62,9 @@ class SoakReport:
     seconds: float
     statuses: Counter[str]
     categories: Counter[str]
+    faults_planned: Counter[str]
     faults_fired: Counter[str]
+    fault_plan: dict[str, str]  # upload key -> the fault it was given
     duplicates_sent: int
     bad_images: int
     posts: int
@@ -116,8 +88,11 @@ class SoakReport:
         lines.append(f"{'total':<20}{sum(self.statuses.values()):>8}")
         lines += ["", f"{'failure category':<28}{'jobs':>8}"]
         lines += [f"{name:<28}{count:>8}" for name, count in sorted(self.categories.items())]
-        lines += ["", f"{'injected':<40}{'times':>8}"]
-        lines += [f"{name:<40}{count:>8}" for name, count in sorted(self.faults_fired.items())]
+        lines += ["", f"{'fault':<40}{'planned':>8}{'fired':>8}"]
+        lines += [
+            f"{name:<40}{self.faults_planned[name]:>8}{self.faults_fired[name]:>8}"
+            for name in sorted(set(self.faults_planned) | set(self.faults_fired))
+        ]
         lines += [
             f"{'duplicate S3 notifications re-sent':<40}{self.duplicates_sent:>8}",
             f"{'bad images uploaded':<40}{self.bad_images:>8}",
@@ -144,12 +119,12 @@ class _Soak:
         self.stack = stack
         self.sim = sim
         self.pipeline = PipelineDriver(stack)
-        self.rng = random.Random(config.seed)  # noqa: S311 - reproducible chaos, not crypto
         self.sqs = stack.client("sqs")
         self.queue_url = stack.outputs["SubmitQueueUrl"]
         self.uploads: list[_Upload] = []
         self.bodies: dict[str, str] = {}  # key -> the first S3 notification body seen by submit
         self.duplicate_keys: set[str] = set()
+        self.fault_plan: dict[str, str] = {}  # upload key -> fault spec
         self.immediate: list[str] = []
         self.late: list[str] = []
         self.duplicates_sent = 0
@@ -189,22 +164,17 @@ class _Soak:
 
     # ---- driving ------------------------------------------------------------------------------------------
     def plan(self) -> list[tuple[str, bytes, bool]]:
-        n = self.config.uploads
-        bad = set(self.rng.sample(range(n), min(n, max(1, round(n * self.config.bad_image_share)))))
-        duplicates = self.rng.sample(range(n), min(n, math.ceil(n * self.config.duplicate_share)))
-        shades = [png_bytes(64, 48, shade) for shade in (0, 60, 120, 180)]
-        planned = []
-        for index in range(n):
-            key = f"incoming/soak/{index:05d}.png"
-            if index in bad:
-                name, body = BAD_IMAGES[index % len(BAD_IMAGES)]
-                key = f"incoming/soak/{index:05d}-{name}.png"
-                planned.append((key, body, True))
-            else:
-                planned.append((key, shades[index % len(shades)], False))
-            if index in duplicates:
-                self.duplicate_keys.add(key)
-        return planned
+        planned = plan_uploads(self.config)
+        self.fault_plan.update(planned.faults)
+        self.duplicate_keys.update(planned.duplicates)
+        return planned.uploads
+
+    def _upload(self, key: str, body: bytes) -> str:
+        fault = self.fault_plan.get(key)
+        if fault is None:
+            return self.pipeline.upload(key, body=body)
+        # The marker makes the simulator fire this fault on this upload's submission / job, and nowhere else.
+        return self.pipeline.upload(key, body=body, prompt=f"a soak upload [sim:{fault}]")
 
     def _resend(self, keys: list[str]) -> None:
         while keys:
@@ -222,7 +192,7 @@ class _Soak:
         while next_index < len(planned) or in_flight:
             while next_index < len(planned) and len(in_flight) < self.config.max_in_flight:
                 key, body, bad = planned[next_index]
-                upload = _Upload(next_index, key, self.pipeline.upload(key, body=body), bad)
+                upload = _Upload(next_index, key, self._upload(key, body), bad)
                 self.uploads.append(upload)
                 in_flight[upload.job_id] = upload
                 next_index += 1
@@ -278,19 +248,27 @@ class _Soak:
 
         created = Counter(_source_key(job.payload) for job in self.sim.jobs.values())
         key_of = {u.job_id: u.key for u in self.uploads}
-        doubled = [
-            job_id
-            for job_id, record in found.items()
-            if created[key_of[job_id]] > 1 and record.status != "submit_ambiguous"
-        ]
-        doubled_ambiguous = sum(
-            1 for job_id, record in found.items() if created[key_of[job_id]] > 1 and record.status == "submit_ambiguous"
+        paid_twice = sorted(key_of[job_id] for job_id in found if created[key_of[job_id]] > 1)
+        trusted = sorted(
+            key for key in paid_twice if _fault_name(self.fault_plan.get(key)) in TRUSTED_REFUSALS_THAT_CREATED
         )
+        unexcused = sorted(set(paid_twice) - set(trusted))
         invariants.append(
             Invariant(
-                "no duplicate paid submission (outside jobs flagged ambiguous)",
-                not doubled,
-                f"{len(doubled)} images submitted twice; {doubled_ambiguous} among ambiguous jobs",
+                "no image paid twice (ambiguous jobs included)",
+                not unexcused,
+                f"{len(unexcused)} paid twice {unexcused[:5]}; {len(trusted)} after GMI answered 503 having created"
+                " the job (a refusal we trust: README)",
+            )
+        )
+
+        fired = Counter(entry.fault for entry in self.sim.requests_log if entry.fault)
+        planned = Counter(_fault_name(spec) for spec in self.fault_plan.values())
+        invariants.append(
+            Invariant(
+                "the faults asked for fired as planned",
+                all(fired[name] == count for name, count in planned.items()),
+                ", ".join(f"{name} {fired[name]}/{count}" for name, count in sorted(planned.items())),
             )
         )
 
@@ -302,16 +280,14 @@ class _Soak:
         invariants.append(
             Invariant("counts add up to N", sum(statuses.values()) == n, f"{sum(statuses.values())} of {n}")
         )
-        fired = Counter(entry.fault for entry in self.sim.requests_log if entry.fault)
-        fired["video_truncated (jobs given it)"] = self.truncations_healed + sum(
-            1 for job in self.sim.jobs.values() if job.has("video_truncated")
-        )
         return SoakReport(
             config=self.config,
             seconds=seconds,
             statuses=statuses,
             categories=categories,
+            faults_planned=planned,
             faults_fired=fired,
+            fault_plan=dict(self.fault_plan),
             duplicates_sent=self.duplicates_sent,
             bad_images=sum(1 for u in self.uploads if u.bad),
             posts=self.sim.post_count,
@@ -344,25 +320,39 @@ def _sample(job_ids: list[str], found: Mapping[str, JobRecord]) -> str:
     return str([f"{j[:8]}:{found[j].status}" for j in job_ids[:5]]) if job_ids else ""
 
 
+def _fault_name(spec: str | None) -> str:
+    return spec.split()[0] if spec else ""
+
+
 def _source_key(payload: Mapping[str, Any]) -> str:
     """The S3 key of the image a GMI job was created for (path-style presigned URL: /bucket/key)."""
     path = unquote(urlsplit(str(payload.get("image_url", ""))).path)
     return path.split("/", 2)[2] if path.count("/") >= 2 else path
 
 
-def run_soak(config: SoakConfig, template: Mapping[str, Any] | None = None) -> SoakReport:
+def run_soak(
+    config: SoakConfig,
+    template: Mapping[str, Any] | None = None,
+    observe: Callable[[LocalStack], AbstractContextManager[object]] | None = None,
+) -> SoakReport:
+    """Run the soak; `observe(stack)` wraps the run while the stack is up (tests scan it for leaks)."""
     if template is None:
         from i2v_infra.synth import synthesize_template
 
         template = synthesize_template()
-    plan = FaultPlan(probabilities=dict(config.faults), seed=config.seed)
-    with GmiSimulator(timing=Timing.zero(), faults=plan, video_size_bytes=config.video_bytes) as sim:
+    # No random faults in the simulator: every fault is planned per upload (see plan()).
+    with GmiSimulator(timing=Timing.zero(), faults=FaultPlan(), video_size_bytes=config.video_bytes) as sim:
         settings = LocalSettings.for_simulator(sim, gmi_timeout_seconds=1)
-        with LocalStack(template, settings) as stack:
+        with LocalStack(template, settings) as stack, (observe or _unobserved)(stack):
             soak = _Soak(config, stack, sim)
             started = time.monotonic()
             soak.run()
             return soak.report(time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def _unobserved(stack: LocalStack) -> Iterator[None]:
+    yield
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,34 +8,59 @@ from typing import Any
 
 import pytest
 
-from fixtures.cli import cli_json, run
+from fixtures.cli import cli_json, run, transcript
+from fixtures.leak_guard import remember_presigned_signatures
 from fixtures.local_stack import png_bytes
 from i2v_local.cli import target as cli_target
 from i2v_local.cli.demo import lambda_output_to_file, local_functions
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
+from support.leak_guard import LeakGuard
 
 pytestmark = pytest.mark.xdist_group("local")
 
 
+# Recognisable, so a leak is unmistakable (the module's leak guard looks for it everywhere).
+CLI_API_KEY = "sk-i2v-cli-CANARY-2d9e71c4a0"
+SAMPLE_POLL_INPUT = str(Path(__file__).resolve().parents[2] / "events" / "poll_input.json")
+
+
 @pytest.fixture(scope="module")
-def running_stack(cdk_template: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def cli_gmi() -> Iterator[GmiSimulator]:
+    with GmiSimulator(timing=Timing.zero(), api_key=CLI_API_KEY) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def running_stack(
+    cdk_template: dict[str, Any], cli_gmi: GmiSimulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalStack]:
+    """The stack `i2v local up` runs, for the whole module; its leak guard scans everything written down
+    (table, events, queues, executions, the functions' log file, what the CLI printed) when it stops."""
     state_dir = tmp_path_factory.mktemp("i2v-state")
     patcher = pytest.MonkeyPatch()
     patcher.setattr(cli_target, "STATE_DIR", state_dir)
     patcher.setattr(cli_target, "LOCAL_STATE", state_dir / "local.json")
     # As with `i2v local up`, the functions' output is not the CLI's: keep it off the captured stdout.
     patcher.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    with GmiSimulator(timing=Timing.zero()) as sim:
-        settings = LocalSettings.for_simulator(sim, gmi_timeout_seconds=1.0)
-        with (
-            LocalStack(cdk_template, settings, mode="server") as stack,
-            lambda_output_to_file(state_dir / "lambda.log"),
-        ):
-            stack.start_background(interval=0.1)
-            cli_target.write_local_state(stack.outputs, stack.client_env(), local_functions(stack))
-            yield stack
+    guard = LeakGuard(secrets={CLI_API_KEY})
+    remember_presigned_signatures(guard, patcher)
+    transcript.clear()
+    settings = LocalSettings.for_simulator(cli_gmi, gmi_timeout_seconds=1.0)
+    with (
+        LocalStack(cdk_template, settings, mode="server") as stack,
+        lambda_output_to_file(state_dir / "lambda.log"),
+    ):
+        guard.watch(stack)
+        stack.start_background(interval=0.1)
+        cli_target.write_local_state(stack.outputs, stack.client_env(), local_functions(stack))
+        yield stack
+        guard.collect_stack(stack)
+    guard.add("function logs", (state_dir / "lambda.log").read_text(encoding="utf-8"))
+    for printed in transcript:
+        guard.add("cli output", printed)
     patcher.undo()
+    guard.check()
 
 
 @pytest.fixture
@@ -86,7 +111,8 @@ def test_submit_wait_json_then_status_list_watch(running_stack, image, capsys):
     assert "succeeded" in out
 
 
-def test_retry_resolves_an_ambiguous_submission(running_stack, image, capsys):
+def test_retry_resolves_an_ambiguous_submission(running_stack, cli_gmi, image, capsys):
+    posts_before = _posts(cli_gmi)
     # GMI accepts the POST but the answer never arrives: no blind re-POST, the job waits for an operator.
     prompt = "[sim:post_timeout_after_accept seconds=3] the pier creaks"
     code, out, _ = run(
@@ -106,11 +132,15 @@ def test_retry_resolves_an_ambiguous_submission(running_stack, image, capsys):
     job = cli_json(out)["job"]
     assert job["status"] == "submit_ambiguous"
     assert job["failure"]["category"] == "submit_ambiguous"
+    # GMI was asked once (and created the job); the ambiguity itself never sends again.
+    running_stack.wait_until(lambda: _posts(cli_gmi) > posts_before, timeout=10)  # logged once GMI gives up
+    assert _posts(cli_gmi) == posts_before + 1
 
     code, _, err = run(capsys, "retry", job["job_id"], "--json")
     assert code == 1
     assert "pay twice" in err
     assert "Traceback" not in err
+    assert _posts(cli_gmi) == posts_before + 1  # refused without --yes: nothing sent
 
     code, out, _ = run(capsys, "retry", job["job_id"], "--yes", "--json")
     assert code == 0
@@ -119,6 +149,11 @@ def test_retry_resolves_an_ambiguous_submission(running_stack, image, capsys):
     final = cli_json(out)["job"]
     assert final["status"] == "succeeded"
     assert final["attempt"] == 2
+    assert _posts(cli_gmi) == posts_before + 2  # exactly the one POST the operator confirmed
+
+
+def _posts(sim: GmiSimulator) -> int:
+    return sum(1 for entry in sim.requests_log if entry.method == "POST")
 
 
 @pytest.mark.parametrize(
@@ -178,11 +213,11 @@ def test_no_local_stack_is_a_clear_error(tmp_path, monkeypatch, capsys):
 
 def test_invoke_runs_a_function_on_a_sample_event(running_stack, capsys):
     # The sample poll input names a request GMI has never seen: the poll says so instead of crashing.
-    code, out, _ = run(capsys, "invoke", "poll", "events/poll_input.json", "--json")
+    code, out, _ = run(capsys, "invoke", "poll", SAMPLE_POLL_INPUT, "--json")
     assert code == 0
     result = cli_json(out)
     assert result["outcome"] == "failed"
     assert result["failure"]["category"] == "gmi_not_found"
-    code, _, err = run(capsys, "invoke", "resize", "events/poll_input.json")
+    code, _, err = run(capsys, "invoke", "resize", SAMPLE_POLL_INPUT)
     assert code == 1
     assert "no 'resize' function" in err

@@ -207,6 +207,21 @@ def test_s11_post_503_is_refused_for_sure_and_sent_again(
     assert pipeline.job(job_id).status == "succeeded"
 
 
+def test_s11_post_503_after_gmi_created_the_job_is_trusted_and_paid_twice(
+    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
+) -> None:
+    """Where trusting a 503 ends (README, Guarantees): GMI answers 503 although it created the job. We take the
+    refusal at its word and POST again, so GMI holds two jobs for one image (the soak counts these apart)."""
+    job_id = pipeline.upload("incoming/errors/503-after-accept.png", prompt="a harbour [sim:post_503_after_accept]")
+
+    local_stack.run_until_idle(timeout=30)
+
+    assert [(e.status, e.fault) for e in posts(local_gmi)] == [(503, "post_503_after_accept"), (200, None)]
+    assert local_gmi.post_count == 2  # two GMI jobs, one image: paid twice
+    assert pipeline.job(job_id).status == "succeeded"
+    assert len(pipeline.executions()) == 1  # only the second is followed; the first is never polled
+
+
 AMBIGUOUS_POSTS = {
     "post_500": "GMI answered 500",
     "post_500_after_accept": "GMI answered 500",

@@ -41,9 +41,10 @@ AWS_EVENTS_PER_POLL = 9
 def shorten_deadline(seconds: float) -> None:
     """Rewrite the execution input submit sends: the job's deadline becomes `seconds` after submission.
 
-    JOB_DEADLINE_SECONDS has a floor of 60 s (config); the poll function only reads `deadline_at` from the
-    execution input, so this gives the same code path in seconds. Registered on the handlers' own cached
-    client (the stack forgets it when it stops).
+    `seconds` may be a fraction, and it applies to this test's jobs only, whatever JOB_DEADLINE_SECONDS
+    (whole seconds, 1 to 21600, one value per stack) says; the poll function only reads `deadline_at` from
+    the execution input, so the code path is the same. Registered on the handlers' own cached client (the
+    stack forgets it when it stops).
     """
 
     def rewrite(params: dict[str, Any], **_: Any) -> None:

@@ -185,5 +185,5 @@ def test_every_allow_list_line_is_used_or_explained(
 @pytest.mark.parametrize("kind", ["logs", "records", "events", "handler results and errors", "execution histories"])
 def test_no_secret_is_written_down(kind: str, recorded_run: RecordedRun) -> None:
     written = recorded_run.written[kind]
-    assert written, f"the run wrote no {kind}: nothing was checked"
+    assert any(written), f"the run wrote no {kind}: nothing was checked"  # [""] (empty logs) is nothing
     assert_no_secrets(written, secrets=[API_KEY], what=kind)

@@ -1,24 +1,59 @@
-"""The chaos soak (i2v_local.soak), small: `make soak` runs the same with 500 uploads."""
+"""The chaos soak (i2v_local.soak), small: `make soak` runs the same with 500 uploads.
+
+Every fault of the mix is given to at least one upload (one fault per upload, chosen by the seed), the
+duplicates and bad images too; the soak's invariants are asserted, and so is the mix itself: each fault fired
+exactly as planned, whatever the timing of the run, so the same seed fires the same faults.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
 
-from i2v_local.soak import SoakConfig, run_soak
+from fixtures.leak_guard import CapturingLeakGuard
+from i2v_local.soak import FAULT_MIX, SoakConfig, SoakReport, plan_uploads, run_soak
 
 pytestmark = [pytest.mark.xdist_group("local"), pytest.mark.slow]
 
 UPLOADS = 24
+SEED = 11
+ASKED = Counter(spec.split()[0] for spec in FAULT_MIX)  # each fault at least once in a small soak
+AMBIGUOUS_FAULTS = ("post_500", "post_500_after_accept", "post_timeout_after_accept")
 
 
-def test_chaos_soak_keeps_every_job_accounted_for(cdk_template: dict[str, Any]) -> None:
-    report = run_soak(SoakConfig(uploads=UPLOADS, seed=11), template=cdk_template)
-
+def _soak(template: dict[str, Any], guard: CapturingLeakGuard, seed: int = SEED) -> SoakReport:
+    report = run_soak(SoakConfig(uploads=UPLOADS, seed=seed), template=template, observe=guard.watching)
     print("\n" + report.table())
+    return report
+
+
+def test_chaos_soak_keeps_every_job_accounted_for(cdk_template: dict[str, Any], leak_guard: CapturingLeakGuard) -> None:
+    report = _soak(cdk_template, leak_guard)
+
     assert report.ok, report.table()
     assert sum(report.statuses.values()) == UPLOADS
     assert report.duplicates_sent >= UPLOADS // 10
     assert report.bad_images >= 1
-    assert sum(report.faults_fired.values()) > 0, "no fault fired: the soak tested nothing"
+    # The mix asked for is the mix that fired: every fault, as often as planned.
+    assert report.faults_planned == ASKED
+    assert +report.faults_fired == ASKED, report.table()
+    # What each fault must lead to: ambiguous POSTs wait for an operator, everything else heals.
+    assert report.statuses["submit_ambiguous"] == sum(ASKED[name] for name in AMBIGUOUS_FAULTS)
+    assert report.statuses["succeeded"] == UPLOADS - report.bad_images - report.statuses["submit_ambiguous"]
+    # GMI jobs: one per image that got that far (succeeded; failed at GMI: the corrupt PNG; ambiguous after
+    # GMI created it), plus the second job of the image GMI refused with a 503 after creating one (README).
+    created_then_unanswered = ASKED["post_500_after_accept"] + ASKED["post_timeout_after_accept"]
+    expected = report.statuses["succeeded"] + report.statuses["failed"] + created_then_unanswered
+    assert report.posts == expected + ASKED["post_503_after_accept"]
+
+
+def test_the_same_seed_fires_the_same_faults(cdk_template: dict[str, Any], leak_guard: CapturingLeakGuard) -> None:
+    first, second = _soak(cdk_template, leak_guard), _soak(cdk_template, leak_guard)
+
+    assert first.fault_plan == second.fault_plan  # the same uploads got the same faults
+    assert first.faults_fired == second.faults_fired == first.faults_planned
+    assert first.statuses == second.statuses
+    # The seed is what decides: another one plans other uploads for the faults.
+    assert plan_uploads(SoakConfig(uploads=UPLOADS, seed=SEED + 1)).faults != first.fault_plan
