@@ -102,7 +102,15 @@ MUTANTS: tuple[Mutant, ...] = (
         path="functions/i2v/adapters/publisher.py",
         find="        raise TransientError(\n",
         replace="        return  # gave up quietly\n        raise TransientError(\n",
-        tests=("tests/scenarios/test_s18_s22_completion.py",),
+        tests=tuple(
+            f"tests/scenarios/test_s18_s22_completion.py::test_s22_{name}"
+            for name in (
+                "put_events_partial_failure_is_retried_by_the_publisher",
+                "put_events_refused_for_a_whole_attempt_is_retried_by_the_state_machine",
+                "failed_event_refused_for_a_whole_attempt_is_retried_by_the_state_machine",
+                "put_events_that_never_recovers_fails_the_execution_loudly",
+            )
+        ),
     ),
     Mutant(
         name="concurrency-cap-dropped",

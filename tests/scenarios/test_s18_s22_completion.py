@@ -289,6 +289,7 @@ def test_s20_large_video_completes_at_flat_memory(
     growth_mib = run.rss_growth / MIB
     record_property("video_mib", LARGE // MIB)
     record_property("complete_peak_rss_growth_mib", round(growth_mib, 1))
+    record_property("complete_peak_from", run.peak_from)
     print(f"\n[s20] {LARGE // MIB} MiB video: peak RSS growth of the completing process {growth_mib:.1f} MiB")
     # Bounded by the part buffers (8 MiB x 6 in memory), not by the video: far below its size.
     assert run.rss_growth < LARGE / 2

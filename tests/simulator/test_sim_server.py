@@ -77,7 +77,8 @@ def test_stop_is_prompt_with_a_hanging_request(images: ImageServer) -> None:
     time.sleep(0.2)
     started = time.monotonic()
     sim.stop()
-    assert time.monotonic() - started < 3
+    # Not the 60 s the request hangs for (a generous bound: a loaded host must not fail it).
+    assert time.monotonic() - started < 30
     client.join(10)
     assert not client.is_alive()
     assert outcome
@@ -89,7 +90,7 @@ def test_hangs_are_capped_by_max_hang_seconds(images: ImageServer) -> None:
         sim.inject("post_timeout_after_accept", seconds=60)
         started = time.monotonic()
         assert api.post().status_code == 200  # the late response does arrive, after the cap
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 30  # capped at 0.2 s, not the 60 s asked for (generous bound)
 
 
 def test_concurrent_posts_are_counted(api: Api, sim: GmiSimulator) -> None:
