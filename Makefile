@@ -56,10 +56,11 @@ bench: install
 soak: install
 	$(BIN)/python -m i2v_local.soak --uploads 500
 
-# Mutation check (tools/mutants.py, mutants listed in tests/scenarios/README.md): about 20-30 minutes on 2 cores,
-# so not part of `make test`. Fails if any named mutant survives its guarding tests.
+# Mutation check (tools/mutants.py, mutants listed in tests/scenarios/README.md): tens of minutes on 2 cores, so
+# not part of `make test`. Fails if any named mutant survives its guarding tests. MUTANT_JOBS copies at once.
+MUTANT_JOBS ?= 2
 mutants: install
-	$(BIN)/python tools/mutants.py
+	$(BIN)/python tools/mutants.py --jobs $(MUTANT_JOBS)
 
 clean:
 	rm -rf $(VENV) cdk.out .build node_modules out

@@ -10,6 +10,7 @@ together with the code it mutates.
     python tools/mutants.py                 # every mutant (about 2-3 minutes each on 2 cores)
     python tools/mutants.py --only cap-not-atomic --only publisher-silent
     python tools/mutants.py --list
+    python tools/mutants.py --jobs 3        # three copies at once
 
 First the guarding tests run on an unmutated copy (they must pass there, or a "kill" would mean nothing),
 then each mutant in its own copy. The report lists, per mutant, the tests that failed and the time taken.
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +157,7 @@ def _apply(copy: Path, mutant: Mutant) -> None:
         py_compile.compile(str(target), doraise=True)  # a syntax error would "kill" it for nothing
 
 
-def _pytest(copy: Path, tests: tuple[str, ...]) -> tuple[int, list[str]]:
+def _pytest(copy: Path, tests: tuple[str, ...]) -> tuple[int, list[str], str]:
     """Runs the tests in the copy (its code first on the path); returns pytest's exit code and the failures."""
     env = {
         **os.environ,
@@ -172,7 +174,7 @@ def _pytest(copy: Path, tests: tuple[str, ...]) -> tuple[int, list[str]]:
     ]
     if done.returncode not in (0, 1):
         print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", file=sys.stderr)
-    return done.returncode, failed
+    return done.returncode, failed, done.stdout
 
 
 def _check_imports_from(copy: Path) -> None:
@@ -184,29 +186,41 @@ def _check_imports_from(copy: Path) -> None:
         raise SystemExit(f"the copy's code is not the one imported ({where}): mutants would test the original")
 
 
-def run(mutants: list[Mutant]) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="i2v-mutants-") as scratch:
-        clean = _copy_repository(Path(scratch) / "clean")
+def _try(scratch: Path, mutant: Mutant) -> Outcome:
+    started = time.monotonic()
+    copy = _copy_repository(scratch / mutant.name)
+    _apply(copy, mutant)
+    code, failed, _ = _pytest(copy, mutant.tests)
+    note = "" if code in (0, 1) else f"pytest exit {code}: not a test failure"
+    outcome = Outcome(mutant.name, code == 1 and bool(failed), failed, time.monotonic() - started, note)
+    print(_line(outcome), flush=True)
+    shutil.rmtree(copy, ignore_errors=True)
+    return outcome
+
+
+def run(mutants: list[Mutant], jobs: int = 1) -> list[Outcome]:
+    """The baseline and the mutants, `jobs` at a time (each in its own copy and pytest process)."""
+    with tempfile.TemporaryDirectory(prefix="i2v-mutants-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        clean = _copy_repository(scratch / "clean")
         _check_imports_from(clean)
         every_test = tuple(dict.fromkeys(test for mutant in mutants for test in mutant.tests))
         started = time.monotonic()
-        code, failed = _pytest(clean, every_test)
-        print(f"baseline (no mutant): {len(every_test)} test targets, exit {code}, {time.monotonic() - started:.0f} s")
-        if code != 0:
-            raise SystemExit(f"the guarding tests fail without any mutant: {failed}")
-        for mutant in mutants:
-            started = time.monotonic()
-            copy = _copy_repository(Path(scratch) / mutant.name)
-            _apply(copy, mutant)
-            code, failed = _pytest(copy, mutant.tests)
-            killed = code == 1 and bool(failed)
-            note = "" if code in (0, 1) else f"pytest exit {code}: not a test failure"
-            outcome = Outcome(mutant.name, killed, failed, time.monotonic() - started, note)
-            outcomes.append(outcome)
-            print(_line(outcome), flush=True)
-            shutil.rmtree(copy, ignore_errors=True)
-    return outcomes
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            baseline = pool.submit(_pytest, clean, every_test)
+            if jobs <= 1:
+                baseline.result()  # one at a time: learn that the baseline fails before paying for the mutants
+            tries = [pool.submit(_try, scratch, mutant) for mutant in mutants]
+            code, failed, output = baseline.result()
+            print(
+                f"baseline (no mutant): {len(every_test)} test targets, exit {code}, {time.monotonic() - started:.0f} s"
+            )
+            if code != 0:
+                print(output[-6000:], file=sys.stderr)
+                for pending in tries:
+                    pending.cancel()
+                raise SystemExit(f"the guarding tests fail without any mutant: {failed}")
+            return [attempt.result() for attempt in tries]
 
 
 def _line(outcome: Outcome) -> str:
@@ -219,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/mutants.py", description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], help="run only this mutant (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and what they guard")
+    parser.add_argument("--jobs", type=int, default=1, help="copies tested at once (the baseline included)")
     args = parser.parse_args(argv)
     unknown = set(args.only) - {m.name for m in MUTANTS}
     if unknown:
@@ -228,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         for mutant in chosen:
             print(f"{mutant.name}: {mutant.guarantee}\n  {mutant.path}\n  tests: {', '.join(mutant.tests)}")
         return 0
-    outcomes = run(chosen)
+    outcomes = run(chosen, args.jobs)
     survivors = [o.mutant for o in outcomes if not o.killed]
     print(
         f"\n{len(outcomes) - len(survivors)} of {len(outcomes)} mutants killed"
