@@ -170,7 +170,7 @@ def _pytest(copy: Path, tests: tuple[str, ...]) -> tuple[int, list[str], str]:
     failed = [
         line.split(" ", 1)[1].split(" - ", 1)[0]
         for line in done.stdout.splitlines()
-        if line.startswith(("FAILED ", "ERROR "))
+        if line.startswith(("FAILED tests/", "ERROR tests/"))  # not captured log lines ("ERROR    i2v...")
     ]
     if done.returncode not in (0, 1):
         print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", file=sys.stderr)
