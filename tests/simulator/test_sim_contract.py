@@ -35,7 +35,7 @@ def test_minimal_request_gets_seed_defaults_and_response_shape(api: Api, sim: Gm
     response = api.post()
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"request_id", "org_id", "model", "status", "payload", "created_at", "updated_at"}
+    assert set(body) == {"request_id", "org_id", "model", "status", "payload", "created_at", "updated_at", "queued_at"}
     assert uuid.UUID(body["request_id"]).version == 4
     assert body["model"] == DEFAULT_MODEL
     assert body["status"] == "queued"
@@ -173,8 +173,10 @@ def test_get_unknown_request_is_404(api: Api) -> None:
 def test_wrong_methods_and_paths(sim: GmiSimulator, api: Api) -> None:
     rid = api.submit()
     get_collection = requests.get(sim.requests_url, headers=api.auth, verify=sim.verify, timeout=5)
-    assert get_collection.status_code == 405
-    assert get_collection.headers["Allow"] == "POST"
+    assert get_collection.status_code == 400  # the request list needs ?model_id=
+    delete_collection = requests.delete(sim.requests_url, headers=api.auth, verify=sim.verify, timeout=5)
+    assert delete_collection.status_code == 405
+    assert delete_collection.headers["Allow"] == "GET, POST"
     post_item = requests.post(f"{sim.requests_url}/{rid}", headers=api.auth, verify=sim.verify, timeout=5)
     assert post_item.status_code == 405
     other = requests.get(f"{sim.base_url}/api/v1/other", headers=api.auth, verify=sim.verify, timeout=5)

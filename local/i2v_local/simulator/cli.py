@@ -17,7 +17,11 @@ from .timing import Delay, Timing
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="i2v simulate", description="Local simulator of the GMI request-queue API.")
+    p = argparse.ArgumentParser(
+        prog="i2v simulate",
+        description="Local simulator of the GMI request-queue API.",
+        epilog="faults (details: --list-faults): " + ", ".join(sorted(FAULTS)),
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8089, help="0 picks a free port")
     p.add_argument("--no-tls", action="store_true", help="plain http instead of https with a throwaway CA")
@@ -116,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ca = shutil.copyfile(sim.ca_bundle_path, args.ca_out)
             print(f"REQUESTS_CA_BUNDLE={ca}", flush=True)
         print(f"API key: {sim.config.api_key}  (Ctrl-C to stop)", flush=True)
+        print(f"faults ({len(FAULTS)}, `--list-faults` explains them): {', '.join(sorted(FAULTS))}", flush=True)
         try:
             while not stop.wait(0.5):
                 pass

@@ -31,6 +31,25 @@ def video_url(ctx: SimContext, job: Job) -> str:
     return f"{base}/videos/{job.request_id}.mp4?{query}"
 
 
+def thumbnail_url(ctx: SimContext, job: Job) -> str:
+    token = ctx.store.issue_token(job)
+    return f"{ctx.base_url()}/videos/{job.request_id}.jpg?{SIGNED_QUERY.format(token=token)}"
+
+
+def serve_thumbnail(ctx: SimContext, ex: Exchange, request_id: str) -> None:
+    job = ctx.store.get(request_id)
+    token = (ex.query.get("X-Goog-Signature") or [""])[0]
+    if job is None or job.thumbnail is None:
+        ex.error(404, "no such object")
+    elif token not in job.tokens:
+        ex.error(403, "signature does not match")
+    elif job.has("thumbnail_404"):
+        ex.fault = "thumbnail_404"
+        ex.error(404, "no such object")
+    else:
+        ex.send(200, job.thumbnail, "image/jpeg")
+
+
 def serve_image(ctx: SimContext, ex: Exchange, name: str) -> None:
     image = ctx.images.get(name)
     if image is None:

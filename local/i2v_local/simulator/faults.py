@@ -62,7 +62,13 @@ FAULTS: dict[str, tuple[Kind, str]] = {
     "job_stuck": (Kind.JOB, "job stays processing forever"),
     "job_failed": (Kind.JOB, "job ends failed (message=TEXT)"),
     "job_cancelled": (Kind.JOB, "job ends cancelled"),
-    "unknown_status": (Kind.JOB, "first gets=N (2) status GETs report status=NAME (dispatched)"),
+    "unknown_status": (Kind.JOB, "first gets=N (2) status GETs report status=NAME (paused), one GMI never documented"),
+    "status_walk": (Kind.JOB, "first status GETs report statuses=A,B,... (created,dispatched), one per GET"),
+    "answer_style": (
+        Kind.JOB,
+        "answer shapes: submit=queued|dispatched outcome=video_url|media_urls|list "
+        "thumbnail=distinct|same|none failure=top|outcome|outcome_object|message (default: per model)",
+    ),
     "success_without_outcome": (Kind.JOB, "success with outcome shape=missing|null|empty|blank_url"),
     "video_url_http": (Kind.JOB, "outcome.video_url uses plain http"),
     "video_url_foreign_host": (Kind.JOB, "outcome.video_url on another host (host=NAME)"),
@@ -75,6 +81,8 @@ FAULTS: dict[str, tuple[Kind, str]] = {
     "video_reset": (Kind.JOB, "TCP reset mid-body (fraction=0.5), delay=0.5 s after the partial body"),
     "video_slow": (Kind.JOB, "video body throttled to bytes_per_second=N"),
     "video_size": (Kind.JOB, "serve a synthetic video of bytes=N instead of the render"),
+    "video_junk": (Kind.JOB, "video URL serves bytes=N (200000) of an HTML error page as video/mp4"),
+    "thumbnail_404": (Kind.JOB, "the outcome's thumbnail_image_url answers 404"),
     "image_fetch_fails": (Kind.JOB, "job fails as if image_url answered status=N (403)"),
 }
 
@@ -88,7 +96,12 @@ ALIASES: dict[str, tuple[str, dict[str, str]]] = {
     "stuck": ("job_stuck", {}),
     "cancel": ("job_cancelled", {}),
     "cancelled": ("job_cancelled", {}),
-    "dispatched": ("unknown_status", {}),
+    "dispatched": ("answer_style", {"submit": "dispatched"}),
+    "unknown": ("unknown_status", {}),
+    "media_urls": ("answer_style", {"outcome": "media_urls"}),
+    "walk": ("status_walk", {}),
+    "junk": ("video_junk", {}),
+    "500_after_accept": ("post_500_after_accept", {}),
     "no_outcome": ("success_without_outcome", {}),
     "timeout_after_accept": ("post_timeout_after_accept", {}),
     "post_drop_after_accept": ("post_timeout_after_accept", {"mode": "drop"}),

@@ -1,14 +1,18 @@
-"""Jobs and their lifecycle: queued -> processing -> success | failed | cancelled.
+"""Jobs and their lifecycle: [created ->] queued -> [dispatched ->] processing -> success | failed | cancelled.
 
 Status is computed lazily from each job's timeline when asked, so GETs are cheap. The expensive
 part (fetching image_url and rendering the MP4) runs on a small worker pool, started by a single
 scheduler thread when the job leaves `queued`; a job is never reported terminal before its work
 is done, which gives the zero-time mode "success on the first GET after the video is made".
+A job reports `created` for the first CREATED_SHARE of its queued time and `dispatched` for the first
+DISPATCHED_SHARE of its processing time (so only runs with real delays see them); the `status_walk`
+fault makes the first GETs report given statuses, for deterministic tests.
 """
 
 from __future__ import annotations
 
 import heapq
+import io
 import itertools
 import secrets
 import ssl
@@ -24,6 +28,12 @@ from .faults import FaultSpec
 from .imagefetch import ImageFetchError, fetch_image
 from .timing import TimingSampler
 from .video import InvalidImageError, RenderCache, decode_image
+
+CREATED_SHARE = 0.1
+DISPATCHED_SHARE = 0.1
+THUMBNAIL_WIDTH = 160
+# What a misconfigured CDN sends as "video/mp4": an HTML error page (video_junk fault).
+JUNK_PAGE = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>upstream error</body></html>\n"
 
 TERMINAL = frozenset({"success", "failed", "cancelled"})
 DEFAULT_FAILURE = "video generation failed (simulated)"
@@ -50,6 +60,8 @@ class Job:
     done: threading.Event = field(default_factory=threading.Event)
     done_at: float | None = None
     video: bytes | None = None
+    # A JPEG of the source image: the outcome's thumbnail_image_url for models that send one.
+    thumbnail: bytes | None = None
     synthetic_size: int | None = None
     failure: str | None = None
     get_count: int = 0
@@ -150,6 +162,10 @@ class JobStore:
         with self._lock:
             return self._jobs.get(request_id)
 
+    def of_model(self, model: str) -> list[Job]:
+        with self._lock:
+            return [job for job in self._jobs.values() if job.model == model]
+
     def snapshot(self) -> dict[str, Job]:
         with self._lock:
             return dict(self._jobs)
@@ -174,11 +190,18 @@ class JobStore:
     def _status(self, job: Job, now: float) -> Observation:
         unknown = job.faults.get("unknown_status")
         if unknown is not None and job.get_count <= int(unknown.num("gets", 2)):
-            return Observation(unknown.get("status", "dispatched"), job.created_at)
+            return Observation(unknown.get("status", "paused"), job.created_at)
+        walk = job.faults.get("status_walk")
+        if walk is not None:
+            steps = [step.strip() for step in walk.get("statuses", "created,dispatched").split(",") if step.strip()]
+            if 0 < job.get_count <= len(steps):
+                return Observation(steps[job.get_count - 1], job.created_at)
         if now < job.queued_until:
-            return Observation("queued", job.created_at)
+            created_until = job.created_at + (job.queued_until - job.created_at) * CREATED_SHARE
+            return Observation("created" if now < created_until else "queued", job.created_at)
         if job.has("job_stuck") or now < job.processing_until or not job.done.is_set():
-            return Observation("processing", job.queued_until)
+            dispatched_until = job.queued_until + (job.processing_until - job.queued_until) * DISPATCHED_SHARE
+            return Observation("dispatched" if now < dispatched_until else "processing", job.queued_until)
         finished = max(job.processing_until, job.done_at or job.processing_until)
         if job.has("job_cancelled"):
             return Observation("cancelled", finished)
@@ -269,6 +292,16 @@ class JobStore:
         except ImageFetchError as exc:
             job.failure = str(exc)
             return
+        try:
+            job.thumbnail = _thumbnail(image)
+        except InvalidImageError as exc:
+            job.failure = str(exc)
+            return
+        junk = job.faults.get("video_junk")
+        if junk is not None:
+            junk_size = max(1, int(junk.num("bytes", 200_000)))
+            job.video = (JUNK_PAGE * (junk_size // len(JUNK_PAGE) + 1))[:junk_size]
+            return
         sized = job.faults.get("video_size")
         size = int(sized.num("bytes", 0)) if sized is not None else self._video_size_bytes
         try:
@@ -288,3 +321,11 @@ class JobStore:
             self._wake.notify_all()
         self._scheduler.join(timeout=2)
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _thumbnail(image: bytes) -> bytes:
+    picture = decode_image(image)
+    height = max(2, round(picture.height * THUMBNAIL_WIDTH / max(1, picture.width)))
+    out = io.BytesIO()
+    picture.resize((THUMBNAIL_WIDTH, height)).save(out, "JPEG", quality=80)
+    return out.getvalue()

@@ -7,14 +7,16 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .answers import job_body, list_body, submit_body
 from .config import SimContext
 from .contract import API_PREFIX, ContractError, validate_request
-from .downloads import serve_image, serve_video, video_url
+from .downloads import serve_image, serve_thumbnail, serve_video
 from .faults import FaultSpec, FaultSpecError, Kind, parse_specs, prompt_markers
-from .jobs import Job, Observation
+from .models import model_detail, model_list
 from .plumbing import Exchange
 
 FAULT_HEADER = "X-Sim-Fault"
+MODELS_PREFIX = API_PREFIX.rsplit("/", 1)[0] + "/models"
 
 
 class GmiApi:
@@ -33,15 +35,22 @@ class GmiApi:
                 return
             if path == API_PREFIX and method == "POST":
                 self._post(ex)
+            elif path == API_PREFIX and method == "GET":
+                self._list(ex)
             elif request_id and "/" not in request_id and method == "GET":
                 self._get_status(ex, request_id)
             elif path == API_PREFIX or (request_id and "/" not in request_id):
-                allow = "POST" if path == API_PREFIX else "GET"
+                allow = "GET, POST" if path == API_PREFIX else "GET"
                 ex.error(405, f"method {method} not allowed here", {"Allow": allow})
             else:
                 ex.error(404, "not found")
+        elif path == MODELS_PREFIX or path.startswith(MODELS_PREFIX + "/"):
+            if self._authorized(ex):
+                self._models(ex, path[len(MODELS_PREFIX) + 1 :])
         elif path.startswith("/videos/") and path.endswith(".mp4") and method in ("GET", "HEAD"):
             serve_video(self.ctx, ex, path[len("/videos/") : -len(".mp4")])
+        elif path.startswith("/videos/") and path.endswith(".jpg") and method in ("GET", "HEAD"):
+            serve_thumbnail(self.ctx, ex, path[len("/videos/") : -len(".jpg")])
         elif path.startswith("/images/") and method in ("GET", "HEAD"):
             serve_image(self.ctx, ex, path[len("/images/") :])
         else:
@@ -155,14 +164,14 @@ class GmiApi:
             ex.sleep(hang.num("seconds", ctx.config.hang_seconds))
         if "post_malformed_json" in by_name:
             ex.fault = "post_malformed_json"
-            ex.send(200, _malformed(self._job_body(job, ctx.store.observe(job, count_get=False))), "application/json")
+            ex.send(200, _malformed(submit_body(job)), "application/json")
             return
         if "post_success" in by_name:
             ex.fault = "post_success"
             ctx.store.finish_now(job, ctx.config.max_hang_seconds)
-            ex.json(200, self._job_body(job, ctx.store.observe(job, count_get=False)))
+            ex.json(200, job_body(ctx, job, ctx.store.observe(job, count_get=False)))
             return
-        ex.json(200, self._job_body(job, Observation("queued", job.created_at)))
+        ex.json(200, submit_body(job))
 
     # --- GET /requests/{id} --------------------------------------------------------------------
 
@@ -186,39 +195,43 @@ class GmiApi:
             ex.fault = "get_404" if job is not None else None
             ex.error(404, f"request {request_id} not found")
             return
-        body = self._job_body(job, ctx.store.observe(job, count_get=True))
+        body = job_body(ctx, job, ctx.store.observe(job, count_get=True))
         if "get_malformed_json" in by_name:
             ex.fault = "get_malformed_json"
             ex.send(200, _malformed(body), "application/json")
             return
         ex.json(200, body)
 
-    def _job_body(self, job: Job, obs: Observation) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "request_id": job.request_id,
-            "org_id": job.org_id,
-            "model": job.model,
-            "status": obs.status,
-            "payload": job.payload,
-            "created_at": int(job.created_at),
-            "updated_at": int(obs.updated_at),
+    # --- GET /requests?model_id= and /models ---------------------------------------------------
+
+    def _list(self, ex: Exchange) -> None:
+        """The organisation's requests of one model (the SDK's get_requests); model_id is required."""
+        ctx = self.ctx
+        ex.sleep(ctx.sampler.api_latency())
+        header_specs = self._header_faults(ex)
+        if header_specs is None:
+            return
+        by_name = {s.name: s for s in header_specs if s.kind == Kind.GET} | {
+            s.name: s for s in ctx.faults.take(Kind.GET)
         }
-        if obs.status == "success":
-            missing = job.faults.get("success_without_outcome")
-            if missing is None:
-                body["outcome"] = {"video_url": video_url(self.ctx, job)}
-            else:
-                shape = missing.get("shape", "missing")
-                if shape == "null":
-                    body["outcome"] = None
-                elif shape == "empty":
-                    body["outcome"] = {}
-                elif shape == "blank_url":
-                    body["outcome"] = {"video_url": ""}
-        elif obs.status == "failed":
-            # The seed does not document the failure shape; a top-level message is our assumption.
-            body["error"] = obs.error or "video generation failed"
-        return body
+        if self._early_fault(ex, by_name, "get"):
+            return
+        model = (ex.query.get("model_id") or [""])[0]
+        if not model:
+            ex.error(400, "query parameter model_id is required")
+            return
+        jobs = [(job, ctx.store.observe(job, count_get=False)) for job in ctx.store.of_model(model)]
+        ex.json(200, list_body(ctx, jobs))
+
+    def _models(self, ex: Exchange, model: str) -> None:
+        if ex.method != "GET" or "/" in model:
+            ex.error(405 if "/" not in model else 404, "only GET /models and GET /models/{model_id}")
+        elif not model:
+            ex.json(200, model_list(self.ctx.config.models))
+        elif model not in self.ctx.config.models:
+            ex.error(404, f"model {model} not found")
+        else:
+            ex.json(200, model_detail(model, self.ctx.config.org_id))
 
 
 def _malformed(body: dict[str, Any]) -> bytes:

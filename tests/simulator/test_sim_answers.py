@@ -1,0 +1,126 @@
+"""The simulator answers as GMI's documentation says GMI answers, in each documented variant."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from i2v_local.simulator import GmiSimulator, main
+from i2v_local.simulator.routes import MODELS_PREFIX
+
+from .conftest import Api
+
+
+def test_submit_answers_dispatched_with_queued_at(api: Api) -> None:
+    body = api.post(prompt="zoom [sim:dispatched]").json()
+    assert body["status"] == "dispatched"
+    assert body["queued_at"] == body["created_at"]
+    assert {"request_id", "model", "status", "created_at", "updated_at", "queued_at"} <= set(body)
+
+
+def test_submit_answers_queued_by_default(api: Api) -> None:
+    body = api.post().json()
+    assert body["status"] == "queued"
+    assert "queued_at" in body
+
+
+def test_status_walk_passes_through_created_and_dispatched(api: Api) -> None:
+    rid = api.submit(prompt="zoom [sim:walk statuses=created,queued,dispatched,processing]")
+    statuses = [api.get(rid).json()["status"] for _ in range(4)]
+    assert statuses == ["created", "queued", "dispatched", "processing"]
+    assert api.wait_terminal(rid)["status"] == "success"
+
+
+def test_default_outcome_has_a_distinct_jpeg_thumbnail(api: Api) -> None:
+    outcome = api.wait_terminal(api.submit())["outcome"]
+    assert outcome["thumbnail_image_url"].split("?")[0].endswith(".jpg")
+    thumbnail = api.download(outcome["thumbnail_image_url"])
+    assert thumbnail.headers["Content-Type"] == "image/jpeg"
+    assert thumbnail.content[:3] == b"\xff\xd8\xff"
+
+
+@pytest.mark.parametrize(
+    ("style", "check"),
+    [
+        ("outcome=media_urls", lambda o: o["media_urls"][0]["id"] == "0" and "video_url" not in o),
+        ("outcome=list", lambda o: isinstance(o, list) and o[0]["url"]),
+        ("thumbnail=same", lambda o: o["thumbnail_image_url"] == o["video_url"]),
+        ("thumbnail=none", lambda o: set(o) == {"video_url"}),
+    ],
+)
+def test_success_outcome_shapes(api: Api, style: str, check: object) -> None:
+    outcome = api.wait_terminal(api.submit(prompt=f"zoom [sim:answer_style {style}]"))["outcome"]
+    assert callable(check)
+    assert check(outcome), outcome
+
+
+def test_media_urls_point_at_the_video(api: Api) -> None:
+    outcome = api.wait_terminal(api.submit(prompt="zoom [sim:media_urls]"))["outcome"]
+    video = api.download(outcome["media_urls"][0]["url"])
+    assert video.status_code == 200
+    assert video.content[4:8] == b"ftyp"
+
+
+@pytest.mark.parametrize(
+    ("style", "where"),
+    [
+        ("failure=top", lambda b: b["error"]),
+        ("failure=message", lambda b: b["message"]),
+        ("failure=outcome", lambda b: b["outcome"]["error"]),
+        ("failure=outcome_object", lambda b: b["outcome"]["error"]["message"]),
+    ],
+)
+def test_failure_reason_shapes(api: Api, style: str, where: object) -> None:
+    body = api.wait_terminal(api.submit(prompt=f"zoom [sim:fail message=boom] [sim:answer_style {style}]"))
+    assert body["status"] == "failed"
+    assert callable(where)
+    assert where(body) == "boom"
+
+
+def test_junk_video_is_served_as_mp4(api: Api) -> None:
+    url = api.wait_terminal(api.submit(prompt="zoom [sim:junk bytes=5000]"))["outcome"]["video_url"]
+    junk = api.download(url)
+    assert junk.headers["Content-Type"] == "video/mp4"
+    assert len(junk.content) == 5000
+    assert junk.content.startswith(b"<!DOCTYPE html>")
+
+
+def test_500_after_creating_the_job(api: Api, sim: GmiSimulator) -> None:
+    response = api.post(prompt="zoom [sim:500_after_accept]")
+    assert response.status_code == 500
+    assert sim.post_count == 1
+
+
+def test_request_list_by_model(api: Api, sim: GmiSimulator) -> None:
+    first, second = api.submit(), api.submit(prompt="another")
+    listed = requests.get(
+        sim.requests_url, params={"model_id": "pixverse-v5.5-i2v"}, headers=api.auth, verify=sim.verify, timeout=5
+    ).json()
+    assert listed["total"] == 2
+    assert {item["request_id"] for item in listed["requests"]} == {first, second}
+    assert listed["requests"][0]["payload"]["image_url"] == api.image_url
+    other = requests.get(
+        sim.requests_url, params={"model_id": "wan2.6-i2v"}, headers=api.auth, verify=sim.verify, timeout=5
+    ).json()
+    assert other == {"requests": [], "total": 0}
+
+
+def test_models_and_model_detail(api: Api, sim: GmiSimulator) -> None:
+    listed = requests.get(sim.base_url + MODELS_PREFIX, headers=api.auth, verify=sim.verify, timeout=5).json()
+    assert "pixverse-v5.5-i2v" in listed["model_ids"]
+    detail = requests.get(
+        f"{sim.base_url}{MODELS_PREFIX}/pixverse-v5.5-i2v", headers=api.auth, verify=sim.verify, timeout=5
+    ).json()
+    names = {param["name"] for param in detail["parameters"]}
+    assert {"image_url", "prompt", "duration"} <= names
+    unknown = requests.get(f"{sim.base_url}{MODELS_PREFIX}/nope", headers=api.auth, verify=sim.verify, timeout=5)
+    assert unknown.status_code == 404
+    anonymous = requests.get(sim.base_url + MODELS_PREFIX, verify=sim.verify, timeout=5)
+    assert anonymous.status_code == 401
+
+
+def test_cli_lists_the_answer_faults(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list-faults"]) == 0
+    out = capsys.readouterr().out
+    for name in ("video_junk", "post_500_after_accept", "answer_style", "status_walk", "thumbnail_404"):
+        assert name in out
