@@ -12,6 +12,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, NameResolutionError, NewConnectionError
 from urllib3.util.retry import Retry
 
+from i2v.domain import gmi_answers
 from i2v.domain.redaction import redact, truncate
 
 REQUESTS_PATH = "/api/v1/ie/requestqueue/apikey/requests"
@@ -22,12 +23,16 @@ REFUSED_STATUSES = frozenset({429, 503})
 
 
 class GmiRequest(BaseModel):
+    """One request as GMI reports it; what its fields mean is i2v.domain.gmi_answers' business."""
+
     model_config = ConfigDict(extra="ignore")
 
     request_id: str
     status: str
     model: str | None = None
-    outcome: dict[str, Any] | None = None
+    # A mapping as documented, a list as nobody documents, or null while running: read by gmi_answers.
+    outcome: Any = None
+    payload: dict[str, Any] | None = None
     created_at: float | None = None
     updated_at: float | None = None
     error: Any = None
@@ -35,16 +40,16 @@ class GmiRequest(BaseModel):
 
     @property
     def video_url(self) -> str | None:
-        url = (self.outcome or {}).get("video_url")
-        return url if isinstance(url, str) and url else None
+        return gmi_answers.video_url(self.outcome)
+
+    @property
+    def poster_url(self) -> str | None:
+        return gmi_answers.poster_url(self.outcome)
 
     @property
     def failure_message(self) -> str:
-        for candidate in (self.error, self.message, (self.outcome or {}).get("error")):
-            if candidate:
-                text = candidate if isinstance(candidate, str) else json.dumps(candidate)
-                return truncate(redact(text))
-        return f"GMI reported status {self.status!r}"
+        reason = gmi_answers.failure_reason(self.outcome, self.error, self.message)
+        return truncate(redact(reason)) if reason else f"GMI reported status {self.status!r}"
 
 
 class GmiError(Exception):
@@ -150,7 +155,32 @@ class GmiClient:
             raise GmiRetryableError(f"GMI status check failed: {type(error).__name__}") from None
         return self._parse(response, posting=False)
 
-    def _parse(self, response: requests.Response, posting: bool) -> GmiRequest:
+    def list_requests(self, model_id: str) -> list[GmiRequest]:
+        """The organisation's requests of one model (`GET /requests?model_id=`); unreadable items are skipped."""
+        try:
+            response = self._session.get(
+                self._base_url + REQUESTS_PATH,
+                params={"model_id": model_id},
+                headers=self._headers(),
+                timeout=self._timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise GmiRetryableError(f"GMI request list failed: {type(error).__name__}") from None
+        self._check_status(response, posting=False)
+        try:
+            body = response.json()
+        except ValueError:
+            raise GmiRetryableError("GMI answered the request list with a body we could not read") from None
+        items = body.get("requests") if isinstance(body, dict) else body
+        found: list[GmiRequest] = []
+        for item in items if isinstance(items, list) else []:
+            try:
+                found.append(GmiRequest.model_validate(item))
+            except ValidationError:
+                continue
+        return found
+
+    def _check_status(self, response: requests.Response, posting: bool) -> None:
         status = response.status_code
         if status in PERMANENT_STATUSES:
             raise GmiPermanentError(f"GMI answered {status}: {_error_text(response)}", status_code=status)
@@ -160,9 +190,14 @@ class GmiClient:
                 status_code=status,
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
-        unclear = GmiAmbiguousError if posting else GmiRetryableError
         if status >= 300:
+            unclear = GmiAmbiguousError if posting else GmiRetryableError
             raise unclear(f"GMI answered {status}: {_error_text(response)}", status_code=status)
+
+    def _parse(self, response: requests.Response, posting: bool) -> GmiRequest:
+        self._check_status(response, posting)
+        status = response.status_code
+        unclear = GmiAmbiguousError if posting else GmiRetryableError
         try:
             return GmiRequest.model_validate(response.json())
         except (ValueError, ValidationError):

@@ -1,0 +1,100 @@
+"""What GMI's answers mean: its statuses, where the video and its thumbnail are, why a job failed.
+
+GMI documents several shapes for the same thing (../shared/gmi-docs/api.md §3, §5, §6): this module
+is the one place that knows them, so the adapter only transports and the services only decide.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class GmiStatus(StrEnum):
+    CREATED = "created"
+    QUEUED = "queued"
+    DISPATCHED = "dispatched"
+    PROCESSING = "processing"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Other spellings seen for the same status (GMI's own pages use both "cancelled" and "canceled").
+_SPELLINGS = {"canceled": GmiStatus.CANCELLED}
+WAITING = frozenset({GmiStatus.CREATED, GmiStatus.QUEUED, GmiStatus.DISPATCHED, GmiStatus.PROCESSING})
+ENDED_BADLY = frozenset({GmiStatus.FAILED, GmiStatus.CANCELLED})
+# Still waiting for a worker (our `queued`); dispatched means a worker has it (our `processing`).
+NOT_STARTED = frozenset({GmiStatus.CREATED, GmiStatus.QUEUED})
+
+
+def parse_status(text: str | None) -> GmiStatus | None:
+    """The status GMI meant, or None for one it never documented (keep polling, but say so)."""
+    normalized = (text or "").strip().lower()
+    if normalized in _SPELLINGS:
+        return _SPELLINGS[normalized]
+    try:
+        return GmiStatus(normalized)
+    except ValueError:
+        return None
+
+
+def _first_outcome(outcome: Any) -> dict[str, Any]:
+    """The outcome as a mapping. A bare list (documented nowhere) is read as its first item: GMI has
+    billed the job by then, and the URL inside still passes the allow-list and the video sniffing."""
+    if isinstance(outcome, list):
+        outcome = outcome[0] if outcome else None
+    return outcome if isinstance(outcome, dict) else {}
+
+
+def _url(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def video_url(outcome: Any) -> str | None:
+    """`video_url` (API reference) or `media_urls[0].url` (Vidu, Kling 3.0), or a list item's `url`."""
+    found = _first_outcome(outcome)
+    direct = _url(found.get("video_url"))
+    if direct:
+        return direct
+    media = found.get("media_urls")
+    if isinstance(media, list) and media and isinstance(media[0], dict):
+        return _url(media[0].get("url"))
+    return _url(found.get("url")) if isinstance(outcome, list) else None
+
+
+def same_object(first: str, second: str) -> bool:
+    """Two signed URLs of the same object differ only in their query (the signature)."""
+    a, b = urlsplit(first), urlsplit(second)
+    return (a.scheme, a.netloc, a.path) == (b.scheme, b.netloc, b.path)
+
+
+def poster_url(outcome: Any) -> str | None:
+    """`thumbnail_image_url` when it is not the video itself (the API reference's example is)."""
+    found = _first_outcome(outcome)
+    thumbnail, video = _url(found.get("thumbnail_image_url")), video_url(outcome)
+    if thumbnail is None or (video is not None and same_object(thumbnail, video)):
+        return None
+    return thumbnail
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        for key in ("message", "detail", "msg", "reason"):
+            text = value.get(key)
+            if isinstance(text, str) and text.strip():
+                code = value.get("code")
+                return f"{text.strip()} ({code})" if code not in (None, "") else text.strip()
+        return json.dumps(value, sort_keys=True) if value else None
+    if value is None or value == [] or value is False:
+        return None
+    return json.dumps(value)
+
+
+def failure_reason(outcome: Any, error: Any, message: Any) -> str | None:
+    """Why a job failed: `outcome.error` (a string or an object), else the top-level `error` or `message`."""
+    return _text(_first_outcome(outcome).get("error")) or _text(error) or _text(message)
