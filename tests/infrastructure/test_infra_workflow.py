@@ -209,7 +209,7 @@ def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None
         for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 5
+    assert len(alarms) == 6
     for alarm in alarms.values():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": topic_id}]
@@ -233,6 +233,8 @@ def test_alarm_metrics(template_dict: dict[str, Any]) -> None:
         "MetricName": "SubmitAmbiguous",
         "Namespace": "ImageToVideo",
     }
+    (unknown,) = [a for a in alarms if "UnknownGmiStatus" in json.dumps(a)]
+    assert unknown["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] == "UnknownGmiStatus"
 
 
 def _our_metric_names(template_dict: dict[str, Any]) -> set[str]:

@@ -12,7 +12,7 @@ from .conftest import Api
 
 
 def test_submit_answers_dispatched_with_queued_at(api: Api) -> None:
-    body = api.post(prompt="zoom [sim:dispatched]").json()
+    body = api.post(prompt="zoom [sim:submit_dispatched]").json()
     assert body["status"] == "dispatched"
     assert body["queued_at"] == body["created_at"]
     assert {"request_id", "model", "status", "created_at", "updated_at", "queued_at"} <= set(body)
@@ -31,8 +31,13 @@ def test_status_walk_passes_through_created_and_dispatched(api: Api) -> None:
     assert api.wait_terminal(rid)["status"] == "success"
 
 
-def test_default_outcome_has_a_distinct_jpeg_thumbnail(api: Api) -> None:
+def test_default_thumbnail_is_the_video_as_documented(api: Api) -> None:
     outcome = api.wait_terminal(api.submit())["outcome"]
+    assert outcome["thumbnail_image_url"] == outcome["video_url"]
+
+
+def test_a_distinct_thumbnail_is_a_jpeg(api: Api) -> None:
+    outcome = api.wait_terminal(api.submit(prompt="zoom [sim:poster]"))["outcome"]
     assert outcome["thumbnail_image_url"].split("?")[0].endswith(".jpg")
     thumbnail = api.download(outcome["thumbnail_image_url"])
     assert thumbnail.headers["Content-Type"] == "image/jpeg"
@@ -44,7 +49,7 @@ def test_default_outcome_has_a_distinct_jpeg_thumbnail(api: Api) -> None:
     [
         ("outcome=media_urls", lambda o: o["media_urls"][0]["id"] == "0" and "video_url" not in o),
         ("outcome=list", lambda o: isinstance(o, list) and o[0]["url"]),
-        ("thumbnail=same", lambda o: o["thumbnail_image_url"] == o["video_url"]),
+        ("thumbnail=distinct", lambda o: o["thumbnail_image_url"] != o["video_url"]),
         ("thumbnail=none", lambda o: set(o) == {"video_url"}),
     ],
 )

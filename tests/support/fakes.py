@@ -100,6 +100,9 @@ class FakeGmi:
         self.get_answers: deque[GmiRequest | Exception] = deque()
         self.submitted: list[dict[str, Any]] = []
         self.looked_up: list[str] = []
+        # GET /requests?model_id=: what GMI lists (an exception to raise it instead).
+        self.listed: list[GmiRequest] | Exception = []
+        self.list_calls: list[str] = []
         self._ids = itertools.count(1)
 
     def check_credentials(self) -> None:
@@ -125,6 +128,12 @@ class FakeGmi:
             created_at=1000.0,
             updated_at=1090.0,
         )
+
+    def list_requests(self, model_id: str) -> list[GmiRequest]:
+        self.list_calls.append(model_id)
+        if isinstance(self.listed, Exception):
+            raise self.listed
+        return [request for request in self.listed if request.model in (None, model_id)]
 
 
 class FakePublisher:

@@ -9,7 +9,7 @@ import av
 import pytest
 from PIL import Image
 
-from i2v.domain.video_probe import NotAVideoError, VideoProbe
+from i2v.domain.video_probe import NotAVideoError, ProbedReader, VideoProbe
 
 
 def make_mp4(path: Path, width: int, height: int, frames: int, fps: int, faststart: bool) -> bytes:
@@ -78,3 +78,31 @@ def test_a_huge_moov_is_skipped_not_buffered(tmp_path: Path) -> None:
     facts = found.finish()
     assert facts.container == "mp4"
     assert facts.width is None
+
+
+class _Chunks:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self.data) if size < 0 else self.pos + size
+        chunk, self.pos = self.data[self.pos : end], min(end, len(self.data))
+        return chunk
+
+
+def test_probed_reader_hands_on_every_byte_in_full_reads(tmp_path: Path) -> None:
+    data = make_mp4(tmp_path / "v.mp4", 64, 48, frames=10, fps=10, faststart=False)
+    reader = ProbedReader(_Chunks(data))
+    assert reader.peek() == "mp4"
+    first = reader.read(len(data) // 2)
+    assert len(first) == len(data) // 2  # a full read: the peeked head does not shorten it
+    rest = b"".join(iter(lambda: reader.read(1000), b""))
+    assert first + rest == data
+    assert reader.facts is not None
+    assert (reader.facts.width, reader.facts.height) == (64, 48)
+
+
+def test_probed_reader_refuses_junk_before_handing_on_anything() -> None:
+    reader = ProbedReader(_Chunks(b"<html>error</html>" * 100))
+    with pytest.raises(NotAVideoError):
+        reader.peek()

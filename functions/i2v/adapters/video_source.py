@@ -124,6 +124,7 @@ def open_video(
     allow_private: bool,
     session: requests.Session,
     timeout: float = 30.0,
+    content_types: tuple[str, ...] = VIDEO_CONTENT_TYPES,
 ) -> VideoResponse:
     """Follow at most a few redirects by hand, checking every hop before connecting to it."""
     current = url
@@ -145,9 +146,9 @@ def open_video(
             response.close()
             raise DownloadInterruptedError(f"video host answered {response.status_code}")
         content_type = response.headers.get("Content-Type", "application/octet-stream").split(";")[0].strip()
-        if not content_type.lower().startswith(VIDEO_CONTENT_TYPES):
+        if not content_type.lower().startswith(content_types):
             response.close()
-            raise VideoUrlRejectedError(f"video URL served {content_type!r}, not a video")
+            raise VideoUrlRejectedError(f"URL served {content_type!r}, not one of {', '.join(content_types)}")
         length = response.headers.get("Content-Length")
         return VideoResponse(response, int(length) if length and length.isdigit() else None, content_type)
     raise VideoUrlRejectedError(f"more than {MAX_REDIRECTS} redirects")

@@ -40,7 +40,8 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     _S.FAILED: frozenset({_S.RECEIVED}),
     _S.TIMED_OUT: frozenset({_S.RECEIVED}),
     _S.REJECTED: frozenset({_S.RECEIVED}),
-    _S.SUBMIT_AMBIGUOUS: frozenset({_S.RECEIVED, _S.FAILED}),
+    # submit_ambiguous -> submitted: reconciliation found the request in GMI's list (no second POST).
+    _S.SUBMIT_AMBIGUOUS: frozenset({_S.RECEIVED, _S.FAILED, _S.SUBMITTED}),
 }
 
 
@@ -72,6 +73,7 @@ class FailureCategory(StrEnum):
     VIDEO_URL_REJECTED = "video_url_rejected"
     ARTIFACT_EXPIRED = "artifact_expired"
     DOWNLOAD_FAILED = "download_failed"
+    INVALID_VIDEO = "invalid_video"
     WORKFLOW_ERROR = "workflow_error"
     INTERNAL = "internal"
 

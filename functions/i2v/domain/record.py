@@ -45,13 +45,25 @@ class SourceRef(BaseModel):
         )
 
 
-class OutputRef(BaseModel):
+class StoredObject(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     bucket: str
     key: str
     size: int
     content_type: str
+
+
+class OutputRef(StoredObject):
+    """The video, and what its MP4 header said while it streamed (None when it could not be read)."""
+
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+# The poster: the still GMI gave beside the video (thumbnail_image_url), stored next to it.
+PosterRef = StoredObject
 
 
 class JobRecord(BaseModel):
@@ -66,6 +78,7 @@ class JobRecord(BaseModel):
     request_id: str | None = None
     gmi_status: str | None = None
     output: OutputRef | None = None
+    poster: PosterRef | None = None
     timestamps: dict[str, str] = Field(default_factory=dict)
     created_at: str
     updated_at: str
@@ -77,6 +90,8 @@ class JobRecord(BaseModel):
     announced: str | None = None
     # While `submitting`: when the submitting invocation's time is up (epoch seconds).
     submit_lease_until: float | None = None
+    # When the last submission began (epoch seconds): with the lease, the window reconciliation searches.
+    submit_started_at: float | None = None
 
     @property
     def source_id(self) -> str:
@@ -120,8 +135,9 @@ def succeeded_detail(job: JobRecord) -> dict[str, Any]:
     return {
         **_base_detail(job),
         "request_id": job.request_id,
-        "output": job.output.model_dump(),
+        "output": job.output.model_dump(exclude_none=True),
         "generation_seconds": job.generation_seconds,
+        **({"poster": job.poster.model_dump()} if job.poster else {}),
     }
 
 

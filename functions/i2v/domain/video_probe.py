@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 # ISO-BMFF (MP4, MOV, 3GP...): a first box of type `ftyp`. Matroska/WebM: the EBML magic number.
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
@@ -163,3 +164,47 @@ def _track_size(trak: bytes) -> tuple[int | None, int | None]:
                 if raw_w >> 16 and raw_h >> 16:
                     return raw_w >> 16, raw_h >> 16
     return None, None
+
+
+class ProbedReader:
+    """A file-like view of the video that is checked before the first byte is handed on, and measured as it passes.
+
+    `peek()` reads the first bytes and raises NotAVideoError right away for anything that is not a video, so
+    junk is refused before any upload starts (nothing to clean up in the bucket). Afterwards `facts` holds what
+    the MP4 header said, once the stream has been read to its end.
+    """
+
+    def __init__(self, stream: Any, probe: VideoProbe | None = None) -> None:
+        self._stream = stream
+        self.probe = probe or VideoProbe()
+        self._head = b""
+        self.facts: VideoFacts | None = None
+
+    def peek(self) -> str:
+        """The container ("mp4" or "webm"), from the first bytes."""
+        head = b""
+        while len(head) < HEAD_BYTES:
+            chunk: bytes = self._stream.read(HEAD_BYTES - len(head))
+            if not chunk:
+                break
+            head += chunk
+        if not head:
+            raise NotAVideoError("the video URL's body is empty")
+        self._head = head
+        self.probe.feed(head)
+        if len(head) < HEAD_BYTES:
+            self.facts = self.probe.finish()  # a body this short is a video only if it is WebM's magic number
+        assert self.probe.container is not None
+        return self.probe.container
+
+    def read(self, size: int = -1) -> bytes:
+        # The peeked head goes out with the rest of the first read: callers (s3transfer) take a short read
+        # for the end of the stream.
+        head, self._head = self._head, b""
+        wanted = size - len(head) if size is not None and size >= 0 else -1
+        chunk: bytes = self._stream.read(wanted) if wanted != 0 else b""
+        if chunk:
+            self.probe.feed(chunk)
+        elif self.facts is None and wanted != 0:
+            self.facts = self.probe.finish()
+        return head + chunk

@@ -26,12 +26,20 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class Reconcile:
+    """Look for an ambiguous submission in GMI's request list (`now`: without waiting for it to settle)."""
+
+    job_id: str
+    now: bool = False
+
+
+@dataclass(frozen=True)
 class Ignore:
     reason: str
     key: str | None = None
 
 
-Command = Upload | Resume | Ignore
+Command = Upload | Resume | Reconcile | Ignore
 
 
 def commands_from_body(body: str, scope: KeyScope) -> list[Command]:
@@ -45,6 +53,8 @@ def commands_from_body(body: str, scope: KeyScope) -> list[Command]:
         return [Ignore("s3:TestEvent")]
     if message.get("kind") in ("resume", "retry") and isinstance(message.get("job_id"), str):
         return [Resume(message["job_id"])]
+    if message.get("kind") == "reconcile" and isinstance(message.get("job_id"), str):
+        return [Reconcile(message["job_id"], now=message.get("now") is True)]
     records = message.get("Records")
     if not isinstance(records, list) or not records:
         raise MalformedMessageError("message is not an S3 event notification")

@@ -15,7 +15,7 @@ from i2v.adapters.workflow import WorkflowStarter
 from i2v.config import SubmitEnv
 from i2v.domain.source import job_id_for
 from i2v.handlers.observability import logger, metrics, tracer
-from i2v.handlers.parsing import Ignore, Upload, commands_from_body
+from i2v.handlers.parsing import Ignore, Reconcile, Upload, commands_from_body
 from i2v.handlers.wiring import event_publisher, gmi_client, job_repository
 from i2v.services.submit import SubmitService
 
@@ -44,6 +44,9 @@ def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
         if isinstance(command, Upload):
             logger.set_correlation_id(job_id_for(command.source))
             result = service().submit_source(command.source)
+        elif isinstance(command, Reconcile):
+            logger.set_correlation_id(command.job_id)
+            result = service().reconcile_job(command.job_id, now=command.now)
         else:
             logger.set_correlation_id(command.job_id)
             result = service().resume_job(command.job_id)

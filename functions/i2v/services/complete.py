@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,13 +19,19 @@ from i2v.adapters.video_source import (
     open_video,
 )
 from i2v.config import CompleteEnv
+from i2v.domain.image_check import CONTENT_TYPES, detect_image_format
 from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus, TransientError
-from i2v.domain.record import EventDetailType, JobRecord, OutputRef, succeeded_detail
+from i2v.domain.record import EventDetailType, JobRecord, OutputRef, PosterRef, succeeded_detail
 from i2v.domain.source import output_key_for
+from i2v.domain.video_probe import NotAVideoError, ProbedReader
 from i2v.services.metrics import MetricName, count_job_end
 from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink, NullMetrics, PublisherPort, VideoStoragePort
 
 logger = logging.getLogger(__name__)
+
+# A poster is a still image: anything larger is not one.
+MAX_POSTER_BYTES = 20 * 1024 * 1024
+POSTER_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
 @dataclass
@@ -50,18 +57,15 @@ class CompleteService:
         request = self._fetch_request(request_id)
         output_key = output_key_for(job.source.key, job_id, self.env.input_prefix, self.env.output_prefix)
         try:
-            size, content_type = self._copy(request, job, output_key)
+            output = self._copy(request, job, output_key)
         except VideoGoneError as gone:
             logger.warning("video URL refused (%s); asking GMI for a fresh one", gone)
             try:
-                size, content_type = self._copy(self._fetch_request(request_id), job, output_key)
+                request = self._fetch_request(request_id)
+                output = self._copy(request, job, output_key)
             except VideoGoneError as still_gone:
                 raise JobFailedError(FailureCategory.ARTIFACT_EXPIRED, str(still_gone)) from None
-        return self._succeed(
-            job,
-            request,
-            OutputRef(bucket=self.env.output_bucket, key=output_key, size=size, content_type=content_type),
-        )
+        return self._succeed(job, request, output, self._store_poster(request, job, output.key))
 
     def _fetch_request(self, request_id: str) -> GmiRequest:
         try:
@@ -71,7 +75,7 @@ class CompleteService:
         except GmiPermanentError as error:
             raise JobFailedError(FailureCategory.GMI_NOT_FOUND, str(error)) from None
 
-    def _copy(self, request: GmiRequest, job: JobRecord, output_key: str) -> tuple[int, str]:
+    def _copy(self, request: GmiRequest, job: JobRecord, output_key: str) -> OutputRef:
         url = request.video_url
         if url is None:
             raise JobFailedError(FailureCategory.MISSING_VIDEO_URL, "GMI reported success without a video URL")
@@ -85,18 +89,67 @@ class CompleteService:
             video.response.close()
             raise JobFailedError(FailureCategory.DOWNLOAD_FAILED, f"video of {video.content_length} bytes is too large")
         stream = CheckedStream(video.response.raw, video.content_length, self.env.max_video_bytes)
+        # Checked on its first bytes before anything is uploaded, measured (MP4 header) while it streams.
+        probed = ProbedReader(stream)
         metadata = {"job-id": job.job_id, "request-id": request.request_id, "attempt": str(job.attempt)}
         try:
             with video.response:
-                self.store.upload(stream, self.env.output_bucket, output_key, "video/mp4", metadata)
+                container = probed.peek()
+                content_type = "video/webm" if container == "webm" else "video/mp4"
+                if container == "webm":
+                    output_key = output_key.removesuffix(".mp4") + ".webm"
+                self.store.upload(probed, self.env.output_bucket, output_key, content_type, metadata)
+        except NotAVideoError as junk:
+            self.metrics.add_metric(MetricName.INVALID_VIDEOS, "Count", 1)
+            raise JobFailedError(FailureCategory.INVALID_VIDEO, str(junk)) from None
         except Exception:
             # The stream says whether the download broke, however s3transfer wrapped the error.
             if stream.interrupted is None:
                 raise
             raise TransientError(str(stream.interrupted), FailureCategory.DOWNLOAD_FAILED) from None
-        return stream.received, "video/mp4"
+        facts = probed.facts
+        return OutputRef(
+            bucket=self.env.output_bucket,
+            key=output_key,
+            size=stream.received,
+            content_type=content_type,
+            duration_seconds=facts.duration_seconds if facts else None,
+            width=facts.width if facts else None,
+            height=facts.height if facts else None,
+        )
 
-    def _succeed(self, job: JobRecord, request: GmiRequest, output: OutputRef) -> dict[str, Any]:
+    def _store_poster(self, request: GmiRequest, job: JobRecord, video_key: str) -> PosterRef | None:
+        """The thumbnail GMI gave, stored beside the video. Best effort: a poster never fails the job."""
+        url = request.poster_url
+        if url is None:
+            return None
+        try:
+            image = open_video(
+                url,
+                self.env.allowed_hosts,
+                self.env.allow_private_video_addresses,
+                self.session,
+                content_types=("image/", "application/octet-stream", "binary/octet-stream"),
+            )
+            with image.response:
+                body = CheckedStream(image.response.raw, image.content_length, MAX_POSTER_BYTES)
+                data = b"".join(iter(lambda: body.read(1024 * 1024), b""))
+            image_format = detect_image_format(data)
+            if image_format is None or CONTENT_TYPES[image_format] not in POSTER_EXTENSIONS:
+                raise ValueError("the thumbnail is not a JPEG, PNG or WebP image")
+            content_type = CONTENT_TYPES[image_format]
+            key = f"{video_key.rsplit('.', 1)[0]}.poster.{POSTER_EXTENSIONS[content_type]}"
+            metadata = {"job-id": job.job_id, "request-id": request.request_id, "attempt": str(job.attempt)}
+            self.store.upload(io.BytesIO(data), self.env.output_bucket, key, content_type, metadata)
+        except Exception as error:  # best effort by design: the video is what was paid for
+            logger.warning("poster of job %s not stored: %s", job.job_id, type(error).__name__)
+            self.metrics.add_metric(MetricName.POSTERS_FAILED, "Count", 1)
+            return None
+        return PosterRef(bucket=self.env.output_bucket, key=key, size=len(data), content_type=content_type)
+
+    def _succeed(
+        self, job: JobRecord, request: GmiRequest, output: OutputRef, poster: PosterRef | None = None
+    ) -> dict[str, Any]:
         generation = None
         if request.created_at and request.updated_at and request.updated_at >= request.created_at:
             generation = float(request.updated_at - request.created_at)
@@ -105,9 +158,10 @@ class CompleteService:
                 job.job_id,
                 JobStatus.SUCCEEDED,
                 {
-                    "output": output.model_dump(),
+                    "output": output.model_dump(exclude_none=True),
                     "generation_seconds": generation,
                     "gmi_status": request.status,
+                    **({"poster": poster.model_dump()} if poster else {}),
                 },
             )
         except TransitionRejectedError as stale:

@@ -33,6 +33,12 @@ class MetricName(StrEnum):
     POLL_ERRORS = "PollErrors"
     VIDEO_BYTES = "VideoBytes"
     GENERATION_SECONDS = "GenerationSeconds"
+    # GMI's answers and ambiguous submissions (docs/architecture.md, "GMI's answers", "Reconciling").
+    UNKNOWN_GMI_STATUS = "UnknownGmiStatus"
+    INVALID_VIDEOS = "InvalidVideos"
+    POSTERS_FAILED = "PostersFailed"
+    SUBMISSIONS_RECONCILED = "SubmissionsReconciled"
+    RECONCILE_NOT_FOUND = "ReconcileNotFound"
 
 
 # The count of jobs that ended in each status.

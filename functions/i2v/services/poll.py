@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
 from i2v.adapters.repository import TransitionRejectedError
+from i2v.domain.gmi_answers import NOT_STARTED, GmiStatus, parse_status
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.polling import (
     PollOutcome,
@@ -31,7 +32,7 @@ IMAGE_FETCH_HINTS = ("image_url", "fetch", "download image", "image could not")
 
 def failure_category_for(status: str, message: str) -> FailureCategory:
     lowered = message.lower()
-    if status.lower() in ("cancelled", "canceled"):
+    if parse_status(status) == GmiStatus.CANCELLED:
         return FailureCategory.GMI_CANCELLED
     if any(hint in lowered for hint in IMAGE_FETCH_HINTS):
         return FailureCategory.IMAGE_UNREACHABLE
@@ -103,6 +104,10 @@ class PollService:
             return PollResult(
                 outcome=outcome, gmi_status=request.status, next_wait_seconds=1, poll_count=poll_count, failure=failure
             )
+        if parse_status(request.status) is None and request.status != state.poll.gmi_status:
+            # Never silently: GMI said something its documentation does not (once per job, not per poll).
+            logger.warning("job %s: GMI reported the undocumented status %r; polling on", state.job_id, request.status)
+            self.metrics.add_metric(MetricName.UNKNOWN_GMI_STATUS, "Count", 1)
         self._record_progress(state.job_id, request.status, poll_count)
         if now >= state.deadline_at:
             return self._timed_out(state, poll_count, request.status, elapsed)
@@ -125,7 +130,7 @@ class PollService:
         )
 
     def _record_progress(self, job_id: str, gmi_status: str, poll_count: int) -> None:
-        target = JobStatus.QUEUED if gmi_status.lower() == "queued" else JobStatus.PROCESSING
+        target = JobStatus.QUEUED if parse_status(gmi_status) in NOT_STARTED else JobStatus.PROCESSING
         try:
             self.repo.transition(job_id, target, {"gmi_status": gmi_status, "poll_count": poll_count})
         except TransitionRejectedError as stale:

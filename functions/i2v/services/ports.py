@@ -67,6 +67,8 @@ class GmiPort(Protocol):
 
     def get(self, request_id: str) -> GmiRequest: ...
 
+    def list_requests(self, model_id: str) -> list[GmiRequest]: ...
+
 
 class PublisherPort(Protocol):
     """The event bus; raises TransientError when the bus keeps refusing the event."""

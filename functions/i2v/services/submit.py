@@ -33,6 +33,7 @@ from i2v.services.ports import (
     Requeue,
     WorkflowPort,
 )
+from i2v.services.reconcile import Reconciler
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class SubmitOutcome(StrEnum):
     REJECTED = "rejected"
     DEFERRED = "deferred"
     AMBIGUOUS = "ambiguous"
+    RECONCILED = "reconciled"
     FAILED = "failed"
 
 
@@ -175,6 +177,7 @@ class SubmitService:
                     "settings": settings,
                     "source": source.model_dump(mode="json"),
                     "submit_lease_until": self.clock() + self.time_left_ms() / 1000,
+                    "submit_started_at": self.clock(),
                 },
                 remove=("failure", "request_id", "gmi_status", "execution_name"),
             )
@@ -312,7 +315,30 @@ class SubmitService:
         failure = Failure(category=FailureCategory.SUBMIT_AMBIGUOUS, message=message)
         self.metrics.add_metric(MetricName.SUBMIT_AMBIGUOUS, "Count", 1)
         logger.error("ambiguous submission for job %s: %s", job.job_id, reason)
-        return self._end(job, JobStatus.SUBMIT_AMBIGUOUS, failure)
+        result = self._end(job, JobStatus.SUBMIT_AMBIGUOUS, failure)
+        if result.outcome == SubmitOutcome.AMBIGUOUS:
+            self.reconciler.schedule(job.job_id)
+        return result
+
+    @property
+    def reconciler(self) -> Reconciler:
+        return Reconciler(
+            repo=self.repo,
+            gmi=self.gmi,
+            images=self.images,
+            requeue=self.requeue,
+            continue_submitted=lambda job: self._announce_and_start(job, job.gmi_status),
+            presign_ttl_seconds=self.env.presign_ttl_seconds,
+            metrics=self.metrics,
+            clock=self.clock,
+        )
+
+    def reconcile_job(self, job_id: str, now: bool = False) -> SubmitResult:
+        """A `reconcile` message: the delayed automatic look, or `i2v reconcile` (now=True)."""
+        job = self.reconciler.reconcile(job_id, now=now)
+        if job is not None and job.status == JobStatus.SUBMITTED:
+            return SubmitResult(SubmitOutcome.RECONCILED, job_id, job.status)
+        return SubmitResult(SubmitOutcome.AMBIGUOUS, job_id, job.status if job else None)
 
     def _end(self, job: JobRecord, status: JobStatus, failure: Failure) -> SubmitResult:
         try:

@@ -155,6 +155,11 @@ class Monitoring(Construct):
                 job_metric(MetricName.SUBMIT_AMBIGUOUS),
                 "A GMI submission may or may not have been accepted; the job waits for an operator (i2v retry).",
             ),
+            (
+                "UnknownGmiStatus",
+                job_metric(MetricName.UNKNOWN_GMI_STATUS),
+                "GMI reported a status its documentation does not list; jobs keep polling (see the poll logs).",
+            ),
         ]
         self.alarms: dict[str, cw.Alarm] = {}
         for name, metric, description in definitions:

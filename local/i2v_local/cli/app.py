@@ -14,8 +14,10 @@ from i2v.adapters.queue import SubmitQueue
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord
 from i2v.services.retry import RetryRefusedError, retry_job
+from i2v_local.cli import results
 from i2v_local.cli.events import events_command
 from i2v_local.cli.output import CliError, console, emit_json
+from i2v_local.cli.results import print_summary
 from i2v_local.cli.target import resolve_target
 from i2v_local.cli.uploads import upload
 from i2v_local.cli.watching import STAGES, find_job, follow
@@ -112,7 +114,7 @@ def submit(
         return
     job = find_job(where, f"s3://{uploaded['bucket']}/{uploaded['key']}", wait_seconds=60)
     job = follow(where, job.job_id, (lambda _: None) if as_json else print_stage, timeout)
-    emit_json({"uploaded": uploaded, "job": record_view(job)}) if as_json else print_record(job)
+    emit_json({"uploaded": uploaded, "job": record_view(job)}) if as_json else print_summary(job)
     if job.status != JobStatus.SUCCEEDED:
         raise typer.Exit(2)
 
@@ -123,9 +125,9 @@ def status(
     target: Where = "auto",
     as_json: Json = False,
 ) -> None:
-    """Show a job's record."""
+    """Show a job: a short summary (the whole record with --json)."""
     record = find_job(resolve_target(target), job)
-    emit_json(record_view(record)) if as_json else print_record(record)
+    emit_json(record_view(record)) if as_json else print_summary(record)
 
 
 def parse_since(text: str | None) -> str | None:
@@ -243,6 +245,7 @@ def simulate(ctx: typer.Context) -> None:
 
 
 app.command("events")(events_command)  # i2v_local/cli/events.py
+results.register(app)  # i2v fetch, i2v reconcile
 
 local_app = typer.Typer(help="A long-running local stack that the other commands can talk to.")
 app.add_typer(local_app, name="local")

@@ -4,7 +4,8 @@ GMI's documentation disagrees with itself (../shared/gmi-docs/README.md, contrad
 simulator gives each documented variant to the models whose pages show it, and the `answer_style`
 fault forces any variant on any job:
 - submit: `dispatched` with `queued_at` (API reference, a Veo example) or `queued` (model pages);
-- outcome: `{video_url, thumbnail_image_url}` (API reference; Veo's thumbnail is the video itself) or
+- outcome: `{video_url, thumbnail_image_url}` (API reference: the thumbnail is the video itself; the
+  `answer_style thumbnail=distinct` fault makes it a JPEG still, as a real poster would be) or
   `{media_urls: [{id, url}]}` (Vidu and Kling 3.0 pages), or `list`: a bare list of such items,
   which nothing documents (for testing clients that must decide what to do with it);
 - failure reason: top-level `error` (our long-standing assumption), `outcome.error` as a string or an
@@ -25,11 +26,11 @@ from .jobs import Job, Observation
 class AnswerStyle:
     submit: str = "queued"  # queued | dispatched
     outcome: str = "video_url"  # video_url | media_urls | list
-    thumbnail: str = "distinct"  # distinct (a JPEG poster) | same (the video URL) | none
+    thumbnail: str = "same"  # same (the video URL, as documented) | distinct (a JPEG still) | none
     failure: str = "top"  # top | outcome | outcome_object | message
 
 
-_VEO = AnswerStyle(submit="dispatched", thumbnail="same")
+_VEO = AnswerStyle(submit="dispatched")
 _KLING_MEDIA = AnswerStyle(outcome="media_urls", thumbnail="none", failure="outcome_object")
 _KLING = AnswerStyle(failure="outcome")
 # By model id prefix; the first match wins, unknown models get the default style.

@@ -96,9 +96,11 @@ ALIASES: dict[str, tuple[str, dict[str, str]]] = {
     "stuck": ("job_stuck", {}),
     "cancel": ("job_cancelled", {}),
     "cancelled": ("job_cancelled", {}),
-    "dispatched": ("answer_style", {"submit": "dispatched"}),
+    "dispatched": ("unknown_status", {"status": "dispatched"}),  # first GETs say dispatched (gets=N)
+    "submit_dispatched": ("answer_style", {"submit": "dispatched"}),
     "unknown": ("unknown_status", {}),
     "media_urls": ("answer_style", {"outcome": "media_urls"}),
+    "poster": ("answer_style", {"thumbnail": "distinct"}),
     "walk": ("status_walk", {}),
     "junk": ("video_junk", {}),
     "500_after_accept": ("post_500_after_accept", {}),

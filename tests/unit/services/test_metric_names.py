@@ -3,14 +3,15 @@ dashboard that monitoring.py builds from these names (tests/infrastructure: only
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import pytest
 import responses
 
-from i2v.adapters.gmi import GmiAmbiguousError, GmiRetryableError
+from i2v.adapters.gmi import GmiAmbiguousError, GmiRequest, GmiRetryableError
 from i2v.config import CompleteEnv, SubmitEnv
-from i2v.domain.jobs import Failure, FailureCategory, JobStatus
+from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus
 from i2v.domain.polling import PollPolicy
 from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.source import SourceObject
@@ -23,6 +24,7 @@ from i2v.services.submit import SubmitService
 from support.fakes import Fakes
 
 VIDEO_URL = "https://storage.googleapis.com/bucket/video.mp4"  # what FakeGmi answers by default
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100  # only a video's bytes are stored
 ENV = {"JOBS_TABLE_NAME": "jobs", "EVENT_BUS_NAME": "bus", "GMI_API_KEY_SECRET_ID": "s", "OUTPUT_BUCKET": "out"}
 
 
@@ -93,14 +95,37 @@ def _completed() -> set[str]:
         env=env, repo=fakes.repo, gmi=fakes.gmi, store=fakes.videos, publisher=fakes.publisher, metrics=fakes.metrics
     )
     with responses.RequestsMock() as video_host:
-        video_host.get(VIDEO_URL, body=b"video", content_type="video/mp4", headers={"Content-Length": "5"})
+        video_host.get(VIDEO_URL, body=MP4, content_type="video/mp4", headers={"Content-Length": str(len(MP4))})
         service.complete(job.job_id, "req-1")
+    return set(fakes.metrics.names())
+
+
+def _answers() -> set[str]:
+    """An unknown status, junk bytes, a poster that fails, and ambiguous jobs found and not found at GMI."""
+    from unit.services import test_answers_services as answers
+
+    fakes = Fakes()
+    fakes.gmi.get_answers.append(GmiRequest(request_id="req-1", status="paused"))
+    answers._poll_service(fakes).poll_once(answers._poll_state("queued"))
+    for outcome, body in (
+        ({"video_url": VIDEO_URL}, b"<html>not a video</html>"),
+        ({"video_url": VIDEO_URL, "thumbnail_image_url": VIDEO_URL + ".jpg"}, MP4),
+    ):
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as hosts:
+            hosts.get(VIDEO_URL, body=body, content_type="video/mp4", headers={"Content-Length": str(len(body))})
+            hosts.get(VIDEO_URL + ".jpg", status=404)
+            with contextlib.suppress(JobFailedError):
+                answers._complete(fakes, outcome).complete(answers.JOB_ID, "req-1")
+    for listed in ([], [answers._listed("ours", answers.IMAGE, answers.NOW - 198)]):
+        answers._ambiguous_job(fakes)
+        fakes.gmi.listed = listed
+        answers._reconciler(fakes, []).reconcile(answers.JOB_ID)
     return set(fakes.metrics.names())
 
 
 @pytest.fixture(scope="module")
 def emitted() -> set[str]:
-    return _emitted_by_every_branch() | _completed()
+    return _emitted_by_every_branch() | _completed() | _answers()
 
 
 @pytest.mark.parametrize("name", list(MetricName))

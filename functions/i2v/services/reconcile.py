@@ -1,0 +1,124 @@
+"""Reconciliation: an ambiguous submission looked up in GMI's request list, so a job GMI did accept goes on.
+
+Where it runs: the submit function. Recording a job `submit_ambiguous` also queues a `reconcile` message on
+the submit queue, delayed by SETTLE_SECONDS (GMI's list may lag its POST); `i2v reconcile JOB` queues one
+with `now` to look at once. Found: the job continues as submitted with GMI's request id (no second POST)
+and its timeline gets `reconciled`. Not found after the settling period: it stays `submit_ambiguous`, and
+its message says so (what `i2v retry` shows before it asks to submit again).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
+from i2v.domain.jobs import FailureCategory, JobStatus, TransientError
+from i2v.domain.reconciliation import Candidate, find_submission
+from i2v.domain.record import JobRecord, iso, utc_now
+from i2v.services.metrics import MetricName
+from i2v.services.ports import (
+    GmiPort,
+    ImageStoragePort,
+    JobRepositoryPort,
+    MetricsSink,
+    NullMetrics,
+    Requeue,
+)
+
+logger = logging.getLogger(__name__)
+
+# How long after the ambiguous POST the automatic look happens: long enough for GMI to list the request.
+SETTLE_SECONDS = 120
+RECONCILED = "reconciled"
+
+
+def _epoch(text: str | None) -> float | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+
+
+@dataclass
+class Reconciler:
+    repo: JobRepositoryPort
+    gmi: GmiPort
+    images: ImageStoragePort
+    requeue: Requeue
+    # Continues a job found at GMI exactly as after an accepted POST (Submitted event, workflow).
+    continue_submitted: Callable[[JobRecord], None]
+    presign_ttl_seconds: int = 300
+    metrics: MetricsSink = field(default_factory=NullMetrics)
+    clock: Callable[[], float] = time.time
+
+    def schedule(self, job_id: str) -> None:
+        """Called when a job becomes `submit_ambiguous`: look for it once GMI's list has settled."""
+        self.requeue({"kind": "reconcile", "job_id": job_id}, delay_seconds=SETTLE_SECONDS)
+
+    def reconcile(self, job_id: str, now: bool = False) -> JobRecord | None:
+        """Look for the job's request at GMI; the job as it is afterwards (None if it does not exist)."""
+        job = self.repo.get(job_id)
+        if job is None or job.status != JobStatus.SUBMIT_AMBIGUOUS:
+            logger.info("job %s is %s: nothing to reconcile", job_id, job.status if job else "missing")
+            return job
+        ambiguous_at = _epoch(job.timestamps.get(JobStatus.SUBMIT_AMBIGUOUS)) or self.clock()
+        settled_at = ambiguous_at + SETTLE_SECONDS
+        if not now and self.clock() < settled_at:
+            self.requeue({"kind": "reconcile", "job_id": job_id}, delay_seconds=math.ceil(settled_at - self.clock()))
+            return job
+        found = self._find(job, ambiguous_at)
+        if found is not None:
+            return self._continue(job, found)
+        if now or self.clock() >= settled_at:
+            checked = iso(utc_now())
+            message = (
+                f"not in GMI's request list as of {checked} (looked for this job's image among the requests "
+                f"created while it was being sent); `i2v retry {job_id}` submits it again"
+            )
+            self.repo.annotate(
+                job_id,
+                {
+                    "failure": {"category": FailureCategory.SUBMIT_AMBIGUOUS.value, "message": message},
+                    "updated_at": checked,
+                },
+            )
+            self.metrics.add_metric(MetricName.RECONCILE_NOT_FOUND, "Count", 1)
+            logger.warning("ambiguous job %s is not in GMI's request list", job_id)
+        return self.repo.get(job_id)
+
+    def _find(self, job: JobRecord, ambiguous_at: float) -> Candidate | None:
+        source = job.source
+        # The same object address as the POST's URL (a new presigning changes only the query).
+        image_url = self.images.presign_get(source.bucket, source.key, source.version_id, self.presign_ttl_seconds)
+        sent_after = job.submit_started_at or _epoch(job.timestamps.get(JobStatus.SUBMITTING)) or ambiguous_at
+        sent_before = max(job.submit_lease_until or ambiguous_at, ambiguous_at)
+        try:
+            listed = self.gmi.list_requests(job.model)
+        except GmiRetryableError as error:
+            raise TransientError(f"GMI's request list is unavailable: {error}") from None
+        except GmiPermanentError as error:
+            logger.warning("GMI refused the request list for job %s: %s", job.job_id, error)
+            return None
+        candidates = [
+            Candidate(request.request_id, request.status, request.created_at, request.payload or {})
+            for request in listed
+        ]
+        return find_submission(candidates, image_url, sent_after, sent_before)
+
+    def _continue(self, job: JobRecord, found: Candidate) -> JobRecord:
+        job = self.repo.transition(
+            job.job_id,
+            JobStatus.SUBMITTED,
+            {"request_id": found.request_id, "gmi_status": found.status},
+            remove=("failure",),
+        )
+        # The timeline mark: the job reached `submitted` through GMI's list, not through a POST answer.
+        timestamps = {**job.timestamps, RECONCILED: iso(utc_now())}
+        self.repo.annotate(job.job_id, {"timestamps": timestamps})
+        job = job.model_copy(update={"timestamps": timestamps})
+        self.metrics.add_metric(MetricName.SUBMISSIONS_RECONCILED, "Count", 1)
+        logger.info("ambiguous job %s found at GMI as request %s", job.job_id, found.request_id)
+        self.continue_submitted(job)
+        return job
