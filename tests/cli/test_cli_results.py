@@ -39,6 +39,10 @@ def test_submit_wait_ends_with_a_summary_then_fetch_gets_video_and_poster(runnin
     assert video.stat().st_size == job["output"]["size"]
     assert poster.read_bytes()[:3] == b"\xff\xd8\xff"
 
+    code, _, err = run(capsys, "reconcile", job["job_id"])
+    assert code == 1
+    assert "only submit_ambiguous jobs" in err
+
 
 def test_fetch_of_a_job_without_video_is_a_clear_error(running_stack, image, capsys):  # noqa: F811
     code, out, _ = run(
@@ -70,9 +74,3 @@ def test_reconcile_finds_an_ambiguous_submission_at_gmi(running_stack, image, ca
     final = cli_json(out)["job"]
     assert final["status"] == "succeeded"
     assert final["attempt"] == 1  # the same submission, not a second one
-
-
-def test_reconcile_refuses_a_job_that_is_not_ambiguous(running_stack, capsys):  # noqa: F811
-    code, _, err = run(capsys, "reconcile", "incoming/cli/fetch.png")
-    assert code == 1
-    assert "only submit_ambiguous jobs" in err

@@ -129,7 +129,11 @@ def reconcile(
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         current = repo.get(record.job_id)
-        if current is not None and current.updated_at != before:
+        # Found: `reconciled` is on the timeline; not found: the (still ambiguous) record says so.
+        found = current is not None and "reconciled" in current.timestamps
+        if current is not None and (
+            found or (current.status == JobStatus.SUBMIT_AMBIGUOUS and current.updated_at != before)
+        ):
             record = current
             break
         time.sleep(0.5)
