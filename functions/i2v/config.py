@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, Json, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Json, field_validator, model_validator
 
+from i2v.domain import catalog
 from i2v.domain.polling import PollPolicy
-from i2v.domain.settings import GenerationSettings
+from i2v.domain.settings import check_configured_settings
 from i2v.domain.source import KeyScope
 from i2v.domain.webhooks import WebhookTarget
 
@@ -37,7 +38,7 @@ class CommonEnv(_Env):
 class GmiEnv(CommonEnv):
     gmi_base_url: str = Field(default="https://console.gmicloud.ai", alias="GMI_BASE_URL")
     gmi_api_key_secret_id: str = Field(alias="GMI_API_KEY_SECRET_ID", min_length=1)
-    gmi_model_id: str = Field(default="pixverse-v5.5-i2v", alias="GMI_MODEL_ID", min_length=1)
+    gmi_model_id: str = Field(default=catalog.DEFAULT_MODEL_ID, alias="GMI_MODEL_ID", min_length=1)
     gmi_timeout_seconds: float = Field(default=10.0, alias="GMI_TIMEOUT_SECONDS", gt=0, le=60)
 
     @field_validator("gmi_base_url")
@@ -58,7 +59,9 @@ class SubmitEnv(PollingEnv):
     output_bucket: str = Field(alias="OUTPUT_BUCKET", min_length=3)
     output_prefix: str = Field(default="videos/", alias="OUTPUT_PREFIX")
     max_image_bytes: int = Field(default=20 * 1024 * 1024, alias="MAX_IMAGE_BYTES", gt=0)
-    presign_ttl_seconds: int = Field(default=300, alias="PRESIGN_TTL_SECONDS", ge=30, le=3600)
+    # Default: the job deadline. A presigned URL dies with the role session that signed it (docs/configuration.md).
+    presign_ttl_seconds: int = Field(alias="PRESIGN_TTL_SECONDS", ge=30, le=43200)
+    end_frame_prefix: str = Field(default="end-frames/", alias="END_FRAME_PREFIX", min_length=1)
     default_settings: Json[dict[str, Any]] = Field(default_factory=lambda: {"prompt": ""}, alias="DEFAULT_SETTINGS")
     prefix_presets: Json[dict[str, dict[str, Any]]] = Field(default_factory=dict, alias="PREFIX_PRESETS")
     daily_submission_cap: int = Field(default=0, alias="DAILY_SUBMISSION_CAP", ge=0)
@@ -66,12 +69,22 @@ class SubmitEnv(PollingEnv):
     submit_queue_url: str = Field(default="", alias="SUBMIT_QUEUE_URL")
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=20)
 
-    @field_validator("default_settings")
+    @model_validator(mode="before")
     @classmethod
-    def _defaults_are_valid_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
-        # A placeholder prompt lets us check every other default now rather than per upload.
-        GenerationSettings.model_validate({**value, "prompt": value.get("prompt") or "check"})
-        return value
+    def _image_url_lives_as_long_as_the_job(cls, values: Any) -> Any:
+        if isinstance(values, dict) and not values.get("PRESIGN_TTL_SECONDS"):
+            return {
+                **values,
+                "PRESIGN_TTL_SECONDS": values.get("JOB_DEADLINE_SECONDS")
+                or cls.model_fields["job_deadline_seconds"].default,
+            }
+        return values
+
+    @model_validator(mode="after")
+    def _defaults_are_valid_settings(self) -> Self:
+        # Checked now (against the deployment's model and each preset's model) rather than per upload.
+        check_configured_settings(self.gmi_model_id, self.default_settings, self.prefix_presets)
+        return self
 
     @property
     def scope(self) -> KeyScope:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from i2v.domain.settings import GenerationSettings
+from i2v.domain import catalog
 from i2v_infra.aws_limits import S3_MAX_PARTS, SFN_MAX_HISTORY_EVENTS, video_parts, worst_case_history_events
 from i2v_infra.settings_check import check_poll_policy, check_settings
 from i2v_infra.webhook_config import Webhooks
@@ -33,9 +33,13 @@ _PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
 _SUFFIX = re.compile(r"^(\.[A-Za-z0-9_-]{1,16}){1,3}$")
 
 # The model's own defaults (one settings model for the whole project), plus a prompt for unlabelled uploads.
-DEFAULT_SETTINGS: dict[str, Any] = GenerationSettings(
-    prompt="Bring the scene to life with natural, subtle motion and cinematic lighting"
-).model_dump(exclude_none=True)
+DEFAULT_MODEL_ID = catalog.DEFAULT_MODEL_ID
+PRESIGN_TTL_MAX_SECONDS = 43200
+DEFAULT_SETTINGS: dict[str, Any] = (
+    catalog.get(DEFAULT_MODEL_ID)
+    .model_validate({"prompt": "Bring the scene to life with natural, subtle motion and cinematic lighting"})
+    .model_dump(exclude_none=True)
+)
 DEFAULT_PRESETS: dict[str, dict[str, Any]] = {"anime/": {"style": "anime"}, "vertical/": {"aspect_ratio": "9:16"}}
 # Empty: the domain's PollPolicy defaults (tuned by `make bench`) apply; set fields only to override them.
 DEFAULT_POLL_POLICY: dict[str, Any] = {}
@@ -52,7 +56,7 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     stack_name: str = Field("ImageToVideoPipeline", pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-    model_id: str = Field("pixverse-v5.5-i2v", min_length=1, max_length=128)
+    model_id: str = Field(DEFAULT_MODEL_ID, min_length=1, max_length=128)
     gmi_base_url: str = "https://console.gmicloud.ai"
     gmi_timeout_seconds: int = Field(10, ge=1, le=20)
     default_settings: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_SETTINGS))
@@ -61,7 +65,10 @@ class PipelineConfig(BaseModel):
     output_prefix: str = "videos/"
     allowed_suffixes: tuple[str, ...] = DEFAULT_SUFFIXES
     max_image_bytes: int = Field(20 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
-    presign_ttl_seconds: int = Field(300, ge=30, le=3600)
+    # None: the job deadline (GMI may fetch the image whenever the job leaves its queue). At most 12 h, the
+    # longest an IAM role session (the credentials that sign the URL) can last: docs/configuration.md.
+    presign_ttl_seconds: int | None = Field(None, ge=30, le=PRESIGN_TTL_MAX_SECONDS)
+    end_frame_prefix: str = "end-frames/"
     poll_policy: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_POLL_POLICY))
     # <= 6 h; with the poll_policy it must also fit Step Functions' history (checked below, aws_limits).
     job_deadline_seconds: int = Field(1800, ge=60, le=21600)
@@ -92,7 +99,7 @@ class PipelineConfig(BaseModel):
             raise ValueError("must be an https:// origin without a path, e.g. https://console.gmicloud.ai")
         return value.rstrip("/")
 
-    @field_validator("input_prefix", "output_prefix")
+    @field_validator("input_prefix", "output_prefix", "end_frame_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         if not value or not _PREFIX.fullmatch(value):
@@ -143,12 +150,6 @@ class PipelineConfig(BaseModel):
             raise ValueError(f"must be one of the CloudWatch Logs retention periods {LOG_RETENTION_DAYS}")
         return value
 
-    @field_validator("default_settings")
-    @classmethod
-    def _default_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
-        check_settings(value)
-        return value
-
     @field_validator("poll_policy")
     @classmethod
     def _poll_policy(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -160,15 +161,17 @@ class PipelineConfig(BaseModel):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PipelineConfig:
-        for sub_prefix, preset in self.prefix_presets.items():
+        for sub_prefix in self.prefix_presets:
             if not sub_prefix or sub_prefix.startswith("/") or not _PREFIX.fullmatch(sub_prefix):
                 raise ValueError(
                     f"prefix_presets key {sub_prefix!r} must be a sub-prefix under input_prefix ending with '/'"
                 )
-            try:
-                check_settings({**self.default_settings, **preset})
-            except ValueError as exc:
-                raise ValueError(f"prefix_presets[{sub_prefix!r}]: {exc}") from exc
+        # model_id must be in the catalog; defaults are its settings, each preset is for its own `model`.
+        try:
+            check_settings(self.model_id, self.default_settings)
+        except ValueError as exc:
+            raise ValueError(f"default_settings: {exc}") from None
+        check_settings(self.model_id, self.default_settings, self.prefix_presets)  # names the preset
         size = len(self.json_env("default_settings")) + len(self.json_env("prefix_presets"))
         size += len(self.json_env("poll_policy")) + len(",".join(self.video_host_allowlist))
         if size > MAX_JSON_ENV_BYTES:
@@ -176,6 +179,8 @@ class PipelineConfig(BaseModel):
                 f"default_settings, prefix_presets, poll_policy and video_host_allowlist together take {size} "
                 f"bytes of Lambda environment; keep them under {MAX_JSON_ENV_BYTES} (Lambda's limit is 4 KB)"
             )
+        if self.end_frame_prefix.startswith(self.input_prefix) or self.input_prefix.startswith(self.end_frame_prefix):
+            raise ValueError("end_frame_prefix and input_prefix must not overlap (an end frame must not start a job)")
         if self.video_part_size_bytes > self.max_video_bytes:
             raise ValueError("video_part_size_bytes must not exceed max_video_bytes")
         parts = video_parts(self.max_video_bytes, self.video_part_size_bytes)
@@ -198,6 +203,11 @@ class PipelineConfig(BaseModel):
     def json_env(self, field: Literal["default_settings", "prefix_presets", "poll_policy"]) -> str:
         """The compact JSON string passed to the Lambdas (DEFAULT_SETTINGS, PREFIX_PRESETS, POLL_POLICY)."""
         return json.dumps(getattr(self, field), separators=(",", ":"), sort_keys=True)
+
+    @property
+    def image_url_ttl_seconds(self) -> int:
+        """Lifetime of the presigned image URLs: by default as long as GMI has to finish the job."""
+        return self.presign_ttl_seconds or self.job_deadline_seconds
 
     def workflow_timeout_seconds(self, worst_case_tail_seconds: int) -> int:
         """Overall state machine timeout: the job deadline plus room to download and record, never less than

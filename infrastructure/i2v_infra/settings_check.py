@@ -16,19 +16,14 @@ ensure_import_paths()
 from pydantic import ValidationError  # noqa: E402
 
 from i2v.domain.polling import PollPolicy  # noqa: E402
-from i2v.domain.settings import GenerationSettings, describe_validation_error  # noqa: E402
-
-# The prompt usually comes from object metadata, so the deployment default may leave it empty.
-_PLACEHOLDER_PROMPT = "placeholder prompt for validation"
+from i2v.domain.settings import check_configured_settings  # noqa: E402
 
 
-def check_settings(settings: Mapping[str, Any]) -> None:
-    """Raise ValueError unless ``settings`` (defaults, or defaults + preset) are valid generation settings."""
-    merged = {**settings, "prompt": settings.get("prompt") or _PLACEHOLDER_PROMPT}
-    try:
-        GenerationSettings.model_validate(merged)
-    except ValidationError as exc:
-        raise ValueError(describe_validation_error(exc)) from None
+def check_settings(
+    model_id: str, defaults: Mapping[str, Any], presets: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
+    """Raise ValueError unless the defaults (for `model_id`) and each preset (for its own model) are valid."""
+    check_configured_settings(model_id, defaults, presets or {})  # InvalidSettingsError is a ValueError
 
 
 def check_poll_policy(policy: Mapping[str, Any]) -> None:

@@ -40,6 +40,12 @@ def test_readme_documents_every_key_with_its_default() -> None:
             assert str(defaults[key]) in shown, f"README.md shows {shown!r} for {key}"
 
 
+def test_presigned_url_lifetime_covers_the_job_deadline_by_default() -> None:
+    assert build().image_url_ttl_seconds == build().job_deadline_seconds
+    assert build(job_deadline_seconds=21600).image_url_ttl_seconds == 21600
+    assert build(job_deadline_seconds=21600, presign_ttl_seconds=600).image_url_ttl_seconds == 600
+
+
 def test_json_env_is_compact_and_sorted() -> None:
     config = PipelineConfig()
     assert json.loads(config.json_env("poll_policy")) == config.poll_policy
@@ -50,11 +56,19 @@ def test_json_env_is_compact_and_sorted() -> None:
     ("overrides", "message"),
     [
         ({"submit_concurrency": 1}, "i2v.submit_concurrency: Input should be greater than or equal to 2"),
-        ({"default_settings": {"quality": "4k"}}, "i2v.default_settings: quality"),
-        ({"default_settings": {"duration": "10", "quality": "1080p"}}, "not available at quality '1080p'"),
-        ({"default_settings": {"colour": "red"}}, "colour: unknown setting"),
+        ({"default_settings": {"quality": "4k"}}, "i2v: default_settings: model 'pixverse-v5.5-i2v': quality"),
+        ({"default_settings": {"duration": "10", "quality": "1080p"}}, 'not available at quality "1080p"'),
+        ({"default_settings": {"colour": "red"}}, "has no setting 'colour'"),
+        ({"model_id": "sora-9"}, "unknown model 'sora-9'"),
+        (
+            {"prefix_presets": {"w/": {"model": "wan2.6-i2v", "duration": "5"}}},
+            "i2v: prefix_presets['w/']: model 'wan2.6-i2v': duration",
+        ),
         ({"prefix_presets": {"anime": {"style": "anime"}}}, "must be a sub-prefix under input_prefix ending with '/'"),
-        ({"prefix_presets": {"x/": {"style": "watercolour"}}}, "prefix_presets['x/']: style"),
+        (
+            {"prefix_presets": {"x/": {"style": "watercolour"}}},
+            "prefix_presets['x/']: model 'pixverse-v5.5-i2v': style",
+        ),
         ({"prefix_presets": {"hd/": {"quality": "1080p", "duration": "10"}}}, "prefix_presets['hd/']"),
         ({"input_prefix": "incoming"}, "i2v.input_prefix: must be a non-empty S3 key prefix"),
         ({"output_prefix": ""}, "i2v.output_prefix"),
@@ -62,7 +76,8 @@ def test_json_env_is_compact_and_sorted() -> None:
         ({"allowed_suffixes": [".jpg", ".thumb.jpg"]}, "overlap"),
         ({"allowed_suffixes": []}, "at least one suffix"),
         ({"max_image_bytes": 0}, "i2v.max_image_bytes"),
-        ({"presign_ttl_seconds": 7200}, "i2v.presign_ttl_seconds: Input should be less than or equal to 3600"),
+        ({"presign_ttl_seconds": 43201}, "i2v.presign_ttl_seconds: Input should be less than or equal to 43200"),
+        ({"end_frame_prefix": "incoming/frames/"}, "end_frame_prefix and input_prefix must not overlap"),
         ({"poll_policy": {"min_wait_seconds": 90}}, "i2v.poll_policy: need min_wait_seconds"),
         ({"poll_policy": {"sleepiness": 3}}, "i2v.poll_policy: sleepiness"),
         ({"job_deadline_seconds": 10}, "i2v.job_deadline_seconds"),

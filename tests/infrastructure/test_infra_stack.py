@@ -38,6 +38,7 @@ SPECIFIC_ENV = {  # docs/architecture.md, "Environment variables"
         "OUTPUT_PREFIX",
         "MAX_IMAGE_BYTES",
         "PRESIGN_TTL_SECONDS",
+        "END_FRAME_PREFIX",
         "DEFAULT_SETTINGS",
         "PREFIX_PRESETS",
         "DAILY_SUBMISSION_CAP",
@@ -263,14 +264,15 @@ def test_each_role_has_exactly_the_actions_it_needs(template_dict: dict[str, Any
 
 
 def test_object_access_is_scoped_to_prefixes(template_dict: dict[str, Any]) -> None:
-    for name, prefix in (("submit", "/incoming/*"), ("complete", "/videos/*")):
+    for name, prefixes in (("submit", {"/incoming/*", "/end-frames/*"}), ("complete", {"/videos/*"})):
         role_id = pipeline_function(template_dict, name)[1]["Role"]["Fn::GetAtt"][0]
         object_statements = [
             s for s in role_statements(template_dict, role_id) if {"s3:GetObject", "s3:PutObject"} & actions_of([s])
         ]
         assert object_statements
         for statement in object_statements:
-            assert statement["Resource"]["Fn::Join"][1][1] == prefix
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert {resource["Fn::Join"][1][1] for resource in resources} <= prefixes
 
 
 def test_only_the_cdk_notification_handler_uses_a_managed_policy(template_dict: dict[str, Any]) -> None:

@@ -72,7 +72,7 @@ def test_s01_duplicate_arriving_while_the_first_is_posting_does_not_make_it_ambi
     seen: list[Any] = []
     original_submit = GmiClient.submit
 
-    def submit_with_a_concurrent_duplicate(self: GmiClient, payload: dict[str, Any]) -> Any:
+    def submit_with_a_concurrent_duplicate(self: GmiClient, payload: dict[str, Any], **options: Any) -> Any:
         if not seen:
             # The other instance handles the duplicate now, while this one is about to POST.
             try:
@@ -80,7 +80,7 @@ def test_s01_duplicate_arriving_while_the_first_is_posting_does_not_make_it_ambi
             except TransientError as later:
                 seen.append(later)
             seen.append(pipeline.job(job_id).status)
-        return original_submit(self, payload)
+        return original_submit(self, payload, **options)
 
     monkeypatch.setattr(GmiClient, "submit", submit_with_a_concurrent_duplicate)
     send(local_stack, notification)

@@ -167,8 +167,9 @@ def test_s10_refusal_is_not_retried_and_gmi_message_is_kept_redacted(
     category: str,
     expected: str,
 ) -> None:
-    if status == 400:  # a setting our side accepts and GMI does not: a model id it does not serve
-        stack = local_stack_factory(environment={"GMI_MODEL_ID": "pixverse-v9-i2v"})
+    if status == 400:  # a request our catalog accepts and GMI does not (the simulator shares the catalog)
+        stack = local_stack_factory()
+        local_gmi.inject("post_refused", count=1, status=400, message="model: unknown model 'pixverse-v9-i2v'")
     elif status == 401:  # the wrong key in Secrets Manager
         stack = local_stack_factory(api_key=WRONG_API_KEY)
     else:  # GMI echoes secrets back in its message: they must not reach the record or the event

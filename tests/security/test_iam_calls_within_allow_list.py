@@ -106,7 +106,13 @@ def recorded_run(cdk_template: dict[str, Any], local_gmi: GmiSimulator) -> Itera
         tap = stack.tap_events()
         jobs = {
             # Two status GETs say "dispatched": poll records progress, then finds it already recorded.
-            "succeeded": pipeline.upload("incoming/ok.png", prompt="a cat [sim:dispatched gets=2]"),
+            # On a model that takes an end frame, so the end-frame reads are exercised too.
+            "succeeded": pipeline.upload(
+                "incoming/ok.png",
+                prompt="a cat [sim:dispatched gets=2]",
+                model="kling-v3-image-to-video",
+                end_frame=pipeline.put_end_frame(),
+            ),
             "failed": pipeline.upload("incoming/broken.png", prompt="x [sim:fail message=exploded]"),
         }
         stack.run_until_idle(timeout=60)

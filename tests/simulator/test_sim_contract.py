@@ -1,4 +1,4 @@
-"""The seed's request contract: auth, validation (400 naming the field), defaults, response shapes."""
+"""The request contract: auth, validation per catalog model (400 naming the field), defaults, response shapes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import requests
 
+from i2v.domain import catalog
 from i2v_local.simulator import DEFAULT_MODEL, GmiSimulator, Timing, validate_request
-from i2v_local.simulator.contract import DEFAULTS
+from i2v_local.simulator.contract import render_plan
 
 from .conftest import Api
 
@@ -73,9 +74,10 @@ def test_full_request_is_echoed(api: Api) -> None:
     assert body["payload"] == {"image_url": api.image_url, "prompt": "slow zoom", **settings}
 
 
-@pytest.mark.parametrize(("given", "stored"), [(5, "5"), (8, "8"), (10, "10"), ("10", "10")])
-def test_duration_accepts_string_and_integer_forms(api: Api, given: Any, stored: str) -> None:
-    assert api.post(duration=given).json()["payload"]["duration"] == stored
+@pytest.mark.parametrize("given", ["5", "8", "10"])
+def test_duration_is_the_documented_string_enum(api: Api, given: str) -> None:
+    assert api.post(duration=given).json()["payload"]["duration"] == given
+    assert api.post(duration=int(given)).status_code == 400  # "5" is not 5: the catalog keeps GMI's types
 
 
 @pytest.mark.parametrize("seed", [0, 2147483647])
@@ -91,8 +93,8 @@ def test_allowed_duration_quality_pairs(api: Api, duration: str, quality: str) -
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"duration": "10", "quality": "1080p"}, "unavailable at quality"),
-        ({"duration": 10, "quality": "1080p"}, "unavailable at quality"),
+        ({"duration": "10", "quality": "1080p"}, "not available at quality"),
+        ({"duration": 10, "quality": "1080p"}, "payload.duration"),
         ({"duration": "6"}, "payload.duration"),
         ({"duration": 6}, "payload.duration"),
         ({"duration": True}, "payload.duration"),
@@ -119,6 +121,7 @@ def test_allowed_duration_quality_pairs(api: Api, duration: str, quality: str) -
         ({"image_url": "not a url"}, "payload.image_url"),
         ({"image_url": 7}, "payload.image_url"),
         ({"webhook": "https://example.com"}, "unknown field(s): webhook"),
+        ({"image": "https://example.com/a.png"}, "unknown field(s): image"),  # pixverse v6's name, not v5.5's
     ],
 )
 def test_invalid_payload_is_400_naming_the_field(
@@ -146,7 +149,7 @@ def test_enum_errors_list_the_allowed_values(api: Api) -> None:
         ({"model": DEFAULT_MODEL}, "payload: required"),
         ({"model": DEFAULT_MODEL, "payload": "x"}, "payload: required"),
         ({"model": DEFAULT_MODEL, "payload": {"prompt": "p"}}, "payload.image_url: required"),
-        ({"model": DEFAULT_MODEL, "payload": {"image_url": "https://x.test/a.png"}}, "payload.prompt: required"),
+        ({"model": DEFAULT_MODEL, "payload": {"image_url": "https://x.test/a.png"}}, "prompt is required"),
         ([1, 2], "body: must be a JSON object"),
         (
             {"model": DEFAULT_MODEL, "payload": {"image_url": "https://x.test/a", "prompt": "p"}, "extra": 1},
@@ -183,12 +186,72 @@ def test_wrong_methods_and_paths(sim: GmiSimulator, api: Api) -> None:
     assert other.status_code == 404
 
 
-def test_extra_model_ids_can_be_configured(images: Any) -> None:
-    with GmiSimulator(timing=Timing.zero(), models=(DEFAULT_MODEL, "pixverse-v6-i2v"), tls=False) as sim:
+def test_extra_model_ids_can_be_configured_with_the_default_models_contract(images: Any) -> None:
+    with GmiSimulator(timing=Timing.zero(), models=(DEFAULT_MODEL, "pixverse-v5.6-i2v"), tls=False) as sim:
         api = Api(sim, images.url())
         body = api.body()
-        body["model"] = "pixverse-v6-i2v"
-        assert api.post(body).json()["model"] == "pixverse-v6-i2v"
+        body["model"] = "pixverse-v5.6-i2v"
+        assert api.post(body).json()["model"] == "pixverse-v5.6-i2v"
+        body["payload"]["duration"] = "10"
+        body["payload"]["quality"] = "1080p"
+        assert "pixverse-v5.6-i2v" in api.post(body).json()["error"]
+
+
+def _documented_example(model_id: str, image_url: str) -> dict[str, Any]:
+    model = catalog.get(model_id)
+    image: Any = [image_url] if model.IMAGE_SHAPE == "list" else image_url
+    return {model.IMAGE_FIELD: image, "prompt": "slow zoom"}
+
+
+@pytest.mark.parametrize("model_id", catalog.ids())
+def test_every_catalog_model_is_served_with_its_own_contract(api: Api, model_id: str) -> None:
+    model = catalog.get(model_id)
+    body = {"model": model_id, "payload": _documented_example(model_id, api.image_url)}
+    accepted = api.post(body).json()
+    assert accepted["model"] == model_id
+    assert accepted["payload"][model.IMAGE_FIELD] == body["payload"][model.IMAGE_FIELD]
+    assert accepted["payload"][model.DURATION_FIELD] == model.model_fields[model.DURATION_FIELD].default
+    # A field of another model is refused by name; so is the wrong JSON type for the duration.
+    foreign = {**body["payload"], "aspect_ratio_of_another_model": "16:9"}
+    refused = api.post({"model": model_id, "payload": foreign})
+    assert refused.status_code == 400
+    assert "aspect_ratio_of_another_model" in refused.json()["error"]
+    default = model.model_fields[model.DURATION_FIELD].default
+    wrong_type = int(default) if isinstance(default, str) else str(default)
+    refused = api.post({"model": model_id, "payload": {**body["payload"], model.DURATION_FIELD: wrong_type}})
+    assert refused.status_code == 400
+    assert f"payload.{model.DURATION_FIELD}" in refused.json()["error"]
+    assert model_id in refused.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("model_id", "payload", "fragment"),
+    [
+        ("Minimax-Hailuo-2.3-Fast", {"resolution": "1080P", "duration": 10}, '"512P", "768P"'),
+        ("wan2.6-i2v", {"resolution": "1080p"}, '"720P", "1080P"'),
+        ("kling-v2-6", {"sound": "yes"}, '"on", "off"'),
+        ("veo-3.1-fast-generate-001", {"durationSeconds": "8"}, "4, 6, 8"),
+        ("kling-v3-image-to-video", {"image_tail": "ftp://x/end.png"}, "payload.image_tail"),
+        ("vidu-q3-pro-i2v", {"duration": 17}, "integer 1-16"),
+    ],
+)
+def test_model_rules_are_enforced(api: Api, model_id: str, payload: dict[str, Any], fragment: str) -> None:
+    body = {"model": model_id, "payload": {**_documented_example(model_id, api.image_url), **payload}}
+    response = api.post(body)
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]
+
+
+def test_render_plan_follows_the_image_or_the_models_ratio() -> None:
+    plan = render_plan("seedance-2-0-fast-260128", {"first_frame": "https://x/a.png", "last_frame": "https://x/b.png"})
+    assert (plan.image_url, plan.end_frame_url, plan.aspect_ratio, plan.seconds) == (
+        "https://x/a.png",
+        "https://x/b.png",
+        "16:9",
+        5,
+    )
+    assert render_plan("wan2.6-i2v", {"img_url": "https://x/a.png", "duration": 15}).aspect_ratio is None
+    assert render_plan("wan2.6-i2v", {"img_url": "https://x/a.png", "duration": 15}).seconds == 15
 
 
 def test_strict_required_mode_enforces_the_seeds_required_column(images: Any) -> None:
@@ -206,4 +269,5 @@ def test_validate_request_returns_resolved_payload() -> None:
         {"model": DEFAULT_MODEL, "payload": {"image_url": "https://x.test/a.png", "prompt": "p"}}
     )
     assert model == DEFAULT_MODEL
-    assert payload == {"image_url": "https://x.test/a.png", "prompt": "p", **DEFAULTS}
+    defaults = catalog.get(DEFAULT_MODEL).model_validate({"prompt": "p"}).model_dump(exclude_none=True)
+    assert payload == {"image_url": "https://x.test/a.png", **defaults}

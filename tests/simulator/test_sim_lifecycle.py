@@ -154,3 +154,35 @@ def test_timing_sampler_scales_and_seeds() -> None:
     assert draws == [second.processing() for _ in range(5)]
     assert all(0 < d < 5 for d in draws)
     assert TimingSampler(Timing.zero()).queued() == 0
+
+
+def _submit_for(api: Api, model_id: str, **payload: object) -> str:
+    from i2v.domain import catalog
+
+    model = catalog.get(model_id)
+    body = {"model": model_id, "payload": {model.IMAGE_FIELD: api.image_url, "prompt": "slow zoom", **payload}}
+    response = api.post(body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["request_id"])
+
+
+def test_a_model_whose_video_follows_the_image_keeps_the_images_shape(api: Api) -> None:
+    # The served image is 320x240 (4:3); wan2.6 has no aspect parameter, its output follows the image.
+    body = api.wait_terminal(_submit_for(api, "wan2.6-i2v", duration=5))
+    width, height, frames, seconds = probe(api.download(body["outcome"]["video_url"]).content)
+    assert width / height == pytest.approx(4 / 3, rel=0.03)
+    assert (frames, round(seconds)) == (50, 5)
+
+
+def test_a_models_own_ratio_and_integer_duration_and_the_end_frame_is_fetched(api: Api, images: ImageServer) -> None:
+    rid = _submit_for(api, "seedance-2-0-fast-260128", ratio="21:9", duration=4, last_frame=images.url("img.png"))
+    body = api.wait_terminal(rid)
+    assert body["status"] == "success"
+    width, height, _, seconds = probe(api.download(body["outcome"]["video_url"]).content)
+    assert width / height == pytest.approx(21 / 9, rel=0.03)
+    assert seconds == pytest.approx(4, abs=0.2)
+
+
+def test_an_end_frame_that_cannot_be_fetched_fails_the_job(api: Api, refused_url: str) -> None:
+    body = api.wait_terminal(_submit_for(api, "kling-v3-image-to-video", image_tail=refused_url))
+    assert body["status"] == "failed"

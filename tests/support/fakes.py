@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ class FakeJobRepository:
         self.latest_sequencer: dict[str, str] = {}
         self.budget: dict[str, int] = {}
         self.generation_history: list[float] = []
+        self.time_classes_asked: list[tuple[str, dict[str, str]]] = []
 
     def put(self, job: JobRecord) -> JobRecord:
         self.jobs[job.job_id] = job.model_dump(mode="json")
@@ -85,7 +86,8 @@ class FakeJobRepository:
         if self.budget.get(day, 0) > 0:
             self.budget[day] -= 1
 
-    def recent_generation_seconds(self, model: str, quality: str, duration: str, limit: int = 200) -> list[float]:
+    def recent_generation_seconds(self, model: str, time_class: Mapping[str, str], limit: int = 200) -> list[float]:
+        self.time_classes_asked.append((model, dict(time_class)))
         return self.generation_history[:limit]
 
 
@@ -99,6 +101,7 @@ class FakeGmi:
         self.submit_answers: deque[GmiRequest | Exception] = deque()
         self.get_answers: deque[GmiRequest | Exception] = deque()
         self.submitted: list[dict[str, Any]] = []
+        self.submitted_models: list[str] = []
         self.looked_up: list[str] = []
         # GET /requests?model_id=: what GMI lists (an exception to raise it instead).
         self.listed: list[GmiRequest] | Exception = []
@@ -109,8 +112,9 @@ class FakeGmi:
         if self.missing_key is not None:
             raise self.missing_key
 
-    def submit(self, payload: dict[str, Any]) -> GmiRequest:
+    def submit(self, payload: dict[str, Any], model: str | None = None) -> GmiRequest:
         self.submitted.append(payload)
+        self.submitted_models.append(model or self.model)
         answer = self.submit_answers.popleft() if self.submit_answers else None
         if isinstance(answer, Exception):
             raise answer

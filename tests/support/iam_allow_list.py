@@ -26,9 +26,14 @@ PLATFORM: dict[Grant, str] = {
 }
 
 
+# The end-frame prefix of the shipped configuration (not an output of the template).
+END_FRAME_PREFIX = "end-frames/"
+
+
 def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Grant, str]]:
     """The allow-list: (action, resource) -> the code or AWS requirement that needs it."""
     uploads, videos = f"input-bucket/{input_prefix}*", f"output-bucket/{output_prefix}*"
+    end_frames = f"input-bucket/{END_FRAME_PREFIX}*"
     jobs = {
         ("dynamodb:GetItem", "table"): "JobRepository.get (and re-reading a job after a refused transition)",
         ("dynamodb:UpdateItem", "table"): "JobRepository.transition/annotate (conditional updates)",
@@ -46,6 +51,8 @@ def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Gra
             ("s3:GetObjectVersion", uploads): "SourceImages.head/first_bytes/presign_get with a version id",
             ("s3:GetObject", uploads): "SourceImages.is_deleted (HEAD of the key: a delete marker means the user "
             "deleted the image); the versioned calls for an object without a version id",
+            ("s3:GetObject", end_frames): "SourceImages.head of the end frame named by metadata (current version)",
+            ("s3:GetObjectVersion", end_frames): "SourceImages.first_bytes/presign_get of the end frame's version",
             ("s3:ListBucket", "input-bucket"): "makes S3 answer 404, not 403, for a deleted upload (source_missing)",
             ("states:StartExecution", "state-machine"): "WorkflowStarter.start",
             ("sqs:SendMessage", "submit-queue"): "SubmitQueue: budget deferrals go back on the queue",

@@ -130,8 +130,9 @@ class GmiClient:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key()}", "Content-Type": "application/json"}
 
-    def submit(self, payload: dict[str, Any]) -> GmiRequest:
-        body = {"model": self.model, "payload": payload}
+    def submit(self, payload: dict[str, Any], model: str | None = None) -> GmiRequest:
+        """POST one job to `model` (the job's catalog model; the deployment's by default)."""
+        body = {"model": model or self.model, "payload": payload}
         try:
             response = self._session.post(
                 self._base_url + REQUESTS_PATH, json=body, headers=self._headers(), timeout=self._timeout

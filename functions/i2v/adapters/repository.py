@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
+from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus, TransientError, sources_of
 from i2v.domain.record import JobRecord, iso, utc_now
 
@@ -253,13 +254,12 @@ class JobRepository:
             )
         )
 
-    def recent_generation_seconds(self, model: str, quality: str, duration: str, limit: int = 200) -> list[float]:
-        """Generation times of recent successes of the same kind: what the polling policy learns from."""
+    def recent_generation_seconds(self, model: str, time_class: Mapping[str, str], limit: int = 200) -> list[float]:
+        """Generation times of recent successes of the same model and time class: what the polling policy learns."""
         return [
             job.generation_seconds
             for job in self.by_status(JobStatus.SUCCEEDED, limit=limit)
             if job.generation_seconds is not None
             and job.model == model
-            and job.settings.get("quality") == quality
-            and str(job.settings.get("duration")) == duration
+            and catalog.time_class_of(model, job.settings) == dict(time_class)
         ]

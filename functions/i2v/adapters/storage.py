@@ -19,6 +19,7 @@ class ObjectInfo:
     content_type: str | None
     etag: str
     metadata: dict[str, str] = field(default_factory=dict)
+    version_id: str | None = None
 
 
 def _version(version_id: str | None) -> dict[str, str]:
@@ -42,6 +43,7 @@ class SourceImages:
             content_type=response.get("ContentType"),
             etag=str(response.get("ETag", "")).strip('"'),
             metadata=dict(response.get("Metadata") or {}),
+            version_id=response.get("VersionId"),
         )
 
     def is_deleted(self, bucket: str, key: str) -> bool:

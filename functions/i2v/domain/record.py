@@ -75,6 +75,8 @@ class JobRecord(BaseModel):
     source: SourceRef
     settings: dict[str, Any] = Field(default_factory=dict)
     model: str
+    # The end frame (metadata `end_frame`), checked and pinned to its version like the source.
+    end_frame: SourceRef | None = None
     request_id: str | None = None
     gmi_status: str | None = None
     output: OutputRef | None = None

@@ -1,140 +1,46 @@
-"""Generation settings: one typed model of the pixverse-v5.5-i2v contract, and how they are resolved."""
+"""Generation settings of one job: which catalog model, which of its settings, which end frame.
+
+Precedence: the object's metadata, then the key-prefix preset, then the deployment defaults. Defaults and
+presets are settings *of a model* (the deployment's `model_id`, or the preset's own `model`): a job that ends
+up on another model gets that model's own defaults plus the default prompt. The object's metadata is what the
+uploader asked for: every setting in it must be accepted by the chosen model, or the job is rejected.
+"""
 
 from __future__ import annotations
 
 import email.header
 from collections.abc import Mapping
-from enum import StrEnum
-from typing import Any, Self
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-SEED_MAX = 2_147_483_647
+from i2v.domain import catalog
+from i2v.domain.catalog.base import CatalogModel, describe_validation_error
 
-
-class Duration(StrEnum):
-    FIVE = "5"
-    EIGHT = "8"
-    TEN = "10"
-
-
-class AspectRatio(StrEnum):
-    WIDE = "16:9"
-    TALL = "9:16"
-    SQUARE = "1:1"
-    CLASSIC = "4:3"
-    CLASSIC_TALL = "3:4"
-
-
-class Quality(StrEnum):
-    Q360 = "360p"
-    Q540 = "540p"
-    Q720 = "720p"
-    Q1080 = "1080p"
-
-
-class Style(StrEnum):
-    NONE = "none"
-    ANIME = "anime"
-    ANIMATION_3D = "3d_animation"
-    CLAY = "clay"
-    COMIC = "comic"
-    CYBERPUNK = "cyberpunk"
-
-
-class ThinkingType(StrEnum):
-    ENABLED = "enabled"
-    DISABLED = "disabled"
-    AUTO = "auto"
-
-
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-
-class GenerationSettings(BaseModel):
-    """Every request parameter of the seed except image_url, with the seed's defaults."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
-
-    prompt: str = Field(min_length=1)
-    negative_prompt: str = ""
-    duration: Duration = Duration.FIVE
-    aspect_ratio: AspectRatio = AspectRatio.WIDE
-    quality: Quality = Quality.Q540
-    style: Style = Style.NONE
-    thinking_type: ThinkingType = ThinkingType.AUTO
-    generate_audio_switch: bool = False
-    generate_multi_clip_switch: bool = False
-    seed: int | None = Field(default=None, ge=0, le=SEED_MAX, strict=True)
-
-    @field_validator("prompt", "negative_prompt", mode="before")
-    @classmethod
-    def _strip(cls, value: Any) -> Any:
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("duration", mode="before")
-    @classmethod
-    def _duration_as_text(cls, value: Any) -> Any:
-        # The seed sends duration as a string enum; accept the integer spelling too.
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        return value.strip().removesuffix("s") if isinstance(value, str) else value
-
-    @field_validator("generate_audio_switch", "generate_multi_clip_switch", mode="before")
-    @classmethod
-    def _bool_from_text(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in _TRUE:
-                return True
-            if lowered in _FALSE:
-                return False
-            raise ValueError("must be true or false")
-        return value
-
-    @field_validator("seed", mode="before")
-    @classmethod
-    def _seed_from_text(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if not text.isdigit():
-                raise ValueError(f"must be an integer from 0 to {SEED_MAX}")
-            return int(text)
-        return value
-
-    @model_validator(mode="after")
-    def _ten_seconds_not_at_1080p(self) -> Self:
-        if self.duration == Duration.TEN and self.quality == Quality.Q1080:
-            raise ValueError("duration '10' is not available at quality '1080p' (use 5 or 8, or a lower quality)")
-        return self
-
-    def to_payload(self, image_url: str) -> dict[str, Any]:
-        """The GMI request payload; seed omitted when unset so GMI picks one."""
-        payload: dict[str, Any] = {"image_url": image_url, **self.model_dump(exclude_none=True)}
-        return payload
-
-
-SETTING_NAMES = frozenset(GenerationSettings.model_fields)
+# Metadata keys that steer the job rather than being GMI payload fields.
+MODEL_KEY = "model"
+END_FRAME_KEY = "end_frame"
+# Carried from the deployment defaults to whichever model a job uses.
+SHARED_DEFAULTS = ("prompt",)
 
 
 class InvalidSettingsError(ValueError):
-    """Settings that GMI would refuse; the message names each field and what it accepts."""
+    """Settings the chosen model would refuse; the message names the model, each field and what it accepts."""
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        field = ".".join(str(loc) for loc in item["loc"]) or "settings"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = f"unknown setting (known: {', '.join(sorted(SETTING_NAMES))})"
-        elif item["type"] == "missing":
-            message = "is required"
-        shown = item.get("input")
-        got = f" (got {shown!r})" if isinstance(shown, str | int | float) and item["type"] != "missing" else ""
-        parts.append(f"{field}: {message}{got}")
-    return "; ".join(parts)
+@dataclass(frozen=True)
+class JobSettings:
+    model_id: str
+    settings: CatalogModel
+    end_frame_key: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        """What the job record keeps (and the payload carries besides the image fields)."""
+        return self.settings.model_dump(exclude_none=True)
+
+    def time_class(self) -> dict[str, str]:
+        return self.settings.time_class()
 
 
 def decode_metadata_value(value: str) -> str:
@@ -145,14 +51,9 @@ def decode_metadata_value(value: str) -> str:
     return "".join(part.decode(charset or "utf-8") if isinstance(part, bytes) else part for part, charset in decoded)
 
 
-def settings_from_metadata(metadata: Mapping[str, str]) -> dict[str, Any]:
-    """Pick the generation settings out of S3 user metadata (keys may use '-' for '_'); ignore the rest."""
-    picked: dict[str, Any] = {}
-    for raw_name, raw_value in metadata.items():
-        name = raw_name.lower().removeprefix("x-amz-meta-").replace("-", "_")
-        if name in SETTING_NAMES:
-            picked[name] = decode_metadata_value(raw_value)
-    return picked
+def normalized_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
+    """Lower-case keys without the x-amz-meta- prefix ('-' kept: models are matched case/dash-insensitively)."""
+    return {name.lower().removeprefix("x-amz-meta-"): decode_metadata_value(value) for name, value in metadata.items()}
 
 
 def preset_for_key(relative_key: str, presets: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -161,15 +62,104 @@ def preset_for_key(relative_key: str, presets: Mapping[str, Mapping[str, Any]]) 
     return dict(presets[max(matches, key=len)]) if matches else {}
 
 
+def model_for(model_id: str) -> type[CatalogModel]:
+    try:
+        return catalog.get(model_id)
+    except catalog.UnknownModelError as error:
+        raise InvalidSettingsError(f"model: {error}") from None
+
+
+def _control(meta: Mapping[str, str], name: str) -> str | None:
+    for key, value in meta.items():
+        if key.replace("-", "_") == name:
+            return value.strip() or None
+    return None
+
+
+def _layer(model_id: str, layer_model: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings written for `layer_model`: all of them on that model, only the shared ones on another."""
+    settings = {name: value for name, value in values.items() if name != MODEL_KEY}
+    if model_id == layer_model:
+        return settings
+    return {name: value for name, value in settings.items() if name in SHARED_DEFAULTS}
+
+
+def _metadata_settings(model: type[CatalogModel], meta: Mapping[str, str]) -> dict[str, Any]:
+    picked: dict[str, Any] = {}
+    foreign: list[str] = []
+    for key, value in meta.items():
+        if key.replace("-", "_") in (MODEL_KEY, END_FRAME_KEY):
+            continue
+        field = model.field_for(key)
+        if field is not None:
+            picked[field] = model.from_text(field, value)
+        elif _is_setting_of_any_model(key):
+            foreign.append(key)
+    if foreign:
+        raise InvalidSettingsError(
+            f"model {model.MODEL_ID!r} has no setting {', '.join(map(repr, sorted(foreign)))}; "
+            f"its settings: {', '.join(model.model_fields)}"
+        )
+    return picked
+
+
+def _is_setting_of_any_model(key: str) -> bool:
+    # Imports every model module: reached only for a metadata key the chosen model does not have.
+    return any(catalog.get(model_id).field_for(key) is not None for model_id in catalog.ids())
+
+
+def validate(model: type[CatalogModel], values: Mapping[str, Any]) -> CatalogModel:
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as error:
+        raise InvalidSettingsError(describe_validation_error(model, error)) from None
+
+
 def resolve_settings(
     metadata: Mapping[str, str],
     relative_key: str,
     presets: Mapping[str, Mapping[str, Any]],
     defaults: Mapping[str, Any],
-) -> GenerationSettings:
-    """Object metadata beats the key-prefix preset, which beats deployment defaults."""
-    merged = {**defaults, **preset_for_key(relative_key, presets), **settings_from_metadata(metadata)}
-    try:
-        return GenerationSettings.model_validate(merged)
-    except ValidationError as error:
-        raise InvalidSettingsError(describe_validation_error(error)) from None
+    default_model: str,
+) -> JobSettings:
+    """Choose the model, layer its settings, validate them: InvalidSettingsError before any money is spent."""
+    meta = normalized_metadata(metadata)
+    preset = preset_for_key(relative_key, presets)
+    preset_model = str(preset.get(MODEL_KEY) or default_model)
+    model_id = _control(meta, MODEL_KEY) or preset_model
+    model = model_for(model_id)
+    end_frame = _control(meta, END_FRAME_KEY)
+    if end_frame is not None and model.END_FRAME_FIELD is None:
+        takers = [mid for mid in catalog.ids() if catalog.get(mid).END_FRAME_FIELD]
+        raise InvalidSettingsError(
+            f"model {model_id!r} takes no end frame (metadata {END_FRAME_KEY!r}); models that do: {', '.join(takers)}"
+        )
+    merged = {
+        **_layer(model_id, default_model, defaults),
+        **_layer(model_id, preset_model, preset),
+        **_metadata_settings(model, meta),
+    }
+    return JobSettings(model_id, validate(model, merged), end_frame)
+
+
+def check_configured_settings(
+    default_model: str, defaults: Mapping[str, Any], presets: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Deployment defaults and every preset must be valid for their model (a placeholder stands in for an empty
+    prompt, which usually comes from metadata). Raises InvalidSettingsError naming the preset."""
+    placeholder = {"prompt": defaults.get("prompt") or "placeholder prompt for validation"}
+    validate(model_for(default_model), {**defaults, **placeholder})
+    for prefix, preset in presets.items():
+        preset_model = str(preset.get(MODEL_KEY) or default_model)
+        try:
+            model = model_for(preset_model)
+            validate(
+                model,
+                {
+                    **_layer(preset_model, default_model, defaults),
+                    **placeholder,
+                    **_layer(preset_model, preset_model, preset),
+                },
+            )
+        except InvalidSettingsError as error:
+            raise InvalidSettingsError(f"prefix_presets[{prefix!r}]: {error}") from None

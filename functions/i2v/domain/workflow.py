@@ -49,8 +49,8 @@ class ExecutionInput(CompleteInput):
     """Written by submit as the execution input; the state every task of the execution starts from."""
 
     model: str
-    quality: str
-    duration: str
+    # The settings the polling expectation was learned per (catalog time class), e.g. quality and duration.
+    time_class: dict[str, str] = Field(default_factory=dict)
     submitted_at: float
     deadline_at: float
     # GMI's status when submit last heard of the request, lower-cased (what the POST answered).
@@ -69,8 +69,7 @@ class ExecutionInput(CompleteInput):
         attempt: int,
         request_id: str,
         model: str,
-        quality: str,
-        duration: str,
+        time_class: dict[str, str],
         submitted_at: float,
         deadline_at: float,
         gmi_status: str | None,
@@ -84,8 +83,7 @@ class ExecutionInput(CompleteInput):
             attempt=attempt,
             request_id=request_id,
             model=model,
-            quality=quality,
-            duration=duration,
+            time_class=time_class,
             submitted_at=submitted_at,
             deadline_at=deadline_at,
             gmi_status=status,

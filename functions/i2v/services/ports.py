@@ -7,7 +7,7 @@ memory, so every service branch can be tested in milliseconds. The services impo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from i2v.adapters.gmi import GmiRequest
@@ -52,7 +52,7 @@ class JobRepositoryPort(Protocol):
 
     def release_budget(self, day: str) -> None: ...
 
-    def recent_generation_seconds(self, model: str, quality: str, duration: str, limit: int = 200) -> list[float]: ...
+    def recent_generation_seconds(self, model: str, time_class: Mapping[str, str], limit: int = 200) -> list[float]: ...
 
 
 class GmiPort(Protocol):
@@ -63,7 +63,7 @@ class GmiPort(Protocol):
 
     def check_credentials(self) -> None: ...
 
-    def submit(self, payload: dict[str, Any]) -> GmiRequest: ...
+    def submit(self, payload: dict[str, Any], model: str | None = None) -> GmiRequest: ...
 
     def get(self, request_id: str) -> GmiRequest: ...
 

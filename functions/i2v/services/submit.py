@@ -9,17 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.adapters.repository import TransitionRejectedError
 from i2v.config import BudgetAction, SubmitEnv
+from i2v.domain import catalog
 from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
 from i2v.domain.polling import learn_expectation, next_wait_seconds
 from i2v.domain.record import EventDetailType, JobRecord, SourceRef, iso, submitted_detail, utc_now
 from i2v.domain.redaction import redact
-from i2v.domain.settings import InvalidSettingsError, resolve_settings
+from i2v.domain.settings import InvalidSettingsError, JobSettings, resolve_settings
 from i2v.domain.source import SourceObject, job_id_for, padded_sequencer, relative_key
 from i2v.domain.workflow import ExecutionInput
 from i2v.services.metrics import MetricName, announce_failure, count_job_end
@@ -153,7 +153,7 @@ class SubmitService:
 
     def _process(self, job: JobRecord) -> SubmitResult:
         try:
-            source, settings = self._validate(job)
+            source, settings, end_frame = self._validate(job)
         except JobFailedError as rejection:
             return self._end(job, JobStatus.REJECTED, rejection.failure)
         try:
@@ -174,46 +174,85 @@ class SubmitService:
                 JobStatus.SUBMITTING,
                 # The lease: this invocation ends by then; a job still `submitting` after it was abandoned.
                 {
-                    "settings": settings,
+                    "model": settings.model_id,  # the job's catalog model (deployment default, preset or metadata)
+                    "settings": settings.as_record(),
                     "source": source.model_dump(mode="json"),
                     "submit_lease_until": self.clock() + self.time_left_ms() / 1000,
                     "submit_started_at": self.clock(),
+                    **({"end_frame": end_frame.model_dump(mode="json")} if end_frame else {}),
                 },
-                remove=("failure", "request_id", "gmi_status", "execution_name"),
+                remove=(
+                    "failure",
+                    "request_id",
+                    "gmi_status",
+                    "execution_name",
+                    *(() if end_frame else ("end_frame",)),
+                ),
             )
         except TransitionRejectedError as lost_race:
             logger.info("job %s is being handled elsewhere (%s)", job.job_id, lost_race.current)
             self._give_back_budget()
             return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
-        return self._post(job, source, settings)
+        return self._post(job, source, settings, end_frame)
 
-    def _validate(self, job: JobRecord) -> tuple[SourceRef, dict[str, Any]]:
+    def _validate(self, job: JobRecord) -> tuple[SourceRef, JobSettings, SourceRef | None]:
         src = job.source
         info = self.images.head(src.bucket, src.key, src.version_id)
         if info is None or (src.version_id and self.images.is_deleted(src.bucket, src.key)):
             raise JobFailedError(FailureCategory.SOURCE_MISSING, "the image no longer exists")
-        if info.size <= 0:
-            raise JobFailedError(FailureCategory.EMPTY_IMAGE, "the image is empty (0 bytes)")
-        if info.size > self.env.max_image_bytes:
-            raise JobFailedError(
-                FailureCategory.IMAGE_TOO_LARGE,
-                f"the image is {info.size} bytes; the limit is {self.env.max_image_bytes}",
-            )
-        head = self.images.first_bytes(src.bucket, src.key, src.version_id, SNIFF_BYTES)
-        image_format = detect_image_format(head)
-        if image_format is None:
-            raise JobFailedError(FailureCategory.UNSUPPORTED_FORMAT, describe_unsupported(head))
+        content_type = self._check_image(src.bucket, src.key, src.version_id, info.size, "the image")
         try:
             settings = resolve_settings(
                 info.metadata,
                 relative_key(src.key, self.env.input_prefix),
                 self.env.prefix_presets,
                 self.env.default_settings,
+                self.env.gmi_model_id,
             )
         except InvalidSettingsError as error:
             raise JobFailedError(FailureCategory.INVALID_SETTINGS, str(error)) from None
-        checked = src.model_copy(update={"size": info.size, "content_type": CONTENT_TYPES[image_format]})
-        return checked, settings.model_dump(exclude_none=True)
+        checked = src.model_copy(update={"size": info.size, "content_type": content_type})
+        end_frame = self._end_frame(src.bucket, settings) if settings.end_frame_key else None
+        return checked, settings, end_frame
+
+    def _check_image(self, bucket: str, key: str, version_id: str | None, size: int, what: str) -> str:
+        """Size and format checks shared by the source and the end frame; returns the content type."""
+        if size <= 0:
+            raise JobFailedError(FailureCategory.EMPTY_IMAGE, f"{what} is empty (0 bytes)")
+        if size > self.env.max_image_bytes:
+            raise JobFailedError(
+                FailureCategory.IMAGE_TOO_LARGE, f"{what} is {size} bytes; the limit is {self.env.max_image_bytes}"
+            )
+        head = self.images.first_bytes(bucket, key, version_id, SNIFF_BYTES)
+        image_format = detect_image_format(head)
+        if image_format is None:
+            unsupported = describe_unsupported(head)
+            raise JobFailedError(
+                FailureCategory.UNSUPPORTED_FORMAT, unsupported if what == "the image" else f"{what}: {unsupported}"
+            )
+        return CONTENT_TYPES[image_format]
+
+    def _end_frame(self, bucket: str, settings: JobSettings) -> SourceRef:
+        """The object named by metadata `end_frame`: under END_FRAME_PREFIX of the input bucket, checked like the
+        source and pinned to the version seen now."""
+        key = settings.end_frame_key or ""
+        prefix = self.env.end_frame_prefix
+        if not key.startswith(prefix) or ".." in key.split("/"):
+            message = f"end_frame {key!r} must be a key under {prefix!r} in the input bucket"
+            raise JobFailedError(FailureCategory.INVALID_SETTINGS, message)
+        info = self.images.head(bucket, key, None)
+        if info is None:
+            raise JobFailedError(FailureCategory.INVALID_SETTINGS, f"end_frame {key!r} does not exist in the bucket")
+        what = f"the end frame {key!r}"
+        content_type = self._check_image(bucket, key, info.version_id, info.size, what)
+        return SourceRef(
+            bucket=bucket,
+            key=key,
+            version_id=info.version_id,
+            etag=info.etag,
+            size=info.size,
+            content_type=content_type,
+        )
 
     def _today(self) -> datetime:
         return datetime.now(UTC)
@@ -239,14 +278,18 @@ class SubmitService:
         self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=900)
         return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
 
-    def _post(self, job: JobRecord, source: SourceRef, settings: dict[str, Any]) -> SubmitResult:
+    def _presign(self, ref: SourceRef) -> str:
+        return self.images.presign_get(ref.bucket, ref.key, ref.version_id, self.env.presign_ttl_seconds)
+
+    def _post(
+        self, job: JobRecord, source: SourceRef, settings: JobSettings, end_frame: SourceRef | None
+    ) -> SubmitResult:
         for attempt in range(POST_ATTEMPTS):
-            # Presigned right before each POST so the URL is as fresh as its short TTL allows.
-            image_url = self.images.presign_get(
-                source.bucket, source.key, source.version_id, self.env.presign_ttl_seconds
-            )
+            # Presigned right before each POST so the URL lives as long after it as its TTL allows.
+            end_frame_url = self._presign(end_frame) if end_frame else None
+            payload = settings.settings.payload(self._presign(source), end_frame_url)
             try:
-                response = self.gmi.submit({**settings, "image_url": image_url})
+                response = self.gmi.submit(payload, model=settings.model_id)
             except GmiRetryableError as refused:
                 delay = retry_delay(attempt, refused.retry_after, self.rng)
                 if attempt + 1 >= POST_ATTEMPTS or self.time_left_ms() - delay * 1000 < RESERVE_MS:
@@ -290,8 +333,8 @@ class SubmitService:
         if job.request_id is None:  # only SUBMITTED jobs get here, and those always have one
             raise JobFailedError(FailureCategory.INTERNAL, f"job {job.job_id} has no GMI request id")
         policy = self.env.poll_policy
-        quality, duration = str(job.settings.get("quality")), str(job.settings.get("duration"))
-        history = self.repo.recent_generation_seconds(job.model, quality, duration)
+        time_class = catalog.time_class_of(job.model, job.settings)
+        history = self.repo.recent_generation_seconds(job.model, time_class)
         expectation = learn_expectation(history, policy)
         now = self.clock()
         return ExecutionInput.first(
@@ -299,8 +342,7 @@ class SubmitService:
             attempt=job.attempt,
             request_id=job.request_id,
             model=job.model,
-            quality=quality,
-            duration=duration,
+            time_class=time_class,
             submitted_at=now,
             deadline_at=now + self.env.job_deadline_seconds,
             gmi_status=gmi_status,

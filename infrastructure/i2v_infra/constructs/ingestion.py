@@ -77,7 +77,8 @@ class Ingestion(Construct):
             "OUTPUT_BUCKET": output_bucket.bucket_name,
             "OUTPUT_PREFIX": config.output_prefix,
             "MAX_IMAGE_BYTES": str(config.max_image_bytes),
-            "PRESIGN_TTL_SECONDS": str(config.presign_ttl_seconds),
+            "PRESIGN_TTL_SECONDS": str(config.image_url_ttl_seconds),
+            "END_FRAME_PREFIX": config.end_frame_prefix,
             "DEFAULT_SETTINGS": config.json_env("default_settings"),
             "PREFIX_PRESETS": config.json_env("prefix_presets"),
             "DAILY_SUBMISSION_CAP": str(config.daily_submission_cap),
@@ -112,12 +113,17 @@ class Ingestion(Construct):
         self.queue.grant_send_messages(fn)
         # HEAD, ranged GET and the presigned GET that GMI performs all need Get(Object|ObjectVersion).
         uploads = input_bucket.arn_for_objects(f"{config.input_prefix}*")
-        fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[uploads]))
-        acknowledge_wildcard_resource(
-            self.submit.role,
-            uploads,
-            "Uploads have arbitrary key names; read access is limited to objects under the input prefix.",
+        # End frames (metadata `end_frame`) live under their own prefix, so uploading one starts no job.
+        end_frames = input_bucket.arn_for_objects(f"{config.end_frame_prefix}*")
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[uploads, end_frames])
         )
+        for readable in (uploads, end_frames):
+            acknowledge_wildcard_resource(
+                self.submit.role,
+                readable,
+                "Uploads have arbitrary key names; read access is limited to the input and end-frame prefixes.",
+            )
         # Without ListBucket S3 answers 403 instead of 404 for a deleted upload (source_missing).
         fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[input_bucket.bucket_arn]))
         grant_job_records(

@@ -6,10 +6,9 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from i2v.domain import catalog
 from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
-from i2v.domain.settings import GenerationSettings, describe_validation_error
+from i2v.domain.settings import InvalidSettingsError, resolve_settings
 from i2v_local.cli.output import CliError
 from i2v_local.cli.target import Target
 
@@ -21,14 +20,15 @@ def encode_metadata_value(value: str) -> str:
     return "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8")).decode("ascii") + "?="
 
 
-def settings_metadata(settings: dict[str, Any]) -> dict[str, str]:
-    """Validate locally first (same model as the pipeline), so a typo fails here and costs nothing."""
+def settings_metadata(settings: dict[str, Any], default_model: str = catalog.DEFAULT_MODEL_ID) -> dict[str, str]:
+    """Validate locally first, as the pipeline reads metadata (`model` or the default model), so a typo fails here
+    and costs nothing. The deployed pipeline checks again against its own default model."""
     chosen = {name: value for name, value in settings.items() if value is not None}
-    try:
-        GenerationSettings.model_validate({"prompt": "check", **chosen})
-    except ValidationError as error:
-        raise CliError(f"invalid settings: {describe_validation_error(error)}") from None
     as_text = {name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in chosen.items()}
+    try:
+        resolve_settings(as_text, "", {}, {"prompt": "check"}, default_model)
+    except InvalidSettingsError as error:
+        raise CliError(f"invalid settings: {error}") from None
     return {name: encode_metadata_value(value) for name, value in as_text.items()}
 
 

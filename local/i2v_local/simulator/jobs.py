@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from .contract import render_plan
 from .faults import FaultSpec
 from .imagefetch import ImageFetchError, fetch_image
 from .timing import TimingSampler
@@ -285,9 +286,13 @@ class JobStore:
         if broken is not None:
             job.failure = f"image_url could not be fetched (HTTP {broken.get('status', '403')})"
             return
+        plan = render_plan(job.model, job.payload)
         try:
-            image = fetch_image(
-                str(job.payload["image_url"]), timeout=self._image_timeout, ssl_context=self._fetch_context()
+            image = fetch_image(plan.image_url, timeout=self._image_timeout, ssl_context=self._fetch_context())
+            end_image = (
+                fetch_image(plan.end_frame_url, timeout=self._image_timeout, ssl_context=self._fetch_context())
+                if plan.end_frame_url
+                else None
             )
         except ImageFetchError as exc:
             job.failure = str(exc)
@@ -309,9 +314,7 @@ class JobStore:
                 decode_image(image)  # still reject junk, like the real renderer would
                 job.synthetic_size = size
             else:
-                job.video = self._cache.render(
-                    image, str(job.payload["aspect_ratio"]), int(job.payload["duration"]), self._fps
-                )
+                job.video = self._cache.render(image, plan.aspect_ratio, plan.seconds, self._fps, end_image)
         except InvalidImageError as exc:
             job.failure = str(exc)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .contract import DEFAULTS, DURATIONS, SEED_MAX
+from i2v.domain import catalog
+
+from .contract import contract_model
 
 
 def model_list(models: Iterable[str]) -> dict[str, Any]:
@@ -25,18 +27,21 @@ def model_detail(model: str, org_id: str) -> dict[str, Any]:
         "brief_description": f"{model} (GMI simulator): image to video",
         "model_type": "video",
         "parameters": parameters(model),
+        # The catalog's JSON-schema-like description (image field, end frame, time class, our readings).
+        "parameter_schema": catalog.parameter_schema(contract_model(model).MODEL_ID),
     }
 
 
 def parameters(model: str) -> list[dict[str, Any]]:
-    """The request parameters of `model`, from the simulator's contract."""
-    return [
-        _param("image_url", "string", True, "source image, a public URL"),
-        _param("prompt", "string", True, "what should happen"),
-        _param("negative_prompt", "string", False, "what should not", default=DEFAULTS["negative_prompt"]),
-        _param("duration", "string", False, "seconds", enum=list(DURATIONS), default=DEFAULTS["duration"]),
-        _param("seed", "integer", False, "random seed", minimum=0, maximum=SEED_MAX),
-    ]
+    """The request parameters of `model`, from the catalog model whose contract the simulator enforces."""
+    schema = catalog.parameter_schema(contract_model(model).MODEL_ID)
+    required = set(schema["required"])
+    items = []
+    for name, prop in schema["properties"].items():
+        extra = {key: prop[key] for key in ("enum", "minimum", "maximum", "maxLength", "default") if key in prop}
+        description = prop.get("description") or f"accepts {prop.get('accepts', 'see the model')}"
+        items.append(_param(name, str(prop.get("type", "string")), name in required, description, **extra))
+    return items
 
 
 def _param(name: str, kind: str, required: bool, description: str, **extra: Any) -> dict[str, Any]:

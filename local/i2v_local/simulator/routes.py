@@ -9,7 +9,7 @@ from typing import Any
 
 from .answers import job_body, list_body, submit_body
 from .config import SimContext
-from .contract import API_PREFIX, ContractError, validate_request
+from .contract import API_PREFIX, ContractError, source_image_url, validate_request
 from .downloads import serve_image, serve_thumbnail, serve_video
 from .faults import FaultSpec, FaultSpecError, Kind, parse_specs, prompt_markers
 from .models import model_detail, model_list
@@ -115,7 +115,7 @@ class GmiApi:
         if markers and isinstance(payload, dict):
             # Same source image + prompt = same submission: retries see the marker fault only `count`
             # times. The query string is ignored because a re-presigned URL changes it.
-            fingerprint = f"{str(payload.get('image_url')).split('?', 1)[0]}\0{prompt}"
+            fingerprint = f"{str(source_image_url(body)).split('?', 1)[0]}\0{prompt}"
             post_faults += [s for s in markers if s.kind == Kind.POST and faults.take_marker(fingerprint, s)]
         return {s.name: s for s in post_faults}, markers
 

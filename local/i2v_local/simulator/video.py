@@ -1,9 +1,14 @@
-"""MP4 rendering (a slow Ken Burns zoom over the source image) and synthetic large bodies."""
+"""MP4 rendering (a slow Ken Burns zoom over the source image) and synthetic large bodies.
+
+Videos have the model's aspect ratio (or the source image's, for models whose output follows the image) and
+its full duration, but are scaled down to about 320x180 pixels at 10 fps so that rendering stays fast.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 import struct
 import threading
 from collections import OrderedDict
@@ -21,6 +26,8 @@ FRAME_SIZES: dict[str, tuple[int, int]] = {
     "4:3": (256, 192),
     "3:4": (192, 256),
 }
+# Any other ratio (and "follow the image") gets about the same number of pixels.
+_PIXEL_BUDGET = 320 * 180
 DEFAULT_FPS = 10
 # The zoom ends at this fraction of the cover crop: slow enough to look like a camera push-in.
 _END_ZOOM = 0.8
@@ -51,6 +58,20 @@ def _cover(image: Image.Image, width: int, height: int) -> Image.Image:
     return cropped.resize((width * 2, height * 2), Image.Resampling.BILINEAR)
 
 
+def frame_size(aspect_ratio: str | None, image: Image.Image) -> tuple[int, int]:
+    """Reduced frame size for "W:H", or for the image's own shape when the ratio is None."""
+    if aspect_ratio in FRAME_SIZES:
+        return FRAME_SIZES[aspect_ratio]
+    if aspect_ratio:
+        across, down = (int(part) for part in aspect_ratio.split(":"))
+        ratio = across / down
+    else:
+        ratio = image.size[0] / image.size[1]
+    ratio = min(max(ratio, 0.25), 4.0)
+    width = math.sqrt(_PIXEL_BUDGET * ratio)
+    return max(2, round(width / 2) * 2), max(2, round(width / ratio / 2) * 2)
+
+
 def decode_image(data: bytes) -> Image.Image:
     try:
         with Image.open(io.BytesIO(data)) as img:
@@ -60,10 +81,19 @@ def decode_image(data: bytes) -> Image.Image:
         raise InvalidImageError(f"image_url did not return a decodable image ({type(exc).__name__})") from exc
 
 
-def render_mp4(image_bytes: bytes, aspect_ratio: str, duration_s: int, fps: int = DEFAULT_FPS) -> bytes:
-    """Encode `duration_s` seconds of a centred zoom over the image, at the reduced size of the ratio."""
-    width, height = FRAME_SIZES[aspect_ratio]
-    base = _cover(decode_image(image_bytes), width, height)
+def render_mp4(
+    image_bytes: bytes,
+    aspect_ratio: str | None,
+    duration_s: int,
+    fps: int = DEFAULT_FPS,
+    end_image_bytes: bytes | None = None,
+) -> bytes:
+    """Encode `duration_s` seconds of a centred zoom over the image (cross-fading to the end frame if one is
+    given), at the reduced size of the ratio (None: the image's own ratio)."""
+    image = decode_image(image_bytes)
+    width, height = frame_size(aspect_ratio, image)
+    base = _cover(image, width, height)
+    end = _cover(decode_image(end_image_bytes), width, height) if end_image_bytes else None
     bw, bh = base.size
     frames = max(1, duration_s * fps)
     out = io.BytesIO()
@@ -77,10 +107,12 @@ def render_mp4(image_bytes: bytes, aspect_ratio: str, duration_s: int, fps: int 
         if VIDEO_CODEC == "libx264":
             stream.options = {"preset": "ultrafast", "crf": "28"}
         for i in range(frames):
-            zoom = 1.0 - (1.0 - _END_ZOOM) * (i / max(1, frames - 1))
+            progress = i / max(1, frames - 1)
+            zoom = 1.0 - (1.0 - _END_ZOOM) * progress
             cw, ch = bw * zoom, bh * zoom
             left, top = (bw - cw) / 2, (bh - ch) / 2
-            frame_img = base.resize((width, height), Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch))
+            source = Image.blend(base, end, progress) if end is not None else base
+            frame_img = source.resize((width, height), Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch))
             frame = av.VideoFrame.from_image(frame_img)  # type: ignore[no-untyped-call]
             frame.pts = i
             frame.time_base = Fraction(1, fps)
@@ -96,16 +128,24 @@ class RenderCache:
 
     def __init__(self, capacity: int = 16) -> None:
         self._capacity = capacity
-        self._items: OrderedDict[tuple[str, str, int, int], bytes] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str, str, int, int], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def render(self, image_bytes: bytes, aspect_ratio: str, duration_s: int, fps: int = DEFAULT_FPS) -> bytes:
-        key = (hashlib.sha256(image_bytes).hexdigest(), aspect_ratio, duration_s, fps)
+    def render(
+        self,
+        image_bytes: bytes,
+        aspect_ratio: str | None,
+        duration_s: int,
+        fps: int = DEFAULT_FPS,
+        end_image_bytes: bytes | None = None,
+    ) -> bytes:
+        end_digest = hashlib.sha256(end_image_bytes).hexdigest() if end_image_bytes else ""
+        key = (hashlib.sha256(image_bytes).hexdigest(), end_digest, aspect_ratio or "image", duration_s, fps)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        video = render_mp4(image_bytes, aspect_ratio, duration_s, fps)
+        video = render_mp4(image_bytes, aspect_ratio, duration_s, fps, end_image_bytes)
         with self._lock:
             self._items[key] = video
             while len(self._items) > self._capacity:

@@ -51,6 +51,11 @@ class PipelineDriver:
         )
         return job_id_for(source)
 
+    def put_end_frame(self, key: str = "end-frames/last.png", body: bytes | None = None) -> str:
+        """PUT an end frame (under the end-frame prefix, so it starts no job); returns its key for `end_frame`."""
+        self.s3.put_object(Bucket=self.input_bucket, Key=key, Body=png_bytes(shade=90) if body is None else body)
+        return key
+
     def job(self, job_id: str) -> JobRecord:
         record = self.repo.get(job_id)
         assert record is not None, f"no record for job {job_id}"
