@@ -111,6 +111,33 @@ def test_submit_wait_json_then_status_list_watch(running_stack, image, capsys):
     assert "succeeded" in out
 
 
+def test_submit_on_another_model_with_set_options(running_stack, image, capsys):
+    code, out, _ = run(
+        capsys,
+        "submit",
+        str(image),
+        "--prompt",
+        "the pier creaks",
+        "--model",
+        "wan2.6-i2v",
+        "--set",
+        "duration=10",
+        "--set",
+        "resolution=720P",
+        "--key",
+        "incoming/cli/wan.png",
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+    )
+    assert code == 0, out
+    job = cli_json(out)["job"]
+    assert job["status"] == "succeeded"
+    assert job["model"] == "wan2.6-i2v"
+    assert (job["settings"]["duration"], job["settings"]["resolution"]) == (10, "720P")
+
+
 def test_retry_resolves_an_ambiguous_submission(running_stack, cli_gmi, image, capsys):
     posts_before = _posts(cli_gmi)
     # GMI accepts the POST but the answer never arrives: no blind re-POST, the job waits for an operator.

@@ -16,6 +16,7 @@ from i2v.domain.record import JobRecord
 from i2v.services.retry import RetryRefusedError, retry_job
 from i2v_local.cli import results
 from i2v_local.cli.events import events_command
+from i2v_local.cli.models import models_app, parse_sets
 from i2v_local.cli.output import CliError, console, emit_json
 from i2v_local.cli.results import print_summary
 from i2v_local.cli.target import resolve_target
@@ -60,12 +61,13 @@ def demo(
     out: Annotated[Path, typer.Option(help="where the MP4 is copied")] = Path("out"),
     gmi_base_url: GmiUrl = None,
     gmi_api_key: GmiKey = None,
+    model: Annotated[str | None, typer.Option(help="a catalog model (`i2v models`); default: the deployment's")] = None,
     as_json: Json = False,
 ) -> None:
     """Run the whole pipeline offline (emulated AWS + local GMI) on an image and keep the MP4."""
     from i2v_local.cli.demo import run_demo
 
-    result = run_demo(image, prompt, out, gmi_base_url, gmi_api_key, quiet=as_json)
+    result = run_demo(image, prompt, out, gmi_base_url, gmi_api_key, quiet=as_json, model=model)
     if as_json:
         emit_json(result)
 
@@ -83,6 +85,10 @@ def submit(
     seed: Annotated[int | None, typer.Option(help="0..2147483647")] = None,
     audio: Annotated[bool | None, typer.Option("--audio/--no-audio", help="generate sound")] = None,
     multi_clip: Annotated[bool | None, typer.Option("--multi-clip/--single-clip", help="camera changes")] = None,
+    model: Annotated[str | None, typer.Option(help="a catalog model (`i2v models`)")] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="a setting of the model: key=value (repeatable)")
+    ] = None,
     key: Annotated[str | None, typer.Option(help="object key (default: <input prefix><file name>)")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="follow the job until it ends")] = False,
     timeout: Annotated[float, typer.Option(help="seconds to --wait")] = 1800,
@@ -102,6 +108,8 @@ def submit(
         "seed": seed,
         "generate_audio_switch": audio,
         "generate_multi_clip_switch": multi_clip,
+        "model": model,
+        **parse_sets(sets),
     }
     uploaded = upload(where, image, key, settings)
     if not wait:
@@ -249,6 +257,7 @@ results.register(app)  # i2v fetch, i2v reconcile
 
 local_app = typer.Typer(help="A long-running local stack that the other commands can talk to.")
 app.add_typer(local_app, name="local")
+app.add_typer(models_app, name="models")
 
 
 @local_app.command("up")

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.status import Status
 
+from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import EventDetailType
 from i2v_local.cli.output import CliError
@@ -27,19 +28,31 @@ DEMO_TIMEOUT_SECONDS = 120
 LAMBDA_LOG = STATE_DIR / "lambda.log"
 
 
+def _point(handler: logging.StreamHandler[Any], stream: Any) -> Any:
+    """setStream, even when the handler's current stream is already closed (setStream would flush it)."""
+    if getattr(handler.stream, "closed", False):
+        previous, handler.stream = handler.stream, stream
+        return previous
+    return handler.setStream(stream)
+
+
 @contextmanager
 def lambda_output_to_file(path: Path) -> Iterator[None]:
     """The functions log JSON (and EMF metrics) to stdout as in Lambda; keep it in a file, not on screen."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as sink, redirect_stdout(sink):
         handlers = [h for h in logging.getLogger("i2v").handlers if isinstance(h, logging.StreamHandler)]
-        previous = [h.setStream(sink) for h in handlers]
+        previous = [_point(h, sink) for h in handlers]
         try:
             yield
         finally:
             for handler, stream in zip(handlers, previous, strict=True):
                 if stream is not None:
-                    handler.setStream(stream)
+                    _point(handler, stream)
+            # Handlers created inside (functions imported meanwhile) must not keep writing to the closed sink.
+            for created in logging.getLogger("i2v").handlers:
+                if isinstance(created, logging.StreamHandler) and created.stream is sink:
+                    _point(created, sys.__stdout__)
 
 
 @contextmanager
@@ -95,10 +108,30 @@ def _stage_of(job_status: JobStatus, gmi_status: str | None) -> str:
     return STAGES[job_status]
 
 
+def demo_upload(model: str | None, prompt: str, image: Path) -> tuple[str | None, dict[str, Any]]:
+    """(file name, settings) of the demo upload: the default model's quick settings, or another model's own
+    defaults (the file name then names the model, so each model's video gets its own name)."""
+    if model is None:
+        return None, {"prompt": prompt, "quality": "540p", "duration": "5"}
+    slug = "".join(c if c.isalnum() else "-" for c in model.lower())
+    return f"{image.stem}-{slug}{image.suffix}", {"prompt": prompt, "model": model}
+
+
 def run_demo(
-    image: Path | None, prompt: str, out: Path, gmi_base_url: str | None, gmi_api_key: str | None, quiet: bool
+    image: Path | None,
+    prompt: str,
+    out: Path,
+    gmi_base_url: str | None,
+    gmi_api_key: str | None,
+    quiet: bool,
+    model: str | None = None,
+    pipeline: tuple[Any, Any] | None = None,
 ) -> dict[str, Any]:
+    """`pipeline`: an already running (local stack, simulator) to use instead of starting one (tests)."""
     image = image or SAMPLE_IMAGE
+    if model is not None and model not in catalog.ids():
+        raise CliError(str(catalog.UnknownModelError(model)))
+    file_name, demo_settings = demo_upload(model, prompt, image)
     screen = Console(file=sys.stdout, highlight=False)
 
     def say(text: str) -> None:
@@ -106,11 +139,13 @@ def run_demo(
             screen.print(text)
 
     started = time.monotonic()
-    with local_pipeline(gmi_base_url, gmi_api_key, screen, quiet) as (local, simulator):
+    with ExitStack() as running:
+        local, simulator = pipeline or running.enter_context(local_pipeline(gmi_base_url, gmi_api_key, screen, quiet))
         target = Target("local", local.outputs)
         tap = local.tap_events()
         say(f"[dim]emulated AWS at {local.endpoint_url}; GMI at {gmi_base_url or simulator.base_url}[/]")
-        uploaded = upload(target, image, None, {"prompt": prompt, "quality": "540p", "duration": "5"})
+        key = f"{target.input_prefix}{file_name}" if file_name else None
+        uploaded = upload(target, image, key, demo_settings)
         say(f"  {_clock()}  [bold]uploaded[/] s3://{uploaded['bucket']}/{uploaded['key']}")
         job = find_job(target, f"s3://{uploaded['bucket']}/{uploaded['key']}", wait_seconds=30)
         stages = ["uploaded"]

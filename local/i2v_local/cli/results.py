@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from i2v.adapters.queue import SubmitQueue
+from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord, StoredObject
-from i2v.domain.settings import GenerationSettings
 from i2v_local.cli.output import CliError, console, emit_json
 from i2v_local.cli.target import Target, resolve_target
 from i2v_local.cli.watching import find_job
@@ -27,7 +27,9 @@ RECONCILE_WAIT_SECONDS = 60.0
 
 def default_settings(model: str) -> dict[str, Any]:
     """The documented defaults of the model's parameters (what a job gets when nothing is said)."""
-    fields = GenerationSettings.model_fields
+    if model not in catalog.ids():
+        return {}
+    fields = catalog.get(model).model_fields
     return {name: info.default for name, info in fields.items() if not info.is_required()}
 
 

@@ -169,6 +169,7 @@ def parameter_schema(model_id: str) -> dict[str, Any]:
         "fixed_resolution": model.FIXED_RESOLUTION,
         "aspect_field": model.ASPECT_FIELD,
         "time_class_fields": list(model.time_class_fields()),
+        "rules": list(model.RULES),
         "choices": list(model.CHOICES),
     }
 

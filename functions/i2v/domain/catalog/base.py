@@ -57,6 +57,8 @@ class CatalogModel(BaseModel):
     ASPECT_FIELD: ClassVar[str | None] = None
     # Fields the docs mark "required" although they have defaults (we always send them).
     MARKED_REQUIRED: ClassVar[tuple[str, ...]] = ()
+    # Cross-field rules, in words (the model_validator enforces them).
+    RULES: ClassVar[tuple[str, ...]] = ()
     # Choices made where GMI's pages contradict themselves (one line each; the field definitions carry them out).
     CHOICES: ClassVar[tuple[str, ...]] = ()
 

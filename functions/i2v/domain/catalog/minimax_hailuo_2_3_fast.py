@@ -14,6 +14,7 @@ class MinimaxHailuo23Fast(CatalogModel):
     DOCS_URL: ClassVar[str] = "https://docs.gmicloud.ai/model-quickstarts/video/minimax-hailuo-2-3-fast"
     IMAGE_FIELD: ClassVar[str] = "first_frame_image"
     RESOLUTION_FIELD: ClassVar[str | None] = "resolution"
+    RULES: ClassVar[tuple[str, ...]] = ('resolution "1080P" only with duration 6',)
     CHOICES: ClassVar[tuple[str, ...]] = (
         "the parameter table is Minimax-Hailuo-2.3's (the Fast page is cut): applied to -Fast as the docs infer",
         "512P is kept (the 2.3 table allows it; we always send the first frame it needs)",

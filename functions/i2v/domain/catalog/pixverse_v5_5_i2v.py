@@ -19,6 +19,7 @@ class PixverseV55(CatalogModel):
     RESOLUTION_FIELD: ClassVar[str | None] = "quality"
     ASPECT_FIELD: ClassVar[str | None] = "aspect_ratio"
     MARKED_REQUIRED: ClassVar[tuple[str, ...]] = ("duration", "aspect_ratio", "quality")
+    RULES: ClassVar[tuple[str, ...]] = ('duration "10" is not available at quality "1080p"',)
     CHOICES: ClassVar[tuple[str, ...]] = (
         'duration is a string ("5"): the example sends a string, the table says only "enum"',
         "duration, aspect_ratio and quality are marked required yet have defaults: we always send them",

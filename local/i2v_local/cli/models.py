@@ -1,0 +1,78 @@
+"""`i2v models` and `i2v models show ID`: the GMI model catalog, and `--set key=value` parsing for submit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from i2v.domain import catalog
+from i2v_local.catalog_docs import summary
+from i2v_local.cli.output import CliError, console, emit_json
+
+models_app = typer.Typer(help="The GMI image-to-video models the pipeline can use.", invoke_without_command=True)
+
+Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+COLUMNS = ("id", "image", "durations", "resolutions", "end_frame", "audio")
+
+
+@models_app.callback()
+def list_models(ctx: typer.Context, as_json: Json = False) -> None:
+    """The catalog as a table: id, image field, durations, resolutions, end frame, audio."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = [summary(model_id) for model_id in catalog.ids()]
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(*(column.replace("_", " ") for column in COLUMNS))
+    table.columns[0].no_wrap = True
+    for row in rows:
+        table.add_row(*(row[column] for column in COLUMNS))
+    console.print(table)
+    console.print(f"default model: {catalog.DEFAULT_MODEL_ID}; details: i2v models show ID")
+
+
+@models_app.command("show")
+def show_model(
+    model_id: Annotated[str, typer.Argument(help="a model id from `i2v models`")], as_json: Json = False
+) -> None:
+    """One model's parameters: types, accepted values, defaults, where the image goes, its time class."""
+    try:
+        schema = catalog.parameter_schema(model_id)
+    except catalog.UnknownModelError as error:
+        raise CliError(str(error)) from None
+    if as_json:
+        emit_json(schema)
+        return
+    from rich.table import Table
+
+    row = summary(model_id)
+    console.print(f"[bold]{model_id}[/]  {schema['docs']}")
+    console.print(f"image: {row['image']}   end frame: {row['end_frame']}   audio: {row['audio']}")
+    console.print(f"polling expectation learned per: {' x '.join(schema['time_class_fields'])}")
+    table = Table("setting", "accepts", "default", "required")
+    model_fields = catalog.get(model_id).model_fields
+    for name, prop in schema["properties"].items():
+        if name in model_fields:
+            default = prop.get("default")
+            shown = "" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+            table.add_row(name, prop["accepts"], shown, "yes" if prop.get("required") else "")
+    console.print(table)
+    for rule in schema["rules"]:
+        console.print(f"rule: {rule}")
+    for choice in schema["choices"]:
+        console.print(f"our reading: {choice}")
+
+
+def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
+    """`--set key=value` options -> settings (text; the catalog gives each value its documented type)."""
+    settings: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--set {pair!r}: use key=value, e.g. --set duration=10")
+        settings[key.strip()] = value
+    return settings

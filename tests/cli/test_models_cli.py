@@ -1,0 +1,61 @@
+"""`i2v models`, `i2v models show ID`, `--set` parsing, and the README's generated settings section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fixtures.cli import cli_json, run
+from i2v.domain import catalog
+from i2v_local import catalog_docs
+from i2v_local.cli.models import parse_sets
+from i2v_local.cli.output import CliError
+from i2v_local.cli.uploads import settings_metadata
+
+
+def test_models_lists_the_catalog_with_image_field_durations_resolutions_end_frame_audio(capsys: Any) -> None:
+    code, out, _ = run(capsys, "models", "--json")
+    assert code == 0
+    rows = {row["id"]: row for row in cli_json(out)}
+    assert list(rows) == list(catalog.ids())
+    assert rows["vidu-q3-pro-i2v"]["image"] == "images (URL or Base64)"
+    assert rows["wan2.6-i2v"]["durations"] == "duration: 5, 10, 15"
+    assert rows["pixverse-v5.5-i2v"]["durations"] == 'duration: "5", "8", "10"'
+    assert rows["kling-v3-image-to-video"]["end_frame"] == "image_tail"
+    assert rows["veo-3.1-fast-generate-001"]["audio"] == "generateAudio"
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    assert "seedance-2-0-fast-260128" in out
+
+
+def test_models_show_gives_one_models_parameters(capsys: Any) -> None:
+    code, out, _ = run(capsys, "models", "show", "Minimax-Hailuo-2.3-Fast", "--json")
+    assert code == 0
+    schema = cli_json(out)
+    assert schema["image"]["field"] == "first_frame_image"
+    assert schema["properties"]["resolution"]["enum"] == ["512P", "768P", "1080P"]
+    assert schema["rules"] == ['resolution "1080P" only with duration 6']
+    code, out, _ = run(capsys, "models", "show", "wan2.6-i2v")
+    assert code == 0
+    assert "img_url" in out
+    code, _, err = run(capsys, "models", "show", "sora-9")
+    assert code == 1
+    assert "unknown model 'sora-9'" in err
+
+
+def test_set_options_become_typed_settings_of_the_chosen_model() -> None:
+    assert parse_sets(["duration=10", "prompt=a=b"]) == {"duration": "10", "prompt": "a=b"}
+    with pytest.raises(CliError, match="key=value"):
+        parse_sets(["duration"])
+    metadata = settings_metadata({"prompt": "p", "model": "wan2.6-i2v", "duration": "10", "audio": False})
+    assert metadata == {"prompt": "p", "model": "wan2.6-i2v", "duration": "10", "audio": "false"}
+    with pytest.raises(CliError, match=r"model 'wan2\.6-i2v'.*resolution.*\"720P\", \"1080P\""):
+        settings_metadata({"prompt": "p", "model": "wan2.6-i2v", "resolution": "720p"})
+
+
+def test_readme_settings_per_model_are_generated_from_the_catalog() -> None:
+    text = catalog_docs.README.read_text(encoding="utf-8")
+    assert catalog_docs.readme_with_section(text) == text, "run: python -m i2v_local.catalog_docs"
+    for model_id in catalog.ids():
+        assert f"#### `{model_id}`" in text
