@@ -252,7 +252,7 @@ def _poll_state(gmi_status: str | None) -> Any:
     from i2v.domain.workflow import ExecutionInput, PollResult, PollState
 
     first = ExecutionInput.first(
-        job_id=JOB_ID, attempt=1, request_id="req-1", model=MODEL, quality="540p", duration="5",
+        job_id=JOB_ID, attempt=1, request_id="req-1", model=MODEL, time_class={"quality": "540p", "duration": "5"},
         submitted_at=NOW - 30, deadline_at=NOW + 1800, gmi_status="queued", expectation=None, first_wait_seconds=20,
     )  # fmt: skip
     return PollState.model_validate({**first.model_dump(), "poll": PollResult(gmi_status=gmi_status)})
