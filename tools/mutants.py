@@ -115,6 +115,14 @@ MUTANTS: tuple[Mutant, ...] = (
         ),
     ),
     Mutant(
+        name="reconcile-never-finds",
+        guarantee="When GMI's answer is unknown, we stop and tell you (an ambiguous job GMI has is reconciled)",
+        path="functions/i2v/services/reconcile.py",
+        find="found = self._find(job, ambiguous_at)",
+        replace="found = None",
+        tests=("tests/scenarios/test_answers_reconciliation.py",),
+    ),
+    Mutant(
         name="concurrency-cap-dropped",
         guarantee="submit_concurrency caps concurrent submissions (the event source's MaximumConcurrency)",
         path="infrastructure/i2v_infra/constructs/ingestion.py",
