@@ -50,7 +50,7 @@ test: lint typecheck security
 
 # Benchmarks (docs/benchmarks.md): about 5 minutes on 2 cores; numbers, not pass/fail.
 bench: install
-	$(BIN)/python -m benchmarks --output docs/benchmarks.md
+	$(BIN)/python -m benchmarks --output docs/benchmarks.md --readme README.md
 
 # Chaos soak: 500 uploads through the local pipeline under seeded random faults (i2v_local.soak).
 soak: install

@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
         "--output", default=None, help="write the Markdown results here (make bench: docs/benchmarks.md)"
     )
     parser.add_argument(
+        "--readme", default=None, help="rewrite the performance section of this README (make bench: README.md)"
+    )
+    parser.add_argument(
         "--only", action="append", choices=names, help="run only these benchmarks and what they need (repeatable)"
     )
     args = parser.parse_args(argv)
@@ -30,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         report.write_markdown(run, BENCHMARKS, args.output)
         _log(f"wrote {args.output}")
+    if args.readme:
+        report.write_readme(run, BENCHMARKS, args.readme)
+        _log(f"rewrote the performance section of {args.readme}")
     return 0
 
 

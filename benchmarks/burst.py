@@ -268,4 +268,14 @@ def section(bench: Run) -> list[str]:
     ]
 
 
-BENCHMARK = Benchmark("burst", "burst", "Burst", measure, rows, section)
+def readme(bench: Run) -> list[str]:
+    r = bench.result("burst", BurstResult)
+    if r is None:
+        return []
+    return [
+        f"- **Bursts**: {r.images} images dropped at once, {r.lost} lost, {r.jobs_per_second:.1f} jobs/s through "
+        "the local stack.",
+    ]
+
+
+BENCHMARK = Benchmark("burst", "burst", "Burst", measure, rows, section, readme=readme)

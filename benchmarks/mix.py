@@ -69,3 +69,29 @@ def reference_mix(
         seconds = rng.lognormvariate(math.log(cls.median_seconds), sigma)
         jobs.append(ReferenceJob(cls, clock, min(MAX_SECONDS, max(MIN_SECONDS, seconds))))
     return jobs
+
+
+# ---- scenarios: how many jobs are in flight at once -----------------------------------------------------------
+
+
+def one_at_a_time(jobs: list[ReferenceJob], gap: float = 1200.0) -> list[ReferenceJob]:
+    """The same jobs, `gap` seconds apart: longer than any job (MAX_SECONDS + lag), so one is in flight at a time."""
+    return [ReferenceJob(job.job_class, (index + 1) * gap, job.generation_seconds) for index, job in enumerate(jobs)]
+
+
+def with_bursts(
+    jobs: list[ReferenceJob], size: int, bursts: int, per_second: float = 2.0
+) -> tuple[list[ReferenceJob], list[int]]:
+    """The stream with `bursts` runs of `size` consecutive jobs re-timed as bursts: submitted `per_second` a
+    second (the submit event source's concurrency of 2, about a second each) from the first one's arrival, on
+    the history the stream left. Returns the jobs and the indices of the burst jobs."""
+    out, indices = list(jobs), []
+    segment = len(jobs) // bursts
+    for number in range(bursts):
+        first = (number + 1) * segment - size  # each burst ends a segment: the stream before it is its warm-up
+        start = out[first].arrival
+        for offset in range(size):
+            job = out[first + offset]
+            out[first + offset] = ReferenceJob(job.job_class, start + offset / per_second, job.generation_seconds)
+            indices.append(first + offset)
+    return out, indices

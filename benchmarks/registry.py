@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from benchmarks import burst, coldstart, copy, cost, policy
+from benchmarks import burst, coldstart, copy, cost, polling
 from benchmarks.report import Benchmark
 
 BENCHMARKS: tuple[Benchmark, ...] = (
-    policy.BENCHMARK,
+    polling.BENCHMARK,
     copy.BENCHMARK,
     coldstart.BENCHMARK,
     burst.BENCHMARK,

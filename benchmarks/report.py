@@ -68,6 +68,7 @@ class Benchmark:
     rows: Callable[[Run], list[Row]]  # [] when there is no result
     section: Callable[[Run], list[str]]  # Markdown lines under the heading
     needs: tuple[str, ...] = ()  # benchmarks whose results this one reads (run first, even if not asked for)
+    readme: Callable[[Run], list[str]] = lambda run: []  # its bullets in the README's performance section
 
 
 def selected(benchmarks: Sequence[Benchmark], only: Sequence[str]) -> list[Benchmark]:
@@ -170,6 +171,32 @@ def markdown(run: Run, benchmarks: Sequence[Benchmark]) -> str:
 
 def write_markdown(run: Run, benchmarks: Sequence[Benchmark], path: str) -> None:
     Path(path).write_text(markdown(run, benchmarks))
+
+
+README_START = "<!-- make bench: start -->"
+README_END = "<!-- make bench: end -->"
+
+
+def readme_section(run: Run, benchmarks: Sequence[Benchmark]) -> str:
+    bullets = [line for benchmark in benchmarks if benchmark.name in run.results for line in benchmark.readme(run)]
+    return "\n".join(
+        [
+            README_START,
+            f"Measured side by side by `make bench` ({run.started_at}, {run.total_seconds / 60:.0f} minutes on "
+            f"{os.cpu_count()} cores; full tables, method, machine and prices in "
+            "[docs/benchmarks.md](docs/benchmarks.md)):",
+            "",
+            *bullets,
+            README_END,
+        ]
+    )
+
+
+def write_readme(run: Run, benchmarks: Sequence[Benchmark], path: str) -> None:
+    """Replace the README's generated performance section (between the markers) with this run's bullets."""
+    text = Path(path).read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    Path(path).write_text(text[:start] + readme_section(run, benchmarks) + text[end:])
 
 
 def _loadavg() -> str:

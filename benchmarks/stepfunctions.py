@@ -74,6 +74,7 @@ def walk(poll_outcomes: list[str], done_at_submit: bool = False) -> WorkflowCost
         name = str(state["Next"])
 
 
+@functools.cache
 def transitions_for_polls(polls: int) -> WorkflowCost:
     """A job that GMI finished by the `polls`-th poll, then completed."""
     return walk(["waiting"] * (polls - 1) + ["succeeded"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import mix, policy
+from benchmarks import cost, mix, policy, pricing, report, scenarios
 from benchmarks.__main__ import main
 from benchmarks.stepfunctions import transitions_for_polls, walk
 
@@ -43,7 +43,9 @@ def test_policy_replay_uses_the_real_policy_and_learns():
 
 def test_quick_run_writes_the_results_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     output = tmp_path / "benchmarks.md"
-    assert main(["--quick", "--output", str(output)]) == 0
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\n{report.README_START}\nstale numbers\n{report.README_END}\n\n## Next\n")
+    assert main(["--quick", "--output", str(output), "--readme", str(readme)]) == 0
     printed = capsys.readouterr().out
     for benchmark in ("1 polling", "2 copy", "3 cold start", "4 burst", "5 cost"):
         assert benchmark in printed
@@ -51,3 +53,32 @@ def test_quick_run_writes_the_results_page(tmp_path: Path, capsys: pytest.Captur
     for section in ("## 1. Polling policy", "## 2. Video copy", "## 3. Cold start", "## 4. Burst", "## 5. Cost"):
         assert section in page
     assert "GAP" not in printed
+    written = readme.read_text()
+    assert written.startswith("# Title\n\n" + report.README_START)
+    assert written.endswith(report.README_END + "\n\n## Next\n")
+    assert "stale numbers" not in written
+    for bullet in ("**Video in S3 soon", "**Big videos**", "**Cold start**", "**Bursts**", "**Cost**"):
+        assert bullet in written
+
+
+def test_scenarios_put_one_or_many_jobs_in_flight():
+    one, steady, bursts = scenarios.scenarios(600, mix.DEFAULT_SIGMA)
+    chosen = policy.deployed_policy()
+    assert scenarios.run_scenario(one, mix.DEFAULT_SIGMA, chosen).peak_in_flight == 1
+    burst = scenarios.run_scenario(bursts, mix.DEFAULT_SIGMA, chosen)
+    assert burst.peak_in_flight >= 50
+    assert len(burst.ours.outcomes) == len(burst.fixed_60.outcomes) == 5 * 60
+    assert [j.generation_seconds for j in steady.jobs] == [j.generation_seconds for j in one.jobs]
+
+
+def test_a_shared_poller_splits_the_awake_time_among_the_jobs_being_polled():
+    def job(start: float, end: float) -> policy.JobOutcome:
+        return policy.JobOutcome(0.0, 1, True, polling_from=start, done_at=end)
+
+    assert cost.shared_seconds([job(0, 10), job(5, 15), job(20, 22)]) == [7.5, 7.5, 2.0]
+
+
+def test_the_record_is_written_per_poll_only_in_the_before_model():
+    assert pricing.progress_writes(20, pricing.CostModel(write_every_poll=True)) == 19
+    assert pricing.progress_writes(20, pricing.CostModel()) == pricing.PROGRESS_CHANGES
+    assert pricing.progress_writes(1, pricing.CostModel()) == 0

@@ -187,7 +187,7 @@ def test_function_runtime_tracing_logging(template_dict: dict[str, Any], name: s
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
     log_group = template_dict["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
     assert log_group["Properties"]["RetentionInDays"] == CONFIG.log_retention_days
-    assert 128 < props["MemorySize"] <= 1024
+    assert 128 <= props["MemorySize"] <= 1024
     assert 30 <= props["Timeout"] <= 900
 
 

@@ -1,4 +1,4 @@
-"""Poll use case: one look at the GMI request, a record update, and when to look again."""
+"""Poll use case: one look at the GMI request, a record update when its status changed, and when to look again."""
 
 from __future__ import annotations
 
@@ -108,7 +108,9 @@ class PollService:
             # Never silently: GMI said something its documentation does not (once per job, not per poll).
             logger.warning("job %s: GMI reported the undocumented status %r; polling on", state.job_id, request.status)
             self.metrics.add_metric(MetricName.UNKNOWN_GMI_STATUS, "Count", 1)
-        self._record_progress(state.job_id, request.status, poll_count)
+        if state.poll.poll_count == 0 or request.status != state.poll.gmi_status:
+            # Only news is written: a job is polled 15-30 times, and every record update is billed.
+            self._record_progress(state.job_id, request.status, poll_count)
         if now >= state.deadline_at:
             return self._timed_out(state, poll_count, request.status, elapsed)
         wait = wait_before_deadline(

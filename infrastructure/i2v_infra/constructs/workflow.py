@@ -47,7 +47,8 @@ class Workflow(Construct):
             code=code,
             handler="i2v.handlers.poll.handler",
             description="i2v poll: GET the GMI request, update the job, return the next wait",
-            memory_size=256,
+            # It only makes HTTPS GETs and sleeps between them: a sleeping second costs half of 256 MB's.
+            memory_size=128,
             timeout=Duration.seconds(max(30, inline_budget + 2 * gmi_call)),
             environment={
                 **common,

@@ -184,3 +184,16 @@ def test_long_waits_go_back_to_the_state_machine(fakes: Fakes) -> None:
     assert result.outcome == PollOutcome.WAITING
     assert result.next_wait_seconds > PollPolicy().inline_max_wait_seconds
     assert clock.slept == []
+
+
+def test_only_a_changed_status_is_written_to_the_record(fakes: Fakes) -> None:
+    for status in ("queued", "processing", "processing", "processing"):
+        _answer(fakes, status)
+    _answer(fakes, "success")
+    service, _ = _service(fakes, min_wait_seconds=2, fine_interval_seconds=2, max_wait_seconds=2)
+    result = service.poll(_state(), time_left_ms=lambda: 900_000)
+    assert (result.outcome, result.poll_count) == (PollOutcome.SUCCEEDED, 5)
+    job = fakes.repo.get(JOB_ID)
+    assert job is not None
+    # Written at poll 1 (queued) and poll 2 (processing); polls 3 and 4 brought no news.
+    assert (job.status, job.gmi_status, job.poll_count) == (JobStatus.PROCESSING, "processing", 2)

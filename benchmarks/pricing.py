@@ -1,0 +1,178 @@
+"""The price of one video: AWS list prices applied to the operations a job performs (benchmarks 1 and 4).
+
+Prices: AWS public list prices, us-east-1, as checked on PRICES_DATE (no free tier applied).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from benchmarks.burst import BurstResult
+from benchmarks.policy import JobOutcome
+from benchmarks.stepfunctions import transitions_for_polls
+
+PRICES_DATE = "2026-01"
+PRICES = {
+    "lambda_gb_second_arm64": 0.0000133334,
+    "lambda_request": 0.20 / 1e6,
+    "sfn_transition": 0.025 / 1000,
+    "ddb_write_unit": 0.625 / 1e6,
+    "ddb_read_unit": 0.125 / 1e6,
+    "s3_put": 0.005 / 1000,
+    "s3_get": 0.0004 / 1000,
+    "sqs_request": 0.40 / 1e6,
+    "eventbridge_event": 1.00 / 1e6,
+    "logs_ingest_gb": 0.50,
+    "xray_trace": 5.00 / 1e6,
+    "secrets_api_call": 0.05 / 10000,
+}
+# Allowances for what the local run cannot show: AWS API round trips in Lambda, GMI's API, GMI's video host.
+AWS_CALL_MS = 20.0
+GMI_CALL_MS = 300.0
+VIDEO_MIB_PER_SECOND = 50.0
+PLATFORM_LOG_BYTES = 600  # Lambda's platform.start / platform.report lines (JSON log format) per invocation
+SFN_LOG_ENVELOPE_BYTES = 350  # per logged history event, besides the state's JSON
+PART_SIZE = 8 * 1024 * 1024
+HISTORY_ITEMS = 200  # recent_generation_seconds reads the latest 200 successes
+PROGRESS_CHANGES = 2  # a waiting job's GMI status changes at most twice (queued, then processing)
+
+
+@dataclass(frozen=True)
+class VideoKind:
+    name: str
+    job_class: str  # as in benchmarks.mix
+    video_bytes: int  # assumed size of GMI's MP4
+
+
+KINDS = (
+    VideoKind("540p / 5 s", "540p/5s", 4 * 1024 * 1024),
+    VideoKind("1080p / 5 s", "1080p/5s", 16 * 1024 * 1024),
+)
+PIXELS_AGAINST_540P = {"360": 0.44, "540": 1.0, "720": 1.78, "1080": 4.0}
+
+
+def kind_of(job_class: str) -> VideoKind:
+    """Any class of the mix: its MP4 assumed to grow with pixels x seconds from 4 MiB at 540p / 5 s."""
+    quality = re.search(r"(\d+)p", job_class, re.IGNORECASE)
+    seconds = re.search(r"/(\d+)s", job_class)
+    factor = PIXELS_AGAINST_540P.get(quality.group(1), 1.0) if quality else 1.0
+    factor *= int(seconds.group(1)) / 5 if seconds else 1.0
+    return VideoKind(job_class, job_class, int(4 * 1024 * 1024 * factor))
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """What the code does that the price depends on, beyond the replayed polls (the levers of issue 14)."""
+
+    poll_memory_mb: int | None = None  # None: as in the synthesized template
+    write_every_poll: bool = False  # True: every waiting poll updated the job record (before issue 14)
+
+
+def progress_writes(polls: float, model: CostModel) -> float:
+    """Record updates by the waiting polls of a job that GMI finished by its `polls`-th poll."""
+    waiting = max(0.0, polls - 1)
+    return waiting if model.write_every_poll else min(waiting, PROGRESS_CHANGES)
+
+
+@dataclass
+class CostLine:
+    item: str
+    quantity: float
+    unit: str
+    dollars: float
+
+
+def per_video(
+    kind: VideoKind,
+    polls: float,
+    rounds: int,
+    poll_seconds: float,
+    burst: BurstResult,
+    model: CostModel = CostModel(),
+) -> list[CostLine]:
+    """Cost lines of one video of `kind`: `polls` GETs to GMI made in `rounds` poll invocations lasting
+    `poll_seconds` in all (sleeps inside an invocation are billed too)."""
+    jobs = max(1, burst.succeeded)
+    per_job = {key: count / jobs for key, count in burst.calls.items()}
+    burst_polls = burst.invocations.get("poll", 0) / jobs
+    item_kb = max(1, math.ceil(burst.job_item_bytes / 1024))
+    memory = dict(burst.memory_mb)
+    if model.poll_memory_mb is not None:
+        memory["poll"] = model.poll_memory_mb
+    lines: list[CostLine] = []
+
+    def lam(name: str, invocations: float, aws_calls: float, gmi_calls: float, extra_ms: float = 0.0) -> None:
+        measured = burst.durations_ms.get(name, 100.0)
+        if name == "submit":  # one batch held several jobs locally; in steady traffic a batch is one job
+            measured = measured * burst.submit_batches / jobs
+        ms = measured + aws_calls * AWS_CALL_MS + gmi_calls * GMI_CALL_MS + extra_ms
+        gb_s = invocations * memory.get(name, 256) / 1024 * ms / 1000
+        dollars = gb_s * PRICES["lambda_gb_second_arm64"] + invocations * PRICES["lambda_request"]
+        lines.append(CostLine(f"Lambda {name}", invocations, f"invocations, {ms:.0f} ms each", dollars))
+
+    # submit: HEAD, ranged GET, claim transaction, 3 updates, history query, PutEvents, StartExecution.
+    lam("submit", 1.0, 9, 1)
+    video_ms = kind.video_bytes / (VIDEO_MIB_PER_SECOND * 1024 * 1024) * 1000
+    rounds = max(1, rounds)
+    writes = progress_writes(polls, model)
+    # Each GET and record update is priced by the allowances; the rest of an invocation is its inline sleeps.
+    lam(
+        "poll",
+        rounds,
+        writes / rounds,
+        polls / rounds,
+        extra_ms=max(0.0, poll_seconds - polls * 0.3) * 1000 / rounds,
+    )
+    workflow = transitions_for_polls(rounds)
+    lam("complete", 1.0, 4, 1, extra_ms=video_ms)
+    lines.append(
+        CostLine(
+            "Step Functions", workflow.transitions, "state transitions", workflow.transitions * PRICES["sfn_transition"]
+        )
+    )
+
+    updates = per_job.get("dynamodb:UpdateItem", 0) - progress_writes(burst_polls, model) + writes
+    wru = 2 * (1 + item_kb) + updates * item_kb  # a transaction costs 2 WRU per KB per item
+    lines.append(CostLine("DynamoDB writes", wru, "write request units", wru * PRICES["ddb_write_unit"]))
+    query_ru = math.ceil(HISTORY_ITEMS * burst.job_item_bytes / 4096) * 0.5
+    rru = query_ru + per_job.get("dynamodb:GetItem", 1.0) * math.ceil(burst.job_item_bytes / 4096)
+    lines.append(CostLine("DynamoDB reads", rru, "read request units", rru * PRICES["ddb_read_unit"]))
+
+    parts = math.ceil(kind.video_bytes / PART_SIZE)
+    puts = 1 if kind.video_bytes < PART_SIZE else parts + 2  # create + parts + complete
+    lines.append(CostLine("S3 PUT/LIST", puts, "requests", puts * PRICES["s3_put"]))
+    gets = per_job.get("s3:HeadObject", 1) + per_job.get("s3:GetObject", 1) + 1  # + GMI's presigned GET
+    lines.append(CostLine("S3 GET/HEAD", gets, "requests", gets * PRICES["s3_get"]))
+    sqs = 3.0  # S3's SendMessage, the poller's ReceiveMessage and DeleteMessageBatch (a batch of one)
+    lines.append(CostLine("SQS", sqs, "requests", sqs * PRICES["sqs_request"]))
+    events = per_job.get("events:PutEvents", 2)
+    lines.append(CostLine("EventBridge", events, "custom events", events * PRICES["eventbridge_event"]))
+
+    invocations = 1 + rounds + 1
+    handler_log = burst.log_bytes / max(1, sum(burst.invocations.values()))
+    log_bytes = invocations * (handler_log + PLATFORM_LOG_BYTES) + workflow.history_events * (
+        SFN_LOG_ENVELOPE_BYTES + burst.execution_input_bytes
+    )
+    lines.append(
+        CostLine("CloudWatch Logs", log_bytes / 1024, "KiB ingested", log_bytes / 1024**3 * PRICES["logs_ingest_gb"])
+    )
+    lines.append(CostLine("X-Ray", 1, "trace (upper bound: all sampled)", PRICES["xray_trace"]))
+    return lines
+
+
+def total(lines: list[CostLine]) -> float:
+    return sum(line.dollars for line in lines)
+
+
+def of_job(outcome: JobOutcome, burst: BurstResult, model: CostModel = CostModel()) -> float:
+    kind = kind_of(outcome.job_class)
+    return total(per_video(kind, outcome.polls, outcome.rounds, outcome.invocation_seconds, burst, model))
+
+
+def mean_cost(outcomes: Sequence[JobOutcome], burst: BurstResult, model: CostModel = CostModel()) -> float:
+    """$ per video over the jobs of a replay: the mix's own shares of classes."""
+    return statistics.fmean(of_job(o, burst, model) for o in outcomes)
