@@ -64,8 +64,8 @@ MUTANTS: tuple[Mutant, ...] = (
         name="post-5xx-retried",
         guarantee="When GMI's answer is unknown, we stop and tell you (a 5xx after a POST is ambiguous)",
         path="functions/i2v/adapters/gmi.py",
-        find="unclear = GmiAmbiguousError if posting else GmiRetryableError",
-        replace="unclear = GmiRetryableError",
+        find="        if status >= 300:\n            unclear = GmiAmbiguousError if posting else GmiRetryableError\n",
+        replace="        if status >= 300:\n            unclear = GmiRetryableError\n",
         tests=(
             "tests/unit/test_gmi_client.py",
             "tests/scenarios/test_s09_gmi_refusals_and_errors.py::test_s11_post_errors_that_may_have_created_a_job_are_ambiguous",
