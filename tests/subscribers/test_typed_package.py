@@ -18,7 +18,6 @@ from i2v_events.v1 import (
     DetailType,
     FailedDetail,
     FailureCategory,
-    Quality,
     SucceededDetail,
     VideoFailed,
     VideoSubmitted,
@@ -67,10 +66,25 @@ FAILED = event(
 )
 
 
+def test_a_submitted_event_of_another_model_parses_with_its_own_settings() -> None:
+    # veo 3.1 documents an integer duration and a resolution: the open `settings` carries them as sent.
+    veo = {"prompt": "a cat", "duration": 8, "resolution": "1080p", "generateAudio": False}
+    detail = {**base("submitted"), "model": "veo-3.1-fast-generate-001", "request_id": "r-2", "settings": veo}
+    submitted = parse_event(event(DetailType.SUBMITTED, detail))
+    assert isinstance(submitted, VideoSubmitted)
+    assert submitted.detail.settings.model_extra == {"duration": 8, "resolution": "1080p", "generateAudio": False}
+
+
 def test_each_event_parses_to_its_model() -> None:
     submitted, succeeded, failed = parse_event(SUBMITTED), parse_event(json.dumps(SUCCEEDED)), parse_event(FAILED)
     assert isinstance(submitted, VideoSubmitted)
-    assert submitted.detail.settings.quality is Quality.Q720
+    assert submitted.detail.settings.prompt == "a cat"
+    assert submitted.detail.settings.model_extra == {
+        "duration": "5",
+        "aspect_ratio": "16:9",
+        "quality": "720p",
+        "seed": 42,
+    }
     assert isinstance(succeeded, VideoSucceeded)
     assert succeeded.detail.output.key == "videos/cat.mp4"
     assert succeeded.detail.poster is None

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from i2v_events.v1.details import DETAIL_KINDS, DETAIL_MODELS, NEVER_NULL, SCHEMA_VERSION
+from i2v_events.v1.details import DETAIL_KINDS, DETAIL_MODELS, NEVER_NULL, OPEN_OBJECT, SCHEMA_VERSION
 from i2v_events.v1.events import VideoFailed, VideoSubmitted, VideoSucceeded
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -101,7 +101,9 @@ def _clean(schema: dict[str, Any]) -> dict[str, Any]:
         branches = out.get("anyOf")
         if isinstance(branches, list) and len(branches) == 2 and {"type": "null"} in branches:
             out = _merge_null(out, next(b for b in branches if b != {"type": "null"}))
-        if out.get("type") == "object" and "properties" in out:
+        if out.pop(OPEN_OBJECT, False):
+            out["additionalProperties"] = True
+        elif out.get("type") == "object" and "properties" in out:
             out["additionalProperties"] = False
         return out
 

@@ -137,19 +137,19 @@ class SourceRef(_Detail):
     version_id: str | None
 
 
-class Settings(_Detail):
-    """The generation settings sent to GMI (every request parameter except the image)."""
+# Marks an object whose other keys are allowed (the schema generator leaves it open).
+OPEN_OBJECT = "x-i2v-open"
 
-    prompt: str = Field(min_length=1)
-    negative_prompt: str | None = _omittable()
-    duration: OpenDuration
-    aspect_ratio: OpenAspectRatio
-    quality: OpenQuality
-    style: OpenStyle | None = _omittable()
-    thinking_type: OpenThinkingType | None = _omittable()
-    generate_audio_switch: bool | None = _omittable()
-    generate_multi_clip_switch: bool | None = _omittable()
-    seed: int | None = _omittable(ge=0, le=SEED_MAX)
+
+class Settings(_Detail):
+    """The generation settings sent to GMI (every request parameter except the images), named and typed as the
+    job's `model` documents them (`i2v models show MODEL`): pixverse-v5.5 sends `duration: "5"`, veo 3.1
+    `duration: 8`, wan2.6 `resolution`. Open, with only `prompt` named: the one relaxation of v1, forced by the
+    model catalog (docs/subscribers.md); read a model's own keys with `model_extra`."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, json_schema_extra={OPEN_OBJECT: True})
+
+    prompt: str | None = _omittable()
 
 
 class OutputRef(_Detail):
