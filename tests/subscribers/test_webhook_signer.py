@@ -133,8 +133,12 @@ def test_receiver_is_scheme_and_host_only() -> None:
     assert receiver("https://user@hooks.example.com:8443/p/a?token=x#f") == "https://hooks.example.com"
 
 
-def test_secret_read_from_secrets_manager_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
+def test_secret_read_from_secrets_manager_is_redacted_from_logs(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from aws_lambda_powertools.utilities.parameters.base import clear_caches
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # Lambda sets its region; a bare pytest run may not
 
     from i2v.domain.redaction import redact
 
