@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks import burst, coldstart, copy, cost, polling
+from benchmarks import burst, coldstart, copy, cost, pacing, polling
 from benchmarks.report import Benchmark
 
 BENCHMARKS: tuple[Benchmark, ...] = (
@@ -11,4 +11,5 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     coldstart.BENCHMARK,
     burst.BENCHMARK,
     cost.BENCHMARK,
+    pacing.BENCHMARK,
 )

@@ -66,6 +66,8 @@ class SubmitEnv(PollingEnv):
     prefix_presets: Json[dict[str, dict[str, Any]]] = Field(default_factory=dict, alias="PREFIX_PRESETS")
     daily_submission_cap: int = Field(default=0, alias="DAILY_SUBMISSION_CAP", ge=0)
     budget_exceeded_action: BudgetAction = Field(default=BudgetAction.REJECT, alias="BUDGET_EXCEEDED_ACTION")
+    submit_rate_per_minute: int = Field(default=0, alias="SUBMIT_RATE_PER_MINUTE", ge=0, le=6000)
+    gmi_outage_patience_seconds: int = Field(default=86400, alias="GMI_OUTAGE_PATIENCE_SECONDS", ge=1)
     submit_queue_url: str = Field(default="", alias="SUBMIT_QUEUE_URL")
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=20)
 

@@ -77,6 +77,10 @@ class PipelineConfig(BaseModel):
     submit_batch_size: int = Field(5, ge=1, le=10)
     max_receive_count: int = Field(5, ge=1, le=1000)
     daily_submission_cap: int = Field(0, ge=0)
+    # GMI limits video requests per organisation; 0 sends as fast as submit_concurrency allows.
+    submit_rate_per_minute: int = Field(0, ge=0, le=6000)
+    # How long uploads wait out a GMI that accepts nothing (refused, 429, 503) before failing gmi_unavailable.
+    gmi_outage_patience_seconds: int = Field(86400, ge=900, le=14 * 86400)
     budget_exceeded_action: Literal["reject", "defer"] = "reject"
     video_host_allowlist: tuple[str, ...] = ("storage.googleapis.com", "*.storage.googleapis.com")
     max_video_bytes: int = Field(4 * 1024**3, ge=1024, le=50 * 1024**3)

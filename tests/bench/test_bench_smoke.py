@@ -47,10 +47,18 @@ def test_quick_run_writes_the_results_page(tmp_path: Path, capsys: pytest.Captur
     readme.write_text(f"# Title\n\n{report.README_START}\nstale numbers\n{report.README_END}\n\n## Next\n")
     assert main(["--quick", "--output", str(output), "--readme", str(readme)]) == 0
     printed = capsys.readouterr().out
-    for benchmark in ("1 polling", "2 copy", "3 cold start", "4 burst", "5 cost"):
+    for benchmark in ("1 polling", "2 copy", "3 cold start", "4 burst", "5 cost", "6 pacing"):
         assert benchmark in printed
     page = output.read_text()
-    for section in ("## 1. Polling policy", "## 2. Video copy", "## 3. Cold start", "## 4. Burst", "## 5. Cost"):
+    sections = (
+        "## 1. Polling policy",
+        "## 2. Video copy",
+        "## 3. Cold start",
+        "## 4. Burst",
+        "## 5. Cost",
+        "## 6. Pacing",
+    )
+    for section in sections:
         assert section in page
     assert "GAP" not in printed
     written = readme.read_text()

@@ -42,6 +42,8 @@ SPECIFIC_ENV = {  # docs/architecture.md, "Environment variables"
         "DEFAULT_SETTINGS",
         "PREFIX_PRESETS",
         "DAILY_SUBMISSION_CAP",
+        "SUBMIT_RATE_PER_MINUTE",
+        "GMI_OUTAGE_PATIENCE_SECONDS",
         "BUDGET_EXCEEDED_ACTION",
         "SUBMIT_QUEUE_URL",
         "STATE_MACHINE_ARN",

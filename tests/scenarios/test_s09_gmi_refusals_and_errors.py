@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import moto.sqs.models
 import pytest
 
 from i2v.adapters.gmi import GmiClient, GmiRetryableError
@@ -23,7 +24,8 @@ from i2v.services import submit as submit_service
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
-from scenarios.submit_helpers import FAILED, handled, posts, submit_module
+from scenarios.submit_helpers import FAILED, dead_letters, handled, posts, queue_counts, submit_module
+from support.breaker import fresh_breaker_counters
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -48,13 +50,16 @@ def test_s09_429_waits_for_retry_after_then_posts_once_more(
     assert leak_guard.metric_values("SubmitRetries") == [1.0]
 
 
-def test_s09_429_that_outlasts_the_invocation_returns_the_job_and_sqs_brings_it_back(
+def test_s09_429_that_outlasts_the_invocation_parks_the_job_and_a_delayed_message_brings_it_back(
     pipeline: PipelineDriver,
     local_stack: LocalStack,
     local_gmi: GmiSimulator,
     leak_guard: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Refused (provably nothing created) more often than one invocation can wait for: the job is parked
+    `deferred` (gmi_unavailable) on a fresh delayed message, not handed to SQS's receive count (issue 11)."""
+    fresh_breaker_counters()  # fewer refusals than the breaker's threshold: it stays closed
     slept: list[float] = []
     monkeypatch.setattr(submit_module().service(), "sleep", slept.append)  # the waits are recorded, not slept
     local_gmi.inject("post_429", count=submit_service.POST_ATTEMPTS, retry_after=7)
@@ -64,12 +69,26 @@ def test_s09_429_that_outlasts_the_invocation_returns_the_job_and_sqs_brings_it_
 
     assert len(slept) == submit_service.POST_ATTEMPTS - 1
     assert all(7 <= delay <= 8 for delay in slept), slept  # Retry-After plus at most 1 s of jitter
+    job = pipeline.job(job_id)
+    assert job.status == "deferred"
+    assert job.failure is not None
+    assert job.failure.category == "gmi_unavailable"
+    assert job.unavailable_looks == 1
+    assert queue_counts(local_stack)["delayed"] == 1
+    assert dead_letters(local_stack) == []
+
+    # The delayed message comes back (SQS's clock moved on) and the job is submitted once.
+    real_millis = moto.sqs.models.unix_time_millis
+    monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *a: real_millis(*a) + 120_000)
+    local_stack.run_until_idle(timeout=30)
+
     statuses = [entry.status for entry in posts(local_gmi)]
     assert statuses == [429] * submit_service.POST_ATTEMPTS + [200]
     assert local_gmi.post_count == 1
     job = pipeline.job(job_id)
     assert job.status == "succeeded"
-    assert "received" in job.timestamps  # handed back (not failed) while GMI was busy
+    assert "deferred" in job.timestamps  # parked (not failed) while GMI was busy
+    assert job.failure is None
     assert len(pipeline.executions()) == 1
 
 

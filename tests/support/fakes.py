@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from i2v.adapters.gmi import GmiRequest
 from i2v.adapters.repository import ClaimResult, TransitionRejectedError
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.jobs import JobStatus, sources_of
+from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
 from i2v.domain.record import JobRecord, iso, utc_now
+
+T = TypeVar("T")
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -233,6 +236,37 @@ class RecordingMetrics:
 
     def names(self) -> list[str]:
         return [name for name, _, _ in self.added]
+
+
+class FakeBreaker:
+    """The circuit breaker: open or closed as the test says; counts the looks."""
+
+    def __init__(self) -> None:
+        self.open = False
+        self.looks = 0
+
+    def is_open(self) -> bool:
+        self.looks += 1
+        return self.open
+
+    def call(self, submit: Callable[[], T]) -> T:
+        if self.open:
+            raise CircuitOpenError("circuit 'gmi-submit' is open")
+        return submit()
+
+
+class FakePace:
+    """The shared pace, in memory (same arithmetic as the DynamoDB item: i2v.domain.pacing.reserve)."""
+
+    def __init__(self, next_free_at: float | None = None) -> None:
+        self.next_free_at = next_free_at
+        self.turns: list[Reservation] = []
+
+    def take_turn(self, now: float, rate_per_minute: int) -> Reservation:
+        turn = reserve(self.next_free_at, now, rate_per_minute)
+        self.next_free_at = turn.next_free_at
+        self.turns.append(turn)
+        return turn
 
 
 @dataclass

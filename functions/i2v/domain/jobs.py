@@ -31,8 +31,9 @@ _S = JobStatus
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     _S.RECEIVED: frozenset({_S.SUBMITTING, _S.DEFERRED, _S.REJECTED, _S.FAILED}),
     _S.DEFERRED: frozenset({_S.SUBMITTING, _S.DEFERRED, _S.REJECTED, _S.FAILED}),
-    # submitting -> received is the safe retry: the request provably never left this process.
-    _S.SUBMITTING: frozenset({_S.SUBMITTED, _S.SUCCEEDED, _S.SUBMIT_AMBIGUOUS, _S.FAILED, _S.RECEIVED}),
+    # submitting -> received is the safe retry: the request provably never left this process; -> deferred parks
+    # a job GMI provably refused (gmi_unavailable) until it accepts submissions again.
+    _S.SUBMITTING: frozenset({_S.SUBMITTED, _S.SUCCEEDED, _S.SUBMIT_AMBIGUOUS, _S.FAILED, _S.RECEIVED, _S.DEFERRED}),
     _S.SUBMITTED: frozenset({_S.QUEUED, _S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.TIMED_OUT}),
     _S.QUEUED: frozenset({_S.QUEUED, _S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.TIMED_OUT}),
     _S.PROCESSING: frozenset({_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.TIMED_OUT}),
@@ -66,6 +67,8 @@ class FailureCategory(StrEnum):
     GMI_NOT_FOUND = "gmi_not_found"
     GMI_FAILED = "gmi_failed"
     GMI_CANCELLED = "gmi_cancelled"
+    # GMI accepted nothing (refused, 429, 503) for longer than the configured patience.
+    GMI_UNAVAILABLE = "gmi_unavailable"
     IMAGE_UNREACHABLE = "image_unreachable"
     TIMED_OUT = "timed_out"
     SUBMIT_AMBIGUOUS = "submit_ambiguous"

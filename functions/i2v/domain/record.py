@@ -94,6 +94,11 @@ class JobRecord(BaseModel):
     submit_lease_until: float | None = None
     # When the last submission began (epoch seconds): with the lease, the window reconciliation searches.
     submit_started_at: float | None = None
+    # Its turn in the shared submission pace (epoch seconds), while it waits `deferred` for it.
+    pace_slot_at: float | None = None
+    # Outage riding: when GMI was first found unavailable for this job (epoch seconds), and how often since.
+    unavailable_since: float | None = None
+    unavailable_looks: int = 0
 
     @property
     def source_id(self) -> str:

@@ -9,6 +9,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from i2v.adapters.breaker import GmiSubmitBreaker
+from i2v.adapters.pacing import SubmitPace
 from i2v.adapters.queue import SubmitQueue
 from i2v.adapters.storage import SourceImages
 from i2v.adapters.workflow import WorkflowStarter
@@ -18,6 +20,7 @@ from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.parsing import Ignore, Reconcile, Upload, commands_from_body
 from i2v.handlers.wiring import event_publisher, gmi_client, job_repository
 from i2v.services.submit import SubmitService
+from i2v.services.submit_gate import SubmitGate
 
 
 @cache
@@ -32,6 +35,12 @@ def service() -> SubmitService:
         workflow=WorkflowStarter(env.state_machine_arn),
         requeue=SubmitQueue(env.submit_queue_url),
         metrics=metrics,
+        gate=SubmitGate(
+            breaker=GmiSubmitBreaker(env.jobs_table_name),
+            pace=SubmitPace(env.jobs_table_name),
+            rate_per_minute=env.submit_rate_per_minute,
+            patience_seconds=env.gmi_outage_patience_seconds,
+        ),
     )
 
 

@@ -28,6 +28,8 @@ class MetricName(StrEnum):
     SUBMIT_AMBIGUOUS = "SubmitAmbiguous"
     SUBMIT_RETRIES = "SubmitRetries"
     SUBMISSIONS_DEFERRED = "SubmissionsDeferred"
+    SUBMISSIONS_PACED = "SubmissionsPaced"  # over submit_rate_per_minute: waiting for its turn
+    SUBMISSIONS_PARKED = "SubmissionsParked"  # GMI unavailable: parked until it accepts again
     DUPLICATES_SKIPPED = "DuplicatesSkipped"
     SUPERSEDED_EVENTS_SKIPPED = "SupersededEventsSkipped"
     POLL_ERRORS = "PollErrors"

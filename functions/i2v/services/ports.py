@@ -7,14 +7,17 @@ memory, so every service branch can be tested in milliseconds. The services impo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from i2v.adapters.gmi import GmiRequest
 from i2v.adapters.repository import ClaimResult
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.jobs import JobStatus
+from i2v.domain.pacing import Reservation
 from i2v.domain.record import JobRecord
+
+T = TypeVar("T")
 
 
 class MetricsSink(Protocol):
@@ -98,3 +101,18 @@ class WorkflowPort(Protocol):
     """Starts the polling workflow; False when an execution of that name already exists."""
 
     def start(self, name: str, execution_input: dict[str, Any]) -> bool: ...
+
+
+class SubmitBreakerPort(Protocol):
+    """The circuit breaker in front of GMI submissions: `call` raises CircuitOpenError (nothing sent) while
+    GMI keeps refusing; `is_open` is the cheap look before a job takes a turn or a budget slot."""
+
+    def is_open(self) -> bool: ...
+
+    def call(self, submit: Callable[[], T]) -> T: ...
+
+
+class SubmitPacePort(Protocol):
+    """The submission pace shared by every submit invocation: the next free turn to POST."""
+
+    def take_turn(self, now: float, rate_per_minute: int) -> Reservation: ...

@@ -1,7 +1,9 @@
+# Long file: the one submit flow (claim, checks, pace and breaker, POST, every outcome) reads best in one place
 """Submit use case: validate, claim, budget, presign, POST once, start the workflow."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -16,6 +18,7 @@ from i2v.config import BudgetAction, SubmitEnv
 from i2v.domain import catalog
 from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
+from i2v.domain.pacing import CircuitOpenError
 from i2v.domain.polling import learn_expectation, next_wait_seconds
 from i2v.domain.record import EventDetailType, JobRecord, SourceRef, iso, submitted_detail, utc_now
 from i2v.domain.redaction import redact
@@ -34,6 +37,7 @@ from i2v.services.ports import (
     WorkflowPort,
 )
 from i2v.services.reconcile import Reconciler
+from i2v.services.submit_gate import SubmitGate, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 20.0
 # Leave this much of the invocation for recording the outcome after the last POST attempt.
 RESERVE_MS = 15_000
+CONNECT_TIMEOUT_MS = 3_050  # GMI client's connect timeout; the read timeout is GMI_TIMEOUT_SECONDS
 # Clock skew allowance between Lambda instances when judging another instance's submission lease.
 LEASE_MARGIN_SECONDS = 5.0
 
@@ -98,6 +103,9 @@ class SubmitService:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
     clock: Callable[[], float] = time.time
+    # Pace, circuit breaker and outage patience (issue 11); the default neither paces nor breaks.
+    gate: SubmitGate = field(default_factory=SubmitGate)
+    _budget_day: str | None = field(default=None, init=False)
 
     # ---- entry points -------------------------------------------------------------------------------------
     def submit_source(self, source: SourceObject) -> SubmitResult:
@@ -163,6 +171,19 @@ class SubmitService:
             return self._end(
                 job, JobStatus.FAILED, Failure(category=FailureCategory.GMI_UNAUTHORIZED, message=str(missing))
             )
+        if self.time_left_ms() < self._post_needs_ms():
+            # Too little of the invocation left to POST and record GMI's answer: the record goes back to the
+            # queue untouched rather than risk being killed mid-POST (submit_ambiguous).
+            raise TransientError(f"not enough time left to submit job {job.job_id}; it comes back")
+        if self.gate.breaker.is_open():
+            # One look: GMI refused submissions a moment ago. Wait without a turn, a budget slot or a POST.
+            return self._park(job, "GMI is refusing submissions (circuit breaker open)")
+        turn = self.gate.turn(job, self.clock())
+        if not turn.now:
+            seconds_left = (self.time_left_ms() - self._post_needs_ms()) / 1000
+            if not self.gate.sleep_inline(turn, seconds_left):
+                return self._wait_turn(job, turn)
+            self.sleep(turn.wait_seconds)
         if not self._take_budget(job):
             if self.env.budget_exceeded_action == BudgetAction.DEFER:
                 return self._defer(job)
@@ -186,6 +207,7 @@ class SubmitService:
                     "request_id",
                     "gmi_status",
                     "execution_name",
+                    "pace_slot_at",
                     *(() if end_frame else ("end_frame",)),
                 ),
             )
@@ -262,11 +284,41 @@ class SubmitService:
             return True
         today = self._today()
         expires = int((today + timedelta(days=3)).timestamp())
-        return self.repo.consume_budget(today.strftime("%Y-%m-%d"), self.env.daily_submission_cap, expires)
+        day = today.strftime("%Y-%m-%d")
+        taken = self.repo.consume_budget(day, self.env.daily_submission_cap, expires)
+        self._budget_day = day if taken else None
+        return taken
 
     def _give_back_budget(self) -> None:
-        if self.env.daily_submission_cap > 0:
-            self.repo.release_budget(self._today().strftime("%Y-%m-%d"))
+        # The day it was taken from: a refusal after UTC midnight gives back yesterday's slot.
+        if self.env.daily_submission_cap > 0 and self._budget_day is not None:
+            self.repo.release_budget(self._budget_day)
+        self._budget_day = None
+
+    def _post_needs_ms(self) -> int:
+        """The longest one POST can take, plus room to record its answer."""
+        return CONNECT_TIMEOUT_MS + int(self.env.gmi_timeout_seconds * 1000) + RESERVE_MS
+
+    def _wait_turn(self, job: JobRecord, turn: Turn) -> SubmitResult:
+        """Over the pace: wait for the turn reserved for it, on the queue (a fresh delayed message)."""
+        self.repo.transition(job.job_id, JobStatus.DEFERRED, {"pace_slot_at": turn.slot_at})
+        self.metrics.add_metric(MetricName.SUBMISSIONS_PACED, "Count", 1)
+        self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=self.gate.defer_delay(turn))
+        return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
+
+    def _park(self, job: JobRecord, reason: str) -> SubmitResult:
+        """GMI provably took nothing: park the job, look again later through a fresh delayed message (receive
+        counts never run out), give up after the patience."""
+        parking = self.gate.park(job, self.clock())
+        if parking.give_up:
+            hours = self.gate.patience_seconds / 3600
+            message = f"GMI accepted no submission for {hours:g} h: {reason}"
+            return self._end(job, JobStatus.FAILED, Failure(category=FailureCategory.GMI_UNAVAILABLE, message=message))
+        self.repo.transition(job.job_id, JobStatus.DEFERRED, parking.fields(redact(reason)), remove=("pace_slot_at",))
+        self.metrics.add_metric(MetricName.SUBMISSIONS_PARKED, "Count", 1)
+        logger.warning("GMI unavailable for job %s (%s); next look in %ds", job.job_id, reason, parking.delay_seconds)
+        self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=parking.delay_seconds)
+        return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
 
     def _defer(self, job: JobRecord) -> SubmitResult:
         if job.status != JobStatus.DEFERRED:
@@ -289,11 +341,20 @@ class SubmitService:
             end_frame_url = self._presign(end_frame) if end_frame else None
             payload = settings.settings.payload(self._presign(source), end_frame_url)
             try:
-                response = self.gmi.submit(payload, model=settings.model_id)
+                response = self.gate.breaker.call(functools.partial(self.gmi.submit, payload, model=settings.model_id))
+            except CircuitOpenError:
+                self._give_back_budget()
+                return self._park(job, "GMI is refusing submissions (circuit breaker open)")
             except GmiRetryableError as refused:
+                if refused.status_code == 429 and self.gate.paced:
+                    # Over GMI's rate despite the pace: queue up again behind the turns already given out
+                    # (an immediate retry would take the turn of another job).
+                    self._give_back_budget()
+                    return self._wait_turn(job, self.gate.turn(job, self.clock()))
                 delay = retry_delay(attempt, refused.retry_after, self.rng)
-                if attempt + 1 >= POST_ATTEMPTS or self.time_left_ms() - delay * 1000 < RESERVE_MS:
-                    return self._back_off(job, str(refused))
+                if attempt + 1 >= POST_ATTEMPTS or self.time_left_ms() - delay * 1000 < self._post_needs_ms():
+                    self._give_back_budget()
+                    return self._park(job, str(refused))
                 logger.warning("GMI refused the submission (%s); retrying in %.1fs", refused, delay)
                 self.metrics.add_metric(MetricName.SUBMIT_RETRIES, "Count", 1)
                 self.sleep(delay)
@@ -307,18 +368,14 @@ class SubmitService:
             return self._accepted(job, response)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _back_off(self, job: JobRecord, reason: str) -> SubmitResult:
-        """GMI provably took nothing: return the job to `received` and let SQS bring it back later."""
-        self.repo.transition(job.job_id, JobStatus.RECEIVED)
-        self._give_back_budget()
-        raise TransientError(f"GMI is not accepting submissions right now: {reason}")
-
     def _accepted(self, job: JobRecord, response: GmiRequest) -> SubmitResult:
         job = self.repo.transition(
             job.job_id,
             JobStatus.SUBMITTED,
             {"request_id": response.request_id, "gmi_status": response.status},
+            remove=("unavailable_since", "unavailable_looks"),
         )
+        self._budget_day = None
         self.metrics.add_metric(MetricName.JOBS_SUBMITTED, "Count", 1)
         self._announce_and_start(job, response.status)
         return SubmitResult(SubmitOutcome.SUBMITTED, job.job_id, job.status)

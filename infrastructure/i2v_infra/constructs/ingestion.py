@@ -83,6 +83,8 @@ class Ingestion(Construct):
             "PREFIX_PRESETS": config.json_env("prefix_presets"),
             "DAILY_SUBMISSION_CAP": str(config.daily_submission_cap),
             "BUDGET_EXCEEDED_ACTION": config.budget_exceeded_action,
+            "SUBMIT_RATE_PER_MINUTE": str(config.submit_rate_per_minute),
+            "GMI_OUTAGE_PATIENCE_SECONDS": str(config.gmi_outage_patience_seconds),
             "SUBMIT_QUEUE_URL": self.queue.queue_url,
             "STATE_MACHINE_ARN": state_machine.state_machine_arn,
             "POLL_POLICY": config.json_env("poll_policy"),

@@ -21,7 +21,8 @@ from i2v.services.failure import FailureService
 from i2v.services.metrics import JOBS_ENDED, MetricName, failure_metric
 from i2v.services.poll import PollService
 from i2v.services.submit import SubmitService
-from support.fakes import Fakes
+from i2v.services.submit_gate import SubmitGate
+from support.fakes import FakePace, Fakes
 
 VIDEO_URL = "https://storage.googleapis.com/bucket/video.mp4"  # what FakeGmi answers by default
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100  # only a video's bytes are stored
@@ -65,6 +66,12 @@ def _emitted_by_every_branch() -> set[str]:
     state = PollState.model_validate(fakes.workflow.started[f"{done.job_id}-1"])
     fakes.gmi.get_answers.append(GmiRetryableError("GMI status check failed"))
     PollService(repo=fakes.repo, gmi=fakes.gmi, policy=PollPolicy(), metrics=fakes.metrics).poll_once(state)
+
+    fakes.gmi.submit_answers.extend(GmiRetryableError("GMI answered 503", status_code=503) for _ in range(4))
+    submit.submit_source(_upload(fakes, "incoming/parked.png"))  # GMI unavailable: parked (issue 11)
+    paced = _submit(fakes)
+    paced.gate = SubmitGate(pace=FakePace(next_free_at=1e12), rate_per_minute=60)
+    paced.submit_source(_upload(fakes, "incoming/paced.png"))  # over the pace: waits its turn
 
     failure = FailureService(repo=fakes.repo, publisher=fakes.publisher, metrics=fakes.metrics)
     for category in (FailureCategory.GMI_FAILED, FailureCategory.TIMED_OUT):

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from i2v.adapters.breaker import GmiSubmitBreaker
 from i2v.adapters.gmi import GmiClient
+from i2v.adapters.pacing import SubmitPace
 from i2v.adapters.publisher import EventPublisher
 from i2v.adapters.repository import JobRepository
 from i2v.adapters.storage import SourceImages, VideoStore
@@ -24,6 +26,8 @@ TRIPLES = [
     (ports.ImageStoragePort, SourceImages, fakes.FakeImageStorage),
     (ports.VideoStoragePort, VideoStore, fakes.FakeVideoStorage),
     (ports.WorkflowPort, WorkflowStarter, fakes.FakeWorkflow),
+    (ports.SubmitBreakerPort, GmiSubmitBreaker, fakes.FakeBreaker),
+    (ports.SubmitPacePort, SubmitPace, fakes.FakePace),
 ]
 
 

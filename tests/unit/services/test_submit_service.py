@@ -245,13 +245,12 @@ def test_a_refused_post_is_sent_again_after_the_retry_after(fakes: Fakes) -> Non
     assert fakes.metrics.names().count("SubmitRetries") == 1
 
 
-def test_a_post_refused_every_time_gives_the_job_and_the_budget_back(fakes: Fakes) -> None:
+def test_a_post_refused_every_time_parks_the_job_and_gives_the_budget_back(fakes: Fakes) -> None:
     fakes.gmi.submit_answers.extend(GmiRetryableError("GMI answered 503", status_code=503) for _ in range(4))
     service, _ = _service(fakes, DAILY_SUBMISSION_CAP="5")
     source = _upload(fakes)
-    with pytest.raises(TransientError):
-        service.submit_source(source)
-    assert _status(fakes, job_id_for(source)) == JobStatus.RECEIVED
+    assert service.submit_source(source).outcome == SubmitOutcome.DEFERRED  # outage riding (issue 11)
+    assert _status(fakes, job_id_for(source)) == JobStatus.DEFERRED
     assert sum(fakes.repo.budget.values()) == 0
 
 

@@ -1,0 +1,41 @@
+"""Simulated time for Powertools' circuit breaker, so a scenario or benchmark can live through hours of outage
+in seconds. The breaker reads `datetime.datetime.now()` through its modules' `dt` name; this swaps that name."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _real_dt
+import importlib
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+
+BREAKER_MODULES = (
+    "aws_lambda_powertools.utilities.circuit_breaker.base",
+    "aws_lambda_powertools.utilities.circuit_breaker.persistence.base",
+    "aws_lambda_powertools.utilities.circuit_breaker.persistence.dynamodb",
+)
+
+
+class _WarpedDatetime(_real_dt.datetime):
+    now_seconds: Callable[[], float] = staticmethod(lambda: 0.0)
+
+    @classmethod
+    def now(cls, tz: _real_dt.tzinfo | None = None) -> _WarpedDatetime:  # type: ignore[override]
+        moment = _real_dt.datetime.fromtimestamp(cls.now_seconds(), tz)
+        return cls.fromtimestamp(moment.timestamp(), tz)
+
+
+@contextlib.contextmanager
+def breaker_clock(now_seconds: Callable[[], float]) -> Iterator[None]:
+    """`with breaker_clock(clock.now):` the circuit breaker's notion of now is `clock.now()` (epoch seconds)."""
+    warped = type("WarpedDatetime", (_WarpedDatetime,), {"now_seconds": staticmethod(now_seconds)})
+    shim = SimpleNamespace(datetime=warped, timezone=_real_dt.timezone, timedelta=_real_dt.timedelta, UTC=_real_dt.UTC)
+    modules = [importlib.import_module(name) for name in BREAKER_MODULES]
+    saved = [module.dt for module in modules]  # type: ignore[attr-defined]
+    try:
+        for module in modules:
+            module.dt = shim  # type: ignore[attr-defined]
+        yield
+    finally:
+        for module, original in zip(modules, saved, strict=True):
+            module.dt = original  # type: ignore[attr-defined]
