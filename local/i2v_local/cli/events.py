@@ -33,8 +33,11 @@ def event_line(event: dict[str, Any]) -> str:
     detail = parsed.detail
     head = f"{parsed.time:%H:%M:%S}  {detail.status:<16} {detail.job_id[:8]}  {detail.source.key}"
     if isinstance(detail, SubmittedDetail):
-        settings = detail.settings
-        return f"{head}  {detail.model} request {detail.request_id} ({settings.quality}, {settings.duration} s)"
+        # Each model names its own parameters (open `settings`): show the common ones it happens to send.
+        extra = detail.settings.model_extra or {}
+        shown = [str(extra[name]) for name in ("quality", "resolution") if name in extra]
+        shown += [f"{extra['duration']} s"] if "duration" in extra else []
+        return f"{head}  {detail.model} request {detail.request_id} ({', '.join(shown) or 'model defaults'})"
     if isinstance(detail, SucceededDetail):
         out = detail.output
         facts = [f"{out.size:,} bytes"]
