@@ -123,6 +123,14 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/scenarios/test_answers_reconciliation.py",),
     ),
     Mutant(
+        name="outage-not-ridden",
+        guarantee="No job is lost (a GMI outage parks jobs on fresh delayed messages, never the DLQ)",
+        path="functions/i2v/services/submit.py",
+        find="                    return self._park(job, str(refused))\n",
+        replace="                    raise TransientError(str(refused))  # back to the queue: receive counts run out\n",
+        tests=("tests/scenarios/test_s26_gmi_outage.py",),
+    ),
+    Mutant(
         name="concurrency-cap-dropped",
         guarantee="submit_concurrency caps concurrent submissions (the event source's MaximumConcurrency)",
         path="infrastructure/i2v_infra/constructs/ingestion.py",
