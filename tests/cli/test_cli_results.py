@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.test_cli import image, running_stack  # noqa: F401  (fixtures: a stack of this module's own)
+from cli.test_cli import cli_gmi, image, running_stack  # noqa: F401  (fixtures: a stack of this module's own)
 from fixtures.cli import cli_json, run
 
 pytestmark = pytest.mark.xdist_group("local")
