@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -141,9 +142,15 @@ def test_s25_guard_fails_on_a_leak_in_any_channel(
         return leak
 
     def leak_execution(stack: LocalStack) -> Callable[[], None]:
-        stack.client("stepfunctions").start_execution(
+        sfn = stack.client("stepfunctions")
+        arn = sfn.start_execution(
             stateMachineArn=stack.outputs["StateMachineArn"], name="leaky", input=json.dumps({"key": scenario_api_key})
-        )
+        )["executionArn"]
+        # The history is written as the execution starts, not with the call's answer: wait for it (a slow host
+        # otherwise collects an empty history).
+        deadline = time.monotonic() + 30
+        while not sfn.get_execution_history(executionArn=arn)["events"] and time.monotonic() < deadline:
+            time.sleep(0.1)
         return lambda: None  # last: executions cannot be deleted
 
     leaks: list[tuple[set[str], Callable[[LocalStack], Callable[[], None]]]] = [
