@@ -134,3 +134,13 @@ def noise_png(width: int = 96, height: int = 96) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+def budget_items(stack: LocalStack) -> dict[str, int]:
+    """The daily budget counters in the jobs table, by day."""
+    items = stack.client("dynamodb").scan(TableName=stack.outputs["JobsTableName"])["Items"]
+    return {
+        item["pk"]["S"].removeprefix("BUDGET#"): int(item["submissions"]["N"])
+        for item in items
+        if item["pk"]["S"].startswith("BUDGET#")
+    }

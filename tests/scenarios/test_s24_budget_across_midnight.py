@@ -12,20 +12,11 @@ import pytest
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
-from scenarios.submit_helpers import queue_counts, submit_module
+from scenarios.submit_helpers import budget_items, queue_counts, submit_module
 
 pytestmark = pytest.mark.xdist_group("local")
 
 BEFORE_MIDNIGHT = datetime(2026, 3, 14, 23, 59, 59, tzinfo=UTC)
-
-
-def _budget_items(stack: LocalStack) -> dict[str, int]:
-    items = stack.client("dynamodb").scan(TableName=stack.outputs["JobsTableName"])["Items"]
-    return {
-        item["pk"]["S"].removeprefix("BUDGET#"): int(item["submissions"]["N"])
-        for item in items
-        if item["pk"]["S"].startswith("BUDGET#")
-    }
 
 
 def test_s24_refusal_after_midnight_ends_the_job_and_never_leaves_it_submitting(
@@ -57,4 +48,4 @@ def test_s24_refusal_after_midnight_ends_the_job_and_never_leaves_it_submitting(
     assert job.failure.category == "gmi_rejected"
     assert [entry.status for entry in local_gmi.requests_log if entry.method == "POST"] == [400]
     assert queue_counts(stack) == {"visible": 0, "in_flight": 0, "delayed": 0}
-    assert _budget_items(stack).get("2026-03-15", 0) == 0  # nothing taken from a day that never submitted
+    assert budget_items(stack).get("2026-03-15", 0) == 0  # nothing taken from a day that never submitted

@@ -15,22 +15,13 @@ from i2v.services.retry import retry_job
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
-from scenarios.submit_helpers import FAILED, queue_counts, submit_module, submit_queue
+from scenarios.submit_helpers import FAILED, budget_items, queue_counts, submit_module, submit_queue
 
 pytestmark = pytest.mark.xdist_group("local")
 
 DAY = timedelta(days=1)
 # The service's calendar is pinned: a run that crosses midnight must not move the budget to another day.
 TODAY = datetime(2026, 3, 14, 23, 59, 59, tzinfo=UTC)
-
-
-def _budget_items(stack: LocalStack) -> dict[str, int]:
-    items = stack.client("dynamodb").scan(TableName=stack.outputs["JobsTableName"])["Items"]
-    return {
-        item["pk"]["S"].removeprefix("BUDGET#"): int(item["submissions"]["N"])
-        for item in items
-        if item["pk"]["S"].startswith("BUDGET#")
-    }
 
 
 def test_s24_over_the_cap_waits_and_is_submitted_the_next_day(
@@ -58,7 +49,7 @@ def test_s24_over_the_cap_waits_and_is_submitted_the_next_day(
     assert leak_guard.metric_values("SubmissionsDeferred") == [1.0]
     assert tap.of_type(FAILED) == []  # waiting is not failing
     assert queue_counts(stack)["delayed"] == 1  # not lost: back on the queue, delayed as far as SQS allows
-    assert _budget_items(stack) == {"2026-03-14": 2}
+    assert budget_items(stack) == {"2026-03-14": 2}
 
     # The next day: the service's calendar and SQS's clock move on; the delayed message comes back.
     monkeypatch.setattr(service, "_today", lambda: TODAY + DAY)
@@ -71,7 +62,7 @@ def test_s24_over_the_cap_waits_and_is_submitted_the_next_day(
     assert job.failure is None
     assert {"deferred", "submitting", "succeeded"} <= set(job.timestamps)
     assert local_gmi.post_count == 3
-    assert _budget_items(stack) == {"2026-03-14": 2, "2026-03-15": 1}
+    assert budget_items(stack) == {"2026-03-14": 2, "2026-03-15": 1}
     assert queue_counts(stack) == {"visible": 0, "in_flight": 0, "delayed": 0}
 
 
