@@ -171,6 +171,14 @@ def test_jobs_table(template: Any) -> None:
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 },
+                {
+                    "IndexName": "by-time-class",
+                    "KeySchema": [
+                        {"AttributeName": "history_key", "KeyType": "HASH"},
+                        {"AttributeName": "updated_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["generation_seconds"]},
+                },
             ],
         },
     )

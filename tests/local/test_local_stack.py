@@ -38,7 +38,7 @@ def test_resources_follow_the_template(local_stack: LocalStack, cdk_template: di
     assert redrive["maxReceiveCount"] == 5
     assert redrive["deadLetterTargetArn"].endswith(outputs["DeadLetterQueueUrl"].rsplit("/", 1)[1])
     table = ddb.describe_table(TableName=outputs["JobsTableName"])["Table"]
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"by-source", "by-status"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"by-source", "by-status", "by-time-class"}
     ttl = ddb.describe_time_to_live(TableName=outputs["JobsTableName"])["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expires_at"
     secret = local_stack.client("secretsmanager").get_secret_value(SecretId=outputs["GmiApiKeySecretArn"])

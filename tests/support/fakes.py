@@ -37,7 +37,8 @@ class FakeJobRepository:
         self.latest_sequencer: dict[str, str] = {}
         self.budget: dict[str, int] = {}
         self.generation_history: list[float] = []
-        self.time_classes_asked: list[tuple[str, dict[str, str]]] = []
+        self.model_history: list[float] = []  # what a model-wide question (time_class None) gets
+        self.time_classes_asked: list[tuple[str, dict[str, str] | None]] = []
 
     def put(self, job: JobRecord) -> JobRecord:
         self.jobs[job.job_id] = job.model_dump(mode="json")
@@ -89,9 +90,9 @@ class FakeJobRepository:
         if self.budget.get(day, 0) > 0:
             self.budget[day] -= 1
 
-    def recent_generation_seconds(self, model: str, time_class: Mapping[str, str], limit: int = 200) -> list[float]:
-        self.time_classes_asked.append((model, dict(time_class)))
-        return self.generation_history[:limit]
+    def recent_generation_seconds(self, model: str, time_class: Mapping[str, str] | None) -> list[float]:
+        self.time_classes_asked.append((model, None if time_class is None else dict(time_class)))
+        return list(self.generation_history if time_class is not None else self.model_history)
 
 
 class FakeGmi:

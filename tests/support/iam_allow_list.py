@@ -47,7 +47,8 @@ def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Gra
             **secret,
             **publish,
             ("dynamodb:PutItem", "table"): "JobRepository.claim: the Put of TransactWriteItems",
-            ("dynamodb:Query", "table/index/by-status"): "recent_generation_seconds (by_status) for the poll policy",
+            ("dynamodb:Query", "table/index/by-time-class"): "recent_generation_seconds of the job's time class",
+            ("dynamodb:Query", "table/index/by-status"): "recent_generation_seconds of the model (a cold class)",
             ("s3:GetObjectVersion", uploads): "SourceImages.head/first_bytes/presign_get with a version id",
             ("s3:GetObject", uploads): "SourceImages.is_deleted (HEAD of the key: a delete marker means the user "
             "deleted the image); the versioned calls for an object without a version id",

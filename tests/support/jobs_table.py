@@ -44,12 +44,16 @@ def moto_jobs_table() -> Iterator[str]:
                 BillingMode="PAY_PER_REQUEST",
                 AttributeDefinitions=[
                     {"AttributeName": name, "AttributeType": "S"}
-                    for name in ("pk", "sk", "source_id", "created_at", "status", "updated_at")
+                    for name in ("pk", "sk", "source_id", "created_at", "status", "updated_at", "history_key")
                 ],
                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
                 GlobalSecondaryIndexes=[
                     _index("by-source", "source_id", "created_at"),
                     _index("by-status", "status", "updated_at"),
+                    {
+                        **_index("by-time-class", "history_key", "updated_at"),
+                        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["generation_seconds"]},
+                    },
                 ],
             )
             yield TABLE_NAME

@@ -12,12 +12,13 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
-from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus, TransientError, sources_of
+from i2v.domain.polling import CLASS_HISTORY_LIMIT, MODEL_HISTORY_LIMIT, history_key
 from i2v.domain.record import JobRecord, iso, utc_now
 
 BY_SOURCE_INDEX = "by-source"
 BY_STATUS_INDEX = "by-status"
+BY_TIME_CLASS_INDEX = "by-time-class"
 JOB_SK = "JOB"
 
 _serializer = TypeSerializer()
@@ -254,12 +255,33 @@ class JobRepository:
             )
         )
 
-    def recent_generation_seconds(self, model: str, time_class: Mapping[str, str], limit: int = 200) -> list[float]:
-        """Generation times of recent successes of the same model and time class: what the polling policy learns."""
-        return [
-            job.generation_seconds
-            for job in self.by_status(JobStatus.SUCCEEDED, limit=limit)
-            if job.generation_seconds is not None
-            and job.model == model
-            and catalog.time_class_of(model, job.settings) == dict(time_class)
+    def recent_generation_seconds(self, model: str, time_class: Mapping[str, str] | None) -> list[float]:
+        """Generation times of recent successes, newest first: what the polling policy learns.
+
+        With a time class: the latest CLASS_HISTORY_LIMIT of that class, from the sparse by-time-class index
+        (only successes with a generation time carry `history_key`; it projects just that time, so the query
+        reads ~1 unit). Without: the latest MODEL_HISTORY_LIMIT successes filtered to the model (cold classes).
+        """
+        if time_class is None:
+            return [
+                job.generation_seconds
+                for job in self.by_status(JobStatus.SUCCEEDED, limit=MODEL_HISTORY_LIMIT)
+                if job.generation_seconds is not None and job.model == model
+            ]
+        paginator = self._db.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            IndexName=BY_TIME_CLASS_INDEX,
+            KeyConditionExpression="history_key = :key",
+            ExpressionAttributeValues={":key": {"S": history_key(model, time_class)}},
+            ProjectionExpression="generation_seconds",
+            ScanIndexForward=False,
+            PaginationConfig={"MaxItems": CLASS_HISTORY_LIMIT, "PageSize": CLASS_HISTORY_LIMIT},
+        )
+        seconds = [
+            float(item["generation_seconds"]["N"])
+            for page in pages
+            for item in page.get("Items", [])
+            if "N" in item.get("generation_seconds", {})
         ]
+        return seconds[:CLASS_HISTORY_LIMIT]

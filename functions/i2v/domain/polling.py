@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Self
 
@@ -127,6 +127,18 @@ def learn_expectation(generation_seconds: Sequence[float], policy: PollPolicy) -
         late_seconds=math.exp(center + t_quantile(policy.late_quantile, count - 1) * spread),
         samples=count,
     )
+
+
+# What the policy learns from: the latest successes of the job's own time class, or, while that class has fewer
+# than min_samples, the latest successes of any class of its model (a wider window, never a blind one). The
+# class history is its own index, so a catalog of ~80 classes does not thin it out (docs/benchmarks.md, 1).
+CLASS_HISTORY_LIMIT = 50
+MODEL_HISTORY_LIMIT = 200
+
+
+def history_key(model: str, time_class: Mapping[str, str]) -> str:
+    """The key successes of one model and time class are learned under, e.g. "pixverse-v5.5-i2v#duration=5&quality=540p"."""
+    return f"{model}#" + "&".join(f"{name}={value}" for name, value in sorted(time_class.items()))
 
 
 def _clamp(seconds: float, policy: PollPolicy) -> int:

@@ -86,6 +86,8 @@ class JobRecord(BaseModel):
     updated_at: str
     poll_count: int = 0
     generation_seconds: float | None = None
+    # Set with generation_seconds on success: the sparse by-time-class index the polling policy learns from.
+    history_key: str | None = None
     failure: Failure | None = None
     execution_name: str | None = None
     # The status whose event was last published: a retry after a lost PutEvents re-announces, nothing else does.

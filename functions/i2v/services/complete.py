@@ -19,8 +19,10 @@ from i2v.adapters.video_source import (
     open_video,
 )
 from i2v.config import CompleteEnv
+from i2v.domain import catalog
 from i2v.domain.image_check import CONTENT_TYPES, detect_image_format
 from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus, TransientError
+from i2v.domain.polling import history_key
 from i2v.domain.record import EventDetailType, JobRecord, OutputRef, PosterRef, succeeded_detail
 from i2v.domain.source import output_key_for
 from i2v.domain.video_probe import NotAVideoError, ProbedReader
@@ -160,6 +162,8 @@ class CompleteService:
                 {
                     "output": output.model_dump(exclude_none=True),
                     "generation_seconds": generation,
+                    # Only a success with a known generation time teaches the polling policy (sparse index).
+                    **({"history_key": key} if generation is not None and (key := self._history_key(job)) else {}),
                     "gmi_status": request.status,
                     **({"poster": poster.model_dump()} if poster else {}),
                 },
@@ -177,6 +181,13 @@ class CompleteService:
             self.metrics.add_metric(MetricName.GENERATION_SECONDS, "Seconds", generation)
         self.publisher.publish(EventDetailType.SUCCEEDED, succeeded_detail(job))
         return self._result(job)
+
+    @staticmethod
+    def _history_key(job: JobRecord) -> str | None:
+        try:
+            return history_key(job.model, catalog.time_class_of(job.model, job.settings))
+        except LookupError:  # a model since removed from the catalog: the video matters, the lesson does not
+            return None
 
     @staticmethod
     def _result(job: JobRecord) -> dict[str, Any]:

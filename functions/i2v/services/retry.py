@@ -13,6 +13,7 @@ CLEARED_ON_RETRY = (
     "execution_name",
     "output",
     "generation_seconds",
+    "history_key",
     "announced",
 )
 

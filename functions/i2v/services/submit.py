@@ -391,8 +391,9 @@ class SubmitService:
             raise JobFailedError(FailureCategory.INTERNAL, f"job {job.job_id} has no GMI request id")
         policy = self.env.poll_policy
         time_class = catalog.time_class_of(job.model, job.settings)
-        history = self.repo.recent_generation_seconds(job.model, time_class)
-        expectation = learn_expectation(history, policy)
+        expectation = learn_expectation(self.repo.recent_generation_seconds(job.model, time_class), policy)
+        if expectation is None:  # a class not yet seen min_samples times: the model's other classes, a wider window
+            expectation = learn_expectation(self.repo.recent_generation_seconds(job.model, None), policy)
         now = self.clock()
         return ExecutionInput.first(
             job_id=job.job_id,

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
-from i2v_infra.constructs.records import BY_STATUS_INDEX, Records
+from i2v_infra.constructs.records import BY_STATUS_INDEX, BY_TIME_CLASS_INDEX, Records
 from i2v_infra.iam import grant_job_records, grant_put_events, grant_read_secret
 from i2v_infra.nag import acknowledge, acknowledge_wildcard_resource
 
@@ -132,7 +132,8 @@ class Ingestion(Construct):
             fn,
             records.table,
             ["GetItem", "PutItem", "UpdateItem"],
-            indexes=[BY_STATUS_INDEX],  # recent successes teach the polling policy; by-source is the CLI's
+            # recent successes teach the polling policy (per time class, model-wide when cold); by-source is the CLI's
+            indexes=[BY_TIME_CLASS_INDEX, BY_STATUS_INDEX],
         )
         grant_put_events(fn, records.bus)
         grant_read_secret(fn, records.api_key_secret)

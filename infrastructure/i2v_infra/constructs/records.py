@@ -13,6 +13,7 @@ from i2v_infra.nag import acknowledge
 
 BY_SOURCE_INDEX = "by-source"
 BY_STATUS_INDEX = "by-status"
+BY_TIME_CLASS_INDEX = "by-time-class"
 
 
 class Records(Construct):
@@ -45,6 +46,15 @@ class Records(Construct):
                 sort_key=dynamodb.Attribute(name=sk, type=dynamodb.AttributeType.STRING),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
+        # Sparse (only successes carry history_key) and narrow (just the time): the polling policy reads the
+        # latest 50 successes of a job's time class in about one read unit.
+        self.table.add_global_secondary_index(
+            index_name=BY_TIME_CLASS_INDEX,
+            partition_key=dynamodb.Attribute(name="history_key", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="updated_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["generation_seconds"],
+        )
 
         # Our own bus so subscribers and the archive see only pipeline events.
         self.bus = events.EventBus(self, "EventBus", description="i2v pipeline job events")

@@ -11,7 +11,9 @@ import responses
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.config import CompleteEnv
+from i2v.domain import catalog
 from i2v.domain.jobs import JobFailedError, JobStatus, TransientError
+from i2v.domain.polling import history_key
 from i2v.domain.record import DETAIL_TYPES, JobRecord, OutputRef, SourceRef
 from i2v.services.complete import CompleteService
 from support.fakes import Fakes
@@ -33,11 +35,10 @@ def _service(fakes: Fakes, status: JobStatus = JobStatus.PROCESSING, **job: Any)
             job_id=JOB_ID,
             status=status,
             source=SourceRef(bucket="in", key="incoming/cats/tom.png"),
-            model="m",
             request_id="req-1",
             created_at="2026-01-01T00:00:00.000Z",
             updated_at="2026-01-01T00:00:00.000Z",
-            **job,
+            **{"model": "m", **job},
         )
     )
     env = CompleteEnv.model_validate(
@@ -157,3 +158,16 @@ def test_a_job_without_a_record_is_an_internal_failure(fakes: Fakes) -> None:
     with pytest.raises(JobFailedError) as failed:
         service.complete("0" * 32, "req-1")
     assert failed.value.failure.category == "internal"
+
+
+def test_a_success_with_a_generation_time_is_filed_under_its_time_class(
+    fakes: Fakes, video_host: responses.RequestsMock
+) -> None:
+    _serve(video_host)
+    _service(fakes, model="kling-v2-6", settings={"duration": "10"}).complete(JOB_ID, "req-1")
+
+    job = fakes.repo.get(JOB_ID)
+    assert job is not None
+    assert job.history_key == "kling-v2-6#duration=10"
+    assert job.history_key == history_key(job.model, catalog.time_class_of(job.model, job.settings))
+    assert job.history_key.startswith(f"{job.model}#")
