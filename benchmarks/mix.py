@@ -1,25 +1,43 @@
-"""The reference mix of GMI generation times that the polling benchmark replays.
+"""The reference mix of GMI generation times that the polling benchmark replays: every catalog model, per time class.
 
-GMI's generation time is dominated by compute that grows with resolution x length, plus a queue wait that
-varies with load. So each class (quality x duration) gets its own median, and jobs of one class spread around
-it lognormally (the queue wait and GPU contention multiply, they do not add a constant). The whole mix has
-a median of about 150 s and is clamped to the 33-540 s range observed for pixverse-v5.5-i2v.
+A job's class is what the production policy learns per: its model and its time class
+(`CatalogModel.time_class_fields()`, resolution x duration for most models). The classes come from the catalog:
+each time-class field's documented values (durations limited to the default and 5/8/10 s, the lengths people ask
+for; ranges such as 1-15 s would otherwise make dozens of classes), combinations the model refuses left out (its
+own validator decides: no 10 s at 1080p for pixverse-v5.5, 1080P only at 6 s for Hailuo).
+
+GMI publishes no generation times. The medians are assumptions anchored on the one observation we have
+(pixverse-v5.5-i2v 540p / 5 s: about 116 s): compute grows with the frame height and sub-linearly with the
+length (fixed per-job overheads), and models named "fast" or "turbo" are assumed 0.6x. Within a class, times
+spread lognormally (queue wait and GPU contention multiply, they do not add a constant).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-# Relative compute of each quality and duration against 540p/5 s (sub-linear: fixed per-job overheads).
-QUALITY_FACTOR = {"360p": 0.65, "540p": 1.0, "720p": 1.35, "1080p": 2.0}
-DURATION_FACTOR = {"5": 1.0, "8": 1.35, "10": 1.6}
-# How often each setting is asked for (540p/5 s is the deployment default).
-QUALITY_SHARE = {"360p": 0.10, "540p": 0.45, "720p": 0.30, "1080p": 0.15}
-DURATION_SHARE = {"5": 0.60, "8": 0.25, "10": 0.15}
-BASE_MEDIAN_SECONDS = 116.0  # 540p / 5 s
-MIN_SECONDS, MAX_SECONDS = 33.0, 540.0
+from pydantic import ValidationError
+
+from i2v.domain import catalog
+from i2v.domain.catalog.base import as_text
+
+BASE_MEDIAN_SECONDS = 116.0  # pixverse-v5.5-i2v, 540p / 5 s
+BASE_HEIGHT, BASE_SECONDS = 540, 5
+DURATION_EXPONENT = 0.68  # 8 s = 1.38x, 10 s = 1.6x the 5 s median
+FAST_FACTOR = 0.6  # "fast" / "turbo" models
+UNSET_HEIGHT = 720  # a resolution left to GMI's default is assumed 720p
+MIN_SECONDS, MAX_SECONDS = 20.0, 900.0
+# The deployment default gets this share of the jobs; the other models split the rest evenly.
+DEFAULT_MODEL_SHARE = 0.40
+# Within a model, each documented default value of a time-class field weighs this much more than another value.
+DEFAULT_VALUE_WEIGHT = 3.0
+COMMON_DURATIONS = frozenset({"5", "8", "10"})
 # Within-class spread (sigma of ln seconds): p5-p95 of one class is x0.66-x1.51 of its median.
 DEFAULT_SIGMA = 0.25
 SENSITIVITY_SIGMAS = (0.40, 0.55)
@@ -27,25 +45,91 @@ SENSITIVITY_SIGMAS = (0.40, 0.55)
 
 @dataclass(frozen=True)
 class JobClass:
-    quality: str
-    duration: str
+    model_id: str
+    time_class: tuple[tuple[str, str], ...]  # (field, value as text), as catalog.time_class_of gives them
+    median_seconds: float
+    share: float
 
     @property
     def name(self) -> str:
-        return f"{self.quality}/{self.duration}s"
+        return f"{self.model_id} " + "/".join(f"{value}" for _, value in self.time_class)
 
     @property
-    def median_seconds(self) -> float:
-        return BASE_MEDIAN_SECONDS * QUALITY_FACTOR[self.quality] * DURATION_FACTOR[self.duration]
+    def height(self) -> int:
+        return _height(self.model_id, dict(self.time_class))
 
     @property
-    def share(self) -> float:
-        return QUALITY_SHARE[self.quality] * DURATION_SHARE[self.duration]
+    def seconds(self) -> int:
+        return int(dict(self.time_class).get(catalog.get(self.model_id).DURATION_FIELD, BASE_SECONDS))
 
 
-def job_classes() -> list[JobClass]:
-    # The model offers no 10 s video at 1080p (README, settings per image).
-    return [JobClass(q, d) for q in QUALITY_FACTOR for d in DURATION_FACTOR if not (q == "1080p" and d == "10")]
+def _height(model_id: str, time_class: dict[str, str]) -> int:
+    model = catalog.get(model_id)
+    text = time_class.get(model.RESOLUTION_FIELD or "", "") or model.FIXED_RESOLUTION or ""
+    if text.lower() == "4k":
+        return 2160
+    found = re.fullmatch(r"(\d+)[pP]", text)
+    return int(found.group(1)) if found else UNSET_HEIGHT
+
+
+def _field_values(model: type[catalog.CatalogModel], name: str) -> list[Any]:
+    """The documented values of one time-class field (None = left to GMI's default, if the field allows it)."""
+    prop = model.model_json_schema()["properties"][name]
+    options = prop.get("anyOf", [prop])
+    values: list[Any] = []
+    for option in options:
+        if option.get("type") == "null":
+            values.append(None)
+        elif "enum" in option:
+            values += option["enum"]
+        elif "minimum" in option and "maximum" in option:
+            values += list(range(int(option["minimum"]), int(option["maximum"]) + 1))
+    if name == model.DURATION_FIELD:
+        default = as_text(prop.get("default"))
+        values = [v for v in values if as_text(v) in COMMON_DURATIONS or as_text(v) == default]
+    return values
+
+
+def _accepts(model: type[catalog.CatalogModel], settings: dict[str, Any]) -> bool:
+    try:
+        model.model_validate({"prompt": "a reference job", **settings})
+    except ValidationError:
+        return False
+    return True
+
+
+@cache
+def job_classes() -> tuple[JobClass, ...]:
+    ids = catalog.ids()
+    others = [m for m in ids if m != catalog.DEFAULT_MODEL_ID]
+    classes = []
+    for model_id in ids:
+        model = catalog.get(model_id)
+        fields = model.time_class_fields()
+        defaults = {name: model.model_fields[name].default for name in fields}
+        combos = [
+            dict(zip(fields, values, strict=True))
+            for values in itertools.product(*(_field_values(model, name) for name in fields))
+        ]
+        combos = [c for c in combos if _accepts(model, {k: v for k, v in c.items() if v is not None})]
+        weights = [math.prod(DEFAULT_VALUE_WEIGHT if c[n] == defaults[n] else 1.0 for n in fields) for c in combos]
+        model_share = (
+            DEFAULT_MODEL_SHARE if model_id == catalog.DEFAULT_MODEL_ID else (1 - DEFAULT_MODEL_SHARE) / len(others)
+        )
+        speed = FAST_FACTOR if re.search(r"fast|turbo", model_id, re.IGNORECASE) else 1.0
+        for combo, weight in zip(combos, weights, strict=True):
+            time_class = catalog.time_class_of(model_id, combo)
+            seconds = int(time_class.get(model.DURATION_FIELD, BASE_SECONDS))
+            median = (
+                BASE_MEDIAN_SECONDS
+                * speed
+                * _height(model_id, time_class)
+                / BASE_HEIGHT
+                * (seconds / BASE_SECONDS) ** DURATION_EXPONENT
+            )
+            share = model_share * weight / sum(weights)
+            classes.append(JobClass(model_id, tuple(time_class.items()), median, share))
+    return tuple(classes)
 
 
 @dataclass(frozen=True)
@@ -56,11 +140,12 @@ class ReferenceJob:
 
 
 def reference_mix(
-    count: int, sigma: float = DEFAULT_SIGMA, seed: int = 20260101, mean_gap: float = 60.0
+    count: int, sigma: float = DEFAULT_SIGMA, seed: int = 20260101, mean_gap: float = 60.0, model: str | None = None
 ) -> list[ReferenceJob]:
-    """`count` jobs arriving as a Poisson stream (one a minute on average), seeded."""
+    """`count` jobs arriving as a Poisson stream (one a minute on average), seeded; `model`: only that model's
+    classes, at their shares within the model (a deployment that uses one model)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible benchmark input, not crypto
-    classes = job_classes()
+    classes = [c for c in job_classes() if model is None or c.model_id == model]
     weights = [c.share for c in classes]
     jobs, clock = [], 0.0
     for _ in range(count):
@@ -74,7 +159,7 @@ def reference_mix(
 # ---- scenarios: how many jobs are in flight at once -----------------------------------------------------------
 
 
-def one_at_a_time(jobs: list[ReferenceJob], gap: float = 1200.0) -> list[ReferenceJob]:
+def one_at_a_time(jobs: list[ReferenceJob], gap: float = 2400.0) -> list[ReferenceJob]:
     """The same jobs, `gap` seconds apart: longer than any job (MAX_SECONDS + lag), so one is in flight at a time."""
     return [ReferenceJob(job.job_class, (index + 1) * gap, job.generation_seconds) for index, job in enumerate(jobs)]
 

@@ -1,9 +1,11 @@
 """Benchmark 1: the real polling policy replayed over the reference mix in simulated time (no sleeping).
 
-Production path replayed exactly: at submit, `learn_expectation` over the generation times of the latest
-200 successes filtered to the job's model/quality/duration (`JobRepository.recent_generation_seconds`); the
-first wait is `next_wait_seconds(0, ...)`; each poll then calls `next_wait_seconds` and `wait_before_deadline`.
-Only jobs that finished before a job was submitted are in its history. Waits that `wait_inline` allows are
+Production path replayed exactly (`SubmitService._execution_input`): at submit, `learn_expectation` over the
+latest CLASS_HISTORY_LIMIT successes of the job's model and time class (the by-time-class index); while that
+class has fewer than min_samples, over the successes of the same model among the latest MODEL_HISTORY_LIMIT
+(`JobRepository.recent_generation_seconds`); the first wait is `next_wait_seconds(0, ...)`; each poll then calls
+`next_wait_seconds` and `wait_before_deadline`. Only jobs that finished before a job was submitted are in its
+history. Waits that `wait_inline` allows are
 slept inside the poll invocation (no Wait state, no transitions); the rest go back through the state machine.
 """
 
@@ -20,6 +22,8 @@ from typing import Any
 from benchmarks.mix import DEFAULT_SIGMA, ReferenceJob, reference_mix
 from benchmarks.stepfunctions import transitions_for_polls
 from i2v.domain.polling import (
+    CLASS_HISTORY_LIMIT,
+    MODEL_HISTORY_LIMIT,
     Expectation,
     PollPolicy,
     learn_expectation,
@@ -28,7 +32,6 @@ from i2v.domain.polling import (
     wait_inline,
 )
 
-HISTORY_LIMIT = 200  # JobRepository.recent_generation_seconds(limit=200)
 # Simulated time from a Wait ending to the poll's GET reaching GMI (state transition + warm invoke + TLS GET).
 POLL_OVERHEAD_SECONDS = 0.3
 DEADLINE_SECONDS = 1800
@@ -40,7 +43,7 @@ Schedule = Callable[[float, Expectation | None], int]  # (elapsed, expectation) 
 class JobOutcome:
     lag: float
     polls: int  # GETs to GMI
-    warm: bool
+    warm: bool  # the job's own class had min_samples successes (else: learned model-wide, or blind)
     job_class: str = ""
     rounds: int = 0  # Wait -> Poll -> Route rounds through the state machine (poll invocations)
     invocation_seconds: float = 0.0  # summed duration of those invocations, inline sleeps included
@@ -114,14 +117,40 @@ def fixed(seconds: int) -> Schedule:
     return lambda elapsed, expectation: seconds
 
 
-def replay(jobs: Sequence[ReferenceJob], schedule: Schedule, policy: PollPolicy, name: str) -> PolicyResult:
+def true_window(sigma: float) -> Callable[[ReferenceJob, PollPolicy], Expectation]:
+    """A bound, not a policy: each class's real window (its lognormal quantiles), as if learning made no error."""
+    normal = statistics.NormalDist()
+
+    def window(job: ReferenceJob, policy: PollPolicy) -> Expectation:
+        center = math.log(job.job_class.median_seconds)
+        return Expectation(
+            early_seconds=math.exp(center + normal.inv_cdf(policy.early_quantile) * sigma),
+            late_seconds=math.exp(center + normal.inv_cdf(policy.late_quantile) * sigma),
+            samples=10**6,
+        )
+
+    return window
+
+
+def replay(
+    jobs: Sequence[ReferenceJob],
+    schedule: Schedule,
+    policy: PollPolicy,
+    name: str,
+    known: Callable[[ReferenceJob, PollPolicy], Expectation] | None = None,
+) -> PolicyResult:
+    """`known`: replace learning by a given window (true_window, for the bound)."""
     result = PolicyResult(name)
-    # (finished_at, class name, generation seconds) of earlier jobs, in finishing order.
-    finished: list[tuple[float, str, float]] = []
+    # (finished_at, class name, model, generation seconds) of earlier jobs, in finishing order.
+    finished: list[tuple[float, str, str, float]] = []
     for job in jobs:
-        seen = bisect.bisect_right(finished, (job.arrival, "~", math.inf))  # finished before this submission
-        history = [s for _, c, s in finished[max(0, seen - HISTORY_LIMIT) : seen] if c == job.job_class.name]
-        expectation = learn_expectation(history, policy)
+        seen = bisect.bisect_right(finished, (job.arrival, "~", "~", math.inf))  # finished before this submission
+        name, model = job.job_class.name, job.job_class.model_id
+        own = [s for _, c, _, s in finished[:seen] if c == name][-CLASS_HISTORY_LIMIT:]
+        expectation = known(job, policy) if known else learn_expectation(own, policy)
+        if expectation is None:
+            recent = finished[max(0, seen - MODEL_HISTORY_LIMIT) : seen]
+            expectation = learn_expectation([s for _, _, m, s in recent if m == model], policy)
         elapsed, polls, rounds, invocation_seconds = 0.0, 0, 0, 0.0
         wait = schedule(0.0, expectation)
         polling_from = job.arrival + wait
@@ -147,7 +176,7 @@ def replay(jobs: Sequence[ReferenceJob], schedule: Schedule, policy: PollPolicy,
             JobOutcome(
                 elapsed - job.generation_seconds,
                 polls,
-                expectation is not None,
+                len(own) >= policy.min_samples,
                 job.job_class.name,
                 rounds,
                 invocation_seconds,
@@ -156,7 +185,7 @@ def replay(jobs: Sequence[ReferenceJob], schedule: Schedule, policy: PollPolicy,
                 job.arrival + elapsed,
             )
         )
-        bisect.insort(finished, (job.arrival + elapsed, job.job_class.name, job.generation_seconds))
+        bisect.insort(finished, (job.arrival + elapsed, name, model, job.generation_seconds))
     return result
 
 

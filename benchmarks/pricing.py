@@ -6,14 +6,16 @@ Prices: AWS public list prices, us-east-1, as checked on PRICES_DATE (no free ti
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from benchmarks import mix
 from benchmarks.burst import BurstResult
 from benchmarks.policy import JobOutcome
 from benchmarks.stepfunctions import transitions_for_polls
+from i2v.domain.catalog import DEFAULT_MODEL_ID
+from i2v.domain.polling import CLASS_HISTORY_LIMIT, MODEL_HISTORY_LIMIT
 
 PRICES_DATE = "2026-01"
 PRICES = {
@@ -37,7 +39,9 @@ VIDEO_MIB_PER_SECOND = 50.0
 PLATFORM_LOG_BYTES = 600  # Lambda's platform.start / platform.report lines (JSON log format) per invocation
 SFN_LOG_ENVELOPE_BYTES = 350  # per logged history event, besides the state's JSON
 PART_SIZE = 8 * 1024 * 1024
-HISTORY_ITEMS = 200  # recent_generation_seconds reads the latest 200 successes
+# recent_generation_seconds: the class query reads the sparse index's narrow items (keys + one number, ~160 B);
+# a cold class also reads the model's latest MODEL_HISTORY_LIMIT whole job items.
+CLASS_INDEX_ITEM_BYTES = 160
 PROGRESS_CHANGES = 2  # a waiting job's GMI status changes at most twice (queued, then processing)
 
 
@@ -49,19 +53,17 @@ class VideoKind:
 
 
 KINDS = (
-    VideoKind("540p / 5 s", "540p/5s", 4 * 1024 * 1024),
-    VideoKind("1080p / 5 s", "1080p/5s", 16 * 1024 * 1024),
+    VideoKind("540p / 5 s", f"{DEFAULT_MODEL_ID} 540p/5", 4 * 1024 * 1024),
+    VideoKind("1080p / 5 s", f"{DEFAULT_MODEL_ID} 1080p/5", 16 * 1024 * 1024),
 )
-PIXELS_AGAINST_540P = {"360": 0.44, "540": 1.0, "720": 1.78, "1080": 4.0}
+BASE_VIDEO_BYTES = 4 * 1024 * 1024  # 540p / 5 s
 
 
 def kind_of(job_class: str) -> VideoKind:
     """Any class of the mix: its MP4 assumed to grow with pixels x seconds from 4 MiB at 540p / 5 s."""
-    quality = re.search(r"(\d+)p", job_class, re.IGNORECASE)
-    seconds = re.search(r"/(\d+)s", job_class)
-    factor = PIXELS_AGAINST_540P.get(quality.group(1), 1.0) if quality else 1.0
-    factor *= int(seconds.group(1)) / 5 if seconds else 1.0
-    return VideoKind(job_class, job_class, int(4 * 1024 * 1024 * factor))
+    known = {c.name: c for c in mix.job_classes()}.get(job_class)
+    factor = (known.height / 540) ** 2 * known.seconds / 5 if known else 1.0
+    return VideoKind(job_class, job_class, int(BASE_VIDEO_BYTES * factor))
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,11 @@ def per_video(
     poll_seconds: float,
     burst: BurstResult,
     model: CostModel = CostModel(),
+    cold: bool = False,
 ) -> list[CostLine]:
     """Cost lines of one video of `kind`: `polls` GETs to GMI made in `rounds` poll invocations lasting
-    `poll_seconds` in all (sleeps inside an invocation are billed too)."""
+    `poll_seconds` in all (sleeps inside an invocation are billed too); a `cold` class also reads the model's
+    recent successes at submit."""
     jobs = max(1, burst.succeeded)
     per_job = {key: count / jobs for key, count in burst.calls.items()}
     burst_polls = burst.invocations.get("poll", 0) / jobs
@@ -136,9 +140,12 @@ def per_video(
     )
 
     updates = per_job.get("dynamodb:UpdateItem", 0) - progress_writes(burst_polls, model) + writes
-    wru = 2 * (1 + item_kb) + updates * item_kb  # a transaction costs 2 WRU per KB per item
+    # A transaction costs 2 WRU per KB per item; the success also writes its by-time-class index entry (< 1 KB).
+    wru = 2 * (1 + item_kb) + updates * item_kb + 1
     lines.append(CostLine("DynamoDB writes", wru, "write request units", wru * PRICES["ddb_write_unit"]))
-    query_ru = math.ceil(HISTORY_ITEMS * burst.job_item_bytes / 4096) * 0.5
+    query_ru = math.ceil(CLASS_HISTORY_LIMIT * CLASS_INDEX_ITEM_BYTES / 4096) * 0.5
+    if cold:
+        query_ru += math.ceil(MODEL_HISTORY_LIMIT * burst.job_item_bytes / 4096) * 0.5
     rru = query_ru + per_job.get("dynamodb:GetItem", 1.0) * math.ceil(burst.job_item_bytes / 4096)
     lines.append(CostLine("DynamoDB reads", rru, "read request units", rru * PRICES["ddb_read_unit"]))
 
@@ -170,7 +177,9 @@ def total(lines: list[CostLine]) -> float:
 
 def of_job(outcome: JobOutcome, burst: BurstResult, model: CostModel = CostModel()) -> float:
     kind = kind_of(outcome.job_class)
-    return total(per_video(kind, outcome.polls, outcome.rounds, outcome.invocation_seconds, burst, model))
+    return total(
+        per_video(kind, outcome.polls, outcome.rounds, outcome.invocation_seconds, burst, model, not outcome.warm)
+    )
 
 
 def mean_cost(outcomes: Sequence[JobOutcome], burst: BurstResult, model: CostModel = CostModel()) -> float:
