@@ -2,7 +2,8 @@
 
 9.  429 + Retry-After: wait that long, POST again, one job; the submission concurrency cap holds.
 10. 400/401/403/404: no retry; the record and the Failed event carry GMI's message, redacted.
-11. POST 503: safe to send again. POST 500, a timeout or a broken answer after sending: GMI may have created
+11. POST 503: GMI's request list is read before sending again (a 503 may follow a created job); found, the
+    job goes on with it, else it is POSTed again. POST 500, a timeout or a broken answer after sending: GMI may have created
     the job, so `submit_ambiguous` with exactly one POST. GET errors: retried with backoff (inside the poll
     invocation or through the Wait state, whichever the poll policy picks), the job goes on (one GET 503 is
     also in tests/workflow/test_workflow.py::test_status_check_error_is_retried_by_the_poll_loop).
@@ -21,15 +22,28 @@ import pytest
 from i2v.adapters.gmi import GmiClient, GmiRetryableError
 from i2v.domain.polling import PollPolicy, error_backoff_seconds
 from i2v.services import submit as submit_service
-from i2v_local.simulator import GmiSimulator
+from i2v_local.simulator import API_PREFIX, GmiSimulator, LogEntry
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
-from scenarios.submit_helpers import FAILED, dead_letters, handled, posts, queue_counts, submit_module
+from scenarios.submit_helpers import (
+    FAILED,
+    SUBMITTED,
+    dead_letters,
+    handled,
+    posts,
+    queue_counts,
+    submit_module,
+)
 from support.breaker import fresh_breaker_counters
 
 pytestmark = pytest.mark.xdist_group("local")
 
 WRONG_API_KEY = "sk-i2v-scenario-WRONG-KEY-CANARY-93ab"
+
+
+def list_looks(sim: GmiSimulator) -> list[LogEntry]:
+    """Every read of GMI's request list (`GET /requests?model_id=`; the log keeps no query)."""
+    return [entry for entry in sim.requests_log if entry.method == "GET" and entry.path == API_PREFIX]
 
 
 # ---- 9: 429 with Retry-After --------------------------------------------------------------------------------
@@ -217,7 +231,7 @@ def test_s10_refusal_is_not_retried_and_gmi_message_is_kept_redacted(
 
 
 # ---- 11: server errors and timeouts ---------------------------------------------------------------------------
-def test_s11_post_503_is_refused_for_sure_and_sent_again(
+def test_s11_post_503_with_nothing_created_is_looked_for_then_sent_again(
     pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
 ) -> None:
     job_id = pipeline.upload("incoming/errors/503.png", prompt="a lighthouse [sim:post_503]")
@@ -225,23 +239,37 @@ def test_s11_post_503_is_refused_for_sure_and_sent_again(
     local_stack.run_until_idle(timeout=30)
 
     assert [(e.status, e.fault) for e in posts(local_gmi)] == [(503, "post_503"), (200, None)]
+    assert len(list_looks(local_gmi)) == 1  # GMI's list was read before the second POST: not there
     assert local_gmi.post_count == 1
-    assert pipeline.job(job_id).status == "succeeded"
+    job = pipeline.job(job_id)
+    assert job.status == "succeeded"
+    assert "reconciled" not in job.timestamps
+    assert job.post_503_since is None  # the mark goes once GMI has taken the job
 
 
-def test_s11_post_503_after_gmi_created_the_job_is_trusted_and_paid_twice(
+def test_s11_post_503_after_gmi_created_the_job_is_found_in_its_list_and_paid_once(
     pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
 ) -> None:
-    """Where trusting a 503 ends (README, Guarantees): GMI answers 503 although it created the job. We take the
-    refusal at its word and POST again, so GMI holds two jobs for one image (the soak counts these apart)."""
+    """GMI answers 503 although it created the job (README, Guarantees). Before POSTing again the submit
+    function looks in GMI's request list, finds the job and follows it: one GMI job, one payment."""
+    tap = local_stack.tap_events()
     job_id = pipeline.upload("incoming/errors/503-after-accept.png", prompt="a harbour [sim:post_503_after_accept]")
 
     local_stack.run_until_idle(timeout=30)
 
-    assert [(e.status, e.fault) for e in posts(local_gmi)] == [(503, "post_503_after_accept"), (200, None)]
-    assert local_gmi.post_count == 2  # two GMI jobs, one image: paid twice
-    assert pipeline.job(job_id).status == "succeeded"
-    assert len(pipeline.executions()) == 1  # only the second is followed; the first is never polled
+    assert [(e.status, e.fault) for e in posts(local_gmi)] == [(503, "post_503_after_accept")]  # no second POST
+    assert local_gmi.post_count == 1  # one GMI job for one image: paid once
+    (gmi_job,) = local_gmi.jobs.values()
+    job = pipeline.job(job_id)
+    assert job.status == "succeeded"
+    assert job.request_id == gmi_job.request_id
+    assert "reconciled" in job.timestamps
+    assert job.failure is None
+    assert job.output is not None
+    local_stack.client("s3").head_object(Bucket=job.output.bucket, Key=job.output.key)  # the video is stored
+    assert leak_guard.metric_values("SubmissionsReconciled") == [1.0]
+    assert len(tap.wait_for(SUBMITTED)) == 1
+    assert len(pipeline.executions()) == 1
 
 
 AMBIGUOUS_POSTS = {

@@ -95,14 +95,24 @@ class FakeJobRepository:
         return list(self.generation_history if time_class is not None else self.model_history)
 
 
+@dataclass(frozen=True)
+class CreatedThenRefused:
+    """A scripted POST answer: GMI creates the job (it shows in the request list, created at `created_at`) and
+    still raises `error` (the simulator's post_503_after_accept)."""
+
+    error: Exception
+    created_at: float
+
+
 class FakeGmi:
-    """GMI's request queue: each call takes the next scripted answer (a GmiRequest or an exception to raise);
-    with no script left, POSTs are accepted as queued and GETs answer success with a video URL."""
+    """GMI's request queue: each call takes the next scripted answer (a GmiRequest, an exception to raise or a
+    CreatedThenRefused); with no script left, POSTs are accepted as queued and GETs answer success with a video
+    URL."""
 
     def __init__(self, model: str = "pixverse-v5.5-i2v") -> None:
         self.model = model
         self.missing_key: Exception | None = None
-        self.submit_answers: deque[GmiRequest | Exception] = deque()
+        self.submit_answers: deque[GmiRequest | Exception | CreatedThenRefused] = deque()
         self.get_answers: deque[GmiRequest | Exception] = deque()
         self.submitted: list[dict[str, Any]] = []
         self.submitted_models: list[str] = []
@@ -120,6 +130,17 @@ class FakeGmi:
         self.submitted.append(payload)
         self.submitted_models.append(model or self.model)
         answer = self.submit_answers.popleft() if self.submit_answers else None
+        if isinstance(answer, CreatedThenRefused):
+            created = GmiRequest(
+                request_id=f"req-{next(self._ids)}",
+                status="queued",
+                model=model or self.model,
+                payload=payload,
+                created_at=answer.created_at,
+            )
+            if isinstance(self.listed, list):
+                self.listed.append(created)
+            raise answer.error
         if isinstance(answer, Exception):
             raise answer
         return answer or GmiRequest(request_id=f"req-{next(self._ids)}", status="queued")

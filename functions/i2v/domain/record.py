@@ -101,6 +101,9 @@ class JobRecord(BaseModel):
     # Outage riding: when GMI was first found unavailable for this job (epoch seconds), and how often since.
     unavailable_since: float | None = None
     unavailable_looks: int = 0
+    # When a POST of this job that drew a 503 was sent (epoch seconds): GMI may have created the job anyway, so
+    # until the job is submitted each further POST first looks for it in GMI's request list from then on.
+    post_503_since: float | None = None
 
     @property
     def source_id(self) -> str:

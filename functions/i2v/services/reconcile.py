@@ -5,6 +5,9 @@ the submit queue, delayed by SETTLE_SECONDS (GMI's list may lag its POST); `i2v 
 with `now` to look at once. Found: the job continues as submitted with GMI's request id (no second POST)
 and its timeline gets `reconciled`. Not found after the settling period: it stays `submit_ambiguous`, and
 its message says so (what `i2v retry` shows before it asks to submit again).
+
+The submit service also looks (find_sent) before it POSTs again a job whose earlier POST drew a 503: GMI
+may have created that job before it answered (README, Guarantees).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class Reconciler:
             return job
         found = self._find(job, ambiguous_at)
         if found is not None:
-            return self._continue(job, found)
+            return self.continue_with(job, found)
         if now or self.clock() >= settled_at:
             checked = iso(utc_now())
             message = (
@@ -89,36 +92,45 @@ class Reconciler:
         return self.repo.get(job_id)
 
     def _find(self, job: JobRecord, ambiguous_at: float) -> Candidate | None:
-        source = job.source
-        # The same object address as the POST's URL (a new presigning changes only the query).
-        image_url = self.images.presign_get(source.bucket, source.key, source.version_id, self.presign_ttl_seconds)
         sent_after = job.submit_started_at or _epoch(job.timestamps.get(JobStatus.SUBMITTING)) or ambiguous_at
+        if job.post_503_since is not None:  # an earlier POST drew a 503: GMI may have created the job back then
+            sent_after = min(sent_after, job.post_503_since)
         sent_before = max(job.submit_lease_until or ambiguous_at, ambiguous_at)
         try:
-            listed = self.gmi.list_requests(job.model)
+            return self.find_sent(job, sent_after, sent_before)
         except GmiRetryableError as error:
             raise TransientError(f"GMI's request list is unavailable: {error}") from None
         except GmiPermanentError as error:
             logger.warning("GMI refused the request list for job %s: %s", job.job_id, error)
             return None
+
+    def find_sent(self, job: JobRecord, sent_after: float, sent_before: float) -> Candidate | None:
+        """The request GMI created for this job's image between those times (epoch seconds), None if it lists
+        none. Raises GmiRetryableError (the list cannot be read now) or GmiPermanentError (GMI refuses it):
+        what that means is the caller's decision."""
+        source = job.source
+        # The same object address as the POST's URL (a new presigning changes only the query).
+        image_url = self.images.presign_get(source.bucket, source.key, source.version_id, self.presign_ttl_seconds)
+        listed = self.gmi.list_requests(job.model)
         candidates = [
             Candidate(request.request_id, request.status, request.created_at, request.payload or {})
             for request in listed
         ]
         return find_submission(candidates, image_url, sent_after, sent_before)
 
-    def _continue(self, job: JobRecord, found: Candidate) -> JobRecord:
+    def continue_with(self, job: JobRecord, found: Candidate) -> JobRecord:
+        """The job (`submit_ambiguous`, or `submitting` after a 503) goes on with the request found at GMI."""
         job = self.repo.transition(
             job.job_id,
             JobStatus.SUBMITTED,
             {"request_id": found.request_id, "gmi_status": found.status},
-            remove=("failure",),
+            remove=("failure", "post_503_since", "unavailable_since", "unavailable_looks"),
         )
         # The timeline mark: the job reached `submitted` through GMI's list, not through a POST answer.
         timestamps = {**job.timestamps, RECONCILED: iso(utc_now())}
         self.repo.annotate(job.job_id, {"timestamps": timestamps})
         job = job.model_copy(update={"timestamps": timestamps})
         self.metrics.add_metric(MetricName.SUBMISSIONS_RECONCILED, "Count", 1)
-        logger.info("ambiguous job %s found at GMI as request %s", job.job_id, found.request_id)
+        logger.info("job %s found at GMI as request %s", job.job_id, found.request_id)
         self.continue_submitted(job)
         return job

@@ -171,7 +171,7 @@ class SubmitService:
             return self._end(
                 job, JobStatus.FAILED, Failure(category=FailureCategory.GMI_UNAUTHORIZED, message=str(missing))
             )
-        if self.time_left_ms() < self._post_needs_ms():
+        if self.time_left_ms() < self._post_needs_ms(job):
             # Too little of the invocation left to POST and record GMI's answer: the record goes back to the
             # queue untouched rather than risk being killed mid-POST (submit_ambiguous).
             raise TransientError(f"not enough time left to submit job {job.job_id}; it comes back")
@@ -180,7 +180,7 @@ class SubmitService:
             return self._park(job, "GMI is refusing submissions (circuit breaker open)")
         turn = self.gate.turn(job, self.clock())
         if not turn.now:
-            seconds_left = (self.time_left_ms() - self._post_needs_ms()) / 1000
+            seconds_left = (self.time_left_ms() - self._post_needs_ms(job)) / 1000
             if not self.gate.sleep_inline(turn, seconds_left):
                 return self._wait_turn(job, turn)
             self.sleep(turn.wait_seconds)
@@ -295,9 +295,11 @@ class SubmitService:
             self.repo.release_budget(self._budget_day)
         self._budget_day = None
 
-    def _post_needs_ms(self) -> int:
-        """The longest one POST can take, plus room to record its answer."""
-        return CONNECT_TIMEOUT_MS + int(self.env.gmi_timeout_seconds * 1000) + RESERVE_MS
+    def _post_needs_ms(self, job: JobRecord) -> int:
+        """The longest one POST can take (after a 503, with the look at GMI's list before it), plus room to record
+        its answer."""
+        one_call_ms = CONNECT_TIMEOUT_MS + int(self.env.gmi_timeout_seconds * 1000)
+        return one_call_ms * (2 if job.post_503_since is not None else 1) + RESERVE_MS
 
     def _wait_turn(self, job: JobRecord, turn: Turn) -> SubmitResult:
         """Over the pace: wait for the turn reserved for it, on the queue (a fresh delayed message)."""
@@ -337,22 +339,32 @@ class SubmitService:
         self, job: JobRecord, source: SourceRef, settings: JobSettings, end_frame: SourceRef | None
     ) -> SubmitResult:
         for attempt in range(POST_ATTEMPTS):
+            if job.post_503_since is not None:
+                looked = self._look_for_earlier_post(job, job.post_503_since)
+                if looked is not None:
+                    return looked
             # Presigned right before each POST so the URL lives as long after it as its TTL allows.
             end_frame_url = self._presign(end_frame) if end_frame else None
             payload = settings.settings.payload(self._presign(source), end_frame_url)
+            sent_at = self.clock()
             try:
                 response = self.gate.breaker.call(functools.partial(self.gmi.submit, payload, model=settings.model_id))
             except CircuitOpenError:
                 self._give_back_budget()
                 return self._park(job, "GMI is refusing submissions (circuit breaker open)")
             except GmiRetryableError as refused:
+                if refused.status_code is not None and refused.status_code >= 500 and job.post_503_since is None:
+                    # The request reached GMI, which may have created the job before it answered 503 (README,
+                    # Guarantees). On the record, so a later invocation (a parked job) looks before it POSTs too.
+                    self.repo.annotate(job.job_id, {"post_503_since": sent_at})
+                    job = job.model_copy(update={"post_503_since": sent_at})
                 if refused.status_code == 429 and self.gate.paced:
                     # Over GMI's rate despite the pace: queue up again behind the turns already given out
                     # (an immediate retry would take the turn of another job).
                     self._give_back_budget()
                     return self._wait_turn(job, self.gate.turn(job, self.clock()))
                 delay = retry_delay(attempt, refused.retry_after, self.rng)
-                if attempt + 1 >= POST_ATTEMPTS or self.time_left_ms() - delay * 1000 < self._post_needs_ms():
+                if attempt + 1 >= POST_ATTEMPTS or self.time_left_ms() - delay * 1000 < self._post_needs_ms(job):
                     self._give_back_budget()
                     return self._park(job, str(refused))
                 logger.warning("GMI refused the submission (%s); retrying in %.1fs", refused, delay)
@@ -368,12 +380,30 @@ class SubmitService:
             return self._accepted(job, response)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _look_for_earlier_post(self, job: JobRecord, since: float) -> SubmitResult | None:
+        """Before POSTing again after a 503: the job GMI created anyway, if its request list shows one (then the
+        job goes on with it, timeline `reconciled`, no second POST); None when it does not (POST again)."""
+        try:
+            found = self.reconciler.find_sent(job, sent_after=since, sent_before=self.clock())
+        except GmiRetryableError as unreadable:
+            # GMI down as far as we can tell: ride it out like a refused POST; a blind POST could pay twice.
+            self._give_back_budget()
+            return self._park(job, f"GMI's request list is unavailable after a 503 ({unreadable})")
+        except GmiPermanentError as refused:
+            return self._ambiguous(job, f"GMI answered 503 to a POST and refused its request list ({refused})")
+        if found is None:
+            logger.info("job %s is not in GMI's request list after a 503: POSTing again", job.job_id)
+            return None
+        self._budget_day = None  # the job GMI created keeps the budget slot
+        job = self.reconciler.continue_with(job, found)
+        return SubmitResult(SubmitOutcome.RECONCILED, job.job_id, job.status)
+
     def _accepted(self, job: JobRecord, response: GmiRequest) -> SubmitResult:
         job = self.repo.transition(
             job.job_id,
             JobStatus.SUBMITTED,
             {"request_id": response.request_id, "gmi_status": response.status},
-            remove=("unavailable_since", "unavailable_looks"),
+            remove=("unavailable_since", "unavailable_looks", "post_503_since"),
         )
         self._budget_day = None
         self.metrics.add_metric(MetricName.JOBS_SUBMITTED, "Count", 1)

@@ -1,0 +1,274 @@
+"""A POST that drew a 503, on fakes: GMI may have created the job before it answered, so the submit service
+reads GMI's request list (the reconciliation matcher) before it POSTs that job again, in the same invocation
+or a later one (the mark is on the record). Refusals that provably reached nothing (429, no connection) are
+sent again without a look."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.config import SubmitEnv
+from i2v.domain.jobs import JobStatus, TransientError
+from i2v.domain.record import DETAIL_TYPES, JobRecord, iso
+from i2v.domain.source import SourceObject, job_id_for
+from i2v.services import reconcile
+from i2v.services.submit import SubmitOutcome, SubmitService
+from i2v.services.submit_gate import SubmitGate
+from support.fakes import CreatedThenRefused, FakeBreaker, Fakes
+
+BUCKET = "input-bucket"
+NOW = 1_800_000_000.0
+# A POST takes up to 13.05 s (connect + read) and 15 s are kept to record its answer: this is enough for a POST,
+ONE_POST_MS = 30_000
+# and this for a look at GMI's list before it too.
+LOOK_AND_POST_MS = 45_000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _service(
+    fakes: Fakes, *, breaker: FakeBreaker | None = None, clock: Clock | None = None, time_left_ms: int = 600_000
+) -> SubmitService:
+    settings = SubmitEnv.model_validate(
+        {
+            "JOBS_TABLE_NAME": "jobs",
+            "EVENT_BUS_NAME": "bus",
+            "GMI_API_KEY_SECRET_ID": "secret",
+            "OUTPUT_BUCKET": "output-bucket",
+            "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:poll",
+            "DEFAULT_SETTINGS": '{"prompt": "a calm sea"}',
+            "DAILY_SUBMISSION_CAP": "5",
+        }
+    )
+    rng = random.Random(7)
+    return SubmitService(
+        env=settings,
+        repo=fakes.repo,
+        images=fakes.images,
+        gmi=fakes.gmi,
+        publisher=fakes.publisher,
+        workflow=fakes.workflow,
+        requeue=fakes.requeue,
+        metrics=fakes.metrics,
+        time_left_ms=lambda: time_left_ms,
+        sleep=lambda _seconds: None,
+        rng=rng,
+        clock=clock or Clock(),
+        gate=SubmitGate(breaker=breaker or FakeBreaker(), rng=rng),
+    )
+
+
+def _upload(fakes: Fakes, key: str = "incoming/cat.png") -> SourceObject:
+    fakes.images.add(BUCKET, key)
+    return SourceObject(bucket=BUCKET, key=key, version_id="v1", etag="e", sequencer="0A", size=72)
+
+
+def _job(fakes: Fakes, source: SourceObject) -> JobRecord:
+    job = fakes.repo.get(job_id_for(source))
+    assert job is not None
+    return job
+
+
+def _503() -> GmiRetryableError:
+    return GmiRetryableError("GMI answered 503: busy", status_code=503)
+
+
+def _created_then_503(created_at: float = NOW + 1) -> CreatedThenRefused:
+    return CreatedThenRefused(_503(), created_at=created_at)
+
+
+def test_a_job_gmi_created_before_answering_503_is_found_and_not_posted_again(fakes: Fakes) -> None:
+    fakes.gmi.submit_answers.append(_created_then_503())
+    source = _upload(fakes)
+
+    result = _service(fakes).submit_source(source)
+
+    assert result.outcome == SubmitOutcome.RECONCILED
+    assert len(fakes.gmi.submitted) == 1  # paid once
+    assert fakes.gmi.list_calls == ["pixverse-v5.5-i2v"]
+    job = _job(fakes, source)
+    (created,) = fakes.gmi.listed if isinstance(fakes.gmi.listed, list) else []
+    assert (job.status, job.request_id) == (JobStatus.SUBMITTED, created.request_id)
+    assert reconcile.RECONCILED in job.timestamps
+    assert job.post_503_since is None
+    assert fakes.publisher.detail_types() == [DETAIL_TYPES["submitted"]]
+    assert list(fakes.workflow.started) == [f"{job.job_id}-1"]
+    assert sum(fakes.repo.budget.values()) == 1  # the created job keeps its slot
+    assert "SubmissionsReconciled" in fakes.metrics.names()
+
+
+def test_a_503_with_nothing_created_is_looked_for_then_posted_again(fakes: Fakes) -> None:
+    fakes.gmi.submit_answers.append(_503())
+    source = _upload(fakes)
+
+    result = _service(fakes).submit_source(source)
+
+    assert result.outcome == SubmitOutcome.SUBMITTED
+    assert len(fakes.gmi.submitted) == 2
+    assert len(fakes.gmi.list_calls) == 1  # one look, before the second POST
+    job = _job(fakes, source)
+    assert job.status == JobStatus.SUBMITTED
+    assert reconcile.RECONCILED not in job.timestamps
+    assert job.post_503_since is None  # submitted: the next attempt (an operator retry) starts clean
+    assert sum(fakes.repo.budget.values()) == 1
+
+
+def test_a_request_of_another_image_or_from_before_the_post_is_not_taken_for_ours(fakes: Fakes) -> None:
+    ours = "https://input-bucket.s3.example/incoming/cat.png?ttl=1"
+    fakes.gmi.listed = [
+        GmiRequest(request_id="req-old", status="success", payload={"image": ours}, created_at=NOW - 3600),
+        GmiRequest(
+            request_id="req-dog",
+            status="queued",
+            payload={"image": "https://input-bucket.s3.example/incoming/dog.png?ttl=1"},
+            created_at=NOW,
+        ),
+    ]
+    fakes.gmi.submit_answers.append(_503())
+    source = _upload(fakes)
+
+    result = _service(fakes).submit_source(source)
+
+    assert result.outcome == SubmitOutcome.SUBMITTED
+    assert len(fakes.gmi.submitted) == 2
+    assert _job(fakes, source).request_id not in {"req-old", "req-dog"}
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        GmiRetryableError("GMI answered 429", status_code=429, retry_after=1),
+        GmiRetryableError("could not connect to GMI: ConnectionError"),
+    ],
+    ids=["429", "never-connected"],
+)
+def test_refusals_that_created_nothing_are_sent_again_without_a_look(fakes: Fakes, refusal: Exception) -> None:
+    fakes.gmi.submit_answers.append(refusal)
+    source = _upload(fakes)
+
+    assert _service(fakes).submit_source(source).outcome == SubmitOutcome.SUBMITTED
+
+    assert len(fakes.gmi.submitted) == 2
+    assert fakes.gmi.list_calls == []
+    assert _job(fakes, source).post_503_since is None
+
+
+def test_a_parked_job_looks_first_when_it_comes_back_in_a_later_invocation(fakes: Fakes) -> None:
+    """The 503 is remembered on the record, not in memory: the invocation that parks the job is not the one
+    that POSTs it again."""
+    fakes.gmi.submit_answers.append(_created_then_503())
+    source = _upload(fakes)
+    clock = Clock()
+
+    parked = _service(fakes, clock=clock, time_left_ms=ONE_POST_MS).submit_source(source)
+
+    assert parked.outcome == SubmitOutcome.DEFERRED
+    job = _job(fakes, source)
+    assert (job.status, job.post_503_since) == (JobStatus.DEFERRED, NOW)
+    assert job.failure is not None
+    assert job.failure.category == "gmi_unavailable"
+    assert fakes.gmi.list_calls == []  # no time left for a look: parked, nothing sent blind
+
+    clock.now = NOW + 600
+    result = _service(fakes, clock=clock, time_left_ms=LOOK_AND_POST_MS).resume_job(job.job_id)
+
+    assert result.outcome == SubmitOutcome.RECONCILED
+    assert len(fakes.gmi.submitted) == 1
+    job = _job(fakes, source)
+    assert job.status == JobStatus.SUBMITTED
+    assert reconcile.RECONCILED in job.timestamps
+    assert (job.failure, job.unavailable_since, job.post_503_since) == (None, None, None)
+
+
+def test_a_parked_job_without_time_for_the_look_and_the_post_goes_back_untouched(fakes: Fakes) -> None:
+    fakes.gmi.submit_answers.append(_503())
+    source = _upload(fakes)
+    _service(fakes, time_left_ms=ONE_POST_MS).submit_source(source)
+    job_id = job_id_for(source)
+
+    with pytest.raises(TransientError, match="not enough time left"):
+        _service(fakes, time_left_ms=ONE_POST_MS).resume_job(job_id)
+
+    assert _job(fakes, source).status == JobStatus.DEFERRED
+    assert (len(fakes.gmi.submitted), fakes.gmi.list_calls) == (1, [])
+
+
+def test_an_unreadable_list_after_a_503_parks_the_job_instead_of_posting_blind(fakes: Fakes) -> None:
+    fakes.gmi.submit_answers.append(_created_then_503())
+    fakes.gmi.listed = GmiRetryableError("GMI request list failed: ConnectionError")
+    source = _upload(fakes)
+
+    result = _service(fakes).submit_source(source)
+
+    assert result.outcome == SubmitOutcome.DEFERRED
+    assert len(fakes.gmi.submitted) == 1
+    job = _job(fakes, source)
+    assert (job.status, job.post_503_since, job.unavailable_looks) == (JobStatus.DEFERRED, NOW, 1)
+    assert job.failure is not None
+    assert job.failure.category == "gmi_unavailable"
+    assert "request list is unavailable" in job.failure.message
+    assert sum(fakes.repo.budget.values()) == 0
+    assert fakes.requeue.sent[-1][0] == {"kind": "resume", "job_id": job.job_id}
+
+
+def test_a_list_gmi_refuses_for_good_after_a_503_makes_the_job_ambiguous(fakes: Fakes) -> None:
+    fakes.gmi.submit_answers.append(_503())
+    fakes.gmi.listed = GmiPermanentError("GMI answered 403: not allowed", status_code=403)
+    source = _upload(fakes)
+
+    result = _service(fakes).submit_source(source)
+
+    assert result.outcome == SubmitOutcome.AMBIGUOUS
+    assert len(fakes.gmi.submitted) == 1
+    job = _job(fakes, source)
+    assert job.status == JobStatus.SUBMIT_AMBIGUOUS
+    assert job.failure is not None
+    assert "refused its request list" in job.failure.message
+
+
+def test_with_the_breaker_open_a_parked_job_costs_neither_a_look_nor_a_post(fakes: Fakes) -> None:
+    fakes.gmi.submit_answers.append(_503())
+    source = _upload(fakes)
+    _service(fakes, time_left_ms=ONE_POST_MS).submit_source(source)
+    breaker = FakeBreaker()
+    breaker.open = True
+
+    result = _service(fakes, breaker=breaker).resume_job(job_id_for(source))
+
+    assert result.outcome == SubmitOutcome.DEFERRED
+    assert (len(fakes.gmi.submitted), fakes.gmi.list_calls) == (1, [])
+    assert _job(fakes, source).post_503_since == NOW
+
+
+def test_an_ambiguous_job_after_an_earlier_503_is_looked_for_from_that_503_on(fakes: Fakes) -> None:
+    """503 (GMI created the job), parked, then the next POST's answer is lost: the automatic reconciliation
+    searches from the first POST, not only around the last one."""
+    fakes.gmi.submit_answers.append(_created_then_503())
+    source = _upload(fakes)
+    clock = Clock()
+    _service(fakes, clock=clock, time_left_ms=ONE_POST_MS).submit_source(source)
+    job_id = job_id_for(source)
+    # Two hours later the next POST is sent and its answer lost (what the service records for it).
+    fakes.repo.transition(
+        job_id, JobStatus.SUBMITTING, {"submit_started_at": NOW + 7200, "submit_lease_until": NOW + 7230}
+    )
+    job = fakes.repo.transition(job_id, JobStatus.SUBMIT_AMBIGUOUS)
+    ambiguous_at = iso(datetime.fromtimestamp(NOW + 7230, UTC))
+    fakes.repo.annotate(job_id, {"timestamps": {**job.timestamps, JobStatus.SUBMIT_AMBIGUOUS: ambiguous_at}})
+
+    clock.now = NOW + 7230 + reconcile.SETTLE_SECONDS
+    result = _service(fakes, clock=clock).reconcile_job(job_id)
+
+    assert result.outcome == SubmitOutcome.RECONCILED
+    assert len(fakes.gmi.submitted) == 1
+    assert _job(fakes, source).post_503_since is None
