@@ -12,14 +12,14 @@ from i2v_local.stack.driver import png_bytes
 
 # Share of the good uploads given each fault (each fault at least once); one fault per upload.
 FAULT_MIX: dict[str, float] = {
-    # Refused submissions (429 and 503: nothing created, sent again after Retry-After).
+    # Refused submissions (429 and 503: nothing created; after a 503 GMI's list is read first), sent again.
     "post_503": 0.015,
     "post_429 retry_after=0": 0.03,
     # POSTs whose fate the client cannot know: flagged ambiguous, never sent again by the pipeline.
     "post_500": 0.01,
     "post_500_after_accept": 0.01,
     "post_timeout_after_accept seconds=2": 0.02,
-    # GMI creates the job, then answers 503: a refusal we trust, so the image is paid twice (README).
+    # GMI creates the job, then answers 503: found in GMI's request list before a second POST, paid once.
     "post_503_after_accept": 0.005,
     # Failing status checks (retried by the poll loop).
     "get_500": 0.0125,
@@ -28,8 +28,6 @@ FAULT_MIX: dict[str, float] = {
     # The first video download is cut short (the soak heals it after the first attempt).
     "video_truncated fraction=0.5": 0.02,
 }
-# Faults with which GMI keeps a job although it told us it created none: the only images paid twice.
-TRUSTED_REFUSALS_THAT_CREATED = frozenset({"post_503_after_accept"})
 
 
 @dataclass(frozen=True)
