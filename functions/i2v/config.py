@@ -22,7 +22,8 @@ class BudgetAction(StrEnum):
 
 
 class _Env(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # defer_build: a function validates only its own environment model; the others are never built (cold start).
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:

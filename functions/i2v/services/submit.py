@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.adapters.repository import TransitionRejectedError
@@ -36,8 +37,10 @@ from i2v.services.ports import (
     Requeue,
     WorkflowPort,
 )
-from i2v.services.reconcile import Reconciler
 from i2v.services.submit_gate import SubmitGate, Turn
+
+if TYPE_CHECKING:
+    from i2v.services.reconcile import Reconciler
 
 logger = logging.getLogger(__name__)
 
@@ -452,6 +455,9 @@ class SubmitService:
 
     @property
     def reconciler(self) -> Reconciler:
+        # Imported here: only ambiguous submissions and 503s need it, and every cold start would pay for it.
+        from i2v.services.reconcile import Reconciler
+
         return Reconciler(
             repo=self.repo,
             gmi=self.gmi,
