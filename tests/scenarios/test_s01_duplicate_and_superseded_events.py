@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from i2v.adapters.gmi import GmiClient
 from i2v.domain.jobs import TransientError
@@ -68,7 +67,7 @@ def test_s01_duplicate_arriving_while_the_first_is_posting_does_not_make_it_ambi
     job_id = pipeline.upload("incoming/dup/concurrent.png")
     (notification,) = take_notifications(local_stack)
     (pump,) = local_stack.pumps
-    duplicate = SQSRecord(pump.event_for([_as_received(notification)])["Records"][0])
+    duplicate = pump.event_for([_as_received(notification)])["Records"][0]
     seen: list[Any] = []
     original_submit = GmiClient.submit
 

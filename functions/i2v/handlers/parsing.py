@@ -6,8 +6,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import S3Event
-
 from i2v.domain.source import KeyScope, SourceObject, decode_s3_key, ignore_reason
 
 
@@ -58,23 +56,26 @@ def commands_from_body(body: str, scope: KeyScope) -> list[Command]:
     records = message.get("Records")
     if not isinstance(records, list) or not records:
         raise MalformedMessageError("message is not an S3 event notification")
-    return [_command_for(record, scope) for record in S3Event(message).records]
+    return [_command_for(record, scope) for record in records]
 
 
+# S3's notification record read as plain JSON (event message structure, version 2.x); Powertools' S3Event would
+# import every event source's data classes at cold start (see handlers/sqs_batch.py).
 def _command_for(record: Any, scope: KeyScope) -> Command:
     try:
-        if not record.event_name.startswith("ObjectCreated:"):
-            return Ignore(f"event {record.event_name}")
-        s3_object = record.s3.get_object
-        bucket = record.s3.bucket.name
-        key = decode_s3_key(s3_object.key)  # the data class hands back the raw, still-encoded key
+        event_name = record["eventName"]
+        if not event_name.startswith("ObjectCreated:"):
+            return Ignore(f"event {event_name}")
+        s3_object = record["s3"]["object"]
+        bucket = record["s3"]["bucket"]["name"]
+        key = decode_s3_key(s3_object["key"])  # S3 sends the key URL-encoded
         reason = ignore_reason(bucket, key, scope)
         if reason:
             return Ignore(reason, key)
         source = SourceObject(
             bucket=bucket,
             key=key,
-            version_id=s3_object.version_id or None,
+            version_id=s3_object.get("versionId") or None,
             etag=(s3_object.get("eTag") or "").strip('"'),
             sequencer=s3_object.get("sequencer") or "0",
             size=int(s3_object.get("size") or 0),

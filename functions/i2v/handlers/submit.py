@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from i2v.adapters.breaker import GmiSubmitBreaker
@@ -18,6 +17,7 @@ from i2v.config import SubmitEnv
 from i2v.domain.source import job_id_for
 from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.parsing import Ignore, Reconcile, Upload, commands_from_body
+from i2v.handlers.sqs_batch import partial_batch_response
 from i2v.handlers.wiring import event_publisher, gmi_client, job_repository
 from i2v.services.submit import SubmitService
 from i2v.services.submit_gate import SubmitGate
@@ -44,9 +44,9 @@ def service() -> SubmitService:
     )
 
 
-def record_handler(record: SQSRecord) -> list[dict[str, Any]]:
+def record_handler(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     results = []
-    for command in commands_from_body(record.body, service().env.scope):
+    for command in commands_from_body(str(record["body"]), service().env.scope):
         if isinstance(command, Ignore):
             logger.info("ignored", extra={"reason": command.reason, "key": command.key})
             continue
@@ -72,11 +72,4 @@ service()  # validate the environment at cold start, not on the first record
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     service().time_left_ms = context.get_remaining_time_in_millis
-    response: dict[str, Any] = process_partial_response(  # type: ignore[assignment]
-        # A processor per invocation: it holds the batch's state, and local runs overlap invocations.
-        event=event,
-        record_handler=record_handler,
-        processor=BatchProcessor(event_type=EventType.SQS),
-        context=context,
-    )
-    return response
+    return partial_batch_response(event, record_handler)
