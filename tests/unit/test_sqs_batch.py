@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ import pytest
 from i2v.handlers.sqs_batch import BatchFailedError, partial_batch_response
 
 SECRET = "sk-test-SHOULD-NOT-LEAK"
+LOGGER = logging.getLogger("test_sqs_batch")
 
 
 def _event(*bodies: str) -> dict[str, Any]:
@@ -24,22 +26,26 @@ def _handle(record: Mapping[str, Any]) -> None:
 
 
 def test_only_the_failed_records_are_reported() -> None:
-    assert partial_batch_response(_event("ok", "bad", "ok", "bad"), _handle) == {
+    assert partial_batch_response(_event("ok", "bad", "ok", "bad"), _handle, LOGGER) == {
         "batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"}]
     }
 
 
 def test_a_batch_that_all_succeeds_reports_nothing() -> None:
-    assert partial_batch_response(_event("ok", "ok"), _handle) == {"batchItemFailures": []}
-    assert partial_batch_response({"Records": []}, _handle) == {"batchItemFailures": []}
+    assert partial_batch_response(_event("ok", "ok"), _handle, LOGGER) == {"batchItemFailures": []}
+    assert partial_batch_response({"Records": []}, _handle, LOGGER) == {"batchItemFailures": []}
 
 
-def test_a_batch_that_all_fails_fails_the_invocation_without_the_messages(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(BatchFailedError) as failed:
-        partial_batch_response(_event("bad", "bad"), _handle)
+def test_a_batch_that_all_fails_fails_the_invocation_without_the_messages(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING), pytest.raises(BatchFailedError) as failed:
+        partial_batch_response(_event("bad", "bad"), _handle, LOGGER)
 
     assert str(failed.value) == "all 2 records failed: ValueError, ValueError"
-    assert SECRET not in capsys.readouterr().out
+    assert [(r.getMessage(), r.__dict__["message_id"], r.__dict__["error"]) for r in caplog.records] == [
+        ("record failed", "m0", "ValueError"),
+        ("record failed", "m1", "ValueError"),
+    ]
+    assert SECRET not in caplog.text
 
 
 def test_the_submit_handler_imports_no_powertools_event_classes() -> None:

@@ -8,10 +8,9 @@ source Powertools supports, ~15 ms of the submit function's cold start against a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
-
-from i2v.handlers.observability import logger
 
 
 class BatchFailedError(Exception):
@@ -19,8 +18,9 @@ class BatchFailedError(Exception):
 
 
 def partial_batch_response(
-    event: Mapping[str, Any], handle: Callable[[Mapping[str, Any]], object]
+    event: Mapping[str, Any], handle: Callable[[Mapping[str, Any]], object], logger: logging.Logger | Any
 ) -> dict[str, list[dict[str, str]]]:
+    """`logger`: the function's (Powertools) logger; this module imports none, so tests import it freely."""
     records: list[Mapping[str, Any]] = list(event.get("Records") or [])
     failures: list[dict[str, str]] = []
     errors: list[str] = []

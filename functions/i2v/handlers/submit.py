@@ -72,4 +72,4 @@ service()  # validate the environment at cold start, not on the first record
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     service().time_left_ms = context.get_remaining_time_in_millis
-    return partial_batch_response(event, record_handler)
+    return partial_batch_response(event, record_handler, logger)
