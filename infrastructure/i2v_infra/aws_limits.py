@@ -5,14 +5,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from i2v.domain.polling import PollPolicy
+from i2v.domain.polling import PollPolicy, error_backoff_seconds
 
 S3_MAX_PARTS = 10_000  # parts of one multipart upload
 SFN_MAX_HISTORY_EVENTS = 25_000  # events in one Standard execution's history
 # One Wait -> Poll -> Route round: Wait entered/exited, the Lambda task's entered/scheduled/started/succeeded/exited,
 # Route entered/exited.
 EVENTS_PER_POLL_ROUND = 9
-# Everything outside the loop, retries included: start, AlreadyDone?, Complete or RecordFailure with every retry
+# One round of the store loop (Complete ran out of retries on VideoNotStoredError): Complete with every retry of
+# every retrier used (entered, 14 attempts of scheduled/started/failed, exited: 44), Poll and Route sending the job
+# to Wait (7), Wait (2), Poll and Route sending it back to Complete (7). tests/infrastructure checks the 14.
+EVENTS_PER_STORE_ROUND = 60
+# Everything outside the loops, retries included: start, AlreadyDone?, Complete or RecordFailure with every retry
 # used (3 events per failed attempt), the end.
 EVENTS_OUTSIDE_THE_LOOP = 200
 
@@ -30,8 +34,29 @@ def shortest_poll_round_seconds(policy: PollPolicy) -> int:
     return max(policy.min_wait_seconds, min(through_wait_state, over_budget))
 
 
+def store_waits_below_the_cap(policy: PollPolicy) -> int:
+    """The store loop waits error_backoff_seconds(n) after its n-th failed round: how many of those waits are
+    shorter than the cap (max_wait_seconds) they grow to."""
+    count = 0
+    while error_backoff_seconds(count + 1, policy) < policy.max_wait_seconds:
+        count += 1
+    return count
+
+
 def worst_case_history_events(poll_policy: dict[str, Any], job_deadline_seconds: int) -> int:
-    """History events of an execution that polls as often as the policy allows until the deadline."""
+    """History events of an execution that loops as often as the policy allows until the deadline.
+
+    The deadline is shared by the poll loop (a round every shortest_poll_round_seconds at most) and the store
+    loop (a round every max_wait_seconds once its backoff is capped, plus its shorter first waits, once). Both
+    bounds are linear in the time given to each loop, so the worst split gives all of it to one of them.
+    """
     policy = PollPolicy.model_validate(poll_policy)
-    rounds = math.ceil(job_deadline_seconds / shortest_poll_round_seconds(policy)) + 1
-    return rounds * EVENTS_PER_POLL_ROUND + EVENTS_OUTSIDE_THE_LOOP
+    deadline = job_deadline_seconds
+    short_store_rounds = store_waits_below_the_cap(policy) + 1  # +1: the wait the deadline cut short
+    polling = (math.ceil(deadline / shortest_poll_round_seconds(policy)) + 2) * EVENTS_PER_POLL_ROUND
+    storing = (short_store_rounds + math.ceil(deadline / policy.max_wait_seconds)) * EVENTS_PER_STORE_ROUND
+    worst = max(
+        polling + short_store_rounds * EVENTS_PER_STORE_ROUND,
+        2 * EVENTS_PER_POLL_ROUND + storing,
+    )
+    return worst + EVENTS_OUTSIDE_THE_LOOP

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from i2v.domain.polling import PollPolicy
 from i2v_infra.config import ConfigError, PipelineConfig
 from i2v_infra.template_tools import functions_by_handler, only_resource, state_machine_definition
 
@@ -73,17 +74,21 @@ def _longest_task_seconds(state: dict[str, Any], timeout: int) -> int:
 def test_the_execution_timeout_outlasts_everything_that_may_run_after_the_deadline(
     template_dict: dict[str, Any],
 ) -> None:
-    """A Poll started just before the deadline, then Complete, then RecordFailure (Complete's Catch), each
-    with every retry: if the execution could time out before they end, a stored video could sit behind a
-    `timed_out` record."""
+    """A Poll started just before the deadline, a Wait and the Poll after it, Complete, the store loop's Poll
+    that ends it (Complete's VideoNotStoredError past the deadline), then RecordFailure, each with every retry:
+    if the execution could time out before they end, a stored video could sit behind a `timed_out` record."""
     handlers = {logical: handler for handler, logical in functions_by_handler(template_dict).items()}
-    tail = 0
+    runs_after_the_deadline = {"Poll": 3, "Complete": 1, "RecordFailure": 1}
+    tail = PollPolicy.model_validate(CONFIG.poll_policy).max_wait_seconds  # the one Wait
     for name, state in _tasks(template_dict).items():
         logical = state["Resource"].rsplit(":", 1)[1]
         assert handlers[logical].startswith("i2v.handlers."), name
         timeout = template_dict["Resources"][logical]["Properties"]["Timeout"]
-        tail += _longest_task_seconds(state, timeout)
-    assert set(_tasks(template_dict)) == {"Poll", "Complete", "RecordFailure"}
+        tail += runs_after_the_deadline[name] * _longest_task_seconds(state, timeout)
+    assert set(_tasks(template_dict)) == set(runs_after_the_deadline)
+    # Past the deadline the store loop runs Complete once more at most: its Catch leads back to Poll only.
+    states = state_machine_definition(template_dict)["States"]
+    assert {catch["Next"] for catch in states["Complete"]["Catch"]} == {"Poll", "RecordFailure"}
     definition = state_machine_definition(template_dict)
     assert definition["TimeoutSeconds"] >= CONFIG.job_deadline_seconds + tail
     # ...and a configured margin longer than that still counts.
@@ -107,3 +112,23 @@ def test_a_poll_policy_that_could_exceed_the_execution_history_is_refused() -> N
         PipelineConfig.from_mapping({"poll_policy": busy, "job_deadline_seconds": 3600})
     # The shipped policy fits even the longest deadline allowed.
     PipelineConfig(job_deadline_seconds=21600)
+
+
+def test_a_store_loop_that_could_exceed_the_execution_history_is_refused() -> None:
+    """The store loop (Complete out of retries -> Poll -> Wait -> Poll -> Complete) writes ~60 events a round and
+    waits the poll policy's error backoff, capped at max_wait_seconds: a short cap fills the history even when
+    the poll loop alone (inline sleeps) would not."""
+    short_cap = {"min_wait_seconds": 1, "fine_interval_seconds": 1, "max_wait_seconds": 2, "error_backoff_seconds": 1}
+    PipelineConfig(poll_policy=short_cap, job_deadline_seconds=300)
+    with pytest.raises(ConfigError, match=r"poll_policy could write \d+ Step Functions history events"):
+        PipelineConfig.from_mapping({"poll_policy": short_cap, "job_deadline_seconds": 1800})
+
+
+def test_a_store_round_is_counted_with_every_retry_complete_has(template_dict: dict[str, Any]) -> None:
+    from i2v_infra.aws_limits import EVENTS_PER_POLL_ROUND, EVENTS_PER_STORE_ROUND
+
+    complete = _tasks(template_dict)["Complete"]
+    attempts = 1 + sum(retry["MaxAttempts"] for retry in complete["Retry"])
+    complete_events = 2 + 3 * attempts  # entered, scheduled/started/failed per attempt, exited
+    wait_events = 2
+    assert complete_events + 2 * (EVENTS_PER_POLL_ROUND - wait_events) + wait_events == EVENTS_PER_STORE_ROUND

@@ -70,12 +70,14 @@ def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> No
             "Lambda.ClientExecutionTimeoutException",
         )
         assert retries[lambda_errors]["MaxAttempts"] == 6
-        assert retries[("TransientError",)]["MaxAttempts"] == 5
+        assert retries[("TransientError", "VideoNotStoredError")]["MaxAttempts"] == 5
         assert retries[("Lambda.Unknown", "Sandbox.Timedout")]["MaxAttempts"] == 2  # a crashed function, once more
         for retry in retries.values():
             assert retry["BackoffRate"] == 2
             assert retry["JitterStrategy"] == "FULL"
         catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}]
+        if name == "Complete":  # a video not stored yet goes back to the poll loop first
+            catch = [{"ErrorEquals": ["VideoNotStoredError"], "ResultPath": "$.store_error", "Next": "Poll"}, *catch]
         assert state.get("Catch") == (None if name == "RecordFailure" else catch)
     assert "Parameters" not in states["Poll"]
     assert "Parameters" not in states["RecordFailure"]
@@ -111,7 +113,9 @@ def test_every_state_machine_path_is_a_field_of_the_workflow_models(template_dic
 
     definition = state_machine_definition(template_dict)
     paths = _paths_in(definition["States"])
-    assert {"$.poll", "$.poll.outcome", "$.poll.next_wait_seconds", "$.error", "$.job_id"} <= set(paths)
+    assert {"$.poll", "$.poll.outcome", "$.poll.next_wait_seconds", "$.error", "$.store_error", "$.job_id"} <= set(
+        paths
+    )
     for path in paths:
         assert json_path(ExecutionState, *path.removeprefix("$.").split(".")) == path
     compared = [

@@ -198,7 +198,7 @@ def test_s18_broken_download_leaves_no_partial_object_and_is_retried(
 
     first = after_first["result"]
     assert first.error
-    assert first.payload["errorType"] == "TransientError"
+    assert first.payload["errorType"] == "VideoNotStoredError"  # a TransientError the store loop catches
     assert "download_failed" in first.payload["errorMessage"]
     # Nothing half-written: no object at the key, the multipart upload that had started was aborted.
     assert after_first["calls"].get("CreateMultipartUpload") == 1

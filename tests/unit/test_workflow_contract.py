@@ -62,6 +62,7 @@ def test_the_execution_input_is_what_the_poll_and_complete_tasks_read() -> None:
         "consecutive_errors": 0,
         "gmi_status": None,
         "failure": None,
+        "failed_stores": 0,
     }
 
 

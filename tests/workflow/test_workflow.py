@@ -116,7 +116,7 @@ def test_truncated_download_is_retried_by_the_state_machine(
 
     first, second = (result for _, result in local_stack.router.calls("Complete"))
     assert first.error
-    assert first.payload["errorType"] == "TransientError"
+    assert first.payload["errorType"] == "VideoNotStoredError"  # a TransientError the store loop catches
     assert "download_failed" in first.payload["errorMessage"]
     assert not second.error
     job = pipeline.job(job_id)

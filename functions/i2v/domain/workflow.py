@@ -1,7 +1,9 @@
 """The workflow contract: what submit hands the state machine, and what each of its tasks reads and returns.
 
 One set of models for every reader and writer: submit builds `ExecutionInput`, Poll reads it and returns a
-`PollResult` (stored at `$.poll`), Complete reads `CompleteInput`, RecordFailure reads `FailureState`. The
+`PollResult` (stored at `$.poll`), Complete reads `CompleteInput`, RecordFailure reads `FailureState`. When
+Complete runs out of retries on `VideoNotStoredError`, the state machine stores the error at `$.store_error`
+and goes back to Poll, which waits and sends the job to Complete again until the deadline. The
 state machine (infrastructure) takes its JSON paths from these models through `json_path`, so a renamed field
 breaks synth rather than a running execution.
 """
@@ -14,7 +16,7 @@ from typing import Any, Self, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from i2v.domain.jobs import Failure, FailureCategory, parse_failure
+from i2v.domain.jobs import Failure, FailureCategory, TransientError, parse_failure
 from i2v.domain.polling import Expectation, PollOutcome, classify_gmi_status
 
 
@@ -29,10 +31,18 @@ class PollResult(BaseModel):
     consecutive_errors: int = 0
     gmi_status: str | None = None
     failure: Failure | None = None
+    # Complete's rounds that ran out of retries on VideoNotStoredError: the store loop's backoff grows with it.
+    failed_stores: int = 0
 
     def dumped(self) -> dict[str, Any]:
         """The JSON the state machine stores (enums as their values)."""
         return self.model_dump(mode="json")
+
+
+class VideoNotStoredError(TransientError):
+    """A transient failure before the video was stored (GMI's GET or the video host failing). The state machine
+    retries it like TransientError, then, rather than fail a job whose video GMI made (and billed), sends it
+    back to the poll loop to try again later, until the deadline."""
 
 
 class CompleteInput(BaseModel):
@@ -95,10 +105,6 @@ class ExecutionInput(CompleteInput):
         )
 
 
-class PollState(ExecutionInput):
-    """What the Poll task reads: the execution state (the input plus the previous poll's result)."""
-
-
 class CaughtError(BaseModel):
     """What a Catch stores at `$.error`: Step Functions' error name and cause (a Lambda error's JSON)."""
 
@@ -114,6 +120,14 @@ class CaughtError(BaseModel):
         except (ValueError, AttributeError):
             message = cause
         return parse_failure(message or self.error or "unknown error", FailureCategory.WORKFLOW_ERROR)
+
+
+class PollState(ExecutionInput):
+    """What the Poll task reads: the execution state (the input plus the previous poll's result)."""
+
+    # Set by Complete's Catch when it ran out of retries on VideoNotStoredError (state_machine.py): from then
+    # on Poll runs the store loop (i2v.services.store_later) rather than the plain poll loop.
+    store_error: CaughtError | None = None
 
 
 class FailureState(BaseModel):
@@ -166,5 +180,6 @@ class ExecutionState(PollState):
 # Result paths of the state machine's tasks: where each task's answer goes in the execution state.
 POLL_RESULT_PATH = json_path(ExecutionState, "poll")
 ERROR_PATH = json_path(ExecutionState, "error")
+STORE_ERROR_PATH = json_path(ExecutionState, "store_error")
 COMPLETE_RESULT_PATH = json_path(ExecutionState, "complete")
 FAILURE_RECORDED_PATH = json_path(ExecutionState, "failure_recorded")

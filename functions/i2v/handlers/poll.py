@@ -13,6 +13,7 @@ from i2v.domain.workflow import PollState
 from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.wiring import gmi_client, job_repository
 from i2v.services.poll import PollService
+from i2v.services.store_later import poll_after_failed_store
 
 
 @cache
@@ -28,8 +29,13 @@ service()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    state = PollState.model_validate(event)
+    time_left = context.get_remaining_time_in_millis
     with aws_errors_are_transient():
-        result = service().poll(PollState.model_validate(event), context.get_remaining_time_in_millis)
+        if state.store_error is None:
+            result = service().poll(state, time_left)
+        else:  # Complete could not store the video yet: the store loop
+            result = poll_after_failed_store(service(), state, time_left)
     logger.info(
         "polled",
         extra={
@@ -37,6 +43,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "gmi_status": result.gmi_status,
             "next_wait_seconds": result.next_wait_seconds,
             "poll_count": result.poll_count,
+            "failed_stores": result.failed_stores,
         },
     )
     return result.dumped()

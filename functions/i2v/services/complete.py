@@ -21,11 +21,12 @@ from i2v.adapters.video_source import (
 from i2v.config import CompleteEnv
 from i2v.domain import catalog
 from i2v.domain.image_check import CONTENT_TYPES, detect_image_format
-from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus, TransientError
+from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus
 from i2v.domain.polling import history_key
 from i2v.domain.record import EventDetailType, JobRecord, OutputRef, PosterRef, succeeded_detail
 from i2v.domain.source import output_key_for
 from i2v.domain.video_probe import NotAVideoError, ProbedReader
+from i2v.domain.workflow import VideoNotStoredError
 from i2v.services.metrics import MetricName, count_job_end
 from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink, NullMetrics, PublisherPort, VideoStoragePort
 
@@ -73,7 +74,7 @@ class CompleteService:
         try:
             return self.gmi.get(request_id)
         except GmiRetryableError as error:
-            raise TransientError(str(error), FailureCategory.DOWNLOAD_FAILED) from None
+            raise VideoNotStoredError(str(error), FailureCategory.DOWNLOAD_FAILED) from None
         except GmiPermanentError as error:
             raise JobFailedError(FailureCategory.GMI_NOT_FOUND, str(error)) from None
 
@@ -86,7 +87,7 @@ class CompleteService:
         except VideoUrlRejectedError as rejected:
             raise JobFailedError(FailureCategory.VIDEO_URL_REJECTED, str(rejected)) from None
         except DownloadInterruptedError as interrupted:
-            raise TransientError(str(interrupted), FailureCategory.DOWNLOAD_FAILED) from None
+            raise VideoNotStoredError(str(interrupted), FailureCategory.DOWNLOAD_FAILED) from None
         if video.content_length is not None and video.content_length > self.env.max_video_bytes:
             video.response.close()
             raise JobFailedError(FailureCategory.DOWNLOAD_FAILED, f"video of {video.content_length} bytes is too large")
@@ -108,7 +109,7 @@ class CompleteService:
             # The stream says whether the download broke, however s3transfer wrapped the error.
             if stream.interrupted is None:
                 raise
-            raise TransientError(str(stream.interrupted), FailureCategory.DOWNLOAD_FAILED) from None
+            raise VideoNotStoredError(str(stream.interrupted), FailureCategory.DOWNLOAD_FAILED) from None
         facts = probed.facts
         return OutputRef(
             bucket=self.env.output_bucket,

@@ -20,8 +20,10 @@ from i2v.domain.workflow import (
     ERROR_PATH,
     FAILURE_RECORDED_PATH,
     POLL_RESULT_PATH,
+    STORE_ERROR_PATH,
     CompleteInput,
     PollState,
+    VideoNotStoredError,
     json_path,
 )
 
@@ -34,6 +36,8 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.ClientExecutionTimeoutException",
 ]
 TRANSIENT_ERROR = "TransientError"  # raised by our handlers for retryable conditions
+# Complete's TransientError before the video was stored: retried the same way, then back to the poll loop.
+NOT_STORED_ERROR = VideoNotStoredError.__name__
 # The function itself died (timed out, ran out of memory). Every task here is idempotent (Complete rewrites the
 # same key, the record never moves backwards), so one more try beats failing a job whose video may be stored.
 CRASH_ERRORS = ["Lambda.Unknown", "Sandbox.Timedout"]
@@ -56,7 +60,7 @@ class RetryPolicy:
 TASK_RETRIES = (
     RetryPolicy(tuple(LAMBDA_SERVICE_ERRORS), interval_seconds=2, max_attempts=6, max_delay_seconds=60),
     RetryPolicy(tuple(CRASH_ERRORS), interval_seconds=5, max_attempts=2),
-    RetryPolicy((TRANSIENT_ERROR,), interval_seconds=2, max_attempts=5, max_delay_seconds=60),
+    RetryPolicy((TRANSIENT_ERROR, NOT_STORED_ERROR), interval_seconds=2, max_attempts=5, max_delay_seconds=60),
 )
 
 
@@ -65,6 +69,14 @@ def worst_case_task_seconds(timeout_seconds: int) -> int:
     the function to its timeout, every wait at its longest."""
     attempts = 1 + sum(policy.max_attempts for policy in TASK_RETRIES)
     return attempts * timeout_seconds + sum(sum(policy.longest_waits()) for policy in TASK_RETRIES)
+
+
+def worst_case_tail_seconds(*, poll: int, complete: int, fail: int, max_wait_seconds: int) -> int:
+    """The longest the states after the deadline may take (function timeouts in seconds): the Poll that was
+    running, a Wait and the Poll after it (GMI answered done), Complete, the store loop's Poll that ends it
+    (Complete ran out of retries on VideoNotStoredError past the deadline), RecordFailure."""
+    polls = 3 * worst_case_task_seconds(poll)
+    return polls + max_wait_seconds + worst_case_task_seconds(complete) + worst_case_task_seconds(fail)
 
 
 def _lambda_task(
@@ -114,13 +126,17 @@ def build_definition(
     record_failure = _lambda_task(scope, "RecordFailure", fail, FAILURE_RECORDED_PATH)
     record_failure.next(sfn.Succeed(scope, "JobFailed", comment="The job failed; the workflow did its job."))
 
-    complete_task = _lambda_task(scope, "Complete", complete, COMPLETE_RESULT_PATH, complete_payload())
-    complete_task.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path=ERROR_PATH)
-    complete_task.next(sfn.Succeed(scope, "Done"))
-
     wait = sfn.Wait(scope, "Wait", time=sfn.WaitTime.seconds_path(NEXT_WAIT_PATH))
     poll_task = _lambda_task(scope, "Poll", poll, POLL_RESULT_PATH)
     poll_task.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path=ERROR_PATH)
+
+    complete_task = _lambda_task(scope, "Complete", complete, COMPLETE_RESULT_PATH, complete_payload())
+    # GMI made (and billed) the video: a download that keeps failing goes back to the poll loop, which waits
+    # (growing) and sends the job here again, until the deadline (i2v.services.store_later).
+    complete_task.add_catch(poll_task, errors=[NOT_STORED_ERROR], result_path=STORE_ERROR_PATH)
+    complete_task.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path=ERROR_PATH)
+    complete_task.next(sfn.Succeed(scope, "Done"))
+
     route = (
         sfn.Choice(scope, "Route")
         .when(sfn.Condition.string_equals(OUTCOME_PATH, PollOutcome.SUCCEEDED), complete_task)

@@ -17,9 +17,14 @@ from i2v.domain.polling import PollPolicy
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.records import Records
-from i2v_infra.constructs.state_machine import build_definition, worst_case_task_seconds
+from i2v_infra.constructs.state_machine import build_definition, worst_case_tail_seconds
 from i2v_infra.iam import grant_job_records, grant_put_events, grant_read_secret
 from i2v_infra.nag import acknowledge, acknowledge_wildcard_resource
+
+
+def _seconds(timeout: Duration | None) -> int:
+    assert timeout is not None, "every pipeline function has a timeout"
+    return int(timeout.to_seconds())
 
 
 class Workflow(Construct):
@@ -143,11 +148,14 @@ class Workflow(Construct):
             retention=log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        # After the deadline a Poll may still be running, then Complete, then (if Complete fails) RecordFailure,
-        # each with all its retries: the execution's timeout must outlast all of it, or a stored video could
-        # end up behind a `timed_out` record.
-        timeouts = [fn.function.timeout for fn in (self.poll, self.complete, self.fail)]
-        tail = sum(worst_case_task_seconds(int(t.to_seconds())) for t in timeouts if t is not None)
+        # The execution's timeout must outlast everything that may run after the deadline (worst_case_tail_seconds),
+        # or a stored video could end up behind a `timed_out` record.
+        tail = worst_case_tail_seconds(
+            poll=_seconds(self.poll.function.timeout),
+            complete=_seconds(self.complete.function.timeout),
+            fail=_seconds(self.fail.function.timeout),
+            max_wait_seconds=PollPolicy.model_validate(config.poll_policy).max_wait_seconds,
+        )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
