@@ -85,6 +85,7 @@ def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> No
         "job_id.$": "$.job_id",
         "request_id.$": "$.request_id",
         "attempt.$": "$.attempt",
+        "store_loop": True,  # this definition catches VideoNotStoredError
     }
 
 
@@ -108,7 +109,7 @@ def _paths_in(node: Any) -> list[str]:
 
 def test_every_state_machine_path_is_a_field_of_the_workflow_models(template_dict: dict[str, Any]) -> None:
     from i2v.domain.polling import PollOutcome
-    from i2v.domain.workflow import CompleteInput, ExecutionState, json_path
+    from i2v.domain.workflow import CompletePayload, ExecutionState, json_path
     from i2v_infra.template_tools import state_machine_definition
 
     definition = state_machine_definition(template_dict)
@@ -127,7 +128,7 @@ def test_every_state_machine_path_is_a_field_of_the_workflow_models(template_dic
     ]
     assert set(compared) == {str(outcome) for outcome in PollOutcome if outcome != PollOutcome.WAITING}
     complete_keys = {key.removesuffix(".$") for key in definition["States"]["Complete"]["Parameters"]}
-    assert complete_keys == set(CompleteInput.model_fields)
+    assert complete_keys == set(CompletePayload.model_fields)
 
 
 def test_failed_executions_reach_the_fail_function(template_dict: dict[str, Any]) -> None:

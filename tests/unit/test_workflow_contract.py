@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from i2v.domain.jobs import FailureCategory
+from i2v.domain.jobs import FailureCategory, TransientError
 from i2v.domain.polling import PollOutcome
 from i2v.domain.workflow import (
     CompleteInput,
+    CompletePayload,
     ExecutionInput,
     ExecutionState,
     FailureState,
     PollResult,
     PollState,
+    VideoNotStoredError,
     json_path,
 )
 
@@ -64,6 +66,27 @@ def test_the_execution_input_is_what_the_poll_and_complete_tasks_read() -> None:
         "failure": None,
         "failed_stores": 0,
     }
+
+
+def _raise_not_stored() -> None:
+    raise VideoNotStoredError("GMI answered 503", FailureCategory.DOWNLOAD_FAILED)
+
+
+def test_a_video_not_stored_keeps_its_name_for_a_definition_with_the_store_loop() -> None:
+    payload = CompletePayload.model_validate({"job_id": "j", "request_id": "r", "attempt": 1, "store_loop": True})
+    with pytest.raises(VideoNotStoredError), payload.errors_its_definition_retries():
+        _raise_not_stored()
+
+
+def test_an_execution_started_before_the_store_loop_gets_the_name_its_retry_knows() -> None:
+    """Its definition retries TransientError only, and catches everything else into RecordFailure."""
+    payload = CompletePayload.model_validate_json((EVENTS / "complete_input.json").read_text())
+    assert payload.store_loop is False
+    with pytest.raises(TransientError) as raised, payload.errors_its_definition_retries():
+        _raise_not_stored()
+    assert type(raised.value) is TransientError
+    assert str(raised.value) == "download_failed: GMI answered 503"
+    assert raised.value.category == FailureCategory.DOWNLOAD_FAILED
 
 
 def test_sample_inputs_follow_the_contract() -> None:

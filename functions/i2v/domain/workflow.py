@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Self, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,6 +55,26 @@ class CompleteInput(BaseModel):
     job_id: str
     request_id: str
     attempt: int = 1
+
+
+class CompletePayload(CompleteInput):
+    """What the Complete task is handed (state_machine.complete_payload): CompleteInput's fields, and
+    `store_loop`, true in the definitions whose Complete catches VideoNotStoredError."""
+
+    # An execution keeps the definition it started with: one started before the store loop existed sends no
+    # `store_loop`, and its Retry knows TransientError only.
+    store_loop: bool = False
+
+    @contextmanager
+    def errors_its_definition_retries(self) -> Iterator[None]:
+        """VideoNotStoredError becomes a plain TransientError for a definition without the store loop."""
+        try:
+            yield
+        except VideoNotStoredError as not_stored:
+            if self.store_loop:
+                raise
+            failure = parse_failure(str(not_stored), not_stored.category)
+            raise TransientError(failure.message, failure.category) from None
 
 
 class ExecutionInput(CompleteInput):

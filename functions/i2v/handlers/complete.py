@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from i2v.adapters.aws import aws_errors_are_transient
 from i2v.adapters.storage import VideoStore
 from i2v.config import CompleteEnv
-from i2v.domain.workflow import CompleteInput
+from i2v.domain.workflow import CompletePayload
 from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.wiring import event_publisher, gmi_client, job_repository
 from i2v.services.complete import CompleteService
@@ -38,8 +38,8 @@ service()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = CompleteInput.model_validate(event)
-    with aws_errors_are_transient():
+    request = CompletePayload.model_validate(event)
+    with aws_errors_are_transient(), request.errors_its_definition_retries():
         result = service().complete(request.job_id, request.request_id)
     logger.info("completed", extra={"status": result["status"]})
     return result

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from i2v.domain.jobs import Failure, FailureCategory
 from i2v.domain.polling import PollOutcome, error_backoff_seconds, wait_before_deadline
-from i2v.domain.workflow import PollResult, PollState
+from i2v.domain.workflow import CaughtError, PollResult, PollState
 from i2v.services.poll import PollService
 
 logger = logging.getLogger(__name__)
@@ -22,13 +22,14 @@ def poll_after_failed_store(
     """Straight from Complete's Catch (the previous verdict sent the job to Complete): wait, longer after every
     failed round. After the wait: an ordinary poll, so GMI's outage is ridden like any other and a job GMI still
     calls done goes back to Complete. At the deadline the job fails download_failed, saying why."""
-    assert state.store_error is not None, "only for the store loop"
+    store_error = state.store_error
+    assert store_error is not None, "only for the store loop"
     failed_stores = state.poll.failed_stores
     if state.poll.outcome == PollOutcome.SUCCEEDED:
         failed_stores += 1
         now = service.clock()
         if now >= state.deadline_at:
-            return _not_stored(state, failed_stores)
+            return _not_stored(state, failed_stores, store_error)
         policy = service.policy
         elapsed, deadline = now - state.submitted_at, state.deadline_at - state.submitted_at
         wait = wait_before_deadline(error_backoff_seconds(failed_stores, policy), elapsed, deadline, policy)
@@ -38,15 +39,14 @@ def poll_after_failed_store(
         )
     result = service.poll(state, time_left_ms)
     if result.outcome == PollOutcome.TIMED_OUT:
-        return _not_stored(state, failed_stores)
+        return _not_stored(state, failed_stores, store_error)
     return result.model_copy(update={"failed_stores": failed_stores})
 
 
-def _not_stored(state: PollState, failed_stores: int) -> PollResult:
+def _not_stored(state: PollState, failed_stores: int, store_error: CaughtError) -> PollResult:
     """Not a plain timeout: GMI finished, storing the video is what failed."""
-    assert state.store_error is not None
     deadline = int(state.deadline_at - state.submitted_at)
-    cause = state.store_error.failure().message
+    cause = store_error.failure().message
     message = f"GMI made the video, but it could not be stored before the {deadline} s deadline: {cause}"
     logger.warning("job %s: %s", state.job_id, message)
     return state.poll.model_copy(

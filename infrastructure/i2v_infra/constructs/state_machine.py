@@ -22,6 +22,7 @@ from i2v.domain.workflow import (
     POLL_RESULT_PATH,
     STORE_ERROR_PATH,
     CompleteInput,
+    CompletePayload,
     PollState,
     VideoNotStoredError,
     json_path,
@@ -110,14 +111,17 @@ ENDED_BADLY = (PollOutcome.FAILED, PollOutcome.TIMED_OUT)
 
 
 def complete_payload() -> sfn.TaskInput:
-    """The Complete task gets exactly CompleteInput's fields, taken from the execution state."""
-    fields = {
+    """The Complete task gets exactly CompletePayload's fields: CompleteInput's from the execution state, and
+    `store_loop` true (this definition catches VideoNotStoredError)."""
+    fields: dict[str, object] = {
         name: sfn.JsonPath.number_at(json_path(PollState, name))
         if field.annotation is int
         else sfn.JsonPath.string_at(json_path(PollState, name))
         for name, field in CompleteInput.model_fields.items()
     }
-    return sfn.TaskInput.from_object(fields)
+    store_loop = {"store_loop": True}
+    assert set(fields) | set(store_loop) == set(CompletePayload.model_fields)
+    return sfn.TaskInput.from_object(fields | store_loop)
 
 
 def build_definition(
