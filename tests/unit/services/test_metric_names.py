@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from i2v.adapters.gmi import GmiAmbiguousError, GmiRequest, GmiRetryableError
-from i2v.config import CompleteEnv, SubmitEnv
+from i2v.config import CompleteEnv
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus
 from i2v.domain.polling import PollPolicy
 from i2v.domain.record import JobRecord, SourceRef
@@ -23,6 +23,7 @@ from i2v.services.poll import PollService
 from i2v.services.submit import SubmitService
 from i2v.services.submit_gate import SubmitGate
 from support.fakes import FakePace, Fakes
+from support.submit_service import submit_env, submit_service
 
 VIDEO_URL = "https://storage.googleapis.com/bucket/video.mp4"  # what FakeGmi answers by default
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100  # only a video's bytes are stored
@@ -30,19 +31,7 @@ ENV = {"JOBS_TABLE_NAME": "jobs", "EVENT_BUS_NAME": "bus", "GMI_API_KEY_SECRET_I
 
 
 def _submit(fakes: Fakes, **env: str) -> SubmitService:
-    arn = {"STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x"}
-    return SubmitService(
-        env=SubmitEnv.model_validate({**ENV, **arn, "DEFAULT_SETTINGS": '{"prompt": "p"}', **env}),
-        repo=fakes.repo,
-        images=fakes.images,
-        gmi=fakes.gmi,
-        publisher=fakes.publisher,
-        workflow=fakes.workflow,
-        requeue=fakes.requeue,
-        metrics=fakes.metrics,
-        sleep=lambda _: None,
-        rng=random.Random(1),
-    )
+    return submit_service(fakes, env=submit_env(DEFAULT_SETTINGS='{"prompt": "p"}', **env), rng=random.Random(1))
 
 
 def _upload(fakes: Fakes, key: str, sequencer: str = "0A", version: str = "v1") -> SourceObject:

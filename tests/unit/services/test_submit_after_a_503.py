@@ -11,72 +11,37 @@ from datetime import UTC, datetime
 import pytest
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
-from i2v.config import SubmitEnv
 from i2v.domain.jobs import JobStatus, TransientError
-from i2v.domain.record import DETAIL_TYPES, JobRecord, iso
-from i2v.domain.source import SourceObject, job_id_for
+from i2v.domain.record import DETAIL_TYPES, iso
+from i2v.domain.source import job_id_for
 from i2v.services import reconcile
 from i2v.services.submit import SubmitOutcome, SubmitService
 from i2v.services.submit_gate import SubmitGate
 from support.fakes import CreatedThenRefused, FakeBreaker, Fakes
+from support.submit_service import NOW, Clock, job_of, submit_env, submit_service, upload
 
-BUCKET = "input-bucket"
-NOW = 1_800_000_000.0
 # A POST takes up to 13.05 s (connect + read) and 15 s are kept to record its answer: this is enough for a POST,
 ONE_POST_MS = 30_000
 # and this for a look at GMI's list before it too.
 LOOK_AND_POST_MS = 45_000
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _service(
     fakes: Fakes, *, breaker: FakeBreaker | None = None, clock: Clock | None = None, time_left_ms: int = 600_000
 ) -> SubmitService:
-    settings = SubmitEnv.model_validate(
-        {
-            "JOBS_TABLE_NAME": "jobs",
-            "EVENT_BUS_NAME": "bus",
-            "GMI_API_KEY_SECRET_ID": "secret",
-            "OUTPUT_BUCKET": "output-bucket",
-            "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:poll",
-            "DEFAULT_SETTINGS": '{"prompt": "a calm sea"}',
-            "DAILY_SUBMISSION_CAP": "5",
-        }
-    )
     rng = random.Random(7)
-    return SubmitService(
-        env=settings,
-        repo=fakes.repo,
-        images=fakes.images,
-        gmi=fakes.gmi,
-        publisher=fakes.publisher,
-        workflow=fakes.workflow,
-        requeue=fakes.requeue,
-        metrics=fakes.metrics,
-        time_left_ms=lambda: time_left_ms,
-        sleep=lambda _seconds: None,
-        rng=rng,
-        clock=clock or Clock(),
+    return submit_service(
+        fakes,
+        env=submit_env(DAILY_SUBMISSION_CAP="5"),
         gate=SubmitGate(breaker=breaker or FakeBreaker(), rng=rng),
+        clock=clock,
+        time_left_ms=time_left_ms,
+        rng=rng,
     )
 
 
-def _upload(fakes: Fakes, key: str = "incoming/cat.png") -> SourceObject:
-    fakes.images.add(BUCKET, key)
-    return SourceObject(bucket=BUCKET, key=key, version_id="v1", etag="e", sequencer="0A", size=72)
-
-
-def _job(fakes: Fakes, source: SourceObject) -> JobRecord:
-    job = fakes.repo.get(job_id_for(source))
-    assert job is not None
-    return job
+_upload = upload
+_job = job_of
 
 
 def _503() -> GmiRetryableError:

@@ -10,25 +10,15 @@ from typing import TypeVar
 import pytest
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
-from i2v.config import SubmitEnv
 from i2v.domain.jobs import JobStatus, TransientError
-from i2v.domain.record import DETAIL_TYPES, JobRecord
-from i2v.domain.source import SourceObject, job_id_for
+from i2v.domain.record import DETAIL_TYPES
+from i2v.domain.source import job_id_for
 from i2v.services.submit import SubmitOutcome, SubmitService
 from i2v.services.submit_gate import SubmitGate
 from support.fakes import FakeBreaker, FakePace, Fakes
+from support.submit_service import NOW, Clock, job_of, submit_env, submit_service, upload
 
 T = TypeVar("T")
-BUCKET = "input-bucket"
-NOW = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _service(
@@ -43,47 +33,18 @@ def _service(
     **env: str,
 ) -> tuple[SubmitService, list[float]]:
     slept: list[float] = []
-    settings = SubmitEnv.model_validate(
-        {
-            "JOBS_TABLE_NAME": "jobs",
-            "EVENT_BUS_NAME": "bus",
-            "GMI_API_KEY_SECRET_ID": "secret",
-            "OUTPUT_BUCKET": "output-bucket",
-            "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:poll",
-            "DEFAULT_SETTINGS": '{"prompt": "a calm sea"}',
-            **env,
-        }
-    )
     rng = random.Random(7)
-    service = SubmitService(
-        env=settings,
-        repo=fakes.repo,
-        images=fakes.images,
-        gmi=fakes.gmi,
-        publisher=fakes.publisher,
-        workflow=fakes.workflow,
-        requeue=fakes.requeue,
-        metrics=fakes.metrics,
-        time_left_ms=lambda: time_left_ms,
-        sleep=slept.append,
-        rng=rng,
-        clock=clock or Clock(),
-        gate=SubmitGate(
-            breaker=breaker or FakeBreaker(), pace=pace, rate_per_minute=rate, patience_seconds=patience, rng=rng
-        ),
+    gate = SubmitGate(
+        breaker=breaker or FakeBreaker(), pace=pace, rate_per_minute=rate, patience_seconds=patience, rng=rng
+    )
+    service = submit_service(
+        fakes, env=submit_env(**env), gate=gate, clock=clock, time_left_ms=time_left_ms, sleep=slept.append, rng=rng
     )
     return service, slept
 
 
-def _upload(fakes: Fakes, key: str = "incoming/cat.png") -> SourceObject:
-    fakes.images.add(BUCKET, key)
-    return SourceObject(bucket=BUCKET, key=key, version_id="v1", etag="e", sequencer="0A", size=72)
-
-
-def _job(fakes: Fakes, source: SourceObject) -> JobRecord:
-    job = fakes.repo.get(job_id_for(source))
-    assert job is not None
-    return job
+_upload = upload
+_job = job_of
 
 
 def _refusals(n: int) -> list[Exception]:

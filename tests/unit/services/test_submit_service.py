@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
@@ -15,41 +14,18 @@ from i2v.domain.source import SourceObject, job_id_for
 from i2v.domain.workflow import ExecutionInput
 from i2v.services.submit import SubmitOutcome, SubmitService
 from support.fakes import Fakes
+from support.submit_service import NOW, submit_env, submit_service
 
 BUCKET = "input-bucket"
-NOW = 1_800_000_000.0
 
 
 def _env(**overrides: Any) -> SubmitEnv:
-    return SubmitEnv.model_validate(
-        {
-            "JOBS_TABLE_NAME": "jobs",
-            "EVENT_BUS_NAME": "bus",
-            "GMI_API_KEY_SECRET_ID": "secret",
-            "OUTPUT_BUCKET": "output-bucket",
-            "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:poll",
-            "DEFAULT_SETTINGS": '{"prompt": "a calm sea"}',
-            **overrides,
-        }
-    )
+    return submit_env(**overrides)
 
 
 def _service(fakes: Fakes, **env: Any) -> tuple[SubmitService, list[float]]:
     slept: list[float] = []
-    service = SubmitService(
-        env=_env(**env),
-        repo=fakes.repo,
-        images=fakes.images,
-        gmi=fakes.gmi,
-        publisher=fakes.publisher,
-        workflow=fakes.workflow,
-        requeue=fakes.requeue,
-        metrics=fakes.metrics,
-        time_left_ms=lambda: 600_000,
-        sleep=slept.append,
-        rng=random.Random(7),
-        clock=lambda: NOW,
-    )
+    service = submit_service(fakes, env=_env(**env), clock=lambda: NOW, sleep=slept.append)
     return service, slept
 
 
