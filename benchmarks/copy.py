@@ -195,7 +195,7 @@ def readme(bench: Run) -> list[str]:
     return [
         f"- **Big videos**: the completion step streams {min(sizes)} MiB to {max(sizes)} MiB into S3 with a flat "
         f"peak memory growth of {max(o.rss_growth for o, _ in found.pairs) / 1e6:.0f} MB or less, at "
-        f"{min(ratios):.1f}x to {max(ratios):.1f}x the throughput of boto3's `upload_file` from a local file.",
+        f"{min(ratios):.2f}x to {max(ratios):.2f}x the throughput of boto3's `upload_file` from a local file.",
     ]
 
 
