@@ -296,11 +296,18 @@ class LocalStack:
     def run_until_idle(self, timeout: float = 60.0, interval: float = 0.2) -> None:
         """Pump until no message is queued or in flight and no execution runs (raises on timeout)."""
         deadline = time.monotonic() + timeout
+
+        def idle() -> bool:
+            return not self.running_executions() and self.queued_messages() == 0
+
         while True:
             self.pump()
-            if not self.running_executions() and self.queued_messages() == 0:
+            if idle():
                 self.pump()  # the events of the executions that just ended
-                return
+                # That pump may also have taken a delayed message that just came due (e.g. a reconcile look,
+                # which can start an execution): idle only if it still is.
+                if idle():
+                    return
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f"local stack not idle after {timeout}s: {len(self.running_executions())} executions running, "
