@@ -1,3 +1,4 @@
+# Long file: one object owns the local stack's lifecycle (provision, run the handlers, pump, wait, tear down); its parts live in the sibling modules
 """The local stack: the synthesized template's resources in moto, our handlers running in-process.
 
     template = synthesize_template()                      # i2v_infra.synth
@@ -293,21 +294,18 @@ class LocalStack:
             )
         return total + (self.bus_rules.queued() if self.bus_rules is not None else 0)
 
+    def _idle(self) -> bool:
+        return not self.running_executions() and self.queued_messages() == 0
+
     def run_until_idle(self, timeout: float = 60.0, interval: float = 0.2) -> None:
         """Pump until no message is queued or in flight and no execution runs (raises on timeout)."""
         deadline = time.monotonic() + timeout
-
-        def idle() -> bool:
-            return not self.running_executions() and self.queued_messages() == 0
-
         while True:
             self.pump()
-            if idle():
-                self.pump()  # the events of the executions that just ended
-                # That pump may also have taken a delayed message that just came due (e.g. a reconcile look,
-                # which can start an execution): idle only if it still is.
-                if idle():
-                    return
+            # Idle, then one more pump (the events of the executions that just ended) that takes nothing, then still
+            # idle: that pump may take a delayed message just come due (a reconcile look can start an execution).
+            if self._idle() and not self.pump() and self._idle():
+                return
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f"local stack not idle after {timeout}s: {len(self.running_executions())} executions running, "
