@@ -202,24 +202,9 @@ def provision(uploads: int) -> list[Any]:
     import boto3
 
     from i2v.domain.source import SourceObject
+    from i2v_local.jobs_table import create_jobs_table
 
-    ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "status", "updated_at")],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-status",
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "updated_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    create_jobs_table(boto3.client("dynamodb"), TABLE)
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=INPUT_BUCKET)
     s3.put_bucket_versioning(Bucket=INPUT_BUCKET, VersioningConfiguration={"Status": "Enabled"})

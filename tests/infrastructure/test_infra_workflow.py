@@ -291,3 +291,21 @@ def test_outputs_the_cli_relies_on(template_dict: dict[str, Any]) -> None:
     assert outputs["OutputPrefix"]["Value"] == "videos/"
     machine_id, _ = only_resource(template_dict, "AWS::StepFunctions::StateMachine")
     assert outputs["StateMachineArn"]["Value"] == {"Ref": machine_id}
+
+
+def test_the_moto_jobs_table_has_the_templates_keys_and_indexes(template_dict: dict[str, Any]) -> None:
+    """Repository tests and the pacing benchmark make the table from i2v_local.jobs_table: keep it the template's."""
+    from i2v_local.jobs_table import create_jobs_table
+
+    class Capture:
+        request: dict[str, Any] = {}
+
+        def create_table(self, **request: Any) -> None:
+            Capture.request = request
+
+    create_jobs_table(Capture(), "t")
+    _, table = only_resource(template_dict, "AWS::DynamoDB::Table")
+    props = table["Properties"]
+    assert Capture.request["KeySchema"] == props["KeySchema"]
+    assert Capture.request["GlobalSecondaryIndexes"] == props["GlobalSecondaryIndexes"]
+    assert sorted(map(str, Capture.request["AttributeDefinitions"])) == sorted(map(str, props["AttributeDefinitions"]))

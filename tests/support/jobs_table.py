@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 from moto import mock_aws
 
 from i2v.adapters.aws import reset_clients
+from i2v_local.jobs_table import create_jobs_table
 
 TABLE_NAME = "i2v-jobs-test"
 _ENV = {
@@ -22,14 +22,6 @@ _ENV = {
 }
 
 
-def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
-    return {
-        "IndexName": name,
-        "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}],
-        "Projection": {"ProjectionType": "ALL"},
-    }
-
-
 @contextlib.contextmanager
 def moto_jobs_table() -> Iterator[str]:
     """`with moto_jobs_table() as table_name:` the clients of i2v.adapters.aws talk to moto meanwhile."""
@@ -39,23 +31,7 @@ def moto_jobs_table() -> Iterator[str]:
     reset_clients()
     try:
         with mock_aws():
-            boto3.client("dynamodb").create_table(
-                TableName=TABLE_NAME,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[
-                    {"AttributeName": name, "AttributeType": "S"}
-                    for name in ("pk", "sk", "source_id", "created_at", "status", "updated_at", "history_key")
-                ],
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                GlobalSecondaryIndexes=[
-                    _index("by-source", "source_id", "created_at"),
-                    _index("by-status", "status", "updated_at"),
-                    {
-                        **_index("by-time-class", "history_key", "updated_at"),
-                        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["generation_seconds"]},
-                    },
-                ],
-            )
+            create_jobs_table(boto3.client("dynamodb"), TABLE_NAME)
             yield TABLE_NAME
     finally:
         reset_clients()
