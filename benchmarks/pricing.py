@@ -9,6 +9,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from benchmarks import mix
 from benchmarks.burst import BurstResult
@@ -59,9 +60,15 @@ KINDS = (
 BASE_VIDEO_BYTES = 4 * 1024 * 1024  # 540p / 5 s
 
 
+@cache
+def _classes_by_name() -> dict[str, mix.JobClass]:
+    return {c.name: c for c in mix.job_classes()}
+
+
+@cache
 def kind_of(job_class: str) -> VideoKind:
     """Any class of the mix: its MP4 assumed to grow with pixels x seconds from 4 MiB at 540p / 5 s."""
-    known = {c.name: c for c in mix.job_classes()}.get(job_class)
+    known = _classes_by_name().get(job_class)
     factor = (known.height / 540) ** 2 * known.seconds / 5 if known else 1.0
     return VideoKind(job_class, job_class, int(BASE_VIDEO_BYTES * factor))
 
