@@ -92,6 +92,9 @@ class PipelineConfig(BaseModel):
     event_archive_retention_days: int = Field(90, ge=0)
     event_source: str = Field("i2v.pipeline", pattern=r"^[a-zA-Z0-9._-]{1,256}$")
     retain_data: bool = True
+    # X-Ray SDK subsegments (each AWS and GMI call) on top of Lambda's own active tracing; off by default:
+    # the SDK is in maintenance mode (end of support 2027-02-25) and costs every cold start ~35 ms.
+    xray_sdk_tracing: bool = False
     webhooks: Webhooks = ()
 
     # ---- field checks -------------------------------------------------------------------------

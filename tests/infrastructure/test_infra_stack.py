@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
+from benchmarks.coldstart import DUMMY_ENV
 from i2v_infra.config import PipelineConfig
+from i2v_infra.constructs.functions import tracing_environment
 from i2v_infra.template_tools import (
     only_resource,
     pipeline_function,
@@ -30,6 +32,7 @@ COMMON_ENV = {
     "GMI_TIMEOUT_SECONDS",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_TRACE_DISABLED",
 }
 SPECIFIC_ENV = {  # docs/architecture.md, "Environment variables"
     "submit": {
@@ -201,6 +204,8 @@ def test_function_environment_matches_the_contract(template_dict: dict[str, Any]
     assert env["POWERTOOLS_SERVICE_NAME"] == "i2v"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "ImageToVideo"
     assert env["GMI_MODEL_ID"] == "pixverse-v5.5-i2v"
+    # X-Ray SDK off by default, as the cold-start benchmark measures the functions
+    assert env["POWERTOOLS_TRACE_DISABLED"] == "true" == DUMMY_ENV["POWERTOOLS_TRACE_DISABLED"]
     if name == "submit":
         assert json.loads(env["DEFAULT_SETTINGS"]) == CONFIG.default_settings
         assert json.loads(env["PREFIX_PRESETS"]) == CONFIG.prefix_presets
@@ -209,6 +214,11 @@ def test_function_environment_matches_the_contract(template_dict: dict[str, Any]
     if name == "complete":
         assert env["ALLOW_PRIVATE_VIDEO_ADDRESSES"] == "false"
         assert env["VIDEO_HOST_ALLOWLIST"] == "storage.googleapis.com,*.storage.googleapis.com"
+
+
+def test_xray_sdk_tracing_switches_the_sdk_on() -> None:
+    assert tracing_environment(PipelineConfig()) == {"POWERTOOLS_TRACE_DISABLED": "true"}
+    assert tracing_environment(PipelineConfig(xray_sdk_tracing=True)) == {"POWERTOOLS_TRACE_DISABLED": "false"}
 
 
 def test_every_function_shares_one_asset(template_dict: dict[str, Any]) -> None:

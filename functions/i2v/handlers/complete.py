@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
+
+# isort: split
 from functools import cache
 from typing import Any
 
@@ -32,6 +35,7 @@ def service() -> CompleteService:
 
 
 service()
+init_phase.done()
 
 
 @logger.inject_lambda_context(correlation_id_path="job_id")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
+
+# isort: split
 from functools import cache
 from typing import Any, Literal
 
@@ -65,6 +68,7 @@ def failure_from_execution_event(event: ExecutionStatusChange) -> tuple[str, Fai
 
 
 service()
+init_phase.done()
 
 
 @logger.inject_lambda_context

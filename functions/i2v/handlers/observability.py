@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 import warnings
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
 from i2v.domain.redaction import redact
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+# The libraries our functions make calls with; Powertools would otherwise patch every one the SDK knows.
+TRACED_LIBRARIES = ("botocore", "requests")
+
+
+class HandlerTracer(Protocol):
+    def capture_lambda_handler(self, handler: Handler) -> Handler: ...
+
+
+class UntracedHandlers:
+    """Stands in for Tracer when the X-Ray SDK is off (config `xray_sdk_tracing`): a handler is left as it is.
+    Lambda's active tracing still records every invocation; Tracer would import the SDK even when disabled."""
+
+    def capture_lambda_handler(self, handler: Handler) -> Handler:
+        return handler
+
+
+def sdk_tracing() -> bool:
+    return not resolve_truthy_env_var_choice(env=os.getenv("POWERTOOLS_TRACE_DISABLED", "false"))
+
+
 logger = Logger()
-tracer = Tracer()
+tracer: HandlerTracer = (
+    cast(HandlerTracer, Tracer(patch_modules=TRACED_LIBRARIES)) if sdk_tracing() else UntracedHandlers()
+)
 metrics = Metrics()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
+
+# isort: split
 from functools import cache
 from typing import Any
 
@@ -23,6 +26,7 @@ def service() -> PollService:
 
 
 service()
+init_phase.done()
 
 
 @logger.inject_lambda_context(correlation_id_path="job_id")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
+
+# isort: split
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -65,6 +68,7 @@ def record_handler(record: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 service()  # validate the environment at cold start, not on the first record
+init_phase.done()
 
 
 @logger.inject_lambda_context

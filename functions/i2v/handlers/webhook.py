@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
+
+# isort: split
 from functools import cache
 from typing import Any
 
@@ -16,6 +19,9 @@ from i2v.services.webhooks import WebhookService
 @cache
 def service() -> WebhookService:
     return WebhookService(targets=WebhookEnv.from_environ().webhooks, read_secret=read_secret, poster=WebhookPoster())
+
+
+init_phase.done()
 
 
 @logger.inject_lambda_context(correlation_id_path="event.detail.job_id")

@@ -31,7 +31,13 @@ def common_environment(config: PipelineConfig, records: Records) -> dict[str, st
         "GMI_TIMEOUT_SECONDS": str(config.gmi_timeout_seconds),
         "POWERTOOLS_SERVICE_NAME": "i2v",
         "POWERTOOLS_METRICS_NAMESPACE": "ImageToVideo",
+        **tracing_environment(config),
     }
+
+
+def tracing_environment(config: PipelineConfig) -> dict[str, str]:
+    """Lambda's active tracing is always on; the X-Ray SDK's subsegments only when configured (observability)."""
+    return {"POWERTOOLS_TRACE_DISABLED": "false" if config.xray_sdk_tracing else "true"}
 
 
 class PipelineFunction(Construct):

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from i2v_events.v1 import DETAIL_KINDS
 from i2v_infra.config import PipelineConfig
-from i2v_infra.constructs.functions import PipelineFunction
+from i2v_infra.constructs.functions import PipelineFunction, tracing_environment
 from i2v_infra.nag import acknowledge
 from i2v_infra.webhook_config import WebhookConfig
 
@@ -87,6 +87,7 @@ class Webhooks(Construct):
                 "WEBHOOKS": Stack.of(self).to_json_string(receivers),
                 "POWERTOOLS_SERVICE_NAME": "i2v",
                 "POWERTOOLS_METRICS_NAMESPACE": "ImageToVideo",
+                **tracing_environment(config),
             },
             log_retention=log_retention,
             dead_letter_queue=self.dead_letter_queue,  # deliveries that failed after Lambda's 2 async retries

@@ -1,0 +1,45 @@
+"""What the handler modules do at import to start fast (benchmarks/coldstart.py measures it): keep it true.
+
+Each check imports a handler in a fresh interpreter with the cold-start benchmark's environment, which is the
+deployed default (tests/infrastructure/test_infra_stack.py holds the two to the template).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from benchmarks.coldstart import _environment
+
+HANDLERS = ("submit", "poll", "complete", "fail", "webhook")
+
+
+def _after_import(handler: str, report: str, **env: str) -> Any:
+    code = f"import gc, json, sys\nimport i2v.handlers.{handler} as handler\nprint(json.dumps({report}))"
+    output = subprocess.run(
+        [sys.executable, "-c", code], env={**_environment(), **env}, capture_output=True, text=True, check=True
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_a_handler_initialises_without_the_collector_then_turns_it_back_on(handler: str) -> None:
+    assert _after_import(handler, "[gc.isenabled(), gc.get_freeze_count() > 1000]") == [True, True]
+
+
+def test_by_default_the_xray_sdk_is_not_even_imported() -> None:
+    report = "[type(handler.tracer).__name__, sorted(m for m in sys.modules if m.startswith('aws_xray_sdk'))]"
+    assert _after_import("submit", report) == ["UntracedHandlers", []]
+
+
+def test_with_xray_sdk_tracing_powertools_traces_the_libraries_we_call_with() -> None:
+    report = (
+        "[type(handler.tracer).__name__,"
+        " sorted(sys.modules['aws_xray_sdk.core.patcher']._PATCHED_MODULES)]"
+    )
+    traced = _after_import("submit", report, POWERTOOLS_TRACE_DISABLED="false")
+    assert traced == ["Tracer", ["botocore", "requests"]]
