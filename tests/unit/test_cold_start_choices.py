@@ -37,9 +37,6 @@ def test_by_default_the_xray_sdk_is_not_even_imported() -> None:
 
 
 def test_with_xray_sdk_tracing_powertools_traces_the_libraries_we_call_with() -> None:
-    report = (
-        "[type(handler.tracer).__name__,"
-        " sorted(sys.modules['aws_xray_sdk.core.patcher']._PATCHED_MODULES)]"
-    )
+    report = "[type(handler.tracer).__name__, sorted(sys.modules['aws_xray_sdk.core.patcher']._PATCHED_MODULES)]"
     traced = _after_import("submit", report, POWERTOOLS_TRACE_DISABLED="false")
     assert traced == ["Tracer", ["botocore", "requests"]]
