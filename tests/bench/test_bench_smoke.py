@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import cost, mix, policy, pricing, report, scenarios
+from benchmarks import levers, mix, policy, pricing, report, scenarios
 from benchmarks.__main__ import main
 from benchmarks.stepfunctions import transitions_for_polls, walk
 
@@ -83,7 +83,7 @@ def test_a_shared_poller_splits_the_awake_time_among_the_jobs_being_polled():
     def job(start: float, end: float) -> policy.JobOutcome:
         return policy.JobOutcome(0.0, 1, True, polling_from=start, done_at=end)
 
-    assert cost.shared_seconds([job(0, 10), job(5, 15), job(20, 22)]) == [7.5, 7.5, 2.0]
+    assert levers.shared_seconds([job(0, 10), job(5, 15), job(20, 22)]) == [7.5, 7.5, 2.0]
 
 
 def test_the_record_is_written_per_poll_only_in_the_before_model():

@@ -102,7 +102,12 @@ def test_signing_secrets_stay_in_secrets_manager(webhook_synth: Any) -> None:
         for f in resources(template, "AWS::Lambda::Function").values()
         if f["Properties"]["Handler"] == "i2v.handlers.webhook.handler"
     )
-    assert set(signer_env) == {"WEBHOOKS", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
+    assert set(signer_env) == {
+        "WEBHOOKS",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_TRACE_DISABLED",
+    }
     # Only the signer may read them.
     readers = [
         name
