@@ -301,7 +301,13 @@ def _throttled(operation: str) -> ClientError:
     return ClientError(
         {
             "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "Rate of requests exceeded"},
-            "ResponseMetadata": {"HTTPStatusCode": 400},
+            "ResponseMetadata": {
+                "HTTPStatusCode": 400,
+                "HTTPHeaders": {},
+                "HostId": "",
+                "RequestId": "",
+                "RetryAttempts": 0,
+            },
         },
         operation,
     )
@@ -465,6 +471,7 @@ def test_s22_put_events_that_never_recovers_fails_the_execution_loudly(
     assert pipeline.job(job_id).status == "succeeded"
     (execution,) = pipeline.executions()
     assert execution["status"] == "FAILED"
+    assert local_stack.watcher is not None
     assert execution["executionArn"] in {
         e["resources"][0] for e in local_stack.watcher.delivered if e["detail"]["status"] == "FAILED"
     }
