@@ -7,52 +7,17 @@ import pytest
 from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobStatus
 from i2v.domain.polling import PollOutcome, PollPolicy
-from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.workflow import ExecutionInput, PollResult, PollState
 from i2v.services.poll import PollService
 from support.fakes import Fakes
+from support.poll_service import FakeClock, poll_service
 
 JOB_ID = "a" * 32
 SUBMITTED_AT = 1_800_000_000.0
 
 
-class FakeClock:
-    """Time moves only when the service sleeps (or a test says so)."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def _service(fakes: Fakes, elapsed: float = 30.0, **policy: int) -> tuple[PollService, FakeClock]:
-    fakes.repo.put(
-        JobRecord(
-            job_id=JOB_ID,
-            status=JobStatus.SUBMITTED,
-            source=SourceRef(bucket="b", key="incoming/k.png"),
-            model="m",
-            request_id="req-1",
-            created_at="2026-01-01T00:00:00.000Z",
-            updated_at="2026-01-01T00:00:00.000Z",
-        )
-    )
-    clock = FakeClock(SUBMITTED_AT + elapsed)
-    service = PollService(
-        repo=fakes.repo,
-        gmi=fakes.gmi,
-        policy=PollPolicy(**policy),
-        metrics=fakes.metrics,
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    return service, clock
+    return poll_service(fakes, JOB_ID, SUBMITTED_AT + elapsed, **policy)
 
 
 def _state(poll: PollResult | None = None, deadline_seconds: float = 1800) -> PollState:

@@ -7,11 +7,11 @@ import json
 from i2v.adapters.gmi import GmiRetryableError
 from i2v.domain.jobs import JobStatus
 from i2v.domain.polling import PollOutcome, PollPolicy
-from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.workflow import CaughtError, ExecutionInput, PollResult, PollState
 from i2v.services.poll import PollService
 from i2v.services.store_later import poll_after_failed_store
 from support.fakes import Fakes
+from support.poll_service import poll_service
 
 JOB_ID = "b" * 32
 SUBMITTED_AT = 1_800_000_000.0
@@ -19,31 +19,8 @@ DEADLINE = 1800
 CAUSE = "download_failed: video stream broke after 14680064 bytes: ProtocolError"
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def _service(fakes: Fakes, elapsed: float) -> PollService:
-    fakes.repo.put(
-        JobRecord(
-            job_id=JOB_ID,
-            status=JobStatus.PROCESSING,
-            source=SourceRef(bucket="b", key="incoming/k.png"),
-            model="m",
-            request_id="req-1",
-            created_at="2026-01-01T00:00:00.000Z",
-            updated_at="2026-01-01T00:00:00.000Z",
-        )
-    )
-    clock = Clock(SUBMITTED_AT + elapsed)
-    return PollService(repo=fakes.repo, gmi=fakes.gmi, policy=PollPolicy(), clock=clock, sleep=clock.sleep)
+    return poll_service(fakes, JOB_ID, SUBMITTED_AT + elapsed, JobStatus.PROCESSING)[0]
 
 
 def _state(outcome: PollOutcome, failed_stores: int = 0) -> PollState:
