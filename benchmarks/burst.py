@@ -73,7 +73,8 @@ def _captured_stdout() -> Iterator[_CountingStdout]:
 
 
 def _function_key(logical_id: str) -> str:
-    for name in ("Submit", "Poll", "Complete", "Fail"):
+    """The function's short name (submit, watch, poll, complete, fail) from its logical id."""
+    for name in ("Submit", "Watch", "Poll", "Complete", "Fail"):
         if name in logical_id:
             return name.lower()
     return logical_id

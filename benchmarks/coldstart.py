@@ -18,7 +18,7 @@ from pathlib import Path
 from benchmarks.report import Benchmark, Row, Run, mark, md_table
 
 ROOT = Path(__file__).resolve().parent.parent
-HANDLERS = ("submit", "poll", "complete", "fail")
+HANDLERS = ("submit", "watch", "poll", "complete", "fail")
 BASELINE = "import boto3; boto3.client('s3')"
 
 # Dummy values for every variable i2v.config requires (docs/architecture.md); nothing touches the network.
@@ -41,6 +41,7 @@ DUMMY_ENV = {
     "OUTPUT_BUCKET": "i2v-output",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:000000000000:stateMachine:i2v",
     "SUBMIT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/000000000000/i2v-submit",
+    "WATCH_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/000000000000/i2v-watch",
     "VIDEO_HOST_ALLOWLIST": "storage.googleapis.com",
     # As deployed by default (config xray_sdk_tracing false); SDK_TRACING_ENV measures the other setting.
     "POWERTOOLS_TRACE_DISABLED": "true",

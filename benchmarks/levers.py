@@ -1,4 +1,9 @@
-"""The levers of issue 14: each one measured by replaying the policy it implies, priced by the cost model."""
+"""The levers of issue 14: each one measured by replaying the policy it implies, priced by the cost model.
+
+The rows are the history of the design, one lever added at a time, and end with the deployed one: the Watch
+task's looks, each woken by a delayed SQS message (benchmarks.policy.Looks.WATCH_QUEUE). The rows before it
+replay the previous design, whose poll invocation slept through short waits (Looks.WAIT_LOOP).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from benchmarks.burst import BurstResult
-from benchmarks.policy import JobOutcome
-from benchmarks.pricing import (
-    AWS_CALL_MS,
-    GMI_CALL_MS,
-    PLATFORM_LOG_BYTES,
-    PRICES,
-    CostModel,
-    kind_of,
-    mean_cost,
-    of_job,
-    per_video,
-    progress_writes,
-    total,
-)
+from benchmarks.policy import POLL_OVERHEAD_SECONDS, JobOutcome, Looks
+from benchmarks.pricing import CostModel, kind_of, mean_cost, of_job, per_video, total
 
 # The defaults before issue 14, for the "before" row: 256 MB, short waits only inline, one record write per poll.
-BEFORE = {"inline_max_wait_seconds": 10, "inline_budget_seconds": 60, "early_quantile": 0.01}
+BEFORE: dict[str, float] = {"inline_max_wait_seconds": 10, "inline_budget_seconds": 60, "early_quantile": 0.01}
+# The previous design's inline sleeps (PollPolicy's defaults while the poll invocation slept), stated here so the
+# history rows do not move with the deployed policy.
+INLINE: dict[str, float] = {"inline_max_wait_seconds": 45, "inline_budget_seconds": 600}
+DEPLOYED = "deployed: each look woken by a delayed SQS message (Watch task token)"
 
 
 @dataclass(frozen=True)
@@ -33,9 +30,17 @@ class Lever:
     model: CostModel
     shared_poller: bool = False  # modelled, not built: one invocation polls every due job
     http_task: bool = False  # modelled, not built: each poll a Step Functions HTTP task (no Lambda)
-    sqs_looks: bool = False  # modelled, not built: each look a Lambda invocation woken by a delayed SQS message
-    on_fixed_60: bool = False  # price the fixed 60 s schedule's own jobs (its lag) instead of our policy's
+    watch_queue: bool = False  # each look a watch invocation woken by a delayed SQS message (deployed)
+    on_fixed_60: bool = False  # replay the fixed 60 s schedule (its lag) instead of our policy
     true_window: bool = False  # a bound: every class's real window known, no learning error
+
+    @property
+    def looks(self) -> Looks:
+        return Looks.WATCH_QUEUE if self.watch_queue else Looks.WAIT_LOOP
+
+    @property
+    def deployed(self) -> bool:
+        return self.name == DEPLOYED
 
 
 LEVERS = (
@@ -47,67 +52,48 @@ LEVERS = (
     Lever("+ poll function at 128 MB", BEFORE, CostModel(poll_memory_mb=128, write_every_poll=True)),
     Lever(
         "+ inline waits priced: <= 45 s, for <= 600 s",
-        {**BEFORE, "inline_max_wait_seconds": 45, "inline_budget_seconds": 600},
-        CostModel(write_every_poll=True),
+        {**BEFORE, **INLINE},
+        CostModel(poll_memory_mb=128, write_every_poll=True),
     ),
-    Lever("+ record written only when GMI's status changes", {"early_quantile": 0.01}, CostModel()),
-    Lever("+ first look at p3 of the learned window (deployed)", {}, CostModel()),
     Lever(
-        "bound, not a policy: each class's true window known (no learning error), first look at p3",
-        {},
-        CostModel(),
+        "+ record written only when GMI's status changes",
+        {**INLINE, "early_quantile": 0.01},
+        CostModel(poll_memory_mb=128),
+    ),
+    Lever("previous: inline sleeps in the poll invocation (first look at p3)", INLINE, CostModel(poll_memory_mb=128)),
+    Lever(
+        "bound, not a policy: inline sleeps, each class's true window known (no learning error), first look at p3",
+        INLINE,
+        CostModel(poll_memory_mb=128),
         true_window=True,
     ),
     Lever(
-        "bound, not a policy: true windows, first look at p4.5 (lag p95 near its 6 s limit)",
-        {"early_quantile": 0.045},
-        CostModel(),
+        "bound, not a policy: inline sleeps, true windows, first look at p4.5 (lag p95 near its 6 s limit)",
+        {**INLINE, "early_quantile": 0.045},
+        CostModel(poll_memory_mb=128),
         true_window=True,
     ),
-    Lever("modelled, not built: one poller for every due job (task tokens)", {}, CostModel(), shared_poller=True),
+    Lever(
+        "modelled, not built: one poller for every due job (task tokens)",
+        INLINE,
+        CostModel(poll_memory_mb=128),
+        shared_poller=True,
+    ),
     Lever(
         "modelled, not built: Step Functions HTTP task per poll",
         {"inline_max_wait_seconds": 0},
-        CostModel(),
+        CostModel(poll_memory_mb=128),
         http_task=True,
     ),
+    Lever(DEPLOYED, {}, CostModel(), watch_queue=True),
     Lever(
-        "modelled, not built: each look woken by a delayed SQS message (task token), lag + SQS delivery",
+        "not a policy: the fixed 60 s schedule also by delayed SQS messages (what that baseline would become)",
         {},
         CostModel(),
-        sqs_looks=True,
-    ),
-    Lever(
-        "modelled, not built: the fixed 60 s schedule also by delayed SQS messages (what that baseline becomes)",
-        {},
-        CostModel(),
-        sqs_looks=True,
+        watch_queue=True,
         on_fixed_60=True,
     ),
 )
-# Assumed, not measured: a delayed SQS message reaches the polling Lambda (long-polling event source mapping)
-# within this long of its delay; added to the replayed lag of the SQS-look levers.
-SQS_DELIVERY_SECONDS = 1.0
-
-
-def sqs_look_cost(outcome: JobOutcome, burst: BurstResult, model: CostModel) -> float:
-    """One job whose looks are each a 128 MB Lambda invocation woken by a delayed SQS message: no inline sleep.
-    The workflow makes one round (its Watch task waits on a task token in place of Wait, Poll, Route)."""
-    looks = max(1, outcome.polls)
-    kind = kind_of(outcome.job_class)
-    lines = per_video(kind, looks, 1, 0.0, burst, model, cold=not outcome.warm)
-    writes = progress_writes(looks, model)
-    # each look: its GET, its share of the record writes, and the SendMessage that schedules the next one
-    ms = burst.durations_ms.get("poll", 100.0) + GMI_CALL_MS + AWS_CALL_MS * (1 + writes / looks)
-    invocation = 128 / 1024 * ms / 1000 * PRICES["lambda_gb_second_arm64"] + PRICES["lambda_request"]
-    handler_log = burst.log_bytes / max(1, sum(burst.invocations.values()))
-    extra_logs = (looks - 1) * (handler_log + PLATFORM_LOG_BYTES)  # per_video counted one poll invocation
-    return (
-        total([line for line in lines if line.item != "Lambda poll"])
-        + looks * invocation
-        + 3 * looks * PRICES["sqs_request"]  # SendMessage (delayed), ReceiveMessage, DeleteMessage
-        + extra_logs / 1024**3 * PRICES["logs_ingest_gb"]
-    )
 
 
 def shared_seconds(outcomes: Sequence[JobOutcome]) -> list[float]:
@@ -128,12 +114,11 @@ def shared_seconds(outcomes: Sequence[JobOutcome]) -> list[float]:
 
 
 def lever_cost(lever: Lever, outcomes: Sequence[JobOutcome], burst: BurstResult) -> float:
-    if lever.sqs_looks:
-        return statistics.fmean(sqs_look_cost(o, burst, lever.model) for o in outcomes)
+    """$ per video of the replayed `outcomes` (replayed with `lever.looks`) under the lever's design."""
     if lever.shared_poller:
         shares = shared_seconds(outcomes)
         return statistics.fmean(
-            of_job(replace(o, rounds=1, invocation_seconds=share + o.polls * 0.3), burst, lever.model)
+            of_job(replace(o, rounds=1, invocation_seconds=share + o.polls * POLL_OVERHEAD_SECONDS), burst, lever.model)
             for o, share in zip(outcomes, shares, strict=True)
         )
     if lever.http_task:  # every poll is a Wait, HttpPoll, Route round; no poll Lambda, no inline sleep
@@ -149,4 +134,4 @@ def lever_cost(lever: Lever, outcomes: Sequence[JobOutcome], burst: BurstResult)
             )
             for o in outcomes
         )
-    return mean_cost(outcomes, burst, lever.model)
+    return mean_cost(outcomes, burst, lever.model)  # the outcome says how it was watched (JobOutcome.watched)

@@ -5,13 +5,22 @@ latest CLASS_HISTORY_LIMIT successes of the job's model and time class (the by-t
 class has fewer than min_samples, over the successes of the same model among the latest MODEL_HISTORY_LIMIT
 (`JobRepository.recent_generation_seconds`); the first wait is `next_wait_seconds(0, ...)`; each poll then calls
 `next_wait_seconds` and `wait_before_deadline`. Only jobs that finished before a job was submitted are in its
-history. Waits that `wait_inline` allows are
-slept inside the poll invocation (no Wait state, no transitions); the rest go back through the state machine.
+history.
+
+Two ways of waiting between looks (`Looks`):
+- WATCH_QUEUE (deployed, `ours`): the Watch state sends the job to the watch queue delayed by the wait (at most
+  SQS_MAX_DELAY_SECONDS; a longer wait is sent on in hops, no GET), and the watch function looks once per
+  delivery. Nothing is slept: a look lands at the previous one + the wait + SQS's delivery after the delay
+  (SQS_DELIVERY_SECONDS, assumed) + POLL_OVERHEAD_SECONDS. One Watch round through the state machine per job.
+- WAIT_LOOP (the fixed schedules, the previous design): Wait -> Poll -> Route rounds; waits that `wait_inline`
+  allows are slept inside the poll invocation (no Wait state, no transitions), the rest go back through the
+  state machine. A fixed schedule never sleeps inline (its waits are longer than inline_max_wait_seconds).
 """
 
 from __future__ import annotations
 
 import bisect
+import enum
 import json
 import math
 import statistics
@@ -20,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.mix import DEFAULT_SIGMA, ReferenceJob, reference_mix
-from benchmarks.stepfunctions import transitions_for_polls
+from benchmarks.stepfunctions import workflow_cost
 from i2v.domain.polling import (
     CLASS_HISTORY_LIMIT,
     MODEL_HISTORY_LIMIT,
@@ -32,9 +41,25 @@ from i2v.domain.polling import (
     wait_inline,
 )
 
-# Simulated time from a Wait ending to the poll's GET reaching GMI (state transition + warm invoke + TLS GET).
+# Simulated time from a wait ending to the GET reaching GMI (state transition or SQS poller + warm invoke + TLS
+# GET); in the watch design also the GET before the next message is sent.
 POLL_OVERHEAD_SECONDS = 0.3
+# Assumed, not measured: a delayed SQS message reaches the watch function (the event source mapping long-polls
+# the queue) this long after its delay ends. Part of every wait of the watch design, so of the spacing of looks.
+SQS_DELIVERY_SECONDS = 1.0
+SQS_MAX_DELAY_SECONDS = 900  # SendMessage's DelaySeconds limit: a longer wait is sent on in hops
 DEADLINE_SECONDS = 1800
+
+
+class Looks(enum.Enum):
+    WATCH_QUEUE = "each look woken by a delayed SQS message"  # deployed
+    WAIT_LOOP = "Wait -> Poll -> Route rounds, short waits slept in the poll invocation"
+
+
+def hops_for(wait: float) -> int:
+    """Messages the watch function only sends on (no GET) before a `wait` is over."""
+    return max(0, math.ceil(wait / SQS_MAX_DELAY_SECONDS) - 1)
+
 
 Schedule = Callable[[float, Expectation | None], int]  # (elapsed, expectation) -> seconds to wait
 
@@ -45,11 +70,19 @@ class JobOutcome:
     polls: int  # GETs to GMI
     warm: bool  # the job's own class had min_samples successes (else: learned model-wide, or blind)
     job_class: str = ""
-    rounds: int = 0  # Wait -> Poll -> Route rounds through the state machine (poll invocations)
-    invocation_seconds: float = 0.0  # summed duration of those invocations, inline sleeps included
+    # Rounds through the state machine: Wait -> Poll -> Route rounds (poll invocations), or the one Watch round
+    rounds: int = 0
+    invocation_seconds: float = 0.0  # summed duration of the poll invocations, inline sleeps included
     arrival: float = 0.0  # submitted at (seconds since the start of the replay)
-    polling_from: float = 0.0  # the first poll invocation starts (absolute)
-    done_at: float = 0.0  # the poll that sees the success (absolute)
+    polling_from: float = 0.0  # the first look (absolute)
+    done_at: float = 0.0  # the look that sees the success (absolute)
+    hops: int = 0  # watch invocations that only sent the message on (waits > SQS_MAX_DELAY_SECONDS)
+    watched: bool = False  # looks woken by the watch queue (Looks.WATCH_QUEUE), else Wait-loop rounds
+
+    @property
+    def invocations(self) -> int:
+        """Lambda invocations that watched the job: watch function (looks + hops) or poll function (rounds)."""
+        return self.polls + self.hops if self.watched else self.rounds
 
 
 @dataclass
@@ -73,7 +106,7 @@ class PolicyResult:
             return {"jobs": 0}
         lags = sorted(o.lag for o in chosen)
         polls = [o.polls for o in chosen]
-        costs = [transitions_for_polls(o.rounds) for o in chosen]
+        costs = [workflow_cost(o.rounds, o.watched) for o in chosen]
         return {
             "jobs": len(chosen),
             "lag_p50": percentile(lags, 0.50),
@@ -82,6 +115,8 @@ class PolicyResult:
             "polls_mean": statistics.fmean(polls),
             "polls_p95": percentile(sorted(polls), 0.95),
             "rounds_mean": statistics.fmean(o.rounds for o in chosen),
+            "invocations_mean": statistics.fmean(o.invocations for o in chosen),
+            "hops_mean": statistics.fmean(o.hops for o in chosen),
             "transitions_mean": statistics.fmean(c.transitions for c in costs),
             "history_events_mean": statistics.fmean(c.history_events for c in costs),
         }
@@ -138,8 +173,10 @@ def replay(
     policy: PollPolicy,
     name: str,
     known: Callable[[ReferenceJob, PollPolicy], Expectation] | None = None,
+    looks: Looks = Looks.WAIT_LOOP,
 ) -> PolicyResult:
-    """`known`: replace learning by a given window (true_window, for the bound)."""
+    """`known`: replace learning by a given window (true_window, for the bound); `looks`: how the job waits
+    between two looks (the deployed policy: Looks.WATCH_QUEUE)."""
     result = PolicyResult(name)
     # (finished_at, class name, model, generation seconds) of earlier jobs, in finishing order.
     finished: list[tuple[float, str, str, float]] = []
@@ -151,49 +188,89 @@ def replay(
         if expectation is None:
             recent = finished[max(0, seen - MODEL_HISTORY_LIMIT) : seen]
             expectation = learn_expectation([s for _, _, m, s in recent if m == model], policy)
-        elapsed, polls, rounds, invocation_seconds = 0.0, 0, 0, 0.0
-        wait = schedule(0.0, expectation)
-        polling_from = job.arrival + wait
-        done = False
-        while not done:
-            elapsed += wait  # a Wait state, then a poll invocation
-            rounds += 1
-            spent = 0.0
-            while True:
-                elapsed += POLL_OVERHEAD_SECONDS
-                spent += POLL_OVERHEAD_SECONDS
-                polls += 1
-                if elapsed >= job.generation_seconds:
-                    done = True
-                    break
-                wait = schedule(elapsed, expectation)
-                if not wait_inline(wait, spent, policy):
-                    break
-                elapsed += wait  # slept inside the invocation
-                spent += wait
-            invocation_seconds += spent
-        result.outcomes.append(
-            JobOutcome(
-                elapsed - job.generation_seconds,
-                polls,
-                len(own) >= policy.min_samples,
-                job.job_class.name,
-                rounds,
-                invocation_seconds,
-                job.arrival,
-                polling_from,
-                job.arrival + elapsed,
-            )
-        )
-        bisect.insort(finished, (job.arrival + elapsed, name, model, job.generation_seconds))
+        if looks is Looks.WATCH_QUEUE:
+            outcome = _watch(job, schedule, expectation)
+        else:
+            outcome = _wait_loop(job, schedule, expectation, policy)
+        outcome.warm = len(own) >= policy.min_samples
+        result.outcomes.append(outcome)
+        bisect.insort(finished, (outcome.done_at, name, model, job.generation_seconds))
     return result
+
+
+def _watch(job: ReferenceJob, schedule: Schedule, expectation: Expectation | None) -> JobOutcome:
+    """Looks woken by delayed messages: each wait is followed by SQS's delivery and the look's own overhead."""
+    elapsed, polls, hops = 0.0, 0, 0
+    wait = schedule(0.0, expectation)
+    polling_from = job.arrival + wait + SQS_DELIVERY_SECONDS + POLL_OVERHEAD_SECONDS
+    while True:
+        hops += hops_for(wait)
+        elapsed += wait + SQS_DELIVERY_SECONDS + POLL_OVERHEAD_SECONDS
+        polls += 1
+        if elapsed >= job.generation_seconds:
+            break
+        wait = schedule(elapsed, expectation)
+    return JobOutcome(
+        lag=elapsed - job.generation_seconds,
+        polls=polls,
+        warm=False,
+        job_class=job.job_class.name,
+        rounds=1,
+        invocation_seconds=polls * POLL_OVERHEAD_SECONDS,
+        arrival=job.arrival,
+        polling_from=polling_from,
+        done_at=job.arrival + elapsed,
+        hops=hops,
+        watched=True,
+    )
+
+
+def _wait_loop(
+    job: ReferenceJob, schedule: Schedule, expectation: Expectation | None, policy: PollPolicy
+) -> JobOutcome:
+    """Wait -> Poll -> Route rounds; a poll invocation sleeps through the waits `wait_inline` allows."""
+    elapsed, polls, rounds, invocation_seconds = 0.0, 0, 0, 0.0
+    wait = schedule(0.0, expectation)
+    polling_from = job.arrival + wait
+    done = False
+    while not done:
+        elapsed += wait  # a Wait state, then a poll invocation
+        rounds += 1
+        spent = 0.0
+        while True:
+            elapsed += POLL_OVERHEAD_SECONDS
+            spent += POLL_OVERHEAD_SECONDS
+            polls += 1
+            if elapsed >= job.generation_seconds:
+                done = True
+                break
+            wait = schedule(elapsed, expectation)
+            if not wait_inline(wait, spent, policy):
+                break
+            elapsed += wait  # slept inside the invocation
+            spent += wait
+        invocation_seconds += spent
+    return JobOutcome(
+        lag=elapsed - job.generation_seconds,
+        polls=polls,
+        warm=False,
+        job_class=job.job_class.name,
+        rounds=rounds,
+        invocation_seconds=invocation_seconds,
+        arrival=job.arrival,
+        polling_from=polling_from,
+        done_at=job.arrival + elapsed,
+    )
+
+
+OURS = "ours (learned, watch queue)"
 
 
 def run(count: int = 3000, sigma: float = DEFAULT_SIGMA, policy: PollPolicy | None = None) -> list[PolicyResult]:
     chosen = policy or deployed_policy()
     jobs = reference_mix(count, sigma=sigma)
     return [
-        replay(jobs, ours(chosen), chosen, "ours (learned)"),
+        replay(jobs, ours(chosen), chosen, OURS, looks=Looks.WATCH_QUEUE),
         replay(jobs, fixed(60), chosen, "fixed 60 s"),
         replay(jobs, fixed(180), chosen, "fixed 180 s"),
     ]

@@ -1,6 +1,11 @@
 """The price of one video: AWS list prices applied to the operations a job performs (benchmarks 1 and 4).
 
 Prices: AWS public list prices, us-east-1, as checked on PRICES_DATE (no free tier applied).
+
+Two designs are priced from a replayed job (benchmarks.policy.JobOutcome): the deployed one, whose looks are
+watch-function invocations woken by delayed SQS messages while the Watch task waits on its token (one Watch
+round), and the Wait -> Poll -> Route loop of the fixed 60 s baseline (and of the previous, inline-sleeping
+design), priced per round as before.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from functools import cache
 
 from benchmarks import mix
 from benchmarks.burst import BurstResult
-from benchmarks.policy import JobOutcome
-from benchmarks.stepfunctions import transitions_for_polls
+from benchmarks.policy import POLL_OVERHEAD_SECONDS, JobOutcome
+from benchmarks.stepfunctions import WorkflowCost, workflow_cost
 from i2v.domain.catalog import DEFAULT_MODEL_ID
 from i2v.domain.polling import CLASS_HISTORY_LIMIT, MODEL_HISTORY_LIMIT
 
@@ -44,6 +49,15 @@ PART_SIZE = 8 * 1024 * 1024
 # a cold class also reads the model's latest MODEL_HISTORY_LIMIT whole job items.
 CLASS_INDEX_ITEM_BYTES = 160
 PROGRESS_CHANGES = 2  # a waiting job's GMI status changes at most twice (queued, then processing)
+# The watch function's AWS calls per invocation: SendTaskHeartbeat, then SendMessage (the job sent on, delayed)
+# or SendTaskSuccess (the verdict); a look's record writes come on top.
+WATCH_AWS_CALLS = 2
+# SQS requests per message of the watch queue: SendMessage (the first one by the Watch state), the event source
+# mapping's ReceiveMessage and DeleteMessageBatch (a batch of one in steady traffic).
+SQS_REQUESTS_PER_MESSAGE = 3
+# S3's notification to the submit queue: S3's SendMessage, the poller's ReceiveMessage and DeleteMessageBatch.
+SUBMIT_SQS_REQUESTS = 3
+WATCH_MEMORY_MB = 128  # as built (i2v_infra.constructs.watcher); for a burst whose template had no watch function
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,82 @@ class CostLine:
     dollars: float
 
 
+@dataclass(frozen=True)
+class _Functions:
+    """Memory and per-invocation duration (before the call allowances) of each function, from the burst."""
+
+    burst: BurstResult
+    model: CostModel
+
+    def memory_mb(self, name: str) -> int:
+        if name == "poll" and self.model.poll_memory_mb is not None:
+            return self.model.poll_memory_mb
+        return self.burst.memory_mb.get(name, WATCH_MEMORY_MB if name == "watch" else 256)
+
+    def measured_ms(self, name: str) -> float:
+        # One look is the same work in either function (a GET, maybe a record write): each is timed by the
+        # other's measured median when the burst ran only one of them.
+        found = self.burst.durations_ms
+        other = {"watch": "poll", "poll": "watch"}.get(name, name)
+        measured = found.get(name, found.get(other, 100.0))
+        if name == "submit":  # one batch held several jobs locally; in steady traffic a batch is one job
+            measured = measured * self.burst.submit_batches / max(1, self.burst.succeeded)
+        elif name == "watch" and name in found:  # likewise: a batch of watch messages, each heartbeats once
+            batches = self.burst.invocations.get("watch", 0)
+            messages = self.burst.calls.get("stepfunctions:SendTaskHeartbeat", 0)
+            measured = measured * min(1.0, batches / messages) if batches and messages else measured
+        return measured
+
+    def line(
+        self, name: str, invocations: float, aws_calls: float, gmi_calls: float, extra_ms: float = 0.0
+    ) -> CostLine:
+        """`aws_calls`, `gmi_calls`, `extra_ms`: per invocation."""
+        ms = self.measured_ms(name) + aws_calls * AWS_CALL_MS + gmi_calls * GMI_CALL_MS + extra_ms
+        gb_s = invocations * self.memory_mb(name) / 1024 * ms / 1000
+        dollars = gb_s * PRICES["lambda_gb_second_arm64"] + invocations * PRICES["lambda_request"]
+        return CostLine(f"Lambda {name}", invocations, f"invocations, {ms:.0f} ms each", dollars)
+
+
+@dataclass(frozen=True)
+class _Watching:
+    """What watching one job costs besides the data lines: the poll and watch lines, its workflow, its SQS."""
+
+    poll: CostLine
+    watch: CostLine
+    invocations: float  # of the poll or watch function
+    workflow: WorkflowCost
+    sqs_requests: float
+
+
+def _watching(
+    functions: _Functions, polls: float, rounds: int, poll_seconds: float, writes: float, watched: bool, hops: float
+) -> _Watching:
+    if watched:
+        looks = max(1.0, polls)
+        invocations = looks + hops
+        # Every invocation heartbeats the token and sends the job on or answers it; a look also GETs and writes.
+        watch = functions.line("watch", invocations, WATCH_AWS_CALLS + writes / invocations, looks / invocations)
+        return _Watching(
+            functions.line("poll", 0.0, 0, 0),
+            watch,
+            invocations,
+            workflow_cost(1, watch=True),
+            SUBMIT_SQS_REQUESTS + SQS_REQUESTS_PER_MESSAGE * invocations,
+        )
+    rounds = max(1, rounds)
+    # Each GET and record update is priced by the allowances; the rest of an invocation is its inline sleeps.
+    poll = functions.line(
+        "poll",
+        rounds,
+        writes / rounds,
+        polls / rounds,
+        extra_ms=max(0.0, poll_seconds - polls * POLL_OVERHEAD_SECONDS) * 1000 / rounds,
+    )
+    return _Watching(
+        poll, functions.line("watch", 0.0, 0, 0), rounds, workflow_cost(rounds, watch=False), SUBMIT_SQS_REQUESTS
+    )
+
+
 def per_video(
     kind: VideoKind,
     polls: float,
@@ -103,48 +193,36 @@ def per_video(
     burst: BurstResult,
     model: CostModel = CostModel(),
     cold: bool = False,
+    watched: bool = False,
+    hops: float = 0.0,
 ) -> list[CostLine]:
-    """Cost lines of one video of `kind`: `polls` GETs to GMI made in `rounds` poll invocations lasting
-    `poll_seconds` in all (sleeps inside an invocation are billed too); a `cold` class also reads the model's
-    recent successes at submit."""
+    """Cost lines of one video of `kind`, GMI looked at `polls` times (a `cold` class also reads the model's
+    recent successes at submit).
+
+    `watched` (deployed): each look and each of the `hops` (a wait longer than SQS can delay, sent on without a
+    GET) is one watch-function invocation woken by a delayed SQS message; one Watch round through the state
+    machine. Else: `rounds` Wait -> Poll -> Route rounds whose poll invocations last `poll_seconds` in all
+    (sleeps inside an invocation are billed too). Both designs list the same lines (the unused function at 0)."""
     jobs = max(1, burst.succeeded)
     per_job = {key: count / jobs for key, count in burst.calls.items()}
-    burst_polls = burst.invocations.get("poll", 0) / jobs
+    # The burst's own looks per job (GMI at zero generation time), whichever function made them.
+    burst_polls = (burst.invocations.get("poll", 0) + burst.invocations.get("watch", 0)) / jobs
     item_kb = max(1, math.ceil(burst.job_item_bytes / 1024))
-    memory = dict(burst.memory_mb)
-    if model.poll_memory_mb is not None:
-        memory["poll"] = model.poll_memory_mb
-    lines: list[CostLine] = []
-
-    def lam(name: str, invocations: float, aws_calls: float, gmi_calls: float, extra_ms: float = 0.0) -> None:
-        measured = burst.durations_ms.get(name, 100.0)
-        if name == "submit":  # one batch held several jobs locally; in steady traffic a batch is one job
-            measured = measured * burst.submit_batches / jobs
-        ms = measured + aws_calls * AWS_CALL_MS + gmi_calls * GMI_CALL_MS + extra_ms
-        gb_s = invocations * memory.get(name, 256) / 1024 * ms / 1000
-        dollars = gb_s * PRICES["lambda_gb_second_arm64"] + invocations * PRICES["lambda_request"]
-        lines.append(CostLine(f"Lambda {name}", invocations, f"invocations, {ms:.0f} ms each", dollars))
-
-    # submit: HEAD, ranged GET, claim transaction, 3 updates, history query, PutEvents, StartExecution.
-    lam("submit", 1.0, 9, 1)
-    video_ms = kind.video_bytes / (VIDEO_MIB_PER_SECOND * 1024 * 1024) * 1000
-    rounds = max(1, rounds)
+    functions = _Functions(burst, model)
     writes = progress_writes(polls, model)
-    # Each GET and record update is priced by the allowances; the rest of an invocation is its inline sleeps.
-    lam(
-        "poll",
-        rounds,
-        writes / rounds,
-        polls / rounds,
-        extra_ms=max(0.0, poll_seconds - polls * 0.3) * 1000 / rounds,
-    )
-    workflow = transitions_for_polls(rounds)
-    lam("complete", 1.0, 4, 1, extra_ms=video_ms)
-    lines.append(
+    watching = _watching(functions, polls, rounds, poll_seconds, writes, watched, hops)
+    video_ms = kind.video_bytes / (VIDEO_MIB_PER_SECOND * 1024 * 1024) * 1000
+    workflow = watching.workflow
+    lines = [
+        # submit: HEAD, ranged GET, claim transaction, 3 updates, history query, PutEvents, StartExecution.
+        functions.line("submit", 1.0, 9, 1),
+        watching.poll,
+        watching.watch,
+        functions.line("complete", 1.0, 4, 1, extra_ms=video_ms),
         CostLine(
             "Step Functions", workflow.transitions, "state transitions", workflow.transitions * PRICES["sfn_transition"]
-        )
-    )
+        ),
+    ]
 
     updates = per_job.get("dynamodb:UpdateItem", 0) - progress_writes(burst_polls, model) + writes
     # A transaction costs 2 WRU per KB per item; the success also writes its by-time-class index entry (< 1 KB).
@@ -161,12 +239,12 @@ def per_video(
     lines.append(CostLine("S3 PUT/LIST", puts, "requests", puts * PRICES["s3_put"]))
     gets = per_job.get("s3:HeadObject", 1) + per_job.get("s3:GetObject", 1) + 1  # + GMI's presigned GET
     lines.append(CostLine("S3 GET/HEAD", gets, "requests", gets * PRICES["s3_get"]))
-    sqs = 3.0  # S3's SendMessage, the poller's ReceiveMessage and DeleteMessageBatch (a batch of one)
+    sqs = watching.sqs_requests
     lines.append(CostLine("SQS", sqs, "requests", sqs * PRICES["sqs_request"]))
     events = per_job.get("events:PutEvents", 2)
     lines.append(CostLine("EventBridge", events, "custom events", events * PRICES["eventbridge_event"]))
 
-    invocations = 1 + rounds + 1
+    invocations = 1 + watching.invocations + 1  # submit, the watching function, complete
     handler_log = burst.log_bytes / max(1, sum(burst.invocations.values()))
     log_bytes = invocations * (handler_log + PLATFORM_LOG_BYTES) + workflow.history_events * (
         SFN_LOG_ENVELOPE_BYTES + burst.execution_input_bytes
@@ -185,7 +263,17 @@ def total(lines: list[CostLine]) -> float:
 def of_job(outcome: JobOutcome, burst: BurstResult, model: CostModel = CostModel()) -> float:
     kind = kind_of(outcome.job_class)
     return total(
-        per_video(kind, outcome.polls, outcome.rounds, outcome.invocation_seconds, burst, model, not outcome.warm)
+        per_video(
+            kind,
+            outcome.polls,
+            outcome.rounds,
+            outcome.invocation_seconds,
+            burst,
+            model,
+            not outcome.warm,
+            outcome.watched,
+            outcome.hops,
+        )
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from benchmarks import mix
 from benchmarks.mix import ReferenceJob, reference_mix
-from benchmarks.policy import JobOutcome, PolicyResult, fixed, ours, replay
+from benchmarks.policy import OURS, JobOutcome, Looks, PolicyResult, fixed, ours, replay
 from i2v.domain.polling import PollPolicy
 
 BURST_SIZE = 60
@@ -58,6 +58,6 @@ def measured(result: PolicyResult, indices: list[int] | None) -> PolicyResult:
 
 
 def run_scenario(scenario: Scenario, sigma: float, policy: PollPolicy) -> ScenarioResult:
-    ours_ = measured(replay(scenario.jobs, ours(policy), policy, "ours (learned)"), scenario.measured)
+    ours_ = measured(replay(scenario.jobs, ours(policy), policy, OURS, looks=Looks.WATCH_QUEUE), scenario.measured)
     fixed_60 = measured(replay(scenario.jobs, fixed(60), policy, "fixed 60 s"), scenario.measured)
     return ScenarioResult(scenario.name, sigma, ours_, fixed_60, peak_in_flight(ours_.outcomes))

@@ -1,7 +1,13 @@
-"""State transitions and history events of one execution, walked through the real (synthesized) definition.
+"""State transitions and history events of one execution, walked through a state machine definition.
 
 Step Functions Standard bills every state entered (a state transition); the history events are what a
 job adds to the execution history (the 25,000-event quota) and to the ALL-level execution log.
+
+Two designs: the deployed one, walked through the real (synthesized) definition, whose Watch task waits on a
+task token while the watch function looks at GMI (one Watch round per job, however many looks); and the
+Wait -> Poll -> Route loop (WAIT_LOOP_DEFINITION), one round per poll invocation: the fixed 60 s baseline and
+the previous, inline-sleeping design. The baseline is kept explicit so it does not move with the deployed
+definition.
 """
 
 from __future__ import annotations
@@ -11,9 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-# History events each state type adds when it runs once (Lambda task: TaskStateEntered, LambdaFunctionScheduled,
-# LambdaFunctionStarted, LambdaFunctionSucceeded, TaskStateExited).
+# History events each state type adds when it runs once (Lambda task: TaskStateEntered, TaskScheduled,
+# TaskStarted, TaskSucceeded, TaskStateExited).
 EVENTS_PER_STATE = {"Choice": 2, "Wait": 2, "Pass": 2, "Succeed": 2, "Fail": 1, "Task": 5}
+# A callback task (Resource ending in .waitForTaskToken) also records TaskSubmitted once its request is sent.
+CALLBACK_SUFFIX = ".waitForTaskToken"
+CALLBACK_TASK_EVENTS = 6
 EXECUTION_EVENTS = 2  # ExecutionStarted + ExecutionSucceeded
 
 
@@ -26,7 +35,7 @@ class WorkflowCost:
 
 @functools.cache
 def definition() -> dict[str, Any]:
-    """The definition of the synthesized CDK app (i2v_infra), or the one in docs/architecture.md if CDK is missing."""
+    """The deployed definition: the synthesized CDK app's (i2v_infra), or FALLBACK_DEFINITION if CDK is missing."""
     try:
         from i2v_infra.synth import synthesize_template
         from i2v_infra.template_tools import state_machine_definition
@@ -53,17 +62,25 @@ def _matches(rule: dict[str, Any], data: dict[str, Any]) -> bool:
     return "StringEquals" in rule and value == rule["StringEquals"]
 
 
-def walk(poll_outcomes: list[str], done_at_submit: bool = False) -> WorkflowCost:
-    """Run the definition with polls answering `poll_outcomes` in turn (the last one ends the loop);
-    `done_at_submit`: GMI's answer to the POST already said finished (ExecutionInput.first)."""
-    spec = definition()
+def events_of(state: dict[str, Any]) -> int:
+    """History events one run of `state` adds."""
+    if state["Type"] == "Task" and str(state.get("Resource", "")).endswith(CALLBACK_SUFFIX):
+        return CALLBACK_TASK_EVENTS
+    return EVENTS_PER_STATE[state["Type"]]
+
+
+def walk(poll_outcomes: list[str], done_at_submit: bool = False, spec: dict[str, Any] | None = None) -> WorkflowCost:
+    """Run `spec` (default: the deployed definition) with the states whose result is `$.poll` (Poll, Watch)
+    answering `poll_outcomes` in turn (the last one ends the loop); `done_at_submit`: GMI's answer to the POST
+    already said finished (ExecutionInput.first)."""
+    spec = definition() if spec is None else spec
     outcomes: Iterator[str] = iter(poll_outcomes)
     data: dict[str, Any] = {"poll": {"outcome": "succeeded" if done_at_submit else "waiting"}}
     name, states, events = str(spec["StartAt"]), [], EXECUTION_EVENTS
     while True:
         state = spec["States"][name]
         states.append(name)
-        events += EVENTS_PER_STATE[state["Type"]]
+        events += events_of(state)
         if state["Type"] in ("Succeed", "Fail") or state.get("End"):
             return WorkflowCost(len(states), events, tuple(states))
         if state["Type"] == "Choice":
@@ -75,13 +92,45 @@ def walk(poll_outcomes: list[str], done_at_submit: bool = False) -> WorkflowCost
 
 
 @functools.cache
-def transitions_for_polls(polls: int) -> WorkflowCost:
-    """A job that GMI finished by the `polls`-th poll, then completed."""
-    return walk(["waiting"] * (polls - 1) + ["succeeded"])
+def wait_loop(rounds: int) -> WorkflowCost:
+    """Wait -> Poll -> Route rounds (the fixed 60 s baseline, the previous design): a job that GMI finished by the
+    `rounds`-th poll invocation, then completed."""
+    return walk(["waiting"] * (rounds - 1) + ["succeeded"], spec=WAIT_LOOP_DEFINITION)
 
 
-# docs/architecture.md, "Step Functions contract" (used only without the CDK dependencies).
-FALLBACK_DEFINITION: dict[str, Any] = {
+@functools.cache
+def watched() -> WorkflowCost:
+    """The deployed design: one Watch round (its task token answered once, after every look), then completed."""
+    return walk(["succeeded"])
+
+
+def workflow_cost(rounds: int, watch: bool) -> WorkflowCost:
+    """A job's execution: one Watch round when its looks came from the watch queue, else `rounds` Wait loops."""
+    return watched() if watch else wait_loop(max(1, rounds))
+
+
+_ROUTE: dict[str, Any] = {
+    "Type": "Choice",
+    "Choices": [
+        {"Variable": "$.poll.outcome", "StringEquals": "succeeded", "Next": "Complete"},
+        {
+            "Or": [
+                {"Variable": "$.poll.outcome", "StringEquals": "failed"},
+                {"Variable": "$.poll.outcome", "StringEquals": "timed_out"},
+            ],
+            "Next": "RecordFailure",
+        },
+    ],
+}
+_LAMBDA = "arn:aws:states:::lambda:invoke"
+_ENDS: dict[str, Any] = {
+    "Complete": {"Type": "Task", "Resource": _LAMBDA, "ResultPath": "$.complete", "Next": "Done"},
+    "Done": {"Type": "Succeed"},
+    "RecordFailure": {"Type": "Task", "Resource": _LAMBDA, "ResultPath": "$.failure_recorded", "Next": "JobFailed"},
+    "JobFailed": {"Type": "Succeed"},
+}
+# The poll loop before the Watch state (docs/architecture.md until then): a Wait, the poll function, Route.
+WAIT_LOOP_DEFINITION: dict[str, Any] = {
     "StartAt": "AlreadyDone?",
     "States": {
         "AlreadyDone?": {
@@ -90,24 +139,31 @@ FALLBACK_DEFINITION: dict[str, Any] = {
             "Default": "Wait",
         },
         "Wait": {"Type": "Wait", "SecondsPath": "$.poll.next_wait_seconds", "Next": "Poll"},
-        "Poll": {"Type": "Task", "ResultPath": "$.poll", "Next": "Route"},
-        "Route": {
+        "Poll": {"Type": "Task", "Resource": _LAMBDA, "ResultPath": "$.poll", "Next": "Route"},
+        "Route": {**_ROUTE, "Default": "Wait"},
+        **_ENDS,
+    },
+}
+# The deployed contract (used only without the CDK dependencies): the Watch task in place of Wait and Poll; its
+# Catch falls back to the Wait -> Poll loop (not walked: the normal path never takes it).
+FALLBACK_DEFINITION: dict[str, Any] = {
+    "StartAt": "AlreadyDone?",
+    "States": {
+        "AlreadyDone?": {
             "Type": "Choice",
-            "Choices": [
-                {"Variable": "$.poll.outcome", "StringEquals": "succeeded", "Next": "Complete"},
-                {
-                    "Or": [
-                        {"Variable": "$.poll.outcome", "StringEquals": "failed"},
-                        {"Variable": "$.poll.outcome", "StringEquals": "timed_out"},
-                    ],
-                    "Next": "RecordFailure",
-                },
-            ],
-            "Default": "Wait",
+            "Choices": [{"Variable": "$.poll.outcome", "StringEquals": "succeeded", "Next": "Complete"}],
+            "Default": "Watch",
         },
-        "Complete": {"Type": "Task", "ResultPath": "$.complete", "Next": "Done"},
-        "Done": {"Type": "Succeed"},
-        "RecordFailure": {"Type": "Task", "ResultPath": "$.failure_recorded", "Next": "JobFailed"},
-        "JobFailed": {"Type": "Succeed"},
+        "Watch": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "ResultPath": "$.poll",
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.watch_error", "Next": "Wait"}],
+            "Next": "Route",
+        },
+        "Route": {**_ROUTE, "Default": "Watch"},
+        "Wait": {"Type": "Wait", "SecondsPath": "$.poll.next_wait_seconds", "Next": "Poll"},
+        "Poll": {"Type": "Task", "Resource": _LAMBDA, "ResultPath": "$.poll", "Next": "Route"},
+        **_ENDS,
     },
 }

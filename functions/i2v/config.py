@@ -55,6 +55,10 @@ class PollingEnv(GmiEnv):
     job_deadline_seconds: int = Field(default=1800, alias="JOB_DEADLINE_SECONDS", ge=1, le=21600)
 
 
+class WatchEnv(PollingEnv):
+    watch_queue_url: str = Field(alias="WATCH_QUEUE_URL", min_length=8)
+
+
 class SubmitEnv(PollingEnv):
     input_prefix: str = Field(default="incoming/", alias="INPUT_PREFIX")
     output_bucket: str = Field(alias="OUTPUT_BUCKET", min_length=3)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from i2v.adapters.gmi import GmiRequest
+from i2v.domain.workflow import WatchMessage
 from i2v.adapters.repository import ClaimResult, TransitionRejectedError
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.jobs import JobStatus, sources_of
@@ -247,6 +248,34 @@ class FakeRequeue:
 
     def __call__(self, body: dict[str, Any], delay_seconds: int) -> None:
         self.sent.append((body, delay_seconds))
+
+
+class FakeWatchQueue:
+    def __init__(self) -> None:
+        self.sent: list[tuple[WatchMessage, int]] = []
+
+    def send(self, message: WatchMessage, delay_seconds: int) -> None:
+        self.sent.append((message, delay_seconds))
+
+
+class FakeTaskTokens:
+    """Task tokens of Watch states: open until answered (or closed by a test)."""
+
+    def __init__(self) -> None:
+        self.closed: set[str] = set()
+        self.heartbeats: list[str] = []
+        self.answers: dict[str, dict[str, Any]] = {}
+
+    def heartbeat(self, token: str) -> bool:
+        self.heartbeats.append(token)
+        return token not in self.closed
+
+    def succeed(self, token: str, output: dict[str, Any]) -> bool:
+        if token in self.closed:
+            return False
+        self.answers[token] = output
+        self.closed.add(token)
+        return True
 
 
 class RecordingMetrics:

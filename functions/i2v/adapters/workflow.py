@@ -1,4 +1,5 @@
-"""Starts the polling workflow; the execution name makes a second start of the same attempt a no-op."""
+"""Step Functions: starts the polling workflow (the execution name makes a second start of the same attempt a
+no-op), and answers the Watch state's task token."""
 
 from __future__ import annotations
 
@@ -23,5 +24,30 @@ class WorkflowStarter:
         except ClientError as error:
             if error.response["Error"]["Code"] == "ExecutionAlreadyExists":
                 return False
+            raise
+        return True
+
+
+# What Step Functions answers for a token whose task is no longer waiting (answered, timed out, execution ended).
+CLOSED_TASK_ERRORS = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
+
+
+class TaskTokens:
+    """Answers the Watch state's task token (SendTaskHeartbeat / SendTaskSuccess)."""
+
+    def heartbeat(self, token: str) -> bool:
+        return self._call("send_task_heartbeat", taskToken=token)
+
+    def succeed(self, token: str, output: dict[str, Any]) -> bool:
+        return self._call("send_task_success", taskToken=token, output=json.dumps(output))
+
+    @staticmethod
+    def _call(operation: str, **arguments: str) -> bool:
+        try:
+            getattr(client("stepfunctions"), operation)(**arguments)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in CLOSED_TASK_ERRORS:
+                return False
+            # botocore's message names the operation and the error code, never the token.
             raise
         return True

@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Self, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, computed_field
 
 from i2v.domain.jobs import Failure, FailureCategory, TransientError, parse_failure
 from i2v.domain.polling import Expectation, PollOutcome, classify_gmi_status
+
+SQS_MAX_DELAY_SECONDS = 900  # SendMessage's DelaySeconds limit
 
 
 class PollResult(BaseModel):
@@ -35,6 +37,12 @@ class PollResult(BaseModel):
     failure: Failure | None = None
     # Complete's rounds that ran out of retries on VideoNotStoredError: the store loop's backoff grows with it.
     failed_stores: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def queue_delay_seconds(self) -> int:
+        """What the Watch state delays its message by: the wait, as far as SQS allows (the watcher hops on)."""
+        return min(self.next_wait_seconds, SQS_MAX_DELAY_SECONDS)
 
     def dumped(self) -> dict[str, Any]:
         """The JSON the state machine stores (enums as their values)."""
@@ -152,6 +160,32 @@ class PollState(ExecutionInput):
     store_error: CaughtError | None = None
 
 
+class WatchMessage(BaseModel):
+    """The watch queue's message: the Watch state sends the execution state with its task token, the watch
+    function sends it on (delayed) until the job is done, then answers the token (i2v.services.watch).
+
+    `due_at`: when the next look is due, set by the watcher; absent in the state machine's own message, whose
+    look is due its SentTimestamp plus `state.poll.next_wait_seconds`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    # The token ends the Watch task for a principal allowed states:SendTask* on the state machine: kept out
+    # of reprs and of our logs all the same.
+    task_token: SecretStr
+    state: PollState
+    due_at: float | None = None
+
+    def body(self) -> str:
+        """The JSON SQS carries (the token in clear: only the watch function reads the queue)."""
+        return json.dumps(
+            {
+                "task_token": self.task_token.get_secret_value(),
+                "state": self.state.model_dump(mode="json", by_alias=True, exclude_none=True),
+                "due_at": self.due_at,
+            }
+        )
+
+
 class FailureState(BaseModel):
     """What RecordFailure reads: the execution state after Poll's failing verdict or a Catch."""
 
@@ -183,10 +217,16 @@ def json_path(model: type[BaseModel], *names: str) -> str:
     KeyError, so a renamed field breaks synth."""
     current: type[BaseModel] | None = model
     for name in names:
-        fields = {info.alias or field: info for field, info in (current.model_fields if current else {}).items()}
-        if name not in fields:
+        fields = {
+            info.alias or field: info.annotation for field, info in (current.model_fields if current else {}).items()
+        }
+        computed = {
+            field: info.return_type for field, info in (current.model_computed_fields if current else {}).items()
+        }
+        annotations = fields | computed
+        if name not in annotations:
             raise KeyError(f"{'.'.join(names)} is not a field path of {model.__name__}")
-        current = _model_of(fields[name].annotation)
+        current = _model_of(annotations[name])
     return "$." + ".".join(names)
 
 
@@ -194,6 +234,8 @@ class ExecutionState(PollState):
     """Everything the execution state can hold: every JSON path of the state machine is a field path here."""
 
     error: CaughtError | None = None
+    # Why the Watch state gave up on its chain of looks (the fallback Poll loop took over): history only.
+    watch_error: CaughtError | None = None
     # The Complete and RecordFailure answers: read by nobody, kept for the execution history.
     complete: dict[str, Any] | None = None
     failure_recorded: dict[str, Any] | None = None
@@ -203,5 +245,6 @@ class ExecutionState(PollState):
 POLL_RESULT_PATH = json_path(ExecutionState, "poll")
 ERROR_PATH = json_path(ExecutionState, "error")
 STORE_ERROR_PATH = json_path(ExecutionState, "store_error")
+WATCH_ERROR_PATH = json_path(ExecutionState, "watch_error")
 COMPLETE_RESULT_PATH = json_path(ExecutionState, "complete")
 FAILURE_RECORDED_PATH = json_path(ExecutionState, "failure_recorded")

@@ -16,7 +16,7 @@ from i2v.domain.workflow import PollState
 from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.wiring import gmi_client, job_repository
 from i2v.services.poll import PollService
-from i2v.services.store_later import poll_after_failed_store
+from i2v.services.store_later import look
 
 
 @cache
@@ -36,10 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = PollState.model_validate(event)
     time_left = context.get_remaining_time_in_millis
     with aws_errors_are_transient():
-        if state.store_error is None:
-            result = service().poll(state, time_left)
-        else:  # Complete could not store the video yet: the store loop
-            result = poll_after_failed_store(service(), state, time_left)
+        result = look(service(), state, time_left)
     logger.info(
         "polled",
         extra={

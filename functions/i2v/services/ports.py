@@ -16,6 +16,7 @@ from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.jobs import JobStatus
 from i2v.domain.pacing import Reservation
 from i2v.domain.record import JobRecord
+from i2v.domain.workflow import WatchMessage
 
 T = TypeVar("T")
 
@@ -101,6 +102,21 @@ class WorkflowPort(Protocol):
     """Starts the polling workflow; False when an execution of that name already exists."""
 
     def start(self, name: str, execution_input: dict[str, Any]) -> bool: ...
+
+
+class WatchQueuePort(Protocol):
+    """The watch queue: a job's next look, delivered to the watch function after `delay_seconds` (<= 900)."""
+
+    def send(self, message: WatchMessage, delay_seconds: int) -> None: ...
+
+
+class TaskTokenPort(Protocol):
+    """The Watch state's task token. Both calls answer False when the task is closed (answered, timed out, or
+    its execution ended): the look that holds it is a stale copy and stops."""
+
+    def heartbeat(self, token: str) -> bool: ...
+
+    def succeed(self, token: str, output: dict[str, Any]) -> bool: ...
 
 
 class SubmitBreakerPort(Protocol):

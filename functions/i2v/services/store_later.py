@@ -16,6 +16,14 @@ from i2v.services.poll import PollService
 logger = logging.getLogger(__name__)
 
 
+def look(service: PollService, state: PollState, time_left_ms: Callable[[], int] = lambda: 900_000) -> PollResult:
+    """The verdict of one Poll task or one watch look: the store loop once Complete could not store the video,
+    else the plain poll loop."""
+    if state.store_error is None:
+        return service.poll(state, time_left_ms)
+    return poll_after_failed_store(service, state, time_left_ms)
+
+
 def poll_after_failed_store(
     service: PollService, state: PollState, time_left_ms: Callable[[], int] = lambda: 900_000
 ) -> PollResult:

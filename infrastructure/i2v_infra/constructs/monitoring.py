@@ -52,6 +52,7 @@ class Monitored:
     submit_queue: sqs.IQueue
     dead_letter_queue: sqs.IQueue
     failure_dead_letter_queue: sqs.IQueue
+    watch_dead_letter_queue: sqs.IQueue
     state_machine: sfn.StateMachine
     functions: dict[str, lambda_.IFunction]  # name -> function, "submit" included
 
@@ -144,6 +145,14 @@ class Monitoring(Construct):
                 ),
                 "A failed workflow execution could not be recorded by the fail function.",
             ),
+            (
+                "WatchDeadLetterQueueNotEmpty",
+                target.watch_dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
+                ),
+                "A job's look kept failing; its Watch state hands the job to the fallback Poll loop when its "
+                "heartbeat runs out (see the watch function's logs).",
+            ),
             ("ExecutionsFailed", execution_problems, "Workflow executions failed or timed out (not job failures)."),
             (
                 "SubmitErrors",
@@ -191,6 +200,7 @@ class Monitoring(Construct):
                     target.submit_queue.metric_approximate_age_of_oldest_message(label="Oldest message age (s)"),
                     target.dead_letter_queue.metric_approximate_number_of_messages_visible(label="DLQ"),
                     target.failure_dead_letter_queue.metric_approximate_number_of_messages_visible(label="Failure DLQ"),
+                    target.watch_dead_letter_queue.metric_approximate_number_of_messages_visible(label="Watch DLQ"),
                 ],
                 width=12,
             ),

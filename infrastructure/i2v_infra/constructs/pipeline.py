@@ -72,6 +72,7 @@ class ImageToVideoPipeline(Construct):
         self.functions: dict[str, lambda_.IFunction] = {
             "submit": self.ingestion.submit.function,
             "poll": self.workflow.poll.function,
+            "watch": self.workflow.watcher.function.function,
             "complete": self.workflow.complete.function,
             "fail": self.workflow.fail.function,
         }
@@ -83,6 +84,7 @@ class ImageToVideoPipeline(Construct):
                 submit_queue=self.ingestion.queue,
                 dead_letter_queue=self.ingestion.dead_letter_queue,
                 failure_dead_letter_queue=self.workflow.failure_dead_letter_queue,
+                watch_dead_letter_queue=self.workflow.watcher.dead_letter_queue,
                 state_machine=self.workflow.state_machine,
                 functions=self.functions,
             ),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -20,11 +21,14 @@ from i2v.domain.workflow import (
     ERROR_PATH,
     FAILURE_RECORDED_PATH,
     POLL_RESULT_PATH,
+    SQS_MAX_DELAY_SECONDS,
     STORE_ERROR_PATH,
+    WATCH_ERROR_PATH,
     CompleteInput,
     CompletePayload,
     PollState,
     VideoNotStoredError,
+    WatchMessage,
     json_path,
 )
 
@@ -72,12 +76,22 @@ def worst_case_task_seconds(timeout_seconds: int) -> int:
     return attempts * timeout_seconds + sum(sum(policy.longest_waits()) for policy in TASK_RETRIES)
 
 
-def worst_case_tail_seconds(*, poll: int, complete: int, fail: int, max_wait_seconds: int) -> int:
-    """The longest the states after the deadline may take (function timeouts in seconds): the Poll that was
-    running, a Wait and the Poll after it (GMI answered done), Complete, the store loop's Poll that ends it
-    (Complete ran out of retries on VideoNotStoredError past the deadline), RecordFailure."""
+def watch_heartbeat_seconds(watch_visibility_timeout: int) -> int:
+    """How long the Watch state waits between two heartbeats before it gives up on the chain of messages: the
+    longest delay SQS allows, two redeliveries of a failed look, and a minute for the look itself."""
+    return SQS_MAX_DELAY_SECONDS + 2 * watch_visibility_timeout + 60
+
+
+def worst_case_tail_seconds(
+    *, poll: int, complete: int, fail: int, max_wait_seconds: int, watch_heartbeat: int = 0
+) -> int:
+    """The longest the states after the deadline may take (function timeouts in seconds): the Watch whose chain
+    of looks died just before it (its heartbeat runs out), a Wait and the fallback Poll after it, or the Poll
+    that was running, a Wait and the Poll after it (GMI answered done), Complete, the store loop's Poll that
+    ends it (Complete ran out of retries on VideoNotStoredError past the deadline), RecordFailure."""
     polls = 3 * worst_case_task_seconds(poll)
-    return polls + max_wait_seconds + worst_case_task_seconds(complete) + worst_case_task_seconds(fail)
+    tail = watch_heartbeat + polls + max_wait_seconds
+    return tail + worst_case_task_seconds(complete) + worst_case_task_seconds(fail)
 
 
 def _lambda_task(
@@ -124,15 +138,55 @@ def complete_payload() -> sfn.TaskInput:
     return sfn.TaskInput.from_object(fields | store_loop)
 
 
+def watch_state(
+    scope: Construct, queue: sqs.IQueue, *, heartbeat_seconds: int, timeout_seconds: int
+) -> sfn.CustomState:
+    """Sends the execution state and the task token to the watch queue, delayed by the next wait, and waits for
+    the watch function to answer with the poll verdict (i2v.services.watch). CDK's SqsSendMessage takes only a
+    fixed delay, hence the state as JSON. TimeoutSeconds is explicit: a task's default is not the same
+    everywhere (moto's interpreter gives up after 60 s)."""
+    body = {
+        f"{name}.$": path
+        for name, path in (("task_token", sfn.JsonPath.task_token), ("state", sfn.JsonPath.entire_payload))
+    }
+    assert {key.removesuffix(".$") for key in body} | {"due_at"} == set(WatchMessage.model_fields)
+    return sfn.CustomState(
+        scope,
+        "Watch",
+        state_json={
+            "Type": "Task",
+            "Comment": "Looks at GMI through delayed watch-queue messages until the job is no longer waiting",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {
+                "QueueUrl": queue.queue_url,
+                "DelaySeconds.$": json_path(PollState, "poll", "queue_delay_seconds"),
+                "MessageBody": body,
+            },
+            "HeartbeatSeconds": heartbeat_seconds,
+            "TimeoutSeconds": timeout_seconds,
+            "ResultPath": POLL_RESULT_PATH,
+        },
+    )
+
+
 def build_definition(
-    scope: Construct, *, poll: lambda_.IFunction, complete: lambda_.IFunction, fail: lambda_.IFunction
+    scope: Construct,
+    *,
+    poll: lambda_.IFunction,
+    complete: lambda_.IFunction,
+    fail: lambda_.IFunction,
+    watch: sfn.CustomState,
 ) -> sfn.IChainable:
     record_failure = _lambda_task(scope, "RecordFailure", fail, FAILURE_RECORDED_PATH)
     record_failure.next(sfn.Succeed(scope, "JobFailed", comment="The job failed; the workflow did its job."))
 
+    # The fallback loop (and the store loop's first step): the poll function, sleeping through short waits.
     wait = sfn.Wait(scope, "Wait", time=sfn.WaitTime.seconds_path(NEXT_WAIT_PATH))
     poll_task = _lambda_task(scope, "Poll", poll, POLL_RESULT_PATH)
     poll_task.add_catch(record_failure, errors=[sfn.Errors.ALL], result_path=ERROR_PATH)
+    # The chain of looks stopped answering (heartbeat; moto's interpreter reports it as States.Timeout), or
+    # SQS refused the message: look with the poll function instead, after the wait the verdict asked for.
+    watch.add_catch(wait, errors=[sfn.Errors.ALL], result_path=WATCH_ERROR_PATH)
 
     complete_task = _lambda_task(scope, "Complete", complete, COMPLETE_RESULT_PATH, complete_payload())
     # GMI made (and billed) the video: a download that keeps failing goes back to the poll loop, which waits
@@ -148,8 +202,9 @@ def build_definition(
             sfn.Condition.or_(*(sfn.Condition.string_equals(OUTCOME_PATH, outcome) for outcome in ENDED_BADLY)),
             record_failure,
         )
-        .otherwise(wait)
+        .otherwise(watch)
     )
+    watch.next(route)
     wait.next(poll_task).next(route)
 
     # Submit's execution input already says `succeeded` when GMI finished during the POST
@@ -157,5 +212,5 @@ def build_definition(
     return (
         sfn.Choice(scope, "AlreadyDone?")
         .when(sfn.Condition.string_equals(OUTCOME_PATH, PollOutcome.SUCCEEDED), complete_task)
-        .otherwise(wait)
+        .otherwise(watch)
     )

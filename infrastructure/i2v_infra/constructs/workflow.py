@@ -17,7 +17,13 @@ from i2v.domain.polling import PollPolicy
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.records import Records
-from i2v_infra.constructs.state_machine import build_definition, worst_case_tail_seconds
+from i2v_infra.constructs.state_machine import (
+    build_definition,
+    watch_heartbeat_seconds,
+    watch_state,
+    worst_case_tail_seconds,
+)
+from i2v_infra.constructs.watcher import Watcher
 from i2v_infra.iam import grant_job_records, grant_put_events, grant_read_secret
 from i2v_infra.nag import acknowledge, acknowledge_wildcard_resource
 
@@ -45,21 +51,31 @@ class Workflow(Construct):
         gmi_call = config.gmi_timeout_seconds + 5
         # A poll invocation may sleep through short waits (PollPolicy.inline_budget_seconds) before its last GET.
         inline_budget = PollPolicy.model_validate(config.poll_policy).inline_budget_seconds
+        polling_environment = {
+            **common,
+            "POLL_POLICY": config.json_env("poll_policy"),
+            "JOB_DEADLINE_SECONDS": str(config.job_deadline_seconds),
+        }
 
+        self.watcher = Watcher(
+            self,
+            "Watcher",
+            config=config,
+            code=code,
+            records=records,
+            environment=polling_environment,
+            log_retention=log_retention,
+        )
         self.poll = PipelineFunction(
             self,
             "Poll",
             code=code,
             handler="i2v.handlers.poll.handler",
-            description="i2v poll: GET the GMI request, update the job, return the next wait",
+            description="i2v poll: GET the GMI request, update the job, return the next wait (fallback, store loop)",
             # It only makes HTTPS GETs and sleeps between them: a sleeping second costs half of 256 MB's.
             memory_size=128,
             timeout=Duration.seconds(max(30, inline_budget + 2 * gmi_call)),
-            environment={
-                **common,
-                "POLL_POLICY": config.json_env("poll_policy"),
-                "JOB_DEADLINE_SECONDS": str(config.job_deadline_seconds),
-            },
+            environment=polling_environment,
             log_retention=log_retention,
         )
         grant_job_records(self.poll.function, records.table, ["GetItem", "UpdateItem"])
@@ -150,27 +166,40 @@ class Workflow(Construct):
         )
         # The execution's timeout must outlast everything that may run after the deadline (worst_case_tail_seconds),
         # or a stored video could end up behind a `timed_out` record.
+        heartbeat = watch_heartbeat_seconds(self.watcher.visibility_timeout_seconds)
         tail = worst_case_tail_seconds(
             poll=_seconds(self.poll.function.timeout),
             complete=_seconds(self.complete.function.timeout),
             fail=_seconds(self.fail.function.timeout),
             max_wait_seconds=PollPolicy.model_validate(config.poll_policy).max_wait_seconds,
+            watch_heartbeat=heartbeat,
+        )
+        definition = Construct(self, "Definition")
+        # The watch answers by the deadline; the timeout only bounds a chain that would not.
+        watch = watch_state(
+            definition,
+            self.watcher.queue,
+            heartbeat_seconds=heartbeat,
+            timeout_seconds=config.job_deadline_seconds + heartbeat,
         )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_chainable(
-                build_definition(
-                    Construct(self, "Definition"), poll=self.poll.function, complete=complete_fn, fail=fail_fn
-                )
+                build_definition(definition, poll=self.poll.function, complete=complete_fn, fail=fail_fn, watch=watch)
             ),
             timeout=Duration.seconds(config.workflow_timeout_seconds(tail)),
             tracing_enabled=True,
             # Execution data is logged: by contract it holds ids, settings and timestamps only (the video
-            # URL never enters the execution history and no secret ever does).
+            # URL never enters the execution history and no secret ever does). The Watch task's parameters
+            # carry its task token, usable only by a principal allowed states:SendTask* on this state machine
+            # (the watch function's role).
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
+
+        self.watcher.queue.grant_send_messages(self.state_machine)
+        self.watcher.answers(self.state_machine)
 
         sm_role = self.state_machine.role
         for fn in (self.poll.function, complete_fn, fail_fn):

@@ -13,9 +13,10 @@ from i2v.adapters.breaker import GmiSubmitBreaker
 from i2v.adapters.gmi import GmiClient
 from i2v.adapters.pacing import SubmitPace
 from i2v.adapters.publisher import EventPublisher
+from i2v.adapters.queue import WatchQueue
 from i2v.adapters.repository import JobRepository
 from i2v.adapters.storage import SourceImages, VideoStore
-from i2v.adapters.workflow import WorkflowStarter
+from i2v.adapters.workflow import TaskTokens, WorkflowStarter
 from i2v.services import ports
 from support import fakes
 
@@ -28,6 +29,8 @@ TRIPLES = [
     (ports.WorkflowPort, WorkflowStarter, fakes.FakeWorkflow),
     (ports.SubmitBreakerPort, GmiSubmitBreaker, fakes.FakeBreaker),
     (ports.SubmitPacePort, SubmitPace, fakes.FakePace),
+    (ports.WatchQueuePort, WatchQueue, fakes.FakeWatchQueue),
+    (ports.TaskTokenPort, TaskTokens, fakes.FakeTaskTokens),
 ]
 
 

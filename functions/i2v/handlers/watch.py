@@ -1,0 +1,50 @@
+"""Watch handler: SQS batch of watch messages (delayed looks at jobs whose Watch state waits) -> watch service."""
+
+from __future__ import annotations
+
+from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
+
+# isort: split
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from i2v.adapters.queue import WatchQueue
+from i2v.adapters.workflow import TaskTokens
+from i2v.config import WatchEnv
+from i2v.domain.workflow import WatchMessage
+from i2v.handlers.observability import logger, metrics, tracer
+from i2v.handlers.sqs_batch import partial_batch_response
+from i2v.handlers.wiring import gmi_client, job_repository
+from i2v.services.poll import PollService
+from i2v.services.watch import WatchService
+
+
+@cache
+def service() -> WatchService:
+    env = WatchEnv.from_environ()
+    poller = PollService(repo=job_repository(env), gmi=gmi_client(env), policy=env.poll_policy, metrics=metrics)
+    return WatchService(poller=poller, queue=WatchQueue(env.watch_queue_url), tokens=TaskTokens())
+
+
+def record_handler(record: Mapping[str, Any]) -> None:
+    message = WatchMessage.model_validate_json(str(record["body"]))
+    logger.set_correlation_id(message.state.job_id)
+    sent_at = int(record["attributes"]["SentTimestamp"]) / 1000
+    # A failing AWS call fails the record: SQS delivers it again after the visibility timeout (the look is
+    # idempotent: a GET, a record that never moves backwards, a token answered once).
+    verdict = service().handle(message, sent_at)
+    logger.info("watched", extra={"verdict": verdict})
+
+
+service()  # validate the environment at cold start, not on the first record
+init_phase.done()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return partial_batch_response(event, record_handler, logger)

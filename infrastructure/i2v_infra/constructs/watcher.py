@@ -1,0 +1,113 @@
+"""The watch queue and the watch function: the poll loop's looks, each woken by a delayed SQS message.
+
+The Watch state (state_machine.watch_state) sends the job with its task token; the watch function looks once per
+delivery and sends it on, delayed by the policy's next wait, or answers the token (i2v.services.watch). Nothing
+sleeps in an invocation: between two looks a job costs one queued message (docs/benchmarks.md, cost).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from i2v_infra.config import PipelineConfig
+from i2v_infra.constructs.functions import PipelineFunction
+from i2v_infra.constructs.ingestion import VISIBILITY_TIMEOUT_FACTOR
+from i2v_infra.constructs.records import Records
+from i2v_infra.iam import grant_job_records, grant_read_secret
+from i2v_infra.nag import acknowledge
+
+# Looks are independent (one job each) and short: a batch is what arrived at once, never a wait for more.
+WATCH_BATCH_SIZE = 10
+# A failed look is delivered again this many times before its message goes to the DLQ; the Watch state's
+# heartbeat then runs out and the fallback Poll loop takes over the job.
+WATCH_MAX_RECEIVE_COUNT = 3
+
+
+class Watcher(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        code: lambda_.Code,
+        records: Records,
+        environment: dict[str, str],
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # One GET, a record update at most, one SendMessage or SendTaskSuccess: seconds, GMI's timeouts included.
+        timeout = Duration.seconds(2 * (config.gmi_timeout_seconds + 5))
+        self.visibility_timeout_seconds = int(timeout.to_seconds()) * VISIBILITY_TIMEOUT_FACTOR
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(self.visibility_timeout_seconds),
+            # A job's message outlives no job: the deadline is at most 6 hours (JOB_DEADLINE_SECONDS).
+            retention_period=Duration.days(1),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=WATCH_MAX_RECEIVE_COUNT
+            ),
+        )
+        self.function = PipelineFunction(
+            self,
+            "Function",
+            code=code,
+            handler="i2v.handlers.watch.handler",
+            description="i2v watch: one look at a waiting job per delayed message; send it on or answer its task",
+            memory_size=128,  # one HTTPS GET and two AWS calls per look
+            timeout=timeout,
+            environment={**environment, "WATCH_QUEUE_URL": self.queue.queue_url},
+            log_retention=log_retention,
+        )
+        fn = self.function.function
+        fn.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=WATCH_BATCH_SIZE,
+                max_batching_window=Duration.seconds(0),  # a due look waits for nothing (detection lag)
+                report_batch_item_failures=True,
+            )
+        )
+        self.queue.grant_send_messages(fn)
+        grant_job_records(fn, records.table, ["GetItem", "UpdateItem"])
+        grant_read_secret(fn, records.api_key_secret)
+
+        acknowledge(
+            self.dead_letter_queue,
+            "Serverless-SQSRedrivePolicy",
+            "This queue is the dead-letter queue of the watch queue; a DLQ of a DLQ would hide messages. The "
+            "WatchDeadLetterQueueNotEmpty alarm fires on its first message.",
+        )
+        acknowledge(
+            fn,
+            "Serverless-LambdaDLQ",
+            "watch is invoked synchronously by its SQS event source mapping; a function DLQ applies only to "
+            "asynchronous invocations. Failed messages go to the watch queue's redrive DLQ.",
+        )
+        acknowledge(
+            fn,
+            "Serverless-LambdaEventSourceMappingDestination",
+            "SQS event source mappings do not support on-failure destinations; the queue's redrive policy moves a "
+            f"message to the DLQ after {WATCH_MAX_RECEIVE_COUNT} receives, and the Watch state's heartbeat hands "
+            "the job to the fallback Poll loop.",
+        )
+
+    def answers(self, state_machine: sfn.StateMachine) -> None:
+        """The watch function answers (heartbeats, succeeds) the Watch state's task tokens of this state machine."""
+        state_machine.grant_task_response(self.function.function)

@@ -1,0 +1,178 @@
+"""WatchService on fakes: each delivery heartbeats, hops, looks once, sends the job on or answers its task."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from i2v.adapters.gmi import GmiRequest, GmiRetryableError
+from i2v.domain.polling import PollOutcome
+from i2v.domain.workflow import CaughtError, ExecutionInput, PollResult, PollState, WatchMessage
+from i2v.services.watch import WatchService
+from support.fakes import Fakes, FakeTaskTokens, FakeWatchQueue
+from support.poll_service import FakeClock, poll_service
+
+JOB_ID = "c" * 32
+SUBMITTED_AT = 1_800_000_000.0
+DEADLINE = 1800
+TOKEN = "AQCEAAAAKgAAAA-secret-task-token"
+
+
+def _state(next_wait: int = 20, **poll: object) -> PollState:
+    first = ExecutionInput.first(
+        job_id=JOB_ID,
+        attempt=1,
+        request_id="req-1",
+        model="m",
+        time_class={},
+        submitted_at=SUBMITTED_AT,
+        deadline_at=SUBMITTED_AT + DEADLINE,
+        gmi_status="queued",
+        expectation=None,
+        first_wait_seconds=next_wait,
+    )
+    return PollState.model_validate({**first.model_dump(), "poll": {**first.poll.model_dump(), **poll}})
+
+
+def _message(state: PollState, due_at: float | None = None) -> WatchMessage:
+    return WatchMessage.model_validate({"task_token": TOKEN, "state": state.model_dump(), "due_at": due_at})
+
+
+def _watcher(fakes: Fakes, elapsed: float) -> tuple[WatchService, FakeWatchQueue, FakeTaskTokens, FakeClock]:
+    poller, clock = poll_service(fakes, JOB_ID, SUBMITTED_AT + elapsed)
+    queue, tokens = FakeWatchQueue(), FakeTaskTokens()
+    return WatchService(poller=poller, queue=queue, tokens=tokens, clock=clock), queue, tokens, clock
+
+
+def _answer(fakes: Fakes, status: str) -> None:
+    fakes.gmi.get_answers.append(GmiRequest.model_validate({"request_id": "req-1", "status": status}))
+
+
+def test_a_waiting_job_is_sent_on_delayed_by_the_next_wait_and_nothing_is_slept(fakes: Fakes) -> None:
+    _answer(fakes, "processing")
+    watcher, queue, tokens, clock = _watcher(fakes, 20)
+
+    verdict = watcher.handle(_message(_state()), sent_at=SUBMITTED_AT)
+
+    assert verdict == PollOutcome.WAITING
+    ((sent, delay),) = queue.sent
+    assert sent.state.poll.poll_count == 1
+    assert sent.state.poll.gmi_status == "processing"
+    assert delay == sent.state.poll.next_wait_seconds >= 1
+    assert sent.due_at == clock.now + delay
+    assert sent.task_token.get_secret_value() == TOKEN
+    assert clock.slept == []
+    assert tokens.heartbeats == [TOKEN]
+    assert tokens.answers == {}
+
+
+@pytest.mark.parametrize(("status", "outcome"), [("success", PollOutcome.SUCCEEDED), ("failed", PollOutcome.FAILED)])
+def test_a_finished_job_answers_its_task_with_the_verdict(fakes: Fakes, status: str, outcome: PollOutcome) -> None:
+    _answer(fakes, status)
+    watcher, queue, tokens, _ = _watcher(fakes, 20)
+
+    assert watcher.handle(_message(_state()), sent_at=SUBMITTED_AT) == outcome
+
+    assert queue.sent == []
+    answered = PollResult.model_validate(tokens.answers[TOKEN])
+    assert (answered.outcome, answered.poll_count) == (outcome, 1)
+
+
+def test_the_state_machines_own_message_is_due_its_sent_time_plus_the_wait(fakes: Fakes) -> None:
+    """Delivered early (clock skew, a redelivery): not looked at, sent on for what is left, no GET."""
+    watcher, queue, _, _ = _watcher(fakes, 5)
+
+    assert watcher.handle(_message(_state(next_wait=20)), sent_at=SUBMITTED_AT) is None
+
+    ((sent, delay),) = queue.sent
+    assert (delay, sent.due_at) == (15, SUBMITTED_AT + 20)
+    assert fakes.gmi.looked_up == []
+
+
+def test_a_wait_longer_than_sqs_can_delay_hops_in_900_s_steps(fakes: Fakes) -> None:
+    watcher, queue, _, clock = _watcher(fakes, 0)
+    state = _state(next_wait=1500)
+    assert state.poll.queue_delay_seconds == 900  # what the Watch state delays its message by
+
+    watcher.handle(_message(state), sent_at=SUBMITTED_AT - 900)  # delivered after SQS's 900 s
+
+    ((sent, delay),) = queue.sent
+    assert (delay, sent.due_at) == (600, SUBMITTED_AT + 600)
+    assert fakes.gmi.looked_up == []
+    assert clock.slept == []
+
+
+def test_a_look_due_within_the_tolerance_is_made_now(fakes: Fakes) -> None:
+    _answer(fakes, "processing")
+    watcher, _, _, _ = _watcher(fakes, 19.5)
+    watcher.handle(_message(_state(next_wait=20)), sent_at=SUBMITTED_AT)
+    assert fakes.gmi.looked_up == ["req-1"]
+
+
+def test_a_closed_task_stops_its_stale_copy_without_a_look(fakes: Fakes) -> None:
+    watcher, queue, tokens, _ = _watcher(fakes, 20)
+    tokens.closed.add(TOKEN)
+
+    assert watcher.handle(_message(_state()), sent_at=SUBMITTED_AT) is None
+
+    assert queue.sent == []
+    assert fakes.gmi.looked_up == []
+
+
+def test_a_duplicate_delivery_of_the_last_look_answers_once(fakes: Fakes) -> None:
+    """SQS delivers at least once: the copy's answer finds the task closed, and says so."""
+    _answer(fakes, "success")
+    _answer(fakes, "success")
+    watcher, _, tokens, _ = _watcher(fakes, 20)
+    message = _message(_state())
+    assert watcher.handle(message, sent_at=SUBMITTED_AT) == PollOutcome.SUCCEEDED
+    tokens.heartbeat = lambda token: True  # type: ignore[method-assign]  # the copy heartbeat raced the answer
+    assert watcher.handle(message, sent_at=SUBMITTED_AT) is None
+    assert list(tokens.answers) == [TOKEN]
+
+
+def test_a_gmi_error_backs_off_through_the_queue(fakes: Fakes) -> None:
+    fakes.gmi.get_answers.append(GmiRetryableError("GMI answered 503"))
+    watcher, queue, tokens, _ = _watcher(fakes, 20)
+
+    assert watcher.handle(_message(_state()), sent_at=SUBMITTED_AT) == PollOutcome.WAITING
+
+    ((sent, delay),) = queue.sent
+    assert (sent.state.poll.consecutive_errors, delay) == (1, 5)
+    assert tokens.answers == {}
+
+
+def test_at_the_deadline_the_task_is_answered_timed_out(fakes: Fakes) -> None:
+    _answer(fakes, "processing")
+    watcher, queue, tokens, _ = _watcher(fakes, DEADLINE)
+    assert watcher.handle(_message(_state()), sent_at=SUBMITTED_AT + DEADLINE - 20) == PollOutcome.TIMED_OUT
+    assert queue.sent == []
+    assert tokens.answers[TOKEN]["outcome"] == "timed_out"
+
+
+def test_the_store_loop_is_watched_too(fakes: Fakes) -> None:
+    """Complete could not store the video: after the store loop's wait, GMI still says done -> back to Complete,
+    with the count of failed stores kept."""
+    _answer(fakes, "success")
+    watcher, _, tokens, _ = _watcher(fakes, 300)
+    state = _state(next_wait=10, failed_stores=2).model_copy(
+        update={"store_error": CaughtError.model_validate({"Error": "VideoNotStoredError", "Cause": "{}"})}
+    )
+    assert watcher.handle(_message(state), sent_at=SUBMITTED_AT + 290) == PollOutcome.SUCCEEDED
+    assert tokens.answers[TOKEN]["failed_stores"] == 2
+
+
+def test_the_token_never_reaches_reprs_or_logs(fakes: Fakes, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    _answer(fakes, "processing")
+    watcher, queue, tokens, _ = _watcher(fakes, 20)
+    message = _message(_state())
+    watcher.handle(message, sent_at=SUBMITTED_AT)
+    tokens.closed.add(TOKEN)
+    watcher.handle(message, sent_at=SUBMITTED_AT)
+    assert TOKEN not in repr(message)
+    assert TOKEN not in str(queue.sent)
+    assert TOKEN not in caplog.text
+    assert json.loads(queue.sent[0][0].body())["task_token"] == TOKEN  # only the queue carries it
