@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from i2v.adapters.gmi import GmiRequest
-from i2v.domain.workflow import WatchMessage
 from i2v.adapters.repository import ClaimResult, TransitionRejectedError
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.jobs import JobStatus, sources_of
 from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
 from i2v.domain.record import JobRecord, iso, utc_now
+from i2v.domain.workflow import WatchMessage
 
 T = TypeVar("T")
 
