@@ -1,3 +1,4 @@
+# Long file: one benchmark (measure, rows, section, README line); most of it is the prose next to its numbers.
 """Benchmark 5: infrastructure cost per video (benchmarks.pricing) of the replayed jobs of benchmark 1, per
 scenario, against the fixed 60 s schedule on the same jobs; and the levers of issue 14 (benchmarks/levers.py)."""
 

@@ -8,7 +8,12 @@ import pytest
 
 from i2v.domain.polling import PollPolicy
 from i2v_infra.config import ConfigError, PipelineConfig
-from i2v_infra.template_tools import functions_by_handler, only_resource, state_machine_definition
+from i2v_infra.template_tools import (
+    functions_by_handler,
+    only_resource,
+    resources_of_type,
+    state_machine_definition,
+)
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
@@ -53,10 +58,21 @@ def _tasks(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: state for name, state in states.items() if state["Type"] == "Task"}
 
 
+def _lambda_tasks(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The tasks that invoke a pipeline function (rendered ARNs: template_tools.default_token)."""
+    return {name: state for name, state in _tasks(template).items() if state["Resource"].startswith("arn:aws:lambda:")}
+
+
 def test_an_invoke_that_timed_out_client_side_is_retried(template_dict: dict[str, Any]) -> None:
-    for name, state in _tasks(template_dict).items():
+    for name, state in _lambda_tasks(template_dict).items():
         retried = [error for retry in state["Retry"] for error in retry["ErrorEquals"]]
         assert "Lambda.ClientExecutionTimeoutException" in retried, name
+    # The one other task invokes no function: the Watch's SendMessage (or its chain of looks) failing is caught
+    # into the fallback loop (Wait, Poll), which has these retries.
+    assert set(_tasks(template_dict)) - set(_lambda_tasks(template_dict)) == {"Watch"}
+    watch = _tasks(template_dict)["Watch"]
+    assert "Retry" not in watch
+    assert [catch["Next"] for catch in watch["Catch"]] == ["Wait"]
 
 
 def _longest_task_seconds(state: dict[str, Any], timeout: int) -> int:
@@ -71,26 +87,55 @@ def _longest_task_seconds(state: dict[str, Any], timeout: int) -> int:
     return int(attempts * timeout + waits)
 
 
+def _longest_watch_after_the_deadline(template: dict[str, Any], watch: dict[str, Any], max_wait: int) -> int:
+    """Read from the rendered template: the Watch state's chain of looks, waiting at the deadline, dies then.
+
+    Its next look is due one wait later at most (it lands on the deadline: wait_before_deadline). A look that
+    keeps failing (say DynamoDB throttles it) still heartbeats the token first, at each of the queue's
+    maxReceiveCount deliveries, a visibility timeout apart, up to a function timeout into its batch; then the
+    message goes to the DLQ, and HeartbeatSeconds after the last heartbeat the state gives up (its Catch: the
+    one Wait and the fallback Poll). A live chain answers sooner: a look past the deadline says timed_out."""
+    queue_id = watch["Parameters"]["QueueUrl"].removeprefix("${").removesuffix("}")  # a Ref, rendered
+    queue = template["Resources"][queue_id]["Properties"]
+    (mapping,) = [
+        m["Properties"]
+        for m in resources_of_type(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    ]
+    look_timeout = template["Resources"][mapping["FunctionName"]["Ref"]]["Properties"]["Timeout"]
+    redeliveries = queue["RedrivePolicy"]["maxReceiveCount"] - 1
+    last_heartbeat = max_wait + redeliveries * queue["VisibilityTimeout"] + look_timeout
+    return int(last_heartbeat + watch["HeartbeatSeconds"])
+
+
 def test_the_execution_timeout_outlasts_everything_that_may_run_after_the_deadline(
     template_dict: dict[str, Any],
 ) -> None:
-    """A Poll started just before the deadline, a Wait and the Poll after it, Complete, the store loop's Poll
-    that ends it (Complete's VideoNotStoredError past the deadline), then RecordFailure, each with every retry:
-    if the execution could time out before they end, a stored video could sit behind a `timed_out` record."""
+    """A Poll started just before the deadline (the fallback loop's, or the store loop's), the Watch it goes
+    back to, whose chain of looks dies at the deadline, the one Wait and the fallback Poll after it, Complete,
+    the store loop's Poll that ends it (Complete's VideoNotStoredError past the deadline), then RecordFailure,
+    each with every retry: if the execution could time out before they end, a stored video could sit behind a
+    `timed_out` record."""
     handlers = {logical: handler for handler, logical in functions_by_handler(template_dict).items()}
     runs_after_the_deadline = {"Poll": 3, "Complete": 1, "RecordFailure": 1}
-    tail = PollPolicy.model_validate(CONFIG.poll_policy).max_wait_seconds  # the one Wait
-    for name, state in _tasks(template_dict).items():
+    max_wait = PollPolicy.model_validate(CONFIG.poll_policy).max_wait_seconds
+    tail = max_wait  # the one Wait
+    for name, state in _lambda_tasks(template_dict).items():
         logical = state["Resource"].rsplit(":", 1)[1]
         assert handlers[logical].startswith("i2v.handlers."), name
         timeout = template_dict["Resources"][logical]["Properties"]["Timeout"]
         tail += runs_after_the_deadline[name] * _longest_task_seconds(state, timeout)
-    assert set(_tasks(template_dict)) == set(runs_after_the_deadline)
+    assert set(_lambda_tasks(template_dict)) == set(runs_after_the_deadline)
+    # A look past the deadline says timed_out and never sends the job on: one Watch at most runs after it.
+    tail += _longest_watch_after_the_deadline(template_dict, _tasks(template_dict)["Watch"], max_wait)
     # Past the deadline the store loop runs Complete once more at most: its Catch leads back to Poll only.
     states = state_machine_definition(template_dict)["States"]
     assert {catch["Next"] for catch in states["Complete"]["Catch"]} == {"Poll", "RecordFailure"}
     definition = state_machine_definition(template_dict)
-    assert definition["TimeoutSeconds"] >= CONFIG.job_deadline_seconds + tail
+    assert definition["TimeoutSeconds"] >= CONFIG.job_deadline_seconds + tail, (
+        f"the execution may time out {CONFIG.job_deadline_seconds + tail - definition['TimeoutSeconds']} s "
+        "before the states after the deadline end"
+    )
     # ...and a configured margin longer than that still counts.
     assert CONFIG.workflow_timeout_seconds(60) == CONFIG.job_deadline_seconds + CONFIG.workflow_timeout_margin_seconds
 

@@ -38,7 +38,7 @@ def test_brings_its_own_bucket_and_code() -> None:
     template.resource_count_is("AWS::S3::Bucket", 1)  # theirs: no pipeline buckets, no log bucket
     assert pipeline.storage.log_bucket is None
     template.resource_count_is("AWS::StepFunctions::StateMachine", 1)
-    template.resource_count_is("AWS::Lambda::EventSourceMapping", 1)
+    template.resource_count_is("AWS::Lambda::EventSourceMapping", 2)  # the submit queue's, the watch queue's
     from aws_cdk.assertions import Match
 
     template.has_resource_properties(

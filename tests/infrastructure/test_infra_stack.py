@@ -21,7 +21,7 @@ from i2v_infra.template_tools import (
 pytestmark = pytest.mark.xdist_group("cdk")
 
 CONFIG = PipelineConfig()
-HANDLERS = ("submit", "poll", "complete", "fail")
+HANDLERS = ("submit", "poll", "watch", "complete", "fail")
 COMMON_ENV = {
     "JOBS_TABLE_NAME",
     "EVENT_BUS_NAME",
@@ -54,6 +54,7 @@ SPECIFIC_ENV = {  # docs/architecture.md, "Environment variables"
         "JOB_DEADLINE_SECONDS",
     },
     "poll": {"POLL_POLICY", "JOB_DEADLINE_SECONDS"},
+    "watch": {"POLL_POLICY", "JOB_DEADLINE_SECONDS", "WATCH_QUEUE_URL"},
     "complete": {
         "OUTPUT_BUCKET",
         "OUTPUT_PREFIX",
@@ -143,9 +144,21 @@ def test_upload_notifications_filter_prefix_and_each_suffix(template_dict: dict[
     assert seen == set(CONFIG.allowed_suffixes)
 
 
+def _queue_of(template_dict: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    """(logical id, Properties) of the queue whose event source mapping invokes the pipeline function `name`."""
+    function_id, _ = pipeline_function(template_dict, name)
+    (mapping,) = [
+        m["Properties"]
+        for m in resources_of_type(template_dict, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+    return queue_id, template_dict["Resources"][queue_id]["Properties"]
+
+
 def test_queues_are_encrypted_ssl_only_with_dead_letter_queue(template: Any, template_dict: dict[str, Any]) -> None:
     queues = resources_of_type(template_dict, "AWS::SQS::Queue")
-    assert len(queues) == 3  # submit queue, its DLQ, the failure DLQ
+    assert len(queues) == 5  # submit queue, its DLQ, the failure DLQ, the watch queue, its DLQ
     for props in (q["Properties"] for q in queues.values()):
         assert props["SqsManagedSseEnabled"] is True
     for policy in resources_of_type(template_dict, "AWS::SQS::QueuePolicy").values():
@@ -153,31 +166,63 @@ def test_queues_are_encrypted_ssl_only_with_dead_letter_queue(template: Any, tem
         assert any(
             s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
         )
-    assert len(resources_of_type(template_dict, "AWS::SQS::QueuePolicy")) == 3
+    policies = resources_of_type(template_dict, "AWS::SQS::QueuePolicy").values()
+    assert sorted(ref["Ref"] for p in policies for ref in p["Properties"]["Queues"]) == sorted(queues)
     template.has_resource_properties(
         "AWS::SQS::Queue",
         {"RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": CONFIG.max_receive_count}},
     )
+    # Every queue a function reads has a DLQ; the DLQs (and the failure DLQ) keep messages the longest SQS allows.
+    redriven = {k for k, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    assert redriven == {_queue_of(template_dict, "submit")[0], _queue_of(template_dict, "watch")[0]}
+    for logical_id in set(queues) - redriven:
+        assert queues[logical_id]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-def test_visibility_timeout_is_at_least_six_times_the_submit_timeout(template_dict: dict[str, Any]) -> None:
-    _, submit = pipeline_function(template_dict, "submit")
-    (queue,) = [
-        q for q in resources_of_type(template_dict, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]
-    ]
-    assert queue["Properties"]["VisibilityTimeout"] >= 6 * submit["Timeout"]
+def test_the_watch_queue_dead_letters_a_look_after_three_deliveries(template_dict: dict[str, Any]) -> None:
+    _, queue = _queue_of(template_dict, "watch")
+    dead_letter_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    submit_dead_letter_id = _queue_of(template_dict, "submit")[1]["RedrivePolicy"]["deadLetterTargetArn"]
+    # Its own DLQ: its alarm (WatchDeadLetterQueueNotEmpty) says which loop failed.
+    assert dead_letter_id != submit_dead_letter_id["Fn::GetAtt"][0]
+    assert template_dict["Resources"][dead_letter_id]["Type"] == "AWS::SQS::Queue"
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    # A job's message outlives no job (the deadline is at most 6 hours).
+    assert queue["MessageRetentionPeriod"] == 24 * 3600
 
 
-def test_event_source_mapping_caps_concurrency_and_reports_item_failures(template: Any) -> None:
-    template.resource_count_is("AWS::Lambda::EventSourceMapping", 1)
+@pytest.mark.parametrize("name", ["submit", "watch"])
+def test_visibility_timeout_is_at_least_six_times_the_function_timeout(
+    template_dict: dict[str, Any], name: str
+) -> None:
+    _, function = pipeline_function(template_dict, name)
+    _, queue = _queue_of(template_dict, name)
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+
+
+def test_event_source_mappings_report_item_failures(template: Any, template_dict: dict[str, Any]) -> None:
+    template.resource_count_is("AWS::Lambda::EventSourceMapping", 2)
+    for mapping in resources_of_type(template_dict, "AWS::Lambda::EventSourceMapping").values():
+        assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # submit: GMI's rate and the budget want few POSTs at once.
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
+            "FunctionName": {"Ref": pipeline_function(template_dict, "submit")[0]},
             "BatchSize": CONFIG.submit_batch_size,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
             "ScalingConfig": {"MaximumConcurrency": CONFIG.submit_concurrency},
         },
     )
+    # watch: a look that is due waits for no batch (detection lag), and looks are never throttled by the mapping.
+    (watch,) = [
+        m["Properties"]
+        for m in resources_of_type(template_dict, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": pipeline_function(template_dict, "watch")[0]}
+    ]
+    assert watch["BatchSize"] == 10
+    assert watch["MaximumBatchingWindowInSeconds"] == 0
+    assert "ScalingConfig" not in watch
 
 
 # ---- functions ---------------------------------------------------------------------------------
@@ -229,6 +274,7 @@ def test_every_function_shares_one_asset(template_dict: dict[str, Any]) -> None:
 def test_timeouts_fit_the_gmi_timeout(template_dict: dict[str, Any]) -> None:
     assert pipeline_function(template_dict, "complete")[1]["Timeout"] == 900
     assert pipeline_function(template_dict, "poll")[1]["Timeout"] >= 2 * CONFIG.gmi_timeout_seconds
+    assert pipeline_function(template_dict, "watch")[1]["Timeout"] >= 2 * CONFIG.gmi_timeout_seconds
     assert pipeline_function(template_dict, "submit")[1]["Timeout"] >= CONFIG.submit_batch_size * (
         CONFIG.gmi_timeout_seconds + 3
     )
@@ -247,6 +293,12 @@ EXPECTED_ACTIONS = {
     "poll": {
         "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
         "dynamodb:GetItem", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue",
+    },
+    "watch": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+        "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage", "sqs:SendMessage", "dynamodb:GetItem", "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue", "states:SendTaskHeartbeat", "states:SendTaskSuccess",
     },
     "complete": {
         "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
@@ -273,6 +325,44 @@ def test_each_role_has_exactly_the_actions_it_needs(template_dict: dict[str, Any
         assert "*" not in json.dumps(statement["Action"]).replace("xray", "")
         if statement["Resource"] == "*":
             assert set(statement["Action"]) <= {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def test_the_watch_function_answers_only_its_state_machines_tasks_and_sends_only_to_its_queue(
+    template_dict: dict[str, Any],
+) -> None:
+    machine_id, _ = only_resource(template_dict, "AWS::StepFunctions::StateMachine")
+    queue_id, _ = _queue_of(template_dict, "watch")
+    role_id = pipeline_function(template_dict, "watch")[1]["Role"]["Fn::GetAtt"][0]
+    statements = role_statements(template_dict, role_id)
+    task_responses = [s for s in statements if any(a.startswith("states:") for a in actions_of([s]))]
+    # Not SendTaskFailure: a look's verdict is always a success (a failing look ends in the heartbeat timeout).
+    assert actions_of(task_responses) == {"states:SendTaskSuccess", "states:SendTaskHeartbeat"}
+    assert all(_resources(s) == [{"Ref": machine_id}] for s in task_responses)
+    queue_statements = [s for s in statements if any(a.startswith("sqs:") for a in actions_of([s]))]
+    assert "sqs:SendMessage" in actions_of(queue_statements)
+    assert all(_resources(s) == [{"Fn::GetAtt": [queue_id, "Arn"]}] for s in queue_statements)
+    # No other function answers task tokens: the Watch state's answer comes from the watch function only.
+    for name in set(HANDLERS) - {"watch"}:
+        other_role = pipeline_function(template_dict, name)[1]["Role"]["Fn::GetAtt"][0]
+        assert not {"states:SendTaskSuccess", "states:SendTaskFailure"} & actions_of(
+            role_statements(template_dict, other_role)
+        )
+
+
+def test_the_state_machine_may_send_to_the_watch_queue_only(template_dict: dict[str, Any]) -> None:
+    _, machine = only_resource(template_dict, "AWS::StepFunctions::StateMachine")
+    queue_id, _ = _queue_of(template_dict, "watch")
+    statements = role_statements(template_dict, machine["Properties"]["RoleArn"]["Fn::GetAtt"][0])
+    queue_statements = [s for s in statements if any(a.startswith("sqs:") for a in actions_of([s]))]
+    assert "sqs:SendMessage" in actions_of(queue_statements)
+    assert actions_of(queue_statements) <= {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    assert all(_resources(s) == [{"Fn::GetAtt": [queue_id, "Arn"]}] for s in queue_statements)
+    assert not any(a.startswith("states:") for a in actions_of(statements))  # it answers no task itself
 
 
 def test_object_access_is_scoped_to_prefixes(template_dict: dict[str, Any]) -> None:

@@ -42,13 +42,24 @@ def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> No
     definition = state_machine_definition(template_dict)
     states = definition["States"]
     assert definition["StartAt"] == "AlreadyDone?"
-    assert set(states) == {"AlreadyDone?", "Wait", "Poll", "Route", "Complete", "Done", "RecordFailure", "JobFailed"}
+    assert set(states) == {
+        "AlreadyDone?",
+        "Watch",
+        "Wait",
+        "Poll",
+        "Route",
+        "Complete",
+        "Done",
+        "RecordFailure",
+        "JobFailed",
+    }
     assert states["AlreadyDone?"]["Choices"] == [
         {"Variable": "$.poll.outcome", "StringEquals": "succeeded", "Next": "Complete"}
     ]
-    assert states["AlreadyDone?"]["Default"] == "Wait"
+    # The poll loop is the Watch state; Wait -> Poll is its fallback (and the store loop's first step).
+    assert states["AlreadyDone?"]["Default"] == "Watch"
+    assert states["Route"]["Default"] == "Watch"
     assert states["Wait"] == {"Type": "Wait", "SecondsPath": "$.poll.next_wait_seconds", "Next": "Poll"}
-    assert states["Route"]["Default"] == "Wait"
     assert states["Done"]["Type"] == states["JobFailed"]["Type"] == "Succeed"
     handlers = {v: k for k, v in functions_by_handler(template_dict).items()}
     expected = {
@@ -89,6 +100,54 @@ def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> No
     }
 
 
+def _watch_queue(template_dict: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    watch_id, _ = pipeline_function(template_dict, "watch")
+    (mapping,) = [
+        m["Properties"]
+        for m in resources_of_type(template_dict, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": watch_id}
+    ]
+    queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+    return queue_id, template_dict["Resources"][queue_id]["Properties"]
+
+
+def test_the_watch_state_sends_the_job_to_the_watch_queue_and_waits_for_its_answer(
+    template_dict: dict[str, Any],
+) -> None:
+    from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS, WatchMessage
+    from i2v_infra.template_tools import state_machine_definition
+
+    queue_id, queue = _watch_queue(template_dict)
+    watch = state_machine_definition(template_dict)["States"]["Watch"]
+    heartbeat = SQS_MAX_DELAY_SECONDS + 2 * queue["VisibilityTimeout"] + 60
+    assert watch == {
+        "Type": "Task",
+        "Comment": watch["Comment"],
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {
+            "QueueUrl": f"${{{queue_id}}}",  # the queue the watch function's event source mapping reads
+            "DelaySeconds.$": "$.poll.queue_delay_seconds",
+            "MessageBody": {"task_token.$": "$$.Task.Token", "state.$": "$"},
+        },
+        # Explicit: AWS's default (99999999 s) is not the States Language's, nor moto's interpreter's (60 s).
+        "HeartbeatSeconds": heartbeat,
+        "TimeoutSeconds": CONFIG.job_deadline_seconds + heartbeat,
+        "ResultPath": "$.poll",  # the watcher's verdict, routed like a Poll result
+        "Next": "Route",
+        # No Retry: SQS refusing the message, or a chain of looks that stopped heartbeating, goes to the
+        # fallback loop after the wait the last verdict asked for.
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.watch_error", "Next": "Wait"}],
+    }
+    # The message is what the watch function reads (it adds `due_at` when it sends the job on itself).
+    body = {key.removesuffix(".$") for key in watch["Parameters"]["MessageBody"]}
+    assert body | {"due_at"} == set(WatchMessage.model_fields)
+    # A healthy chain heartbeats at least once per longest SQS delay, even when a look's first two deliveries
+    # fail before their heartbeat (the third is the last before the DLQ).
+    redeliveries = queue["RedrivePolicy"]["maxReceiveCount"] - 1
+    assert watch["HeartbeatSeconds"] > SQS_MAX_DELAY_SECONDS + redeliveries * queue["VisibilityTimeout"]
+    assert watch["TimeoutSeconds"] > CONFIG.job_deadline_seconds
+
+
 def _paths_in(node: Any) -> list[str]:
     """Every JSON path a definition reads or writes (Variable, *Path, "key.$" parameters)."""
     found: list[str] = []
@@ -114,9 +173,16 @@ def test_every_state_machine_path_is_a_field_of_the_workflow_models(template_dic
 
     definition = state_machine_definition(template_dict)
     paths = _paths_in(definition["States"])
-    assert {"$.poll", "$.poll.outcome", "$.poll.next_wait_seconds", "$.error", "$.store_error", "$.job_id"} <= set(
-        paths
-    )
+    assert {
+        "$.poll",
+        "$.poll.outcome",
+        "$.poll.next_wait_seconds",
+        "$.poll.queue_delay_seconds",
+        "$.error",
+        "$.store_error",
+        "$.watch_error",
+        "$.job_id",
+    } <= set(paths)
     for path in paths:
         assert json_path(ExecutionState, *path.removeprefix("$.").split(".")) == path
     compared = [
@@ -222,7 +288,7 @@ def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None
         for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 6
+    assert len(alarms) == 7
     for alarm in alarms.values():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": topic_id}]
@@ -236,7 +302,15 @@ def test_alarm_metrics(template_dict: dict[str, Any]) -> None:
     text = json.dumps(alarms)
     submit_id, _ = pipeline_function(template_dict, "submit")
     queue_metrics = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(queue_metrics) == 2  # submit DLQ and failure DLQ
+    assert len(queue_metrics) == 3  # submit DLQ, failure DLQ, watch DLQ
+    watch_dlq = _watch_queue(template_dict)[1]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    (watch_alarm,) = [
+        a
+        for a in queue_metrics
+        if a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [watch_dlq, "QueueName"]}}]
+    ]
+    assert watch_alarm["Statistic"] == "Maximum"
+    assert watch_alarm["Period"] == 60
     assert any(a.get("MetricName") == "Errors" and a["Dimensions"][0]["Value"] == {"Ref": submit_id} for a in alarms)
     assert "ExecutionsFailed" in text
     assert "ExecutionsTimedOut" in text
@@ -268,6 +342,19 @@ def test_alarms_and_dashboard_watch_only_metrics_the_functions_emit(template_dic
     assert watched <= {str(name) for name in MetricName}
 
 
+def test_the_dashboard_graphs_every_dead_letter_queue(template_dict: dict[str, Any]) -> None:
+    _, dashboard = only_resource(template_dict, "AWS::CloudWatch::Dashboard")
+    tokens = [part for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1] if not isinstance(part, str)]
+    alarmed = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in resources_of_type(template_dict, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    }
+    assert _watch_queue(template_dict)[1]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in alarmed
+    for queue_id in alarmed:
+        assert {"Fn::GetAtt": [queue_id, "QueueName"]} in tokens
+
+
 def test_dashboard_and_no_email_subscription_by_default(template: Any) -> None:
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
     template.resource_count_is("AWS::SNS::Subscription", 0)
@@ -275,7 +362,7 @@ def test_dashboard_and_no_email_subscription_by_default(template: Any) -> None:
 
 def test_every_log_group_has_retention(template_dict: dict[str, Any]) -> None:
     groups = resources_of_type(template_dict, "AWS::Logs::LogGroup")
-    assert len(groups) == 5
+    assert len(groups) == 6  # five functions and the state machine
     assert all(g["Properties"]["RetentionInDays"] == CONFIG.log_retention_days for g in groups.values())
 
 

@@ -15,8 +15,15 @@ from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import FAST_POLL_POLICY, LocalSettings, LocalStack, LocalStackError
 from i2v_local.stack.compat import moto_incompatibilities
 from i2v_local.stack.driver import PipelineDriver, png_bytes
+from i2v_local.stack.pump import SqsPump
 
 pytestmark = pytest.mark.xdist_group("local")
+
+
+def _pump_of(stack: LocalStack, logical_part: str) -> SqsPump:
+    """The pump of the event source mapping that invokes the function named by `logical_part`."""
+    (pump,) = [p for p in stack.pumps if p.source.function_name == stack.function(logical_part).name]
+    return pump
 
 
 def test_moto_internals_we_replace_are_unchanged() -> None:
@@ -47,20 +54,33 @@ def test_resources_follow_the_template(local_stack: LocalStack, cdk_template: di
     definition = local_stack.client("stepfunctions").describe_state_machine(stateMachineArn=outputs["StateMachineArn"])[
         "definition"
     ]
-    arns = {f.arn for f in local_stack.functions.values() if "Submit" not in f.logical_id}
-    assert {state.get("Resource") for state in json.loads(definition)["States"].values()} - {None} == arns
+    states = json.loads(definition)["States"]
+    tasks = [f for f in local_stack.functions.values() if "Submit" not in f.logical_id]
+    arns = {f.arn for f in tasks if "Watcher" not in f.logical_id}  # the watch function runs off its queue
+    watch_task = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    assert {state.get("Resource") for state in states.values()} - {None} == arns | {watch_task}
 
     handlers = sorted(f.handler for f in local_stack.functions.values())
-    assert handlers == [f"i2v.handlers.{n}.handler" for n in ("complete", "fail", "poll", "submit")]
+    assert handlers == [f"i2v.handlers.{n}.handler" for n in ("complete", "fail", "poll", "submit", "watch")]
     env = local_stack.function_environment()
     assert json.loads(env["POLL_POLICY"]) == FAST_POLL_POLICY
     assert env["ALLOW_PRIVATE_VIDEO_ADDRESSES"] == "true"
     assert env["STATE_MACHINE_ARN"] == outputs["StateMachineArn"]
     poll = local_stack.client("lambda").get_function_configuration(FunctionName=local_stack.function("Poll").name)
     assert poll["Environment"]["Variables"]["POLL_POLICY"] == env["POLL_POLICY"]
-    (source,) = local_stack.pumps
-    assert source.source.batch_size == 5
-    assert source.source.report_batch_item_failures
+    submit, watch = _pump_of(local_stack, "Submit"), _pump_of(local_stack, "Watcher")
+    assert len(local_stack.pumps) == 2
+    assert submit.source.queue_url == outputs["SubmitQueueUrl"]
+    assert (submit.source.batch_size, submit.source.max_concurrency) == (5, 2)
+    assert submit.source.report_batch_item_failures
+    # The Watch state sends to the queue the watch function reads and sends on to.
+    assert states["Watch"]["Parameters"]["QueueUrl"] == watch.source.queue_url
+    assert local_stack.function("Watcher").environment["WATCH_QUEUE_URL"] == watch.source.queue_url
+    assert (watch.source.batch_size, watch.source.max_concurrency) == (10, None)
+    assert watch.source.report_batch_item_failures
+    attributes = sqs.get_queue_attributes(QueueUrl=watch.source.queue_url, AttributeNames=["All"])["Attributes"]
+    assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 3
+    assert int(attributes["VisibilityTimeout"]) == 6 * local_stack.function("Watcher").timeout_seconds
 
 
 def test_handler_exception_is_a_lambda_function_error(local_stack: LocalStack) -> None:
@@ -99,8 +119,9 @@ def test_poison_message_is_dead_lettered_while_the_rest_of_the_batch_succeeds(
     stack.run_until_idle(timeout=30)
 
     assert pipeline.job(job_id).status == "succeeded"
-    (pump,) = stack.pumps
+    pump = _pump_of(stack, "Submit")
     assert pump.stats.failed == 5  # maxReceiveCount deliveries, then SQS moved it
+    assert _pump_of(stack, "Watcher").stats.failed == 0  # the good job's looks
     dead = sqs.receive_message(QueueUrl=stack.outputs["DeadLetterQueueUrl"], MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in dead] == ["this is not an S3 event"]
     assert local_gmi.post_count == 1

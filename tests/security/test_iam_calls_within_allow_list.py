@@ -9,6 +9,10 @@ action and resource. Each call must be covered by EXPECTED; each EXPECTED line m
 why it cannot be (NOT_EXERCISED). That the template grants exactly EXPECTED is the other half of the check:
 tests/security/test_iam_policy_matches_allow_list.py.
 
+The run takes the normal path (the Watch state and the watch function) for its jobs, and the fallback loop
+(Wait, the Poll function) once: SQS refuses the Watch state's first message of one job, as a throttled or
+unavailable SQS would.
+
 The same run checks that no secret (the GMI API key) and no presigned-URL signature reaches the logs, the
 job records, the events, the execution histories or the handlers' errors.
 """
@@ -25,6 +29,7 @@ from typing import Any
 
 import pytest
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalStack
@@ -55,6 +60,27 @@ class RecordedRun:
     performed: dict[str, set[Grant]]
     written: dict[str, list[Any]]  # what the run wrote down, by kind (logs, records, events, ...)
     statuses: dict[str, str]
+    refused_watch_messages: list[str]  # job ids whose Watch state's message SQS refused (the fallback loop ran)
+    fallback_polls: int  # invocations of the Poll function
+
+
+class RefuseFirstWatchMessage:
+    """Makes SQS refuse the Watch state's first message of one job (the state machine's own SendMessage: the
+    watch function's messages carry `due_at`), so the Watch's Catch sends that job through Wait and Poll."""
+
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+        self.job_id: str | None = None
+        self.refused: list[str] = []
+
+    def __call__(self, service: str, operation: str, params: dict[str, Any]) -> None:
+        if (service, operation) != ("sqs", "SendMessage") or params.get("QueueUrl") != self.queue_url:
+            return
+        body = json.loads(params["MessageBody"])
+        if "due_at" in body or body["state"]["job_id"] != self.job_id or self.refused:
+            return
+        self.refused.append(self.job_id)
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "refused by the test"}}, operation)
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +113,18 @@ def recorded_run(cdk_template: dict[str, Any], local_gmi: GmiSimulator) -> Itera
         }
         env = stack.function_environment()
         names.setdefault(env["GMI_API_KEY_SECRET_ID"], "api-key-secret")
-        recorder = CallRecorder(stack, names, HANDLERS, FUNCTIONS_DIR)
+        watch_queue_url = env["WATCH_QUEUE_URL"]
+        names[watch_queue_url] = "watch-queue"
+        refuse = RefuseFirstWatchMessage(watch_queue_url)
+        # A task token is issued by (and answered on) the one state machine: IAM authorizes SendTask* on it.
+        recorder = CallRecorder(stack, names, HANDLERS, FUNCTIONS_DIR, task_token_issuer="state-machine")
         stack.router.before_invoke.append(recorder.before)
         stack.router.after_invoke.append(recorder.after)
 
         def recording_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-            recorder.record(client.meta.service_model.service_name, operation, params)
+            service = client.meta.service_model.service_name
+            recorder.record(service, operation, params)
+            refuse(service, operation, params)
             return original_call(client, operation, params)
 
         def recording_presign(self: Any, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str:
@@ -105,16 +137,21 @@ def recorded_run(cdk_template: dict[str, Any], local_gmi: GmiSimulator) -> Itera
         pipeline = PipelineDriver(stack)
         tap = stack.tap_events()
         jobs = {
-            # Two status GETs say "dispatched": poll records progress, then finds it already recorded.
-            # On a model that takes an end frame, so the end-frame reads are exercised too.
+            # Two status GETs say "dispatched": the watch function records progress and sends the job on,
+            # then finds it already recorded. On a model that takes an end frame, so the end-frame reads are
+            # exercised too.
             "succeeded": pipeline.upload(
                 "incoming/ok.png",
                 prompt="a cat [sim:dispatched gets=2]",
                 model="kling-v3-image-to-video",
                 end_frame=pipeline.put_end_frame(),
             ),
-            "failed": pipeline.upload("incoming/broken.png", prompt="x [sim:fail message=exploded]"),
+            # Looked at by the Poll function (its Watch message is refused): it records the progress too.
+            "failed": pipeline.upload(
+                "incoming/broken.png", prompt="x [sim:dispatched gets=2] [sim:fail message=exploded]"
+            ),
         }
+        refuse.job_id = jobs["failed"]
         stack.run_until_idle(timeout=60)
         jobs["deferred"] = pipeline.upload("incoming/over-budget.png")  # the daily cap of 2 is used up
         stack.run_until_idle(timeout=60)
@@ -139,7 +176,8 @@ def recorded_run(cdk_template: dict[str, Any], local_gmi: GmiSimulator) -> Itera
             "execution histories": histories,
         }
         statuses = {label: pipeline.job(job_id).status for label, job_id in jobs.items()}
-        yield RecordedRun(dict(recorder.performed), written, statuses)
+        fallback_polls = len(stack.router.calls("Poll"))
+        yield RecordedRun(dict(recorder.performed), written, statuses, refuse.refused, fallback_polls)
     finally:
         BaseClient._make_api_call = original_call  # type: ignore[method-assign]
         storage.SourceImages.presign_get = original_presign  # type: ignore[method-assign]
@@ -150,6 +188,9 @@ def recorded_run(cdk_template: dict[str, Any], local_gmi: GmiSimulator) -> Itera
 def test_the_recorded_run_went_through_every_path(recorded_run: RecordedRun) -> None:
     assert recorded_run.statuses == {"succeeded": "succeeded", "failed": "failed", "deferred": "deferred"}
     assert set(recorded_run.performed) == set(HANDLERS), "every function must have run"
+    # The fallback loop ran once, for the job whose Watch message SQS refused; every other look was watched.
+    assert len(recorded_run.refused_watch_messages) == 1
+    assert recorded_run.fallback_polls >= 1
 
 
 @pytest.mark.parametrize("function", sorted(HANDLERS))

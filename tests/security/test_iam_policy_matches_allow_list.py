@@ -26,6 +26,7 @@ RESOURCE_NAMES = {
     ("AWS::SecretsManager::Secret", "GmiApiKey"): "api-key-secret",
     ("AWS::StepFunctions::StateMachine", "StateMachine"): "state-machine",
     ("AWS::SQS::Queue", "SubmitQueue"): "submit-queue",
+    ("AWS::SQS::Queue", "WatcherQueue"): "watch-queue",
     ("AWS::SQS::Queue", "FailureDeadLetterQueue"): "failure-dlq",
 }
 

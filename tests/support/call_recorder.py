@@ -51,8 +51,19 @@ def iam_actions(service: str, operation: str, params: dict[str, Any]) -> list[tu
 class CallRecorder:
     """Runs invocations one at a time and attributes every AWS call made by function code to the function."""
 
-    def __init__(self, stack: LocalStack, names: dict[str, str], handlers: dict[str, str], code_dir: str) -> None:
+    def __init__(
+        self,
+        stack: LocalStack,
+        names: dict[str, str],
+        handlers: dict[str, str],
+        code_dir: str,
+        *,
+        task_token_issuer: str | None = None,
+    ) -> None:
         self.names = names  # physical name/ARN/URL -> resource name
+        # Resource name of the state machine whose executions issue the task tokens SendTask* answer: IAM
+        # authorizes those calls on it, and the opaque token does not name it.
+        self.task_token_issuer = task_token_issuer
         self.code_dir = code_dir
         self.performed: dict[str, set[Grant]] = defaultdict(set)
         self._current: str | None = None
@@ -100,6 +111,8 @@ class CallRecorder:
         if service == "events":
             (bus,) = {entry.get("EventBusName", "default") for entry in params["Entries"]}
             return name(bus)
+        if service == "stepfunctions" and "taskToken" in params and self.task_token_issuer is not None:
+            return self.task_token_issuer
         for key in ("stateMachineArn", "QueueUrl", "SecretId"):
             if key in params:
                 return name(params[key])

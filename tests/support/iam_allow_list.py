@@ -12,6 +12,7 @@ Grant = tuple[str, str]  # (IAM action, resource name)
 HANDLERS = {
     "submit": "i2v.handlers.submit.handler",
     "poll": "i2v.handlers.poll.handler",
+    "watch": "i2v.handlers.watch.handler",
     "complete": "i2v.handlers.complete.handler",
     "fail": "i2v.handlers.fail.handler",
 }
@@ -62,6 +63,17 @@ def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Gra
             ("sqs:GetQueueAttributes", "submit-queue"): "the SQS event source mapping (runs as the function's role)",
         },
         "poll": {**PLATFORM, **jobs, **secret},
+        "watch": {
+            **PLATFORM,
+            **jobs,
+            **secret,
+            ("sqs:SendMessage", "watch-queue"): "WatchQueue.send: the job's next look, delayed by the policy's wait",
+            ("sqs:ReceiveMessage", "watch-queue"): "the SQS event source mapping (runs as the function's role)",
+            ("sqs:DeleteMessage", "watch-queue"): "the SQS event source mapping (runs as the function's role)",
+            ("sqs:GetQueueAttributes", "watch-queue"): "the SQS event source mapping (runs as the function's role)",
+            ("states:SendTaskHeartbeat", "state-machine"): "TaskTokens.heartbeat: every delivery, before its look",
+            ("states:SendTaskSuccess", "state-machine"): "TaskTokens.succeed: the verdict the Watch state routes",
+        },
         "complete": {
             **PLATFORM,
             **jobs,
@@ -88,8 +100,14 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
         ("submit", "sqs:ReceiveMessage"): "the event source mapping polls the queue, not our code",
         ("submit", "sqs:DeleteMessage"): "the event source mapping deletes handled messages, not our code",
         ("submit", "sqs:GetQueueAttributes"): "the event source mapping reads the queue, not our code",
-        ("poll", "dynamodb:GetItem"): "only when GMI reports progress the record already moved past (a refused "
-        "transition re-reads the job)",
+        ("watch", "sqs:ReceiveMessage"): "the event source mapping polls the queue, not our code",
+        ("watch", "sqs:DeleteMessage"): "the event source mapping deletes handled messages, not our code",
+        ("watch", "sqs:GetQueueAttributes"): "the event source mapping reads the queue, not our code",
+        **{
+            (fn, "dynamodb:GetItem"): "only when GMI reports progress the record already moved past (a refused "
+            "transition re-reads the job)"
+            for fn in ("poll", "watch")
+        },
         ("submit", "s3:ListBucket"): "never called: it changes S3's answer to HEAD/GET of a missing key",
         ("complete", "s3:ListBucket"): "never called: it changes S3's answer to HEAD of a missing key",
         ("complete", "s3:AbortMultipartUpload"): "only when a multipart upload fails midway",
@@ -98,12 +116,16 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
     },
 }
 
-#: Grants the code does not call, accepted with a reason: both are CDK's SqsEventSource grant, on the
-#: function's own queue only; dropping them means hand-writing the event source mapping's policy.
+#: Grants the code does not call, accepted with a reason: CDK's SqsEventSource grant, on the function's own
+#: queue only (dropping them means hand-writing the event source mapping's policy), and CDK's task response grant.
 ACCEPTED_EXTRAS: dict[str, dict[Grant, str]] = {
     "submit": {
         ("sqs:ChangeMessageVisibility", "submit-queue"): "CDK's SqsEventSource grant on its own queue",
         ("sqs:GetQueueUrl", "submit-queue"): "CDK's SqsEventSource grant on its own queue (read-only lookup)",
+    },
+    "watch": {
+        ("sqs:ChangeMessageVisibility", "watch-queue"): "CDK's SqsEventSource grant on its own queue",
+        ("sqs:GetQueueUrl", "watch-queue"): "CDK's SqsEventSource grant on its own queue (read-only lookup)",
     },
 }
 

@@ -65,7 +65,12 @@ def test_the_execution_input_is_what_the_poll_and_complete_tasks_read() -> None:
         "gmi_status": None,
         "failure": None,
         "failed_stores": 0,
+        # Computed (what the Watch state's DelaySeconds reads), dumped for the state machine, ignored when read
+        # back: a state that comes back with another wait gets its own delay.
+        "queue_delay_seconds": 20,
     }
+    read_back = PollState.model_validate({**dumped, "poll": {**dumped["poll"], "next_wait_seconds": 3600}})
+    assert read_back.poll.queue_delay_seconds == 900  # SQS's DelaySeconds limit; the watcher hops on
 
 
 def _raise_not_stored() -> None:

@@ -83,14 +83,15 @@ def watch_heartbeat_seconds(watch_visibility_timeout: int) -> int:
 
 
 def worst_case_tail_seconds(
-    *, poll: int, complete: int, fail: int, max_wait_seconds: int, watch_heartbeat: int = 0
+    *, poll: int, complete: int, fail: int, max_wait_seconds: int, watch_after_deadline: int = 0
 ) -> int:
-    """The longest the states after the deadline may take (function timeouts in seconds): the Watch whose chain
-    of looks died just before it (its heartbeat runs out), a Wait and the fallback Poll after it, or the Poll
+    """The longest the states after the deadline may take (function timeouts in seconds): the Watch whose look
+    at the deadline keeps failing (Watcher.longest_stay_after_deadline), a Wait and the fallback Poll after it,
+    or the Poll
     that was running, a Wait and the Poll after it (GMI answered done), Complete, the store loop's Poll that
     ends it (Complete ran out of retries on VideoNotStoredError past the deadline), RecordFailure."""
     polls = 3 * worst_case_task_seconds(poll)
-    tail = watch_heartbeat + polls + max_wait_seconds
+    tail = watch_after_deadline + polls + max_wait_seconds
     return tail + worst_case_task_seconds(complete) + worst_case_task_seconds(fail)
 
 

@@ -8,6 +8,7 @@ sleeps in an invocation: between two looks a job costs one queued message (docs/
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
@@ -108,6 +109,21 @@ class Watcher(Construct):
             "the job to the fallback Poll loop.",
         )
 
+    def longest_stay_after_deadline(self, heartbeat_seconds: int, max_wait_seconds: int) -> int:
+        """How long a Watch state may still wait after the job's deadline: the last look lands on it at worst a
+        wait late, and a look that keeps failing heartbeats at each of its deliveries (a visibility timeout
+        apart, each running to the function's timeout) before its message is dead-lettered; the heartbeat then
+        runs out."""
+        timeout = int(self.function.function.timeout.to_seconds()) if self.function.function.timeout else 0
+        redeliveries = (WATCH_MAX_RECEIVE_COUNT - 1) * self.visibility_timeout_seconds
+        return max_wait_seconds + redeliveries + timeout + heartbeat_seconds
+
     def answers(self, state_machine: sfn.StateMachine) -> None:
-        """The watch function answers (heartbeats, succeeds) the Watch state's task tokens of this state machine."""
-        state_machine.grant_task_response(self.function.function)
+        """The watch function heartbeats and answers the Watch state's task tokens of this state machine (not
+        SendTaskFailure, which CDK's grant_task_response adds: a look's verdict is always a success)."""
+        self.function.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:SendTaskHeartbeat", "states:SendTaskSuccess"],
+                resources=[state_machine.state_machine_arn],
+            )
+        )

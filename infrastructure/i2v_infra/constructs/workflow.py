@@ -172,7 +172,9 @@ class Workflow(Construct):
             complete=_seconds(self.complete.function.timeout),
             fail=_seconds(self.fail.function.timeout),
             max_wait_seconds=PollPolicy.model_validate(config.poll_policy).max_wait_seconds,
-            watch_heartbeat=heartbeat,
+            watch_after_deadline=self.watcher.longest_stay_after_deadline(
+                heartbeat, PollPolicy.model_validate(config.poll_policy).max_wait_seconds
+            ),
         )
         definition = Construct(self, "Definition")
         # The watch answers by the deadline; the timeout only bounds a chain that would not.
