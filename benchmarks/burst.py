@@ -170,7 +170,8 @@ def _collect(
         if succeeded
         else {}
     )
-    submit_source = stack.pumps[0].source if stack.pumps else None
+    submit_name = stack.function("Submit").name
+    submit_source = next((p.source for p in stack.pumps if p.source.function_name == submit_name), None)
     errors = [e for pump in stack.pumps for e in pump.stats.errors]
     invocations: collections.Counter[str] = collections.Counter(
         _function_key(specs[name].logical_id) for name, _, _ in stack.router.invocations
