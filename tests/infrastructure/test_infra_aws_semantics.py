@@ -152,7 +152,8 @@ def test_a_video_that_needs_more_than_10000_parts_is_refused() -> None:
 
 def test_a_poll_policy_that_could_exceed_the_execution_history_is_refused() -> None:
     busy = {"min_wait_seconds": 1, "fine_interval_seconds": 1, "inline_max_wait_seconds": 0}
-    PipelineConfig(poll_policy=busy, job_deadline_seconds=1800)  # 1801 rounds of 9 events: fits
+    # Every Watch refused (the fallback's worst): 1501 rounds of 14 events fit.
+    PipelineConfig(poll_policy=busy, job_deadline_seconds=1500)
     with pytest.raises(ConfigError, match=r"poll_policy could write \d+ Step Functions history events"):
         PipelineConfig.from_mapping({"poll_policy": busy, "job_deadline_seconds": 3600})
     # The shipped policy fits even the longest deadline allowed.
@@ -160,7 +161,7 @@ def test_a_poll_policy_that_could_exceed_the_execution_history_is_refused() -> N
 
 
 def test_a_store_loop_that_could_exceed_the_execution_history_is_refused() -> None:
-    """The store loop (Complete out of retries -> Poll -> Wait -> Poll -> Complete) writes ~60 events a round and
+    """The store loop (Complete out of retries -> Poll -> Watch -> Poll -> Complete) writes ~65 events a round and
     waits the poll policy's error backoff, capped at max_wait_seconds: a short cap fills the history even when
     the poll loop alone (inline sleeps) would not."""
     short_cap = {"min_wait_seconds": 1, "fine_interval_seconds": 1, "max_wait_seconds": 2, "error_backoff_seconds": 1}
@@ -175,5 +176,8 @@ def test_a_store_round_is_counted_with_every_retry_complete_has(template_dict: d
     complete = _tasks(template_dict)["Complete"]
     attempts = 1 + sum(retry["MaxAttempts"] for retry in complete["Retry"])
     complete_events = 2 + 3 * attempts  # entered, scheduled/started/failed per attempt, exited
-    wait_events = 2
-    assert complete_events + 2 * (EVENTS_PER_POLL_ROUND - wait_events) + wait_events == EVENTS_PER_STORE_ROUND
+    # Complete, its Catch's Poll and Route (the round's first look), then a whole poll round at its worst
+    # (a refused Watch, Wait, Poll, Route) that sends the job back to Complete.
+    refused_watch_events, wait_events = 5, 2
+    first_look = EVENTS_PER_POLL_ROUND - refused_watch_events - wait_events
+    assert complete_events + first_look + EVENTS_PER_POLL_ROUND == EVENTS_PER_STORE_ROUND

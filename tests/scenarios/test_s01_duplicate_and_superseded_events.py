@@ -26,6 +26,7 @@ from scenarios.submit_helpers import (
     submit_module,
     take_notifications,
 )
+from support.watch_queue import submit_pump
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -66,7 +67,7 @@ def test_s01_duplicate_arriving_while_the_first_is_posting_does_not_make_it_ambi
     tap = leak_guard.watch(local_stack)
     job_id = pipeline.upload("incoming/dup/concurrent.png")
     (notification,) = take_notifications(local_stack)
-    (pump,) = local_stack.pumps
+    pump = submit_pump(local_stack)
     duplicate = pump.event_for([_as_received(notification)])["Records"][0]
     seen: list[Any] = []
     original_submit = GmiClient.submit

@@ -27,6 +27,7 @@ from scenarios.submit_helpers import (
     take_notifications,
     with_object,
 )
+from support.watch_queue import submit_pump
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -102,7 +103,7 @@ def test_s04_s3_test_event_is_acknowledged_and_ignored(
 
     stack.run_until_idle(timeout=30)
 
-    (pump,) = stack.pumps
+    pump = submit_pump(stack)
     assert pump.stats.failed == 0
     assert pump.stats.deleted == pump.stats.received >= 2  # acknowledged (plus the one S3 sent at setup)
     assert dead_letters(stack) == []

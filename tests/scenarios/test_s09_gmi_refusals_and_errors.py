@@ -4,9 +4,10 @@
 10. 400/401/403/404: no retry; the record and the Failed event carry GMI's message, redacted.
 11. POST 503: GMI's request list is read before sending again (a 503 may follow a created job); found, the
     job goes on with it, else it is POSTed again. POST 500, a timeout or a broken answer after sending: GMI may have created
-    the job, so `submit_ambiguous` with exactly one POST. GET errors: retried with backoff (inside the poll
-    invocation or through the Wait state, whichever the poll policy picks), the job goes on (one GET 503 is
-    also in tests/workflow/test_workflow.py::test_status_check_error_is_retried_by_the_poll_loop).
+    the job, so `submit_ambiguous` with exactly one POST. GET errors: retried with backoff (the watch
+    function's next look, a delayed message later; in the fallback loop inside the poll invocation or through
+    the Wait state), the job goes on (one GET 503 is also in
+    tests/workflow/test_workflow.py::test_status_check_error_is_retried_by_the_poll_loop).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from scenarios.submit_helpers import (
     submit_module,
 )
 from support.breaker import fresh_breaker_counters
+from support.watch_queue import event_source_mapping, move_watch_clock, submit_pump
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -91,9 +93,11 @@ def test_s09_429_that_outlasts_the_invocation_parks_the_job_and_a_delayed_messag
     assert queue_counts(local_stack)["delayed"] == 1
     assert dead_letters(local_stack) == []
 
-    # The delayed message comes back (SQS's clock moved on) and the job is submitted once.
+    # The delayed message comes back (SQS's clock moved on, and the watch function's with it) and the job is
+    # submitted once.
     real_millis = moto.sqs.models.unix_time_millis
     monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *a: real_millis(*a) + 120_000)
+    move_watch_clock(monkeypatch, lambda: time.time() + 120)
     local_stack.run_until_idle(timeout=30)
 
     statuses = [entry.status for entry in posts(local_gmi)]
@@ -113,13 +117,13 @@ def test_s09_burst_with_429s_runs_submissions_in_parallel_up_to_the_concurrency_
     monkeypatch: pytest.MonkeyPatch,
     cdk_template: dict[str, Any],
 ) -> None:
-    (mapping,) = [r for r in cdk_template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    mapping = event_source_mapping(cdk_template, "Submit")
     cap = mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"]
     # Batches overlap as with Lambda's many instances; the pump honours the mapping's MaximumConcurrency.
     # Messages stay hidden while their batch is held by the gauge (no redelivery to muddle the count).
     stack = local_stack_factory(parallel_invocations=True, pump_visibility_timeout=60)
     pipeline = PipelineDriver(stack)
-    (pump,) = stack.pumps
+    pump = submit_pump(stack)
     assert pump.source.max_concurrency == cap
     slept: list[float] = []
     monkeypatch.setattr(submit_module().service(), "sleep", slept.append)

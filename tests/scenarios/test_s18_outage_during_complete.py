@@ -3,19 +3,23 @@ Complete task's own retries (about a minute in AWS). The real synthesized state 
 the real handlers, the GMI simulator's faults.
 
 Time is shrunk, not skipped: the Retry waits run at 5 % (fast_state_machine_retries) and the poll policy is
-the local one (1-2 s waits), so a round of the store loop (Complete with its 5 retries, Poll, Wait, Poll) takes
-a few seconds here where AWS takes a minute or more.
+the local one (1-2 s waits), so a round of the store loop (Complete with its 5 retries, Poll, then the watch
+function's looks until GMI answers) takes a few seconds here where AWS takes a minute or more.
+
+The store loop's looks: its first step is the Poll task (straight from Complete's Catch: the backoff, no GET),
+which routes `waiting` back to the Watch state; the later looks are the watch function's, with `store_error`
+still in the state it carries. `support.poll_looks` records both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from i2v_local.simulator import GmiSimulator
-from i2v_local.stack import FunctionSpec, Invocation, LocalStack
+from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from scenarios.workflow_helpers import (
     FAILED,
@@ -28,6 +32,7 @@ from scenarios.workflow_helpers import (
     results_of,
     shorten_deadline,
 )
+from support.poll_looks import Look, Looks, record_looks
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -42,31 +47,36 @@ def fast_retries() -> Iterator[None]:
         yield
 
 
-def _after_store_polls(stack: LocalStack, count: int, then: Any) -> None:
-    """Call `then()` once, after the `count`-th Poll of the store loop (a Poll with `store_error` set)."""
+def _after_store_looks(looks: Looks, count: int, then: Callable[[], Any]) -> None:
+    """Call `then()` once, after the `count`-th look of the store loop (a look with `store_error` set)."""
     seen: list[int] = []
 
-    def after(spec: FunctionSpec, event: Any, result: Invocation) -> None:
-        if "Poll" in spec.logical_id and event.get("store_error") is not None:
+    def after(look: Look) -> None:
+        if look.store_loop:
             seen.append(1)
             if len(seen) == count:
                 then()
 
-    stack.router.after_invoke.append(after)
+    looks.after.append(after)
 
 
-def _store_polls(stack: LocalStack) -> list[tuple[Any, Invocation]]:
-    return [(event, result) for event, result in stack.router.calls("Poll") if event.get("store_error") is not None]
+def _store_looks(looks: Looks, job_id: str) -> list[Look]:
+    return [look for look in looks.of(job_id) if look.store_loop]
 
 
 def test_s18_gmi_outage_longer_than_completes_retries_is_ridden_out_and_the_video_stored_once(
-    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, fast_retries: None
+    pipeline: PipelineDriver,
+    local_stack: LocalStack,
+    local_gmi: GmiSimulator,
+    fast_retries: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """GMI reported success, then its status GET answers 503 through a whole round of Complete's retries and
-    several polls after it; when GMI answers again the video is stored once and the job succeeds."""
+    several looks after it; when GMI answers again the video is stored once and the job succeeds."""
+    looks = record_looks(monkeypatch)
     tap = local_stack.tap_events()
     on_calls(local_stack, "Complete", before=lambda _event: local_gmi.inject("get_503", count=None))
-    _after_store_polls(local_stack, 4, then=local_gmi.faults.clear)  # GMI is back
+    _after_store_looks(looks, 4, then=local_gmi.faults.clear)  # GMI is back
 
     job_id = pipeline.upload("incoming/s18/outage.png")
     local_stack.run_until_idle(timeout=120)
@@ -78,12 +88,16 @@ def test_s18_gmi_outage_longer_than_completes_retries_is_ridden_out_and_the_vide
     assert all(r.error and r.payload["errorType"] == "VideoNotStoredError" for r in failed), completes
     assert "download_failed" in failed[-1].payload["errorMessage"]
     assert [r.error for r in completes[COMPLETE_ATTEMPTS_PER_ROUND:]] == [False]
-    # The store loop rode the outage with the poll policy's backoff, then sent the job back to Complete.
-    store_polls = [result.payload for _, result in _store_polls(local_stack)]
-    assert store_polls[0]["outcome"] == "waiting"
-    assert store_polls[0]["failed_stores"] == 1
-    assert any(p["consecutive_errors"] > 0 for p in store_polls)  # GETs refused while waiting
-    assert store_polls[-1]["outcome"] == "succeeded"
+    # The store loop rode the outage with the poll policy's backoff, then sent the job back to Complete: its
+    # first step is the Poll task, the looks after it the watch function's.
+    store_looks = _store_looks(looks, job_id)
+    assert [look.by for look in store_looks] == ["Poll"] + ["Watch"] * (len(store_looks) - 1)
+    verdicts = [look.verdict for look in store_looks if look.verdict is not None]
+    assert len(verdicts) == len(store_looks), looks.errors(job_id)
+    assert verdicts[0]["outcome"] == "waiting"
+    assert verdicts[0]["failed_stores"] == 1
+    assert any(v["consecutive_errors"] > 0 for v in verdicts)  # GETs refused while waiting
+    assert verdicts[-1]["outcome"] == "succeeded"
     refused = [e for e in local_gmi.requests_log if e.method == "GET" and "/requests/" in e.path and e.status == 503]
     assert len(refused) > COMPLETE_ATTEMPTS_PER_ROUND
     assert job.output is not None
@@ -98,10 +112,15 @@ def test_s18_gmi_outage_longer_than_completes_retries_is_ridden_out_and_the_vide
 
 
 def test_s18_video_host_down_for_two_rounds_leaves_one_object_and_no_open_upload(
-    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, fast_retries: None
+    pipeline: PipelineDriver,
+    local_stack: LocalStack,
+    local_gmi: GmiSimulator,
+    fast_retries: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The video host breaks every download mid-body (a multipart upload had begun) for two whole rounds of
     Complete; the third round stores it: one object, every partial upload aborted, one Succeeded event."""
+    looks = record_looks(monkeypatch)
     tap = local_stack.tap_events()
     calls = count_s3_calls()
     broken = 2 * COMPLETE_ATTEMPTS_PER_ROUND
@@ -128,8 +147,15 @@ def test_s18_video_host_down_for_two_rounds_leaves_one_object_and_no_open_upload
     completes = results_of(local_stack, "Complete")
     assert [r.error for r in completes] == [True] * broken + [False]
     assert {r.payload["errorType"] for r in completes[:broken]} == {"VideoNotStoredError"}
-    # Poll: straight from Complete (wait 1 round's backoff), after the wait (GMI still done: back to Complete)
-    assert [p.payload["failed_stores"] for _, p in _store_polls(local_stack)] == [1, 1, 2, 2]
+    # Each round: the Poll task straight from Complete (wait the round's backoff), then the watch function's
+    # look after the wait (GMI still done: back to Complete).
+    store_looks = _store_looks(looks, job_id)
+    assert [(look.by, look.verdict and look.verdict["failed_stores"]) for look in store_looks] == [
+        ("Poll", 1),
+        ("Watch", 1),
+        ("Poll", 2),
+        ("Watch", 2),
+    ]
     assert job.output is not None
     assert job.output.size == 20 * MIB
     (stored,) = objects_under(local_stack, pipeline.output_bucket)

@@ -14,6 +14,7 @@ from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import dead_letters, send, take_notifications, with_object
+from support.watch_queue import submit_pump
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -43,7 +44,7 @@ def test_s23_each_malformed_body_is_dead_lettered_alone(
 
     assert pipeline.job(job_id).status == "succeeded"
     assert local_gmi.post_count == 1
-    (pump,) = stack.pumps
+    pump = submit_pump(stack)
     redrive = json.loads(
         stack.client("sqs").get_queue_attributes(
             QueueUrl=stack.outputs["SubmitQueueUrl"], AttributeNames=["RedrivePolicy"]

@@ -3,6 +3,7 @@ day) or is `rejected` with reason `budget` (`reject`), as configured; nothing is
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
 from scenarios.submit_helpers import FAILED, budget_items, queue_counts, submit_module, submit_queue
+from support.watch_queue import move_watch_clock
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -51,10 +53,12 @@ def test_s24_over_the_cap_waits_and_is_submitted_the_next_day(
     assert queue_counts(stack)["delayed"] == 1  # not lost: back on the queue, delayed as far as SQS allows
     assert budget_items(stack) == {"2026-03-14": 2}
 
-    # The next day: the service's calendar and SQS's clock move on; the delayed message comes back.
+    # The next day: the service's calendar and SQS's clock (and the watch function's with it) move on; the
+    # delayed message comes back.
     monkeypatch.setattr(service, "_today", lambda: TODAY + DAY)
     real_millis = moto.sqs.models.unix_time_millis
     monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *a: real_millis(*a) + DAY.total_seconds() * 1000)
+    move_watch_clock(monkeypatch, lambda: time.time() + DAY.total_seconds())
     stack.run_until_idle(timeout=30)
 
     job = pipeline.job(waiting)

@@ -3,7 +3,8 @@
 Uploads made during the outage are parked `deferred` (reason `gmi_unavailable`) and looked at again with
 growing delays through fresh delayed messages, so no receive count runs out and nothing reaches the DLQ. The
 circuit breaker makes most of those looks cost no POST. Time is warped: the submit service's clock, moto's SQS
-clock (message delays) and the breaker's clock move together, hours in seconds.
+clock (message delays), the watch function's clock (it reads SQS's SentTimestamp) and the breaker's clock move
+together, hours in seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from i2v_local.stack.driver import PipelineDriver, png_bytes
 from i2v_local.timewarp import breaker_clock
 from scenarios.submit_helpers import FAILED, dead_letters, queue_counts, submit_module
 from support.breaker import fresh_breaker_counters
+from support.watch_queue import move_watch_clock
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -70,6 +72,7 @@ def test_s26_a_three_hour_outage_is_ridden_out_and_every_job_succeeds(
     stack = local_stack_factory()
     monkeypatch.setattr(submit_module().service(), "clock", warp.now)
     monkeypatch.setattr(submit_module().service(), "sleep", lambda _seconds: None)  # Retry-After waits: skipped
+    move_watch_clock(monkeypatch, warp.now)  # it reads SQS's (warped) SentTimestamp
     pipeline = PipelineDriver(stack)
     tap = leak_guard.watch(stack)
     local_gmi.inject("post_503", count=None)  # the outage: every POST refused, nothing created

@@ -5,7 +5,7 @@ state's chain of looks so the fallback (Wait -> Poll) has to take over.
     watch_queue_url(stack)
     with refuse_watch_messages() as refused: ...   # SQS refuses the Watch state's SendMessage (TaskFailed)
     with_watch_heartbeat(template, 2)              # a template whose Watch state gives up after 2 s of silence
-    watch_service()                                # the watch function's WatchService (e.g. to warp its clock)
+    move_watch_clock(monkeypatch, now)             # the watch function's clock, for tests that move SQS's clock
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import copy
 import importlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from i2v_local.stack import LocalStack, SqsPump
@@ -48,18 +49,26 @@ def watch_queue_url(stack: LocalStack) -> str:
 
 def event_source_mapping(template: dict[str, Any], logical_part: str) -> dict[str, Any]:
     """The template's event source mapping whose function's logical id contains `logical_part`."""
-    (mapping,) = [
+    mappings: list[dict[str, Any]] = [
         resource
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::Lambda::EventSourceMapping"
         and logical_part in json.dumps(resource["Properties"]["FunctionName"])
     ]
+    (mapping,) = mappings
     return mapping
 
 
 def watch_service() -> Any:
     """The watch function's WatchService (i2v.handlers.watch; imported only once a stack set the environment)."""
     return importlib.import_module("i2v.handlers.watch").service()
+
+
+def move_watch_clock(monkeypatch: pytest.MonkeyPatch, now: Callable[[], float]) -> None:
+    """The watch function's clock reads `now()`. It finds a look due at SQS's SentTimestamp plus the wait, so a
+    test that moves moto's SQS clock (unix_time_millis) must move this one with it: else every look seems due
+    hours or days ahead, and the watch function sends the job on, delayed, instead of looking."""
+    monkeypatch.setattr(watch_service(), "clock", now)
 
 
 # ---- breaking the Watch state -------------------------------------------------------------------------------

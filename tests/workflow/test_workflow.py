@@ -14,6 +14,8 @@ from i2v.domain.record import EventDetailType
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import FunctionSpec, Invocation, LocalStack
 from i2v_local.stack.driver import PipelineDriver
+from support.poll_looks import record_looks
+from support.watch_queue import refuse_watch_messages, submit_pump
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -132,20 +134,23 @@ def test_truncated_download_is_retried_by_the_state_machine(
 
 
 def test_status_check_error_is_retried_by_the_poll_loop(
-    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator
+    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before, after = _first_call_of("Poll", before=lambda event: local_gmi.inject("get_503", count=1))
+    looks = record_looks(monkeypatch)
+    # The first look (the watch function's, woken by the Watch state's message) finds GMI answering 503 once.
+    before, after = _first_call_of("Watcher", before=lambda event: local_gmi.inject("get_503", count=1))
     local_stack.router.before_invoke.append(before)
     local_stack.router.after_invoke.append(after)
     job_id = pipeline.upload("incoming/flaky-status.png")
 
     local_stack.run_until_idle(timeout=30)
 
-    polls = [result.payload for _, result in local_stack.router.calls("Poll")]
+    verdicts = looks.verdicts(job_id)
     gets = [entry.status for entry in local_gmi.requests_log if entry.method == "GET" and "/requests/" in entry.path]
     assert gets[0] == 503  # the first status check failed...
-    assert 200 in gets[1:]  # ...and was retried (inside the invocation or through the Wait loop)
-    assert polls[-1]["outcome"] == "succeeded"
+    assert 200 in gets[1:]  # ...and was retried by a later look
+    assert (verdicts[0]["outcome"], verdicts[0]["consecutive_errors"]) == ("waiting", 1)  # not a failure
+    assert verdicts[-1]["outcome"] == "succeeded"
     assert pipeline.job(job_id).status == "succeeded"
     assert local_gmi.post_count == 1
 
@@ -182,7 +187,7 @@ def test_redelivered_sqs_message_posts_once(
     )["Messages"]
     # A submit invocation whose batch was processed but never deleted (e.g. the function timed out
     # after its work): SQS hands the same message out again.
-    (pump,) = local_stack.pumps
+    pump = submit_pump(local_stack)
     assert local_stack.router.invoke(pump.source.function_name, pump.event_for(messages)).payload == {
         "batchItemFailures": []
     }
@@ -231,13 +236,29 @@ def test_start_execution_retried_after_a_lost_response_posts_once(
 def test_aborted_execution_is_recorded_by_the_status_change_rule(
     pipeline: PipelineDriver, local_stack: LocalStack
 ) -> None:
+    """An execution stopped from outside never reaches RecordFailure: the status change rule records the job.
+
+    It is stopped while a Poll task runs. A stuck job waits in the Watch state, but moto's interpreter turns a
+    stop during a task-token wait into a failure (States.Timeout; AWS says ABORTED), so here SQS refuses the
+    Watch state's messages and the execution is stopped in the fallback loop (Wait -> Poll)."""
     tap = local_stack.tap_events()
     states = local_stack.tap_events({"source": ["aws.states"]}, bus="default")
-    job_id = pipeline.upload("incoming/aborted.png", prompt="never ends [sim:stuck]")
-    execution = pipeline.wait_for_execution()
+    stopped: list[str] = []
 
-    local_stack.client("stepfunctions").stop_execution(executionArn=execution["executionArn"], cause="operator")
-    local_stack.run_until_idle(timeout=30)
+    def stop_in_the_first_poll(spec: FunctionSpec, event: Any) -> None:
+        if "Poll" in spec.logical_id and not stopped:
+            (running,) = pipeline.executions()
+            stopped.append(running["executionArn"])
+            local_stack.client("stepfunctions").stop_execution(executionArn=running["executionArn"], cause="operator")
+
+    local_stack.router.before_invoke.append(stop_in_the_first_poll)
+    with refuse_watch_messages():
+        job_id = pipeline.upload("incoming/aborted.png", prompt="never ends [sim:stuck]")
+        local_stack.run_until_idle(timeout=30)
+
+    assert stopped, "no Poll task ran"
+    (execution,) = pipeline.executions()
+    assert execution["status"] == "ABORTED"
 
     job = pipeline.job(job_id)
     assert job.status == "failed"
