@@ -5,6 +5,7 @@ from __future__ import annotations
 from i2v.domain.jobs import JobStatus
 from i2v.domain.polling import PollPolicy
 from i2v.domain.record import JobRecord, SourceRef
+from i2v.domain.workflow import ExecutionInput, PollState
 from i2v.services.poll import PollService
 from support.fakes import Fakes
 
@@ -49,3 +50,23 @@ def poll_service(
         sleep=clock.sleep,
     )
     return service, clock
+
+
+def first_state(
+    job_id: str, submitted_at: float, deadline_seconds: float, first_wait_seconds: int = 20, **poll: object
+) -> PollState:
+    """The execution state as submit starts it (GMI said queued, nothing learned yet), with `poll` fields over
+    the first verdict."""
+    first = ExecutionInput.first(
+        job_id=job_id,
+        attempt=1,
+        request_id="req-1",
+        model="m",
+        time_class={},
+        submitted_at=submitted_at,
+        deadline_at=submitted_at + deadline_seconds,
+        gmi_status="queued",
+        expectation=None,
+        first_wait_seconds=first_wait_seconds,
+    )
+    return PollState.model_validate({**first.model_dump(), "poll": {**first.poll.model_dump(), **poll}})

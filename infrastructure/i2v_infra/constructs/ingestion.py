@@ -9,12 +9,12 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
+from i2v_infra.constructs.queues import dead_letter_queue, work_queue
 from i2v_infra.constructs.records import BY_STATUS_INDEX, BY_TIME_CLASS_INDEX, Records
 from i2v_infra.iam import grant_job_records, grant_put_events, grant_read_secret
 from i2v_infra.nag import acknowledge, acknowledge_wildcard_resource
@@ -44,23 +44,14 @@ class Ingestion(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = submit_timeout(config)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(self)
+        self.queue = work_queue(
             self,
             "SubmitQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
             visibility_timeout=Duration.seconds(timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR),
             retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=config.max_receive_count
-            ),
+            dead_letters=self.dead_letter_queue,
+            max_receive_count=config.max_receive_count,
         )
 
         # One notification per suffix (S3 filters are case-sensitive and allow one suffix per rule).

@@ -12,13 +12,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction
 from i2v_infra.constructs.ingestion import VISIBILITY_TIMEOUT_FACTOR
+from i2v_infra.constructs.queues import dead_letter_queue, work_queue
 from i2v_infra.constructs.records import Records
 from i2v_infra.iam import grant_job_records, grant_read_secret
 from i2v_infra.nag import acknowledge
@@ -46,24 +46,15 @@ class Watcher(Construct):
         # One GET, a record update at most, one SendMessage or SendTaskSuccess: seconds, GMI's timeouts included.
         timeout = Duration.seconds(2 * (config.gmi_timeout_seconds + 5))
         self.visibility_timeout_seconds = int(timeout.to_seconds()) * VISIBILITY_TIMEOUT_FACTOR
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(self)
+        self.queue = work_queue(
             self,
             "Queue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
             visibility_timeout=Duration.seconds(self.visibility_timeout_seconds),
             # A job's message outlives no job: the deadline is at most 6 hours (JOB_DEADLINE_SECONDS).
             retention_period=Duration.days(1),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=WATCH_MAX_RECEIVE_COUNT
-            ),
+            dead_letters=self.dead_letter_queue,
+            max_receive_count=WATCH_MAX_RECEIVE_COUNT,
         )
         self.function = PipelineFunction(
             self,

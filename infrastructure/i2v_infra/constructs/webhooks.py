@@ -16,13 +16,13 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from i2v_events.v1 import DETAIL_KINDS
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, tracing_environment
+from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.nag import acknowledge
 from i2v_infra.webhook_config import WebhookConfig
 
@@ -53,13 +53,7 @@ class Webhooks(Construct):
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letter_queue = dead_letter_queue(self)
         acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",

@@ -9,13 +9,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from i2v.domain.polling import PollPolicy
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
+from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.state_machine import (
     build_definition,
@@ -121,13 +121,7 @@ class Workflow(Construct):
         grant_read_secret(complete_fn, records.api_key_secret)
 
         # Async invocations of fail (from the EventBridge rule) that still fail land here.
-        self.failure_dead_letter_queue = sqs.Queue(
-            self,
-            "FailureDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.failure_dead_letter_queue = dead_letter_queue(self, "FailureDeadLetterQueue")
         acknowledge(
             self.failure_dead_letter_queue,
             "AwsSolutions-SQS3",

@@ -7,11 +7,11 @@ import json
 from i2v.adapters.gmi import GmiRetryableError
 from i2v.domain.jobs import JobStatus
 from i2v.domain.polling import PollOutcome, PollPolicy
-from i2v.domain.workflow import CaughtError, ExecutionInput, PollResult, PollState
+from i2v.domain.workflow import CaughtError, PollResult, PollState
 from i2v.services.poll import PollService
 from i2v.services.store_later import poll_after_failed_store
 from support.fakes import Fakes
-from support.poll_service import poll_service
+from support.poll_service import first_state, poll_service
 
 JOB_ID = "b" * 32
 SUBMITTED_AT = 1_800_000_000.0
@@ -25,21 +25,9 @@ def _service(fakes: Fakes, elapsed: float) -> PollService:
 
 def _state(outcome: PollOutcome, failed_stores: int = 0) -> PollState:
     """The execution state Poll gets in the store loop: Complete's Catch put its error at `store_error`."""
-    first = ExecutionInput.first(
-        job_id=JOB_ID,
-        attempt=1,
-        request_id="req-1",
-        model="m",
-        time_class={},
-        submitted_at=SUBMITTED_AT,
-        deadline_at=SUBMITTED_AT + DEADLINE,
-        gmi_status="queued",
-        expectation=None,
-        first_wait_seconds=20,
-    )
     poll = PollResult(outcome=outcome, gmi_status="success", poll_count=7, failed_stores=failed_stores)
-    caught = {"Error": "VideoNotStoredError", "Cause": json.dumps({"errorMessage": CAUSE})}
-    return PollState.model_validate({**first.model_dump(), "poll": poll.dumped(), "store_error": caught})
+    caught = CaughtError.model_validate({"Error": "VideoNotStoredError", "Cause": json.dumps({"errorMessage": CAUSE})})
+    return first_state(JOB_ID, SUBMITTED_AT, DEADLINE).model_copy(update={"poll": poll, "store_error": caught})
 
 
 def test_straight_from_complete_it_waits_longer_after_every_failed_round_without_asking_gmi(fakes: Fakes) -> None:

@@ -9,10 +9,10 @@ import pytest
 
 from i2v.adapters.gmi import GmiRequest, GmiRetryableError
 from i2v.domain.polling import PollOutcome
-from i2v.domain.workflow import CaughtError, ExecutionInput, PollResult, PollState, WatchMessage
+from i2v.domain.workflow import CaughtError, PollResult, PollState, WatchMessage
 from i2v.services.watch import WatchService
 from support.fakes import Fakes, FakeTaskTokens, FakeWatchQueue
-from support.poll_service import FakeClock, poll_service
+from support.poll_service import FakeClock, first_state, poll_service
 
 JOB_ID = "c" * 32
 SUBMITTED_AT = 1_800_000_000.0
@@ -21,19 +21,7 @@ TOKEN = "AQCEAAAAKgAAAA-secret-task-token"
 
 
 def _state(next_wait: int = 20, **poll: object) -> PollState:
-    first = ExecutionInput.first(
-        job_id=JOB_ID,
-        attempt=1,
-        request_id="req-1",
-        model="m",
-        time_class={},
-        submitted_at=SUBMITTED_AT,
-        deadline_at=SUBMITTED_AT + DEADLINE,
-        gmi_status="queued",
-        expectation=None,
-        first_wait_seconds=next_wait,
-    )
-    return PollState.model_validate({**first.model_dump(), "poll": {**first.poll.model_dump(), **poll}})
+    return first_state(JOB_ID, SUBMITTED_AT, DEADLINE, next_wait, **poll)
 
 
 def _message(state: PollState, due_at: float | None = None) -> WatchMessage:
