@@ -33,6 +33,7 @@ from moto.server import ThreadedMotoServer
 
 from i2v.adapters.aws import reset_clients
 from i2v_local.stack.bus_rules import BusLambdaRules
+from i2v_local.stack.callbacks import tokens_valid_once_sent
 from i2v_local.stack.compat import moto_incompatibilities
 from i2v_local.stack.executions import ExecutionWatcher
 from i2v_local.stack.lambdas import HandlerRouter
@@ -152,6 +153,7 @@ class LocalStack:
             parallel=[spec.name for s in parallel if (spec := _function_of(self.provisioned, s.function_name))],
         )
         self._exit.enter_context(self.router.patched_moto())
+        self._exit.enter_context(tokens_valid_once_sent())  # moto registers a task token after its message
         self._set_env(self.function_environment())
         self._reset_caches()
         self.router.load_handlers()
