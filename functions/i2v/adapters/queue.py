@@ -9,7 +9,12 @@ from typing import Any
 from i2v.adapters.aws import client
 from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS, WatchMessage
 
-MAX_DELAY_SECONDS = SQS_MAX_DELAY_SECONDS
+
+def send_delayed(queue_url: str, body: str, delay_seconds: int) -> None:
+    """One message, delayed as far as SQS allows."""
+    client("sqs").send_message(
+        QueueUrl=queue_url, MessageBody=body, DelaySeconds=max(0, min(SQS_MAX_DELAY_SECONDS, delay_seconds))
+    )
 
 
 class SubmitQueue:
@@ -19,11 +24,7 @@ class SubmitQueue:
     def __call__(self, body: dict[str, Any], delay_seconds: int) -> None:
         if not self.queue_url:
             raise RuntimeError("SUBMIT_QUEUE_URL is not configured; cannot defer")
-        client("sqs").send_message(
-            QueueUrl=self.queue_url,
-            MessageBody=json.dumps(body),
-            DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
-        )
+        send_delayed(self.queue_url, json.dumps(body), delay_seconds)
 
 
 class WatchQueue:
@@ -33,8 +34,4 @@ class WatchQueue:
         self.queue_url = queue_url
 
     def send(self, message: WatchMessage, delay_seconds: int) -> None:
-        client("sqs").send_message(
-            QueueUrl=self.queue_url,
-            MessageBody=message.body(),
-            DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
-        )
+        send_delayed(self.queue_url, message.body(), delay_seconds)
