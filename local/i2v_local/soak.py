@@ -238,11 +238,12 @@ class _Soak:
 
         unended = [job_id for job_id, record in found.items() if record.status not in ENDED]
         unexplained = [job_id for job_id, record in found.items() if not _explained(record)]
+        executions = self._executions()
         invariants.append(
             Invariant(
                 "every job ended with a reason",
                 not unended and not unexplained,
-                f"{len(unended)} not ended {_sample(unended, found)}, {len(unexplained)} without a reason",
+                f"{len(unended)} not ended {_sample(unended, found, executions)}, {len(unexplained)} without a reason",
             )
         )
 
@@ -286,7 +287,7 @@ class _Soak:
             duplicates_sent=self.duplicates_sent,
             bad_images=sum(1 for u in self.uploads if u.bad),
             posts=self.sim.post_count,
-            executions=len(self._executions()),
+            executions=len(executions),
             truncations_healed=self.truncations_healed,
             invariants=invariants,
         )
@@ -311,8 +312,13 @@ def _explained(record: JobRecord) -> bool:
     return record.failure is not None and bool(record.failure.category) and bool(record.failure.message)
 
 
-def _sample(job_ids: list[str], found: Mapping[str, JobRecord]) -> str:
-    return str([f"{j[:8]}:{found[j].status}" for j in job_ids[:5]]) if job_ids else ""
+def _sample(job_ids: list[str], found: Mapping[str, JobRecord], executions: list[dict[str, Any]]) -> str:
+    """A few stuck jobs, each with its record's status and its executions' (a record that disagrees with a
+    finished execution points at the record's writes, one still running at the workflow)."""
+    if not job_ids:
+        return ""
+    runs = {job_id: [e["status"] for e in executions if e["name"].startswith(f"{job_id}-")] for job_id in job_ids}
+    return str([f"{j[:8]}:{found[j].status} (execution {'/'.join(runs[j]) or 'none'})" for j in job_ids[:5]])
 
 
 def _fault_name(spec: str | None) -> str:

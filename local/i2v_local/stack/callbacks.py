@@ -1,8 +1,8 @@
-"""moto's interpreter sends a callback task's message before it registers the task's token (state_task_service_
-callback: the SQS message goes out, then the callback and heartbeat endpoints are set up). In AWS the token is
-valid once the message is sent; locally, a look that heartbeats within that window would read InvalidToken and
-stop its chain as if the task were closed. While the local stack runs, SendTaskHeartbeat and SendTaskSuccess
-wait a moment for the registration before answering InvalidToken."""
+"""moto's interpreter sends a callback task's message before it sets up the task's heartbeat endpoint
+(state_task_service_callback: the SQS message goes out, then the timeout and heartbeat are set up). In AWS the
+token is valid once the message is sent; locally, a look that heartbeats within that window would read
+InvalidToken and stop its chain as if the task were closed. While the local stack runs, SendTaskHeartbeat and
+SendTaskSuccess wait a moment for the registration before answering InvalidToken."""
 
 from __future__ import annotations
 

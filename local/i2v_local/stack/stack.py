@@ -35,6 +35,7 @@ from i2v.adapters.aws import reset_clients
 from i2v_local.stack.bus_rules import BusLambdaRules
 from i2v_local.stack.callbacks import tokens_valid_once_sent
 from i2v_local.stack.compat import moto_incompatibilities
+from i2v_local.stack.dynamodb_isolation import writes_isolated
 from i2v_local.stack.executions import ExecutionWatcher
 from i2v_local.stack.lambdas import HandlerRouter
 from i2v_local.stack.pump import BackgroundPoller, SqsPump
@@ -154,6 +155,7 @@ class LocalStack:
         )
         self._exit.enter_context(self.router.patched_moto())
         self._exit.enter_context(tokens_valid_once_sent())  # moto registers a task token after its message
+        self._exit.enter_context(writes_isolated())  # moto's cancelled transactions undo other threads' writes
         self._set_env(self.function_environment())
         self._reset_caches()
         self.router.load_handlers()

@@ -1,0 +1,45 @@
+"""DynamoDB writes isolated from each other, as in DynamoDB, while the local stack runs.
+
+moto's in-process DynamoDB takes no lock. Its TransactWriteItems copies each table it touches, applies the
+operations, and on a cancellation puts the copied tables back whole: a write another thread made in between
+(Complete recording `succeeded` on the Step Functions interpreter's thread while the submit handler's claim
+of a duplicate S3 notification is cancelled) is silently undone. DynamoDB isolates a transaction from every
+other write and applies each single-item write atomically (developer guide: "Isolation levels for DynamoDB
+transactions"), so the local stack serializes moto's item reads and writes behind one lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.dynamodb.models import DynamoDBBackend
+
+# The backend methods every item API goes through (BatchWriteItem calls put_item / delete_item per item).
+ISOLATED = ("get_item", "put_item", "update_item", "delete_item", "transact_write_items")
+_ORIGINALS: dict[str, Callable[..., Any]] = {name: getattr(DynamoDBBackend, name) for name in ISOLATED}
+# Re-entrant: transact_write_items calls get_item, put_item, update_item and delete_item itself.
+_LOCK = threading.RLock()
+
+
+def _isolated(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def call(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _LOCK:
+            return original(self, *args, **kwargs)
+
+    return call
+
+
+@contextmanager
+def writes_isolated() -> Iterator[None]:
+    for name, original in _ORIGINALS.items():
+        setattr(DynamoDBBackend, name, _isolated(original))
+    try:
+        yield
+    finally:
+        for name, original in _ORIGINALS.items():
+            setattr(DynamoDBBackend, name, original)
