@@ -7,16 +7,15 @@ SendTaskSuccess wait a moment for the registration before answering InvalidToken
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
+from unittest import mock
 
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 REGISTRATION_GRACE_SECONDS = 5.0
-_ORIGINALS: dict[str, Callable[..., Any]] = {
-    name: getattr(StepFunctionsParserBackend, name) for name in ("send_task_heartbeat", "send_task_success")
-}
+PATIENT = ("send_task_heartbeat", "send_task_success")
 
 
 def _patient(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,12 +32,7 @@ def _patient(original: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-@contextmanager
-def tokens_valid_once_sent() -> Iterator[None]:
-    for name, original in _ORIGINALS.items():
-        setattr(StepFunctionsParserBackend, name, _patient(original))
-    try:
-        yield
-    finally:
-        for name, original in _ORIGINALS.items():
-            setattr(StepFunctionsParserBackend, name, original)
+def tokens_valid_once_sent() -> AbstractContextManager[Any]:
+    patient: dict[str, Any] = {name: _patient(getattr(StepFunctionsParserBackend, name)) for name in PATIENT}
+    patcher: AbstractContextManager[Any] = mock.patch.multiple(StepFunctionsParserBackend, **patient)
+    return patcher

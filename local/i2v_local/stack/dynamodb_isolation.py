@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
+from unittest import mock
 
 from moto.dynamodb.models import DynamoDBBackend
 
 # The backend methods every item API goes through (BatchWriteItem calls put_item / delete_item per item).
 ISOLATED = ("get_item", "put_item", "update_item", "delete_item", "transact_write_items")
-_ORIGINALS: dict[str, Callable[..., Any]] = {name: getattr(DynamoDBBackend, name) for name in ISOLATED}
 # Re-entrant: transact_write_items calls get_item, put_item, update_item and delete_item itself.
 _LOCK = threading.RLock()
 
@@ -34,12 +34,7 @@ def _isolated(original: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-@contextmanager
-def writes_isolated() -> Iterator[None]:
-    for name, original in _ORIGINALS.items():
-        setattr(DynamoDBBackend, name, _isolated(original))
-    try:
-        yield
-    finally:
-        for name, original in _ORIGINALS.items():
-            setattr(DynamoDBBackend, name, original)
+def writes_isolated() -> AbstractContextManager[Any]:
+    isolated: dict[str, Any] = {name: _isolated(getattr(DynamoDBBackend, name)) for name in ISOLATED}
+    patcher: AbstractContextManager[Any] = mock.patch.multiple(DynamoDBBackend, **isolated)
+    return patcher
