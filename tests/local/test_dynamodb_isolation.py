@@ -3,15 +3,15 @@
 The race the chaos soak met about once in eight runs on a loaded machine: the submit handler's claim of a
 duplicate S3 notification is cancelled (the job exists) while Complete, on the interpreter's thread, records
 another job `succeeded`. moto's rollback put the whole table back and the job read `submitted` for good.
-Here the other thread's write is placed exactly inside the transaction, between moto's copy of the table and
-its rollback, so the outcome does not depend on timing.
+Here the other thread's call is placed exactly inside the transaction, after its first Put is applied and
+before its rollback, so the outcome does not depend on timing.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import boto3
@@ -24,13 +24,15 @@ from i2v_local.stack.dynamodb_isolation import writes_isolated
 
 TABLE = "jobs"
 REGION = "us-east-1"
-# Long enough for an unblocked write to finish; an isolated one waits for the transaction instead.
+# Long enough for an unblocked call to finish; an isolated one waits for the transaction instead.
 INSIDE_WINDOW_SECONDS = 1.0
-
-
-@contextmanager
-def _moto_as_is() -> Iterator[None]:
-    yield
+# With the isolation, and moto as it is (the canary: if moto stops leaking or undoing, it fails and the
+# isolation can go).
+ISOLATION = pytest.mark.parametrize(
+    ("isolation", "isolated"),
+    [(writes_isolated, True), (nullcontext, False)],
+    ids=["local-stack-isolation", "moto-as-is-canary"],
+)
 
 
 def _client() -> Any:
@@ -46,59 +48,59 @@ def _key(job: str) -> dict[str, Any]:
     return {"pk": {"S": f"JOB#{job}"}, "sk": {"S": "JOB"}}
 
 
-def _cancelled_claim_with_a_write_inside(monkeypatch: pytest.MonkeyPatch, write: Callable[[], None]) -> None:
-    """A duplicate claim (Put if not exists: cancelled) during which another thread runs `write`."""
+def _jobs_table() -> None:
+    db = _client()
+    db.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for job in ("done", "duplicate"):
+        db.put_item(TableName=TABLE, Item={**_key(job), "status": {"S": "submitted"}})
+
+
+def _put(job: str, *, unless_it_exists: bool) -> dict[str, Any]:
+    put: dict[str, Any] = {"TableName": TABLE, "Item": {**_key(job), "status": {"S": "received"}}}
+    if unless_it_exists:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    return {"Put": put}
+
+
+def _cancelled_claims_with_a_call_inside(monkeypatch: pytest.MonkeyPatch, call: Callable[[], None]) -> None:
+    """Claims `fresh` (applied) and `duplicate` (cancelled: it exists); once `fresh` is in the table, another
+    thread runs `call`."""
     claimer = threading.get_ident()
-    looked_up = DynamoDBBackend.get_item  # the isolated one when isolation is on
-    other = threading.Thread(target=write)
+    put_item = DynamoDBBackend.put_item  # the isolated one when isolation is on
+    other = threading.Thread(target=call)
 
-    def get_item(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+    def put_then_call(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        applied = put_item(self, *args, **kwargs)
         if threading.get_ident() == claimer and other.ident is None:
-            other.start()  # moto has copied the table by now: its first item lookup inside the transaction
+            other.start()  # moto has copied the table and applied the first Put
             other.join(INSIDE_WINDOW_SECONDS)
-        return looked_up(self, *args, **kwargs)
+        return applied
 
-    monkeypatch.setattr(DynamoDBBackend, "get_item", get_item)
+    monkeypatch.setattr(DynamoDBBackend, "put_item", put_then_call)
     with pytest.raises(ClientError) as cancelled:
         _client().transact_write_items(
-            TransactItems=[
-                {
-                    "Put": {
-                        "TableName": TABLE,
-                        "Item": {**_key("duplicate"), "status": {"S": "received"}},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            ]
+            TransactItems=[_put("fresh", unless_it_exists=False), _put("duplicate", unless_it_exists=True)]
         )
     monkeypatch.undo()
     other.join()
     assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
 
 
-@pytest.mark.parametrize(
-    ("isolation", "kept"),
-    [(writes_isolated, True), (_moto_as_is, False)],
-    ids=["local-stack-isolation", "moto-as-is-canary"],
-)
+@ISOLATION
 def test_a_cancelled_transaction_keeps_another_threads_write(
-    monkeypatch: pytest.MonkeyPatch, isolation: Callable[[], AbstractContextManager[None]], kept: bool
+    monkeypatch: pytest.MonkeyPatch, isolation: Callable[[], AbstractContextManager[Any]], isolated: bool
 ) -> None:
-    """With the isolation the write survives; without it moto 5.2.5 undoes it (the canary: if moto fixes its
-    rollback, this case fails and the isolation can go)."""
+    """With the isolation the write survives; without it moto 5.2.5 undoes it."""
     with mock_aws(), isolation():
-        db = _client()
-        db.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        for job, status in (("done", "submitted"), ("duplicate", "submitted")):
-            db.put_item(TableName=TABLE, Item={**_key(job), "status": {"S": status}})
+        _jobs_table()
 
         def complete() -> None:
             _client().update_item(
@@ -110,7 +112,37 @@ def test_a_cancelled_transaction_keeps_another_threads_write(
                 ExpressionAttributeValues={":done": {"S": "succeeded"}, ":submitted": {"S": "submitted"}},
             )
 
-        _cancelled_claim_with_a_write_inside(monkeypatch, complete)
+        _cancelled_claims_with_a_call_inside(monkeypatch, complete)
 
-        assert (_status("done") == "succeeded") is kept
+        assert (_status("done") == "succeeded") is isolated
         assert _status("duplicate") == "submitted"  # the cancelled claim changed nothing
+
+
+@ISOLATION
+def test_a_query_never_sees_a_transactions_uncommitted_write(
+    monkeypatch: pytest.MonkeyPatch, isolation: Callable[[], AbstractContextManager[Any]], isolated: bool
+) -> None:
+    """With the isolation a Query waits for the rollback; without it moto shows the claim it then undoes."""
+    with mock_aws(), isolation():
+        _jobs_table()
+        seen: list[int] = []
+
+        def look_for_fresh() -> None:
+            found = _client().query(
+                TableName=TABLE,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": _key("fresh")["pk"]},
+            )
+            seen.append(found["Count"])
+
+        _cancelled_claims_with_a_call_inside(monkeypatch, look_for_fresh)
+
+        assert seen == [0 if isolated else 1]
+        assert (
+            _client().query(
+                TableName=TABLE,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": _key("fresh")["pk"]},
+            )["Count"]
+            == 0
+        )  # rolled back
