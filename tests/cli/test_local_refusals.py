@@ -18,7 +18,7 @@ def test_a_plain_http_gmi_is_refused_before_anything_starts(
     def must_not_synthesize() -> None:
         raise AssertionError("refused too late: the stack was being built")
 
-    monkeypatch.setattr("i2v_infra.synth.synthesize_template", must_not_synthesize)
+    monkeypatch.setattr("i2v_local.cli.demo.synthesize_in_own_session", must_not_synthesize)
     code, out, err = run(capsys, *command, "--gmi-base-url", "http://127.0.0.1:8089", "--gmi-api-key", "k")
 
     assert code != 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -62,14 +65,13 @@ def local_pipeline(
     """Emulated AWS with the synthesized stack in it, and our GMI simulator unless another server is given."""
     if gmi_base_url:
         refuse_plain_http(gmi_base_url)
-    from i2v_infra.synth import synthesize_template
     from i2v_local.simulator import GmiSimulator, Timing
     from i2v_local.stack import LocalSettings, LocalStack
 
     with ExitStack() as stack, Status("synthesizing the CDK app", console=screen) as status:
         if quiet:
             status.stop()
-        template = synthesize_template()
+        template = synthesize_in_own_session()
         simulator = None
         if gmi_base_url:
             host = urlsplit(gmi_base_url).hostname or ""
@@ -89,6 +91,29 @@ def local_pipeline(
         local.start_background(interval=0.2)
         status.stop()
         yield local, simulator
+
+
+def synthesize_in_own_session() -> dict[str, Any]:
+    """The stack's template, synthesized by a child Python in its own session.
+
+    The CDK synthesizes through jsii's node process. Kept in this process, that node child gets the terminal's
+    Ctrl-C with us, dies first, and jsii's exit hook then writes to its closed pipe (a BrokenPipeError traceback on
+    every Ctrl-C). In its own session it never sees our Ctrl-C, and it has exited before we serve anything.
+    """
+    code = "import json, sys; from i2v_infra.synth import synthesize_template; json.dump(synthesize_template(), sys.stdout)"
+    # Our own interpreter running our own module: no shell, no user input.
+    child = subprocess.run(  # noqa: S603  # nosec B603
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        check=False,
+    )
+    if child.returncode != 0:
+        raise CliError(f"synthesizing the CDK app failed:\n{child.stderr.strip()[-4000:]}")
+    template: dict[str, Any] = json.loads(child.stdout)
+    return template
 
 
 def refuse_plain_http(gmi_base_url: str) -> None:
