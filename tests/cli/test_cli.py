@@ -228,7 +228,25 @@ def test_retrying_a_succeeded_job_is_refused(running_stack, image, capsys):
     assert code == 0
     code, _, err = run(capsys, "retry", cli_json(out)["job"]["job_id"])
     assert code == 1
-    assert "only" in err
+    assert "is succeeded; only failed, rejected, submit_ambiguous, timed_out jobs can be retried" in err
+    assert "JobStatus" not in err  # no enum reprs (issue 28, stumble 6)
+
+
+def test_retrying_a_job_rejected_for_its_own_metadata_hints_at_a_new_upload(running_stack, capsys):
+    # Uploaded around the CLI (which checks settings first), as `aws s3 cp --metadata` would.
+    bucket = running_stack.outputs["InputBucketName"]
+    key = "incoming/cli/bad-settings.png"
+    running_stack.client("s3").put_object(Bucket=bucket, Key=key, Body=png_bytes(96, 54), Metadata={"quality": "9000p"})
+    code, out, _ = run(capsys, "watch", key, "--timeout", "60", "--json")
+    job = cli_json(out)["job"]
+    assert (job["status"], job["failure"]["category"]) == ("rejected", "invalid_settings")
+
+    code, out, _ = run(capsys, "retry", job["job_id"])
+    assert code == 0
+    assert "queued again (attempt 2)" in out
+    # Issue 28, stumble 7: the retry reads the same metadata, so it says what would fix it.
+    assert "rejected as invalid_settings" in " ".join(out.split())
+    assert "upload it again" in " ".join(out.split())
 
 
 def test_no_local_stack_is_a_clear_error(tmp_path, monkeypatch, capsys):

@@ -13,7 +13,7 @@ import typer
 from i2v.adapters.queue import SubmitQueue
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord
-from i2v.services.retry import RetryRefusedError, retry_job
+from i2v.services.retry import RetryRefusedError, retry_hint, retry_job
 from i2v_local.cli import results
 from i2v_local.cli.events import events_command
 from i2v_local.cli.models import models_app, parse_sets
@@ -221,9 +221,12 @@ def retry(
         updated = retry_job(where.repository(), SubmitQueue(where.outputs["SubmitQueueUrl"]), record.job_id, confirmed)
     except RetryRefusedError as refused:
         raise CliError(str(refused)) from None
-    emit_json(record_view(updated)) if as_json else console.print(
-        f"job {updated.job_id} queued again (attempt {updated.attempt})"
-    )
+    if as_json:
+        emit_json(record_view(updated))
+        return
+    console.print(f"job {updated.job_id} queued again (attempt {updated.attempt})")
+    if hint := retry_hint(record):
+        console.print(f"[yellow]note: {hint}[/]", soft_wrap=True)
 
 
 @app.command()

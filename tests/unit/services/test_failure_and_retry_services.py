@@ -7,7 +7,7 @@ import pytest
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.record import DETAIL_TYPES, JobRecord, SourceRef
 from i2v.services.failure import FailureService
-from i2v.services.retry import RetryRefusedError, retry_job
+from i2v.services.retry import RetryRefusedError, retry_hint, retry_job
 from support.fakes import Fakes
 
 JOB_ID = "f" * 32
@@ -99,6 +99,23 @@ def test_retrying_an_ambiguous_submission_needs_a_confirmation(fakes: Fakes) -> 
 
 def test_a_running_job_cannot_be_retried(fakes: Fakes) -> None:
     _job(fakes, JobStatus.PROCESSING)
-    with pytest.raises(RetryRefusedError):
+    with pytest.raises(RetryRefusedError) as refused:
         retry_job(fakes.repo, fakes.requeue, JOB_ID, confirm_ambiguous=False)
     assert fakes.requeue.sent == []
+    # Plain words, never enum reprs (issue 28, stumble 6).
+    assert str(refused.value).endswith(
+        "is processing; only failed, rejected, submit_ambiguous, timed_out jobs can be retried"
+    )
+
+
+@pytest.mark.parametrize(
+    ("category", "hinted"),
+    [("invalid_settings", True), ("empty_image", True), ("budget", False), ("gmi_failed", False)],
+)
+def test_a_retry_that_reads_the_same_upload_again_says_so(fakes: Fakes, category: str, hinted: bool) -> None:
+    _job(fakes, JobStatus.REJECTED, failure={"category": category, "message": "no"})
+    hint = retry_hint(fakes.repo.get(JOB_ID))
+    assert (hint is not None) == hinted
+    if hint:
+        assert f"rejected as {category}" in hint
+        assert "upload it again" in hint
