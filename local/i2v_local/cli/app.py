@@ -21,7 +21,7 @@ from i2v_local.cli.output import CliError, console, emit_json
 from i2v_local.cli.results import print_summary
 from i2v_local.cli.target import resolve_target
 from i2v_local.cli.uploads import upload
-from i2v_local.cli.watching import STAGES, find_job, follow
+from i2v_local.cli.watching import find_job, follow, stage_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 
@@ -45,7 +45,7 @@ def record_view(job: JobRecord) -> dict[str, Any]:
 
 def print_stage(job: JobRecord) -> None:
     polls = f" (poll {job.poll_count})" if job.poll_count else ""
-    console.print(f"  {datetime.now(UTC):%H:%M:%S}  [bold]{STAGES[job.status]}[/]{polls}")
+    console.print(f"  {datetime.now(UTC):%H:%M:%S}  [bold]{stage_of(job)}[/]{polls}")
 
 
 def print_record(job: JobRecord) -> None:

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,15 +21,16 @@ from rich.status import Status
 
 from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
-from i2v.domain.record import EventDetailType
+from i2v.domain.record import EventDetailType, JobRecord
 from i2v_local.cli.output import CliError
 from i2v_local.cli.target import STATE_DIR, Target, clear_local_state, write_local_state
-from i2v_local.cli.uploads import upload
-from i2v_local.cli.watching import ENDED, STAGES, find_job
+from i2v_local.cli.uploads import read_image, upload
+from i2v_local.cli.watching import ENDED, find_job, stage_of
 
 SAMPLE_IMAGE = Path(__file__).parents[1] / "assets" / "sample.png"
 DEMO_TIMEOUT_SECONDS = 120
 LAMBDA_LOG = STATE_DIR / "lambda.log"
+GMI_CONNECT_SECONDS = 3.05  # the pipeline's own connect timeout
 
 
 def _point(handler: logging.StreamHandler[Any], stream: Any) -> Any:
@@ -65,6 +67,7 @@ def local_pipeline(
     """Emulated AWS with the synthesized stack in it, and our GMI simulator unless another server is given."""
     if gmi_base_url:
         refuse_plain_http(gmi_base_url)
+        check_gmi(gmi_base_url, gmi_api_key, screen)
     from i2v_local.simulator import GmiSimulator, Timing
     from i2v_local.stack import LocalSettings, LocalStack
 
@@ -116,6 +119,25 @@ def synthesize_in_own_session() -> dict[str, Any]:
     return template
 
 
+def check_gmi(gmi_base_url: str, gmi_api_key: str | None, screen: Console) -> None:
+    """A GMI that cannot be reached would leave every job deferred (outage riding) until the demo gives up:
+    say so at once. A missing key is only warned about: a local stand-in may not check it."""
+    parts = urlsplit(gmi_base_url)
+    host, port = parts.hostname or "", parts.port or 443
+    try:
+        socket.create_connection((host, port), timeout=GMI_CONNECT_SECONDS).close()
+    except OSError as error:
+        raise CliError(
+            f"GMI at {gmi_base_url} is not reachable ({error.strerror or error}); nothing was started"
+        ) from None
+    if not gmi_api_key:
+        screen.print(
+            "[yellow]warning: --gmi-base-url without --gmi-api-key: the placeholder key 'sim-key' is sent; "
+            "a real GMI answers 401 and every job fails gmi_unauthorized[/]",
+            soft_wrap=True,
+        )
+
+
 def refuse_plain_http(gmi_base_url: str) -> None:
     """The complete function downloads only https videos, so every job of a plain-http GMI would end
     `video_url_rejected` after a full generation: say so before starting anything."""
@@ -127,10 +149,10 @@ def refuse_plain_http(gmi_base_url: str) -> None:
         )
 
 
-def _stage_of(job_status: JobStatus, gmi_status: str | None) -> str:
-    if job_status == JobStatus.PROCESSING and (gmi_status or "").lower() == "success":
+def _stage_of(job: JobRecord, gmi_status: str | None) -> str:
+    if job.status == JobStatus.PROCESSING and (gmi_status or "").lower() == "success":
         return "storing"
-    return STAGES[job_status]
+    return stage_of(job)
 
 
 def demo_upload(model: str | None, prompt: str, image: Path) -> tuple[str | None, dict[str, Any]]:
@@ -156,6 +178,7 @@ def run_demo(
     image = image or SAMPLE_IMAGE
     if model is not None and model not in catalog.ids():
         raise CliError(str(catalog.UnknownModelError(model)))
+    read_image(image)  # a file that is no image is refused before anything starts, in the pipeline's words
     file_name, demo_settings = demo_upload(model, prompt, image)
     screen = Console(file=sys.stdout, highlight=False)
 
@@ -179,14 +202,14 @@ def run_demo(
         while True:
             job = repo.get(job.job_id) or job
             gmi_status = simulator.status_of(job.request_id) if simulator and job.request_id else job.gmi_status
-            stage = _stage_of(job.status, gmi_status)
+            stage = _stage_of(job, gmi_status)
             if stage != stages[-1]:
                 stages.append(stage)
                 say(f"  {_clock()}  [bold]{stage}[/]")
             if job.status in ENDED:
                 break
             if time.monotonic() > deadline:
-                raise CliError(f"the demo job is still {job.status} after {DEMO_TIMEOUT_SECONDS}s")
+                raise CliError(f"the demo job is still {stage} after {DEMO_TIMEOUT_SECONDS}s")
             time.sleep(0.2)
         wanted = EventDetailType.SUCCEEDED if job.status == JobStatus.SUCCEEDED else EventDetailType.FAILED
         events = tap.wait_for(wanted, timeout=15)
@@ -203,17 +226,22 @@ def run_demo(
             "seconds": round(time.monotonic() - started, 1),
         }
     if not quiet:
-        screen.rule("job record (DynamoDB)")
-        screen.print_json(data=result["job"])
-        screen.rule("event received by a subscriber rule (EventBridge)")
-        screen.print_json(data=result["event"])
-        screen.rule("video")
-        screen.print(f"the functions' logs and metrics: {LAMBDA_LOG}")
-        screen.print(
-            f"[bold green]{video}[/] ({info['bytes']} bytes, {info['width']}x{info['height']}, "
-            f"{info['seconds']:.1f} s, {info['codec']}) in {result['seconds']} s"
-        )
+        _show(screen, result)
     return result
+
+
+def _show(screen: Console, result: dict[str, Any]) -> None:
+    info = result["video"]
+    screen.rule("job record (DynamoDB)")
+    screen.print_json(data=result["job"])
+    screen.rule("event received by a subscriber rule (EventBridge)")
+    screen.print_json(data=result["event"])
+    screen.rule("video")
+    screen.print(f"the functions' logs and metrics: {LAMBDA_LOG}")
+    screen.print(
+        f"[bold green]{info['path']}[/] ({info['bytes']} bytes, {info['width']}x{info['height']}, "
+        f"{info['seconds']:.1f} s, {info['codec']}) in {result['seconds']} s"
+    )
 
 
 def _clock() -> str:

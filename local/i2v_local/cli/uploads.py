@@ -36,9 +36,12 @@ def read_image(path: Path) -> tuple[bytes, str]:
     if not path.is_file():
         raise CliError(f"{path}: no such file")
     data = path.read_bytes()
+    # The pipeline's own categories and words (submit's validation), so the CLI and a job record agree.
+    if not data:
+        raise CliError(f"{path}: empty_image: the image is empty (0 bytes)")
     image_format = detect_image_format(data[:SNIFF_BYTES])
     if image_format is None:
-        raise CliError(f"{path}: {describe_unsupported(data[:SNIFF_BYTES])}")
+        raise CliError(f"{path}: unsupported_format: {describe_unsupported(data[:SNIFF_BYTES])}")
     return data, CONTENT_TYPES[image_format]
 
 

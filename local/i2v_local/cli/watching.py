@@ -14,7 +14,7 @@ from i2v_local.cli.target import Target
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 STAGES = {
     JobStatus.RECEIVED: "uploaded",
-    JobStatus.DEFERRED: "waiting for budget",
+    JobStatus.DEFERRED: "waiting for budget (the daily cap is reached)",
     JobStatus.SUBMITTING: "submitting",
     JobStatus.SUBMITTED: "submitted",
     JobStatus.QUEUED: "queued",
@@ -26,6 +26,18 @@ STAGES = {
     JobStatus.SUBMIT_AMBIGUOUS: "needs an operator (ambiguous submission)",
 }
 ENDED = TERMINAL | {JobStatus.SUBMIT_AMBIGUOUS}
+
+
+def stage_of(job: JobRecord) -> str:
+    """What a person should read for the job's status; a deferred job says what it waits for."""
+    if job.status != JobStatus.DEFERRED:
+        return STAGES[job.status]
+    if job.unavailable_since is not None:
+        since = time.strftime("%H:%M:%S", time.gmtime(job.unavailable_since))
+        return f"waiting for GMI (unreachable or refusing since {since} UTC, {job.unavailable_looks} looks)"
+    if job.pace_slot_at is not None:
+        return f"waiting for its turn (submissions are paced; next at {time.strftime('%H:%M:%S', time.gmtime(job.pace_slot_at))} UTC)"
+    return STAGES[job.status]
 
 
 def find_job(target: Target, reference: str, wait_seconds: float = 0.0) -> JobRecord:
@@ -65,5 +77,7 @@ def follow(
         if job.status in ENDED:
             return job
         if time.monotonic() > deadline:
-            raise CliError(f"job {job_id} still {job.status} after {timeout:.0f}s (it keeps running; `i2v watch` it)")
+            raise CliError(
+                f"job {job_id} still {stage_of(job)} after {timeout:.0f}s (it keeps running; `i2v watch` it)"
+            )
         time.sleep(interval)
