@@ -23,7 +23,7 @@ from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import EventDetailType, JobRecord
 from i2v_local.cli.output import CliError
-from i2v_local.cli.target import STATE_DIR, Target, clear_local_state, write_local_state
+from i2v_local.cli.target import STATE_DIR, Target, clear_local_state, running_local_state, write_local_state
 from i2v_local.cli.uploads import read_image, upload
 from i2v_local.cli.watching import ENDED, find_job, stage_of
 
@@ -287,6 +287,12 @@ def local_functions(local: Any) -> dict[str, str]:
 
 def serve_local(gmi_base_url: str | None, gmi_api_key: str | None) -> None:
     console = Console(file=sys.stdout, highlight=False)
+    if (running := running_local_state()) is not None:
+        aws = running.get("env", {}).get("AWS_ENDPOINT_URL", "?")
+        raise CliError(
+            f"a local stack is already up (pid {running.get('pid')}, AWS at {aws}): the other commands use it; "
+            "stop it first (Ctrl-C in its shell) to start another"
+        )
     with local_pipeline(gmi_base_url, gmi_api_key, console, quiet=False) as (local, simulator):
         write_local_state(local.outputs, local.client_env(), local_functions(local))
         try:

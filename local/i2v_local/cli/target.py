@@ -68,32 +68,54 @@ def write_local_state(outputs: dict[str, str], env: dict[str, str], functions: d
 
 
 def clear_local_state() -> None:
-    LOCAL_STATE.unlink(missing_ok=True)
+    """Remove the state file, only if this process wrote it: another `i2v local up` may own it."""
+    state = _read_state()
+    if state is not None and int(state.get("pid", 0)) == os.getpid():
+        LOCAL_STATE.unlink(missing_ok=True)
+
+
+def _read_state() -> dict[str, Any] | None:
+    try:
+        state: dict[str, Any] = json.loads(LOCAL_STATE.read_text())
+    except (OSError, ValueError):
+        return None
+    return state
+
+
+def running_local_state() -> dict[str, Any] | None:
+    """The state of an `i2v local up` whose process still runs (None if none, or it is gone)."""
+    state = _read_state()
+    if state is None:
+        return None
+    try:
+        os.kill(int(state.get("pid", 0)), 0)
+    except (OSError, ValueError, OverflowError):
+        return None  # the `i2v local up` that wrote it is gone
+    return state
 
 
 def _local_target() -> Target | None:
-    if not LOCAL_STATE.exists():
+    state = running_local_state()
+    if state is None:
         return None
-    state = json.loads(LOCAL_STATE.read_text())
-    pid = int(state.get("pid", 0))
-    try:
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None  # the `i2v local up` that wrote it is gone
     return Target("local", dict(state["outputs"]), dict(state["env"]), dict(state.get("functions", {})))
 
 
-def _deployed_target(stack_name: str) -> Target:
+def _deployed_target(stack_name: str, no_local: bool = False) -> Target:
+    """`no_local`: the stack was looked for because no local stack runs, which the user should hear first."""
+    before = "no local stack is running (start one with `i2v local up`); for a deployed stack, " if no_local else ""
     try:
         stacks = boto3.session.Session().client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     except NoCredentialsError:
-        raise CliError("no AWS credentials found; configure them, or run `i2v local up` for a local stack") from None
+        raise CliError(
+            before + "no AWS credentials found; configure them, or run `i2v local up` for a local stack"
+        ) from None
     except NoRegionError:
-        raise CliError("no AWS region configured; set AWS_REGION or AWS_DEFAULT_REGION") from None
+        raise CliError(before + "no AWS region configured; set AWS_REGION or AWS_DEFAULT_REGION") from None
     except ClientError as error:
         raise CliError(f"no deployed stack {stack_name!r} found: {error.response['Error']['Message']}") from None
     except BotoCoreError as error:
-        raise CliError(f"could not reach CloudFormation: {error}") from None
+        raise CliError(f"{before}could not reach CloudFormation: {error}") from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     missing = [key for key in REQUIRED_OUTPUTS if key not in outputs]
     if missing:
@@ -110,4 +132,4 @@ def resolve_target(where: str) -> Target:
         if where == "local":
             raise CliError("no local stack is running; start one with `i2v local up` (or try `i2v demo`)")
     stack = DEFAULT_STACK if where in ("auto", "aws") else where
-    return _deployed_target(stack).activate()
+    return _deployed_target(stack, no_local=where == "auto").activate()
