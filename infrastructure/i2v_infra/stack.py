@@ -23,6 +23,7 @@ OUTPUT_KEYS = (
     "GmiApiKeySecretArn",
     "InputPrefix",
     "OutputPrefix",
+    "EndFramePrefix",
 )
 
 
@@ -46,6 +47,7 @@ class ImageToVideoStack(cdk.Stack):
             "GmiApiKeySecretArn": pipeline.records.api_key_secret.secret_arn,
             "InputPrefix": config.input_prefix,
             "OutputPrefix": config.output_prefix,
+            "EndFramePrefix": config.end_frame_prefix,
         }
         for key in OUTPUT_KEYS:
             cdk.CfnOutput(self, key, value=values[key])

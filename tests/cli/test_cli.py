@@ -266,3 +266,49 @@ def test_invoke_runs_a_function_on_a_sample_event(running_stack, capsys):
     code, _, err = run(capsys, "invoke", "resize", SAMPLE_POLL_INPUT)
     assert code == 1
     assert "no 'resize' function" in err
+
+
+def test_submit_with_an_end_frame_uploads_it_and_status_shows_it(running_stack, image, tmp_path, capsys):
+    """Issue 28, stumble 11: no CLI way to upload an end frame; status did not show it."""
+    last = tmp_path / "dusk.png"
+    last.write_bytes(png_bytes(96, 54))
+    code, out, _ = run(
+        capsys,
+        "submit",
+        str(image),
+        "--prompt",
+        "day turns to night",
+        "--model",
+        "kling-v3-image-to-video",
+        "--end-frame",
+        str(last),
+        "--key",
+        "incoming/cli/dawn.png",
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+    )
+    assert code == 0, out
+    job = cli_json(out)["job"]
+    assert job["status"] == "succeeded"
+    assert job["end_frame"]["key"] == "end-frames/dusk.png"
+    code, out, _ = run(capsys, "status", job["job_id"])
+    assert code == 0
+    assert "end frame: s3://" in out
+    assert "/end-frames/dusk.png" in out
+
+
+def test_a_key_outside_the_input_prefix_is_refused_with_a_hint(running_stack, image, capsys):
+    code, _, err = run(capsys, "submit", str(image), "--prompt", "x", "--key", "end-frames/dusk.png")
+    assert code == 1
+    assert "end-frames/dusk.png: only keys under incoming/ start a job (an end frame goes with --end-frame)" in err
+
+
+def test_settings_over_s3s_metadata_limit_are_refused_before_upload(running_stack, image, capsys):
+    """Issue 28, stumble 2: a long prompt used to end in a raw 431 "Request Header Fields Too Large"."""
+    code, _, err = run(capsys, "submit", str(image), "--prompt", "waves " * 400, "--model", "kling-v3-image-to-video")
+    assert code == 1
+    said = " ".join(err.split())
+    assert "S3 allows 2048 bytes in all; the longest is 'prompt' (2400 bytes)" in said
+    assert "431" not in said

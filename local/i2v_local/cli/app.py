@@ -90,6 +90,9 @@ def submit(
         list[str] | None, typer.Option("--set", help="a setting of the model: key=value (repeatable)")
     ] = None,
     key: Annotated[str | None, typer.Option(help="object key (default: <input prefix><file name>)")] = None,
+    end_frame: Annotated[
+        Path | None, typer.Option(help="the last frame, for models that take one: uploaded under the end-frame prefix")
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="follow the job until it ends")] = False,
     timeout: Annotated[float, typer.Option(help="seconds to --wait")] = 1800,
     target: Where = "auto",
@@ -111,7 +114,7 @@ def submit(
         "model": model,
         **parse_sets(sets),
     }
-    uploaded = upload(where, image, key, settings)
+    uploaded = upload(where, image, key, settings, end_frame)
     if not wait:
         if as_json:
             emit_json({"uploaded": uploaded})

@@ -70,6 +70,8 @@ def print_summary(job: JobRecord) -> None:
     console.print(f"[bold {colour}]{job.status}[/]  job {job.job_id}  model {job.model}", soft_wrap=True)
     shown = ", ".join(f"{key}={value!r}" for key, value in facts["settings"].items())
     lines = [f"  settings: {shown or 'defaults'}"]
+    if job.end_frame:
+        lines.append(f"  end frame: s3://{job.end_frame.bucket}/{job.end_frame.key}")
     if job.output:
         lines.append(f"  video:    {facts['video']}  ({job.output.size} bytes)")
     if facts["poster"]:

@@ -60,6 +60,10 @@ class Target:
     def input_prefix(self) -> str:
         return self.outputs.get("InputPrefix", "incoming/")
 
+    @property
+    def end_frame_prefix(self) -> str:
+        return self.outputs.get("EndFramePrefix", "end-frames/")
+
 
 def write_local_state(outputs: dict[str, str], env: dict[str, str], functions: dict[str, str]) -> None:
     STATE_DIR.mkdir(parents=True, exist_ok=True)
