@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# jsii prints an 11-line "Node 20 is end-of-life" box (as b'...' lines) on every synth; the README states the
+# Node versions we support, so `npx cdk ...` run by hand stays as quiet as `make synth` (which sets the same).
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "functions")]
 

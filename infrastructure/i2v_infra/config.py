@@ -32,15 +32,18 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
 _SUFFIX = re.compile(r"^(\.[A-Za-z0-9_-]{1,16}){1,3}$")
 
-# The model's own defaults (one settings model for the whole project), plus a prompt for unlabelled uploads.
+# A prompt for unlabelled uploads; every other setting is the model's own default, so changing `model_id` alone
+# keeps the configuration valid.
 DEFAULT_MODEL_ID = catalog.DEFAULT_MODEL_ID
 PRESIGN_TTL_MAX_SECONDS = 43200
-DEFAULT_SETTINGS: dict[str, Any] = (
-    catalog.get(DEFAULT_MODEL_ID)
-    .model_validate({"prompt": "Bring the scene to life with natural, subtle motion and cinematic lighting"})
-    .model_dump(exclude_none=True)
-)
-DEFAULT_PRESETS: dict[str, dict[str, Any]] = {"anime/": {"style": "anime"}, "vertical/": {"aspect_ratio": "9:16"}}
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "prompt": "Bring the scene to life with natural, subtle motion and cinematic lighting"
+}
+# Pixverse settings, so the presets name their model (and keep working whatever `model_id` is).
+DEFAULT_PRESETS: dict[str, dict[str, Any]] = {
+    "anime/": {"model": DEFAULT_MODEL_ID, "style": "anime"},
+    "vertical/": {"model": DEFAULT_MODEL_ID, "aspect_ratio": "9:16"},
+}
 # Empty: the domain's PollPolicy defaults (tuned by `make bench`) apply; set fields only to override them.
 DEFAULT_POLL_POLICY: dict[str, Any] = {}
 DEFAULT_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".JPG", ".JPEG", ".PNG", ".WEBP")

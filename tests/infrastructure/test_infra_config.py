@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from i2v_infra.config import PipelineConfig
+from i2v_infra.config import ConfigError, PipelineConfig
+from i2v_infra.paths import CDK_JSON
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,3 +120,18 @@ def test_workflow_timeout_is_deadline_plus_margin() -> None:
     config = build(job_deadline_seconds=600, workflow_timeout_margin_seconds=1800)
     assert config.workflow_timeout_seconds(worst_case_tail_seconds=1000) == 2400
     assert config.workflow_timeout_seconds(worst_case_tail_seconds=5000) == 5600
+
+
+@pytest.mark.parametrize("model_id", ["veo-3.1-fast-generate-001", "kling-v3-image-to-video", "wan2.6-i2v"])
+def test_changing_only_the_model_keeps_the_shipped_configuration_valid(model_id: str) -> None:
+    """Issue 28, stumble 9: switching `model_id` alone used to fail on pixverse-shaped default_settings."""
+    context = json.loads(CDK_JSON.read_text())["context"]["i2v"]
+    assert PipelineConfig.from_context(context, {"model_id": model_id}).model_id == model_id
+
+
+def test_unknown_settings_are_named_together_with_the_models_settings_once() -> None:
+    with pytest.raises(ConfigError) as error:
+        PipelineConfig.from_context({}, {"default_settings": {"prompt": "p", "colour": "red", "mood": "calm"}})
+    message = str(error.value)
+    assert "has no settings 'colour', 'mood'; its settings: prompt," in message
+    assert message.count("its settings") == 1

@@ -168,3 +168,11 @@ def test_configured_defaults_and_presets_are_checked_against_their_models() -> N
         check_configured_settings(DEFAULT_MODEL, {"quality": "4k"}, {})
     with pytest.raises(InvalidSettingsError, match=r"unknown model"):
         check_configured_settings("nope", {}, {})
+
+
+def test_preset_names_match_the_models_fields_as_metadata_names_do() -> None:
+    """`aspect_ratio` in a preset is veo's `aspectRatio`, as it would be in metadata (issue 28, stumble 9)."""
+    job = resolve_settings(
+        {}, "tall/a.png", {"tall/": {"aspect_ratio": "9:16"}}, {"prompt": "p"}, "veo-3.1-fast-generate-001"
+    )
+    assert field(job, "aspectRatio") == "9:16"

@@ -77,11 +77,14 @@ def _control(meta: Mapping[str, str], name: str) -> str | None:
 
 
 def _layer(model_id: str, layer_model: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Settings written for `layer_model`: all of them on that model, only the shared ones on another."""
+    """Settings written for `layer_model`: all of them on that model, only the shared ones on another. Names are
+    matched as metadata's are (case, '-' and '_' do not matter: `aspect_ratio` is veo's `aspectRatio`); a name the
+    model does not have is kept as written, so validation names it."""
     settings = {name: value for name, value in values.items() if name != MODEL_KEY}
-    if model_id == layer_model:
-        return settings
-    return {name: value for name, value in settings.items() if name in SHARED_DEFAULTS}
+    if model_id != layer_model:
+        return {name: value for name, value in settings.items() if name in SHARED_DEFAULTS}
+    model = model_for(model_id)
+    return {model.field_for(name) or name: value for name, value in settings.items()}
 
 
 def _metadata_settings(model: type[CatalogModel], meta: Mapping[str, str]) -> dict[str, Any]:

@@ -191,7 +191,17 @@ def describe_validation_error(model: type[CatalogModel], error: ValidationError)
 
 
 def validation_messages(model: type[CatalogModel], error: ValidationError) -> list[str]:
-    return [message for _, _, message in validation_problems(model, error)]
+    """Unknown settings are named together in one clause, followed once by the settings the model has."""
+    problems = validation_problems(model, error)
+    unknown = [field for field, kind, _ in problems if kind == "extra_forbidden"]
+    messages = [message for _, kind, message in problems if kind != "extra_forbidden"]
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        plural = "s" if len(unknown) > 1 else ""
+        messages.insert(
+            0, f"model {model.MODEL_ID!r} has no setting{plural} {names}; its settings: {', '.join(model.model_fields)}"
+        )
+    return messages
 
 
 def validation_problems(model: type[CatalogModel], error: ValidationError) -> list[tuple[str, str, str]]:
