@@ -7,7 +7,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install demo test lint typecheck unit synth deploy destroy soak bench mutants clean
+.PHONY: help install demo test lint typecheck unit bootstrap synth deploy destroy soak bench mutants clean
 
 # pip itself is pinned too: `make test` depends only on the commit and its lock files, never on what the
 # registry's newest pip does today.
@@ -16,6 +16,7 @@ PIP_VERSION := 26.3
 help:
 	@echo "make demo     - set up and run the whole pipeline locally (no AWS, no GMI key)"
 	@echo "make test     - set up and run lint, type checks and the full test suite"
+	@echo "make bootstrap - CDK-bootstrap the account/region of your credentials (once)"
 	@echo "make synth    - synthesize the CDK app into cdk.out/ (offline)"
 	@echo "make deploy   - deploy to the AWS account of your current credentials"
 	@echo "make destroy  - delete the deployed stack"
@@ -81,6 +82,9 @@ $(LAMBDA_DEPS): infrastructure/lambda-requirements.txt infrastructure/i2v_infra/
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+bootstrap: install node_modules/.installed
+	$(CDK) bootstrap $(CDK_FLAGS)
 
 synth: install node_modules/.installed
 	$(CDK) synth $(CDK_FLAGS) --quiet
