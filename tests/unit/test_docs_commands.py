@@ -27,16 +27,14 @@ def _commands(doc: str) -> list[str]:
     text = (ROOT / doc).read_text()
     commands: list[str] = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL):
-        for line in block.replace("\\\n", " ").splitlines():
-            line = line.split("  #")[0].strip()
+        for raw in block.replace("\\\n", " ").splitlines():
+            line = raw.split("  #")[0].strip()
             if not line:
                 continue
-            for inner in re.findall(r"\$\(([^()]*)\)", line):
-                commands.append(inner.strip())
-            line = re.sub(r"^[A-Z_]+=\S*\s*$", "", line)
-            line = re.sub(r"^for \w+ in \$\(.*\); do$", "", line)
-            if line and line.split()[0] not in SHELL_WORDS:
-                commands.append(line)
+            commands.extend(inner.strip() for inner in re.findall(r"\$\(([^()]*)\)", line))
+            rest = re.sub(r"^for \w+ in \$\(.*\); do$", "", re.sub(r"^[A-Z_]+=\S*\s*$", "", line))
+            if rest and rest.split()[0] not in SHELL_WORDS:
+                commands.append(rest)
     return commands
 
 
