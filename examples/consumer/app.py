@@ -8,7 +8,7 @@ Synthesize from the repository root after `make install`:
 
     npx cdk synth --app ".venv/bin/python examples/consumer/app.py"
 
-The test suite synthesizes it and checks it with cdk-nag (tests/infrastructure/test_example_consumer.py).
+The test suite synthesizes it and checks it with cdk-nag (tests/subscribers/test_example_consumer.py).
 """
 
 from __future__ import annotations

@@ -105,6 +105,11 @@ def test_submit_wait_json_then_status_list_watch(running_stack, image, capsys):
     code, out, _ = run(capsys, "watch", job["job_id"], "--json")
     assert code == 0
     assert cli_json(out)["job"]["status"] == "succeeded"
+    # For a person, a finished job is its summary, not the raw record (issue 28, stumble 13).
+    code, out, _ = run(capsys, "watch", job["job_id"])
+    assert code == 0
+    assert f"succeeded  job {job['job_id']}" in out
+    assert '"job_id"' not in out
 
     code, out, _ = run(capsys, "status", job["job_id"])
     assert code == 0
@@ -265,7 +270,7 @@ def test_invoke_runs_a_function_on_a_sample_event(running_stack, capsys):
     assert result["failure"]["category"] == "gmi_not_found"
     code, _, err = run(capsys, "invoke", "resize", SAMPLE_POLL_INPUT)
     assert code == 1
-    assert "no 'resize' function" in err
+    assert "no function 'resize': one of " in err
 
 
 def test_submit_with_an_end_frame_uploads_it_and_status_shows_it(running_stack, image, tmp_path, capsys):

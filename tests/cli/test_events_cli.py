@@ -84,3 +84,5 @@ def test_events_without_follow_stops_after_its_time(running_stack: LocalStack, c
     code, out, _err = run(capsys, "events", "--for", "0")
     assert code == 0
     assert "listening to" in out
+    assert " for 0 s" in out
+    assert "Ctrl-C" not in out  # it stops by itself (issue 28, stumble 13)

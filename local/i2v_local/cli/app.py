@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+import i2v.handlers as handlers_package
 from i2v.adapters.queue import SubmitQueue
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord
@@ -46,10 +48,6 @@ def record_view(job: JobRecord) -> dict[str, Any]:
 def print_stage(job: JobRecord) -> None:
     polls = f" (poll {job.poll_count})" if job.poll_count else ""
     console.print(f"  {datetime.now(UTC):%H:%M:%S}  [bold]{stage_of(job)}[/]{polls}")
-
-
-def print_record(job: JobRecord) -> None:
-    console.print_json(data=record_view(job))
 
 
 @app.command()
@@ -203,7 +201,7 @@ def watch(
     changes: list[dict[str, Any]] = []
     on_change = (lambda j: changes.append({"status": j.status, "poll_count": j.poll_count})) if as_json else print_stage
     record = follow(where, record.job_id, on_change, timeout)
-    emit_json({"changes": changes, "job": record_view(record)}) if as_json else print_record(record)
+    emit_json({"changes": changes, "job": record_view(record)}) if as_json else print_summary(record)
 
 
 @app.command()
@@ -232,14 +230,23 @@ def retry(
         console.print(f"[yellow]note: {hint}[/]", soft_wrap=True)
 
 
+def function_names() -> list[str]:
+    """The functions' short names: handler modules that define a Lambda `handler` (read, not imported: importing
+    one validates its environment)."""
+    folder = Path(handlers_package.__file__).parent
+    return sorted(p.stem for p in folder.glob("*.py") if re.search(r"^def handler\(", p.read_text(), re.MULTILINE))
+
+
 @app.command()
 def invoke(
-    function: Annotated[str, typer.Argument(help="submit, poll, complete or fail")],
+    function: Annotated[str, typer.Argument(help=f"one of {', '.join(function_names())}")],
     event: Annotated[Path, typer.Argument(help="a JSON event, e.g. one of events/*.json")],
     target: Where = "auto",
     as_json: Json = False,
 ) -> None:
     """Invoke one of the pipeline's functions with an event file and print what it returned."""
+    if function not in (known := function_names()):
+        raise CliError(f"no function {function!r}: one of {', '.join(known)}")
     if not event.is_file():
         raise CliError(f"{event}: no such file")
     where = resolve_target(target)

@@ -60,7 +60,8 @@ def events_command(
     target = resolve_target("local")
     tap = EventTap(target.client, target.outputs["EventBusName"], PATTERN)
     if not as_json:
-        console.print(f"listening to {target.outputs['EventBusName']} (Ctrl-C to stop)", style="dim")
+        until = "Ctrl-C" if follow else f"{seconds:g} s" + (f" or {limit} events" if limit is not None else "")
+        console.print(f"listening to {target.outputs['EventBusName']} for {until}", style="dim")
     deadline, shown = time.monotonic() + seconds, 0
     try:
         while follow or time.monotonic() < deadline:

@@ -7,6 +7,18 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from typer.core import TyperOption
+
+_option_type = TyperOption.display_type_rich
+
+
+def _flags_take_no_value(option: TyperOption, ctx: Any) -> str | None:
+    """typer shows `<bool>` as the value of every on/off flag (`--wait <bool>`, even `--help <bool>`), which reads
+    as if the flag took a value; flags take none, so their type column stays empty."""
+    return None if option.is_flag and option.metavar is None else _option_type(option, ctx)
+
+
+TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign,assignment]
 
 console = Console(stderr=False, highlight=False)
 errors = Console(stderr=True, highlight=False)

@@ -22,22 +22,37 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local simulator of the GMI request-queue API.",
         epilog="faults (details: --list-faults): " + ", ".join(sorted(FAULTS)),
     )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8089, help="0 picks a free port")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    p.add_argument(
+        "--port", type=int, default=8089, help="port to listen on; 0 picks a free one (default: %(default)s)"
+    )
     p.add_argument("--no-tls", action="store_true", help="plain http instead of https with a throwaway CA")
     p.add_argument("--ca-out", help="also copy the CA certificate to this path")
-    p.add_argument("--api-key", default="sim-key")
+    p.add_argument("--api-key", default="sim-key", help="the Bearer key it accepts (default: %(default)s)")
     p.add_argument("--model", action="append", default=[], help="extra accepted model id (repeatable)")
-    p.add_argument("--org-id", default="pixverse")
+    p.add_argument("--org-id", default="pixverse", help="org_id in its answers (default: %(default)s)")
     p.add_argument("--strict-required", action="store_true", help="require duration/aspect_ratio/quality")
     t = p.add_argument_group("timing")
-    t.add_argument("--queued-seconds", type=float, default=1.0)
-    t.add_argument("--processing-seconds", type=float, default=4.0)
+    t.add_argument("--queued-seconds", type=float, default=1.0, help="time a job spends queued (default: %(default)s)")
+    t.add_argument(
+        "--processing-seconds", type=float, default=4.0, help="time a job spends processing (default: %(default)s)"
+    )
     t.add_argument("--processing-median", type=float, help="lognormal processing time (overrides fixed)")
-    t.add_argument("--processing-sigma", type=float, default=0.5)
-    t.add_argument("--processing-min", type=float, default=0.0)
-    t.add_argument("--processing-max", type=float, default=float("inf"))
-    t.add_argument("--api-latency-seconds", type=float, default=0.0)
+    t.add_argument(
+        "--processing-sigma",
+        type=float,
+        default=0.5,
+        help="spread of the lognormal processing time (default: %(default)s)",
+    )
+    t.add_argument(
+        "--processing-min", type=float, default=0.0, help="shortest lognormal processing time (default: %(default)s)"
+    )
+    t.add_argument(
+        "--processing-max", type=float, default=float("inf"), help="longest lognormal processing time (default: none)"
+    )
+    t.add_argument(
+        "--api-latency-seconds", type=float, default=0.0, help="delay before every answer (default: %(default)s)"
+    )
     t.add_argument("--time-scale", type=float, default=1.0, help="multiplies every job delay")
     t.add_argument("--seed", type=int, help="RNG seed for timing")
     f = p.add_argument_group("faults")
@@ -48,8 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--fault-seed", type=int, help="RNG seed for random faults")
     f.add_argument("--list-faults", action="store_true", help="print fault names and exit")
     p.add_argument("--video-size-bytes", type=int, help="serve synthetic videos of this size")
-    p.add_argument("--max-hang-seconds", type=float, default=30.0)
-    p.add_argument("--verbose", action="store_true")
+    p.add_argument(
+        "--max-hang-seconds",
+        type=float,
+        default=30.0,
+        help="longest a hang fault holds a request (default: %(default)s)",
+    )
+    p.add_argument("--verbose", action="store_true", help="log every request")
     return p
 
 
