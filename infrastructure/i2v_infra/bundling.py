@@ -105,3 +105,9 @@ def _prune_stale(keep: Path) -> None:
 def lambda_code() -> lambda_.Code:
     """`lambda.Code` for the shared asset (one S3 asset: CDK de-duplicates identical hashes)."""
     return lambda_.Code.from_asset(str(build_asset()))
+
+
+def local_only_code() -> lambda_.Code:
+    """Our package alone, without the arm64 dependencies: for a template that only the local stack reads (it runs
+    the handlers from this virtualenv, never the asset), so `make demo` needs no Lambda wheels. Never deployed."""
+    return lambda_.Code.from_asset(str(LAMBDA_PACKAGE_DIR), exclude=["__pycache__", "*.pyc"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
@@ -28,14 +29,22 @@ OUTPUT_KEYS = (
 
 
 class ImageToVideoStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        code: lambda_.Code | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
             description="Event-driven image-to-video pipeline (S3 -> GMI Cloud pixverse -> S3)",
             **kwargs,
         )
-        self.pipeline = pipeline = ImageToVideoPipeline(self, "Pipeline", config=config)
+        self.pipeline = pipeline = ImageToVideoPipeline(self, "Pipeline", config=config, code=code)
         values = {
             "InputBucketName": pipeline.storage.input_bucket.bucket_name,
             "OutputBucketName": pipeline.storage.output_bucket.bucket_name,

@@ -30,14 +30,20 @@ def load_cdk_context() -> dict[str, Any]:
     return context
 
 
-def create_stack(app: cdk.App, *, nag: bool = True) -> ImageToVideoStack:
-    """Read the configuration from the app's context and add the pipeline stack (and the nag packs)."""
+def create_stack(app: cdk.App, *, nag: bool = True, local_only: bool = False) -> ImageToVideoStack:
+    """Read the configuration from the app's context and add the pipeline stack (and the nag packs).
+    `local_only`: the function code without its Lambda dependencies (a template for the local stack alone)."""
     config = PipelineConfig.from_context(
         app.node.try_get_context(CONTEXT_KEY), app.node.try_get_context(OVERRIDES_CONTEXT_KEY)
     )
     if nag:
         add_checks(app)
-    return ImageToVideoStack(app, config.stack_name, config=config)
+    code = None
+    if local_only:
+        from i2v_infra.bundling import local_only_code
+
+        code = local_only_code()
+    return ImageToVideoStack(app, config.stack_name, config=config, code=code)
 
 
 @dataclass
@@ -52,7 +58,9 @@ class SynthResult:
         return self.templates[f"{self.stack_name}.template.json"]
 
 
-def synthesize(outdir: str | Path, *, nag: bool = True, config_overrides: dict[str, Any] | None = None) -> SynthResult:
+def synthesize(
+    outdir: str | Path, *, nag: bool = True, config_overrides: dict[str, Any] | None = None, local_only: bool = False
+) -> SynthResult:
     """Synthesize into ``outdir`` (a cloud assembly, like cdk.out/) and collect the cdk-nag findings.
 
     Unlike `cdk synth`, unacknowledged findings do not raise: they are returned in ``violations``.
@@ -61,7 +69,7 @@ def synthesize(outdir: str | Path, *, nag: bool = True, config_overrides: dict[s
     context = load_cdk_context()
     if config_overrides:
         context[OVERRIDES_CONTEXT_KEY] = config_overrides
-    return synthesize_app(out, lambda app: create_stack(app, nag=nag), context=context)
+    return synthesize_app(out, lambda app: create_stack(app, nag=nag, local_only=local_only), context=context)
 
 
 def synthesize_app(
@@ -101,7 +109,8 @@ def _violations(report: Path) -> list[dict[str, Any]]:
 
 
 @functools.cache
-def synthesize_template() -> dict[str, Any]:
-    """The pipeline stack's template for the cdk.json configuration (synthesized once per process)."""
+def synthesize_template(local_only: bool = False) -> dict[str, Any]:
+    """The pipeline stack's template for the cdk.json configuration (synthesized once per process).
+    `local_only`: for the local stack alone (see `create_stack`); everything but the code asset is the same."""
     with tempfile.TemporaryDirectory(prefix="i2v-cdk-") as outdir:
-        return synthesize(outdir, nag=False).template
+        return synthesize(outdir, nag=False, local_only=local_only).template

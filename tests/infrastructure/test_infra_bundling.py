@@ -90,3 +90,26 @@ def test_missing_dependencies_fail_with_instructions(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(lambda_deps, "STAMP", tmp_path / "missing" / ".stamp")
     with pytest.raises(bundling.BundlingError, match="Run `make install`"):
         bundling.build_asset()
+
+
+def test_the_local_stacks_template_needs_no_lambda_wheels(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cdk_template: dict
+) -> None:
+    """`make demo` runs the handlers from the virtualenv, so it downloads no arm64 wheels (issue 28, stumble 12):
+    its template differs from the deployed one in the code asset alone."""
+    from i2v_infra import lambda_deps
+    from i2v_infra.synth import synthesize
+
+    monkeypatch.setattr(lambda_deps, "STAMP", tmp_path / "missing" / ".stamp")
+    local = synthesize(tmp_path / "out", nag=False, local_only=True).template
+
+    def without_code(template: dict) -> dict:
+        resources = {}
+        for name, resource in template["Resources"].items():
+            properties = {k: v for k, v in resource.get("Properties", {}).items() if k != "Code"}
+            resources[name] = {**resource, "Properties": properties, "Metadata": None}
+        return resources
+
+    assert without_code(local) == without_code(cdk_template)
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert re.search(r"^demo: \$\(VENV\)/\.installed$", makefile, flags=re.MULTILINE), "make demo must not need them"

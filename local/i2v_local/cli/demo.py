@@ -103,7 +103,7 @@ def synthesize_in_own_session() -> dict[str, Any]:
     Ctrl-C with us, dies first, and jsii's exit hook then writes to its closed pipe (a BrokenPipeError traceback on
     every Ctrl-C). In its own session it never sees our Ctrl-C, and it has exited before we serve anything.
     """
-    code = "import json, sys; from i2v_infra.synth import synthesize_template; json.dump(synthesize_template(), sys.stdout)"
+    code = "import json, sys; from i2v_infra.synth import synthesize_template as t; json.dump(t(local_only=True), sys.stdout)"
     # Our own interpreter running our own module: no shell, no user input.
     child = subprocess.run(  # noqa: S603  # nosec B603
         [sys.executable, "-c", code],
