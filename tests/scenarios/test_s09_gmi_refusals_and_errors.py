@@ -22,7 +22,7 @@ import pytest
 
 from i2v.adapters.gmi import GmiClient, GmiRetryableError
 from i2v.domain.polling import PollPolicy, error_backoff_seconds
-from i2v.services import submit as submit_service
+from i2v.services import submission as submit_service
 from i2v_local.simulator import API_PREFIX, GmiSimulator, LogEntry
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
