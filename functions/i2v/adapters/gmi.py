@@ -116,7 +116,8 @@ class GmiClient:
         self.model = model
         self._timeout = (CONNECT_TIMEOUT, timeout_seconds)
         self._session = session or requests.Session()
-        # No transport-level retries: a silently repeated POST could pay twice.
+        # No transport-level retries and no redirects followed (each call says so): a silently repeated POST
+        # could pay twice, and a followed redirect re-sends the body and, on the same host, the API key.
         self._session.mount("https://", HTTPAdapter(max_retries=0))
         self._session.mount("http://", HTTPAdapter(max_retries=0))
 
@@ -135,7 +136,11 @@ class GmiClient:
         body = {"model": model or self.model, "payload": payload}
         try:
             response = self._session.post(
-                self._base_url + REQUESTS_PATH, json=body, headers=self._headers(), timeout=self._timeout
+                self._base_url + REQUESTS_PATH,
+                json=body,
+                headers=self._headers(),
+                timeout=self._timeout,
+                allow_redirects=False,  # a 3xx is ambiguous (_check_status); following could pay twice
             )
         except requests.ConnectionError as error:
             if _never_sent(error):
@@ -151,6 +156,7 @@ class GmiClient:
                 f"{self._base_url}{REQUESTS_PATH}/{request_id}",
                 headers=self._headers(),
                 timeout=self._timeout,
+                allow_redirects=False,  # the key goes to the configured base URL only; a 3xx is retryable
             )
         except (requests.ConnectionError, requests.Timeout) as error:
             raise GmiRetryableError(f"GMI status check failed: {type(error).__name__}") from None
@@ -164,6 +170,7 @@ class GmiClient:
                 params={"model_id": model_id},
                 headers=self._headers(),
                 timeout=self._timeout,
+                allow_redirects=False,
             )
         except (requests.ConnectionError, requests.Timeout) as error:
             raise GmiRetryableError(f"GMI request list failed: {type(error).__name__}") from None
