@@ -144,6 +144,22 @@ def test_unreadable_body_of_an_accepted_post_is_ambiguous(gmi: responses.Request
     assert "could not read" in str(error)
 
 
+# ---- the request list, a page at a time (issue 24, defect 5) --------------------------------------------------
+def test_the_request_list_asks_for_a_page_and_reads_the_total(gmi: responses.RequestsMock) -> None:
+    gmi.add(responses.GET, POST_URL, json={"requests": [ACCEPTED, {"no": "id"}], "total": 7})
+    page = client().list_requests("pixverse-v5.5-i2v", 3)
+    assert ([r.request_id for r in page.requests], page.total) == (["req-1"], 7)  # an unreadable item skipped
+    (call,) = gmi.calls
+    query = call.request.url.split("?", 1)[1]
+    assert set(query.split("&")) == {"model_id=pixverse-v5.5-i2v", "page=3", "page_size=100"}
+
+
+@pytest.mark.parametrize("body", [{"requests": []}, {"requests": [], "total": "7"}, []], ids=["none", "text", "list"])
+def test_a_list_without_a_readable_total_says_so(gmi: responses.RequestsMock, body: object) -> None:
+    gmi.add(responses.GET, POST_URL, json=body)
+    assert client().list_requests("pixverse-v5.5-i2v").total is None
+
+
 # ---- a redirect is never followed (issue 24, defect 6) ----------------------------------------------------------
 ELSEWHERE = "https://elsewhere.example/collect"
 

@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 CLOCK_SKEW_SECONDS = 60.0
 
 
+class ListIncompleteError(Exception):
+    """GMI's request list ended before the `total` it announced: whether it holds a job cannot be told."""
+
+
 @dataclass(frozen=True)
 class Candidate:
     request_id: str

@@ -12,10 +12,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRetryableError
+from i2v.domain.gmi_answers import GmiRequest
 from i2v.domain.jobs import Failure, FailureCategory
 from i2v.domain.pacing import CircuitOpenError
-from i2v.domain.reconciliation import Candidate
+from i2v.domain.reconciliation import Candidate, ListIncompleteError
 from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.settings import JobSettings
 from i2v.services.metrics import MetricName
@@ -62,10 +63,12 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Park:
-    """GMI provably took nothing (refused, breaker open, its list unreadable after a 503): ride it out."""
+    """GMI provably took nothing (refused, breaker open, its list unreadable after a 503): ride it out, and after a
+    503 not before GMI's list has settled (`not_before`, epoch seconds)."""
 
     job: JobRecord
     reason: str
+    not_before: float | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class Submission:
     presign: Callable[[SourceRef], str]
     # The reconciliation matcher: the request GMI created for the job between two times, or None.
     find_sent: Callable[[JobRecord, float, float], Candidate | None]
+    # How long GMI's list may lag a POST (reconcile.SETTLE_SECONDS, read when needed: reconcile loads lazily).
+    settle_seconds: Callable[[], float]
     gmi_timeout_seconds: float
     time_left_ms: Callable[[], int]
     sleep: Callable[[float], None]
@@ -134,11 +139,14 @@ class Submission:
             except CircuitOpenError:
                 return Park(job, "GMI is refusing submissions (circuit breaker open)")
             except GmiRetryableError as refused:
-                if refused.status_code is not None and refused.status_code >= 500 and job.post_503_since is None:
+                if refused.status_code is not None and refused.status_code >= 500:
                     # The request reached GMI, which may have created the job before it answered 503 (README,
-                    # Guarantees). On the record, so a later invocation (a parked job) looks before it POSTs too.
-                    self.repo.annotate(job.job_id, {"post_503_since": sent_at})
-                    job = job.model_copy(update={"post_503_since": sent_at})
+                    # Guarantees). On the record, so a later invocation (a parked job) looks before it POSTs too:
+                    # once GMI's list has settled after this POST, so the job waits parked until then.
+                    marks = {"post_503_since": job.post_503_since or sent_at, "post_503_last": sent_at}
+                    self.repo.annotate(job.job_id, marks)
+                    job = job.model_copy(update=marks)
+                    return Park(job, str(refused), not_before=sent_at + self.settle_seconds())
                 if refused.status_code == 429 and self.gate.paced:
                     # An immediate retry would take the turn of another job.
                     return WaitTurn(job)
@@ -161,8 +169,13 @@ class Submission:
         return post_needs_ms(job, self.gmi_timeout_seconds)
 
     def _look_for_earlier_post(self, job: JobRecord, since: float) -> PostOutcome | None:
-        """Before POSTing again after a 503: the job GMI created anyway, if its request list shows one (then the
-        job goes on with it, timeline `reconciled`, no second POST); None when it does not (POST again)."""
+        """Before POSTing again after a 503, once GMI's list has settled after the last such POST: the job GMI
+        created anyway, if any page of its request list shows one (then the job goes on with it, timeline
+        `reconciled`, no second POST); None when it does not (POST again)."""
+        settled_at = (job.post_503_last or since) + self.settle_seconds()
+        if self.clock() < settled_at:
+            # A list read now may not show the job that POST created yet: wait, parked, for the settle window.
+            return Park(job, "GMI answered 503; its request list is read once it has settled", settled_at)
         try:
             found = self.find_sent(job, since, self.clock())
         except GmiRetryableError as unreadable:
@@ -170,6 +183,8 @@ class Submission:
             return Park(job, f"GMI's request list is unavailable after a 503 ({unreadable})")
         except GmiPermanentError as refused:
             return Unclear(job, f"GMI answered 503 to a POST and refused its request list ({refused})")
+        except ListIncompleteError as partial:
+            return Unclear(job, f"GMI answered 503 to a POST and its request list could not be read whole ({partial})")
         if found is None:
             logger.info("job %s is not in GMI's request list after a 503: POSTing again", job.job_id)
             return None

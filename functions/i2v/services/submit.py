@@ -240,8 +240,8 @@ class SubmitService:
     def _deferred(self, job: JobRecord) -> SubmitResult:
         return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
 
-    def _park(self, job: JobRecord, reason: str) -> SubmitResult:
-        gave_up = self.holds.park(job, reason)
+    def _park(self, job: JobRecord, reason: str, not_before: float | None = None) -> SubmitResult:
+        gave_up = self.holds.park(job, reason, not_before)
         return self._end(job, JobStatus.FAILED, gave_up) if gave_up else self._deferred(job)
 
     def _presign(self, ref: SourceRef) -> str:
@@ -257,6 +257,7 @@ class SubmitService:
             metrics=self.metrics,
             presign=self._presign,
             find_sent=lambda job, after, before: self.reconciler.find_sent(job, sent_after=after, sent_before=before),
+            settle_seconds=lambda: self.reconciler.settle_seconds,
             gmi_timeout_seconds=self.env.gmi_timeout_seconds,
             time_left_ms=self.time_left_ms,
             sleep=self.sleep,
@@ -275,7 +276,7 @@ class SubmitService:
             return self._ambiguous(job, outcome.reason)
         self._give_back_budget()  # GMI took nothing: the slot goes back
         if isinstance(outcome, Park):
-            return self._park(job, outcome.reason)
+            return self._park(job, outcome.reason, outcome.not_before)
         if isinstance(outcome, WaitTurn):
             self.holds.wait_turn(job, self.gate.turn(job, self.clock()))
             return self._deferred(job)
@@ -288,7 +289,7 @@ class SubmitService:
             job.job_id,
             JobStatus.SUBMITTED,
             {"request_id": response.request_id, "gmi_status": response.status},
-            remove=("unavailable_since", "unavailable_looks", "post_503_since"),
+            remove=("unavailable_since", "unavailable_looks", "post_503_since", "post_503_last"),
         )
         self._budget_day = None
         self.metrics.add_metric(MetricName.JOBS_SUBMITTED, "Count", 1)

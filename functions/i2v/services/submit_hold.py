@@ -61,10 +61,10 @@ class Holds:
         self.metrics.add_metric(MetricName.SUBMISSIONS_PACED, "Count", 1)
         self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=self.gate.defer_delay(turn))
 
-    def park(self, job: JobRecord, reason: str) -> Failure | None:
-        """GMI provably took nothing: park the job, look again later through a fresh delayed message, give up
-        after the patience (the failure to end the job with; None when parked)."""
-        parking = self.gate.park(job, self.clock())
+    def park(self, job: JobRecord, reason: str, not_before: float | None = None) -> Failure | None:
+        """GMI provably took nothing: park the job, look again later (not before `not_before`) through a fresh
+        delayed message, give up after the patience (the failure to end the job with; None when parked)."""
+        parking = self.gate.park(job, self.clock(), not_before)
         if parking.give_up:
             hours = self.gate.patience_seconds / 3600
             message = f"GMI accepted no submission for {hours:g} h: {reason}"

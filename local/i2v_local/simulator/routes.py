@@ -234,8 +234,17 @@ class GmiApi:
         if not model:
             ex.error(400, "query parameter model_id is required")
             return
+        try:
+            page, size = (
+                int((ex.query.get(name) or [default])[0]) for name, default in (("page", "1"), ("page_size", "0"))
+            )
+        except ValueError:
+            page, size = 0, 0
+        if page < 1 or size < 0:
+            ex.error(400, "page must be a whole number from 1, page_size a whole number")
+            return
         jobs = [(job, ctx.store.observe(job, count_get=False)) for job in ctx.store.of_model(model)]
-        ex.json(200, list_body(ctx, jobs))
+        ex.json(200, list_body(ctx, jobs, page, size))
 
     def _models(self, ex: Exchange, model: str) -> None:
         if ex.method != "GET" or "/" in model:

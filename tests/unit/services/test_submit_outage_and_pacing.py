@@ -48,7 +48,9 @@ _job = job_of
 
 
 def _refusals(n: int) -> list[Exception]:
-    return [GmiRetryableError("GMI answered 503", status_code=503) for _ in range(n)]
+    # 429s: refusals that provably created nothing, so they are retried in the invocation before the job parks (a
+    # 503 parks it at once until GMI's list has settled: test_submit_after_a_503.py).
+    return [GmiRetryableError("GMI answered 429", status_code=429) for _ in range(n)]
 
 
 # ---- item 3: the time check before a POST ------------------------------------------------------------------
