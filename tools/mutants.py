@@ -127,7 +127,10 @@ MUTANTS: tuple[Mutant, ...] = (
         guarantee="No job is lost (a GMI outage parks jobs on fresh delayed messages, never the DLQ)",
         path="functions/i2v/services/submission.py",
         find="                    return Park(job, str(refused))\n",
-        replace="                    raise TransientError(str(refused))  # back to the queue: receive counts run out\n",
+        replace=(
+            "                    from i2v.domain.jobs import TransientError\n"
+            "                    raise TransientError(str(refused))  # back to the queue: receive counts run out\n"
+        ),
         tests=("tests/scenarios/test_s26_gmi_outage.py",),
     ),
     Mutant(

@@ -47,11 +47,13 @@ def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> 
     return rng.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempt))
 
 
-def post_needs_ms(job: JobRecord, gmi_timeout_seconds: float) -> int:
-    """The longest one POST can take (after a 503, with the look at GMI's list before it), plus room to record
-    its answer."""
+def post_needs_ms(job: JobRecord | None, gmi_timeout_seconds: float) -> int:
+    """The longest one POST can take (connect + read timeout) plus room to record its answer; with a job marked
+    by a 503, one call more for the look at GMI's list before it (the estimate before the gate; the POST itself
+    is checked again right before it is sent, with `job=None`)."""
     one_call_ms = CONNECT_TIMEOUT_MS + int(gmi_timeout_seconds * 1000)
-    return one_call_ms * (2 if job.post_503_since is not None else 1) + RESERVE_MS
+    look = job is not None and job.post_503_since is not None
+    return one_call_ms * (2 if look else 1) + RESERVE_MS
 
 
 # ---- what a submission can end in (the submit service records each) ----------------------------------------
@@ -69,6 +71,13 @@ class Park:
     job: JobRecord
     reason: str
     not_before: float | None = None
+
+
+@dataclass(frozen=True)
+class OutOfTime:
+    """Too little of the invocation left to POST and record the answer: nothing was sent."""
+
+    job: JobRecord
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,7 @@ class FoundEarlier:
     found: Candidate
 
 
-PostOutcome = Accepted | Park | WaitTurn | Refused | Unclear | FoundEarlier
+PostOutcome = Accepted | Park | OutOfTime | WaitTurn | Refused | Unclear | FoundEarlier
 
 
 @dataclass
@@ -133,6 +142,10 @@ class Submission:
             # Presigned right before each POST so the URL lives as long after it as its TTL allows.
             end_frame_url = self.presign(end_frame) if end_frame else None
             payload = settings.settings.payload(self.presign(source), end_frame_url)
+            if self.time_left_ms() < self.needs_ms(None):
+                # The last thing before the POST: the gate's AWS calls (each retried) and the look ran since the
+                # first check, and a POST cut off by the invocation's end is a job that may be paid but unknown.
+                return OutOfTime(job)
             sent_at = self.clock()
             try:
                 response = self.gate.breaker.call(functools.partial(self.gmi.submit, payload, model=settings.model_id))
@@ -165,7 +178,7 @@ class Submission:
             return Accepted(job, response)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def needs_ms(self, job: JobRecord) -> int:
+    def needs_ms(self, job: JobRecord | None) -> int:
         return post_needs_ms(job, self.gmi_timeout_seconds)
 
     def _look_for_earlier_post(self, job: JobRecord, since: float) -> PostOutcome | None:

@@ -37,6 +37,7 @@ from i2v.services.ports import (
 from i2v.services.submission import (
     Accepted,
     FoundEarlier,
+    OutOfTime,
     Park,
     Refused,
     Submission,
@@ -277,6 +278,10 @@ class SubmitService:
         self._give_back_budget()  # GMI took nothing: the slot goes back
         if isinstance(outcome, Park):
             return self._park(job, outcome.reason, outcome.not_before)
+        if isinstance(outcome, OutOfTime):
+            # Nothing was sent: `submitting -> received` is the safe retry, and the message comes back.
+            self.repo.transition(job.job_id, JobStatus.RECEIVED, remove=("submit_lease_until",))
+            raise TransientError(f"not enough time left to submit job {job.job_id}; it comes back")
         if isinstance(outcome, WaitTurn):
             self.holds.wait_turn(job, self.gate.turn(job, self.clock()))
             return self._deferred(job)

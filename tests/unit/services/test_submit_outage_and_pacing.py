@@ -84,6 +84,70 @@ def test_a_retry_that_would_outlast_the_invocation_is_not_started(fakes: Fakes) 
     assert slept == []
 
 
+class Invocation:
+    """The invocation's time left (what Lambda's context answers), spent by every AWS call the service makes: a
+    throttled DynamoDB write, retried up to five times by botocore, takes seconds."""
+
+    def __init__(self, left_ms: int) -> None:
+        self.left_ms = left_ms
+
+    def __call__(self) -> int:
+        return self.left_ms
+
+    def slows(self, monkeypatch: pytest.MonkeyPatch, target: object, name: str, ms: int) -> None:
+        real = getattr(target, name)
+
+        def slow(*args: object, **kwargs: object) -> object:
+            self.left_ms -= ms
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(target, name, slow)
+
+
+def test_the_time_left_is_checked_last_before_the_post(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24, defect 9: the breaker read, the pace turn, the budget and the state change run after the first
+    check. With too little left for the POST (connect + read timeout + the writes after it) it is not started:
+    the job goes back to `received` (nothing was sent: the safe retry) and its message comes back."""
+    breaker, pace = FakeBreaker(), FakePace()
+    service, _ = _service(fakes, breaker=breaker, pace=pace, rate=60, DAILY_SUBMISSION_CAP="5")
+    invocation = Invocation(31_000)  # enough for one POST (28 050 ms) before the AWS calls, not after them
+    service.time_left_ms = invocation
+    for target, name in ((breaker, "is_open"), (pace, "take_turn"), (fakes.repo, "consume_budget")):
+        invocation.slows(monkeypatch, target, name, 1_000)
+    invocation.slows(monkeypatch, fakes.repo, "transition", 2_500)
+    source = _upload(fakes)
+
+    with pytest.raises(TransientError, match="not enough time left"):
+        service.submit_source(source)
+
+    assert fakes.gmi.submitted == []
+    job = _job(fakes, source)
+    assert job.status == JobStatus.RECEIVED
+    assert sum(fakes.repo.budget.values()) == 0  # the slot went back
+    invocation.left_ms = 600_000  # the message back, in an invocation with time enough
+    assert service.submit_source(source).outcome == SubmitOutcome.SUBMITTED
+
+
+def test_a_slow_look_at_gmis_list_leaves_no_time_for_the_post_after_it(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes.gmi.submit_answers.append(GmiRetryableError("GMI answered 503", status_code=503))
+    clock = Clock()
+    service, _ = _service(fakes, clock=clock)
+    source = _upload(fakes)
+    assert service.submit_source(source).outcome == SubmitOutcome.DEFERRED  # parked until the list settles
+    clock.now += 600
+    invocation = Invocation(60_000)
+    service.time_left_ms = invocation
+    invocation.slows(monkeypatch, fakes.gmi, "list_requests", 40_000)  # a slow list: connect + read, pages
+
+    with pytest.raises(TransientError, match="not enough time left"):
+        service.resume_job(job_id_for(source))
+
+    assert (len(fakes.gmi.submitted), len(fakes.gmi.list_calls)) == (1, 1)
+    assert _job(fakes, source).status == JobStatus.RECEIVED
+
+
 # ---- item 10: outage riding --------------------------------------------------------------------------------
 
 
