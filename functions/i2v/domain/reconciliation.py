@@ -20,6 +20,10 @@ class ListIncompleteError(Exception):
     """GMI's request list ended before the `total` it announced: whether it holds a job cannot be told."""
 
 
+class NoTimeForListError(Exception):
+    """The invocation has too little time left to read the next page of GMI's list (and act on what it shows)."""
+
+
 @dataclass(frozen=True)
 class Candidate:
     request_id: str

@@ -22,7 +22,7 @@ from datetime import datetime
 from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
 from i2v.domain.gmi_answers import GmiRequest
 from i2v.domain.jobs import FailureCategory, JobStatus, TransientError
-from i2v.domain.reconciliation import Candidate, ListIncompleteError, find_submission
+from i2v.domain.reconciliation import Candidate, ListIncompleteError, NoTimeForListError, find_submission
 from i2v.domain.record import JobRecord, iso, utc_now
 from i2v.services.metrics import MetricName
 from i2v.services.ports import (
@@ -123,25 +123,30 @@ class Reconciler:
             logger.warning("GMI refused the request list for job %s: %s", job.job_id, error)
             return None
 
-    def find_sent(self, job: JobRecord, sent_after: float, sent_before: float) -> Candidate | None:
+    def find_sent(
+        self, job: JobRecord, sent_after: float, sent_before: float, time_for_a_page: Callable[[], bool] = lambda: True
+    ) -> Candidate | None:
         """The request GMI created for this job's image between those times (epoch seconds), None if it lists
-        none. Raises GmiRetryableError (the list cannot be read now), GmiPermanentError (GMI refuses it) or
-        ListIncompleteError (it could not be read whole): what that means is the caller's decision."""
+        none. Raises GmiRetryableError (the list cannot be read now), GmiPermanentError (GMI refuses it),
+        ListIncompleteError (it could not be read whole) or NoTimeForListError (`time_for_a_page` said no before
+        a page): what that means is the caller's decision."""
         source = job.source
         # The same object address as the POST's URL (a new presigning changes only the query).
         image_url = self.images.presign_get(source.bucket, source.key, source.version_id, self.presign_ttl_seconds)
         candidates = [
             Candidate(request.request_id, request.status, request.created_at, request.payload or {})
-            for request in self.listed(job.model)
+            for request in self.listed(job.model, time_for_a_page)
         ]
         return find_submission(candidates, image_url, sent_after, sent_before)
 
-    def listed(self, model: str) -> list[GmiRequest]:
+    def listed(self, model: str, time_for_a_page: Callable[[], bool] = lambda: True) -> list[GmiRequest]:
         """Every request GMI lists for the model: page after page until `total` are seen (a request listed twice,
         the list having moved on between pages, counts once). Raises ListIncompleteError when the pages end
         before their total; when GMI gives no total, an empty page or one with nothing new ends the list."""
         seen: dict[str, GmiRequest] = {}
         for number in range(1, MAX_LIST_PAGES + 1):
+            if not time_for_a_page():
+                raise NoTimeForListError(f"stopped before page {number} of GMI's request list")
             page = self.gmi.list_requests(model, number)
             fresh = [request for request in page.requests if request.request_id not in seen]
             seen.update((request.request_id, request) for request in fresh)

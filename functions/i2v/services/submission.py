@@ -16,7 +16,7 @@ from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRetryableE
 from i2v.domain.gmi_answers import GmiRequest
 from i2v.domain.jobs import Failure, FailureCategory
 from i2v.domain.pacing import CircuitOpenError
-from i2v.domain.reconciliation import Candidate, ListIncompleteError
+from i2v.domain.reconciliation import Candidate, ListIncompleteError, NoTimeForListError
 from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.settings import JobSettings
 from i2v.services.metrics import MetricName
@@ -121,8 +121,9 @@ class Submission:
     repo: JobRepositoryPort
     metrics: MetricsSink
     presign: Callable[[SourceRef], str]
-    # The reconciliation matcher: the request GMI created for the job between two times, or None.
-    find_sent: Callable[[JobRecord, float, float], Candidate | None]
+    # The reconciliation matcher: the request GMI created for the job between two times, or None; the last
+    # argument says, before each page of GMI's list, whether the invocation still has time for it.
+    find_sent: Callable[[JobRecord, float, float, Callable[[], bool]], Candidate | None]
     # How long GMI's list may lag a POST (reconcile.SETTLE_SECONDS, read when needed: reconcile loads lazily).
     settle_seconds: Callable[[], float]
     gmi_timeout_seconds: float
@@ -189,8 +190,14 @@ class Submission:
         if self.clock() < settled_at:
             # A list read now may not show the job that POST created yet: wait, parked, for the settle window.
             return Park(job, "GMI answered 503; its request list is read once it has settled", settled_at)
+        # Time for one more page and for the POST after it: the invocation must never end inside the look.
+        one_call_ms = CONNECT_TIMEOUT_MS + int(self.gmi_timeout_seconds * 1000)
         try:
-            found = self.find_sent(job, since, self.clock())
+            found = self.find_sent(
+                job, since, self.clock(), lambda: self.time_left_ms() >= one_call_ms + self.needs_ms(None)
+            )
+        except NoTimeForListError:
+            return OutOfTime(job)
         except GmiRetryableError as unreadable:
             # GMI down as far as we can tell: ride it out like a refused POST; a blind POST could pay twice.
             return Park(job, f"GMI's request list is unavailable after a 503 ({unreadable})")

@@ -257,7 +257,8 @@ class SubmitService:
             repo=self.repo,
             metrics=self.metrics,
             presign=self._presign,
-            find_sent=lambda job, after, before: self.reconciler.find_sent(job, sent_after=after, sent_before=before),
+            # Both through the reconciler, built (and its module loaded) only when a 503 needs it.
+            find_sent=lambda *args: self.reconciler.find_sent(*args),  # noqa: PLW0108
             settle_seconds=lambda: self.reconciler.settle_seconds,
             gmi_timeout_seconds=self.env.gmi_timeout_seconds,
             time_left_ms=self.time_left_ms,

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
+from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobStatus, TransientError
 from i2v.domain.record import DETAIL_TYPES
 from i2v.domain.source import job_id_for
@@ -285,3 +285,32 @@ def test_a_refusal_after_midnight_gives_back_the_slot_of_the_day_it_was_taken_fr
 
     assert service.submit_source(_upload(fakes)).outcome == SubmitOutcome.FAILED
     assert fakes.repo.budget == {"2026-03-14": 0}
+
+
+def test_the_look_after_a_503_stops_between_pages_when_the_invocation_runs_short(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long list read page by page must not run into the invocation's end (killed mid-look, the job would be
+    left `submitting` and end ambiguous): before each page there must be time for it and for the POST after it."""
+    fakes.gmi.submit_answers.append(GmiRetryableError("GMI answered 503", status_code=503))
+    fakes.gmi.list_page_size = 1
+    clock = Clock()
+    service, _ = _service(fakes, clock=clock)
+    source = _upload(fakes)
+    assert service.submit_source(source).outcome == SubmitOutcome.DEFERRED
+    assert isinstance(fakes.gmi.listed, list)
+    fakes.gmi.listed += [
+        GmiRequest(request_id=f"req-{n}", status="queued", created_at=NOW + n, payload={}) for n in range(1, 6)
+    ]
+    clock.now += 600
+    invocation = Invocation(80_000)
+    service.time_left_ms = invocation
+    invocation.slows(monkeypatch, fakes.gmi, "list_requests", 15_000)
+
+    with pytest.raises(TransientError, match="not enough time left"):
+        service.resume_job(job_id_for(source))
+
+    # 80, 65, 50 s left: a page (13.05 s) and the POST after it (28.05 s) fit; 35 s: no (6 pages in all)
+    assert fakes.gmi.list_pages == [1, 2, 3]
+    assert len(fakes.gmi.submitted) == 1
+    assert _job(fakes, source).status == JobStatus.RECEIVED
