@@ -86,8 +86,10 @@ class RateLimitedGmi:
     def get(self, request_id: str) -> Any:  # pragma: no cover - the benchmark stops at submission
         raise NotImplementedError
 
-    def list_requests(self, model_id: str) -> list[Any]:  # pragma: no cover - no reconciliation here
-        return []
+    def list_requests(self, model_id: str, page: int = 1) -> Any:  # pragma: no cover - no reconciliation here
+        from i2v.adapters.gmi import RequestPage
+
+        return RequestPage([], 0)
 
 
 class Sink:

@@ -1,6 +1,6 @@
 """Benchmark 1: the real polling policy replayed over the reference mix in simulated time (no sleeping).
 
-Production path replayed exactly (`SubmitService._execution_input`): at submit, `learn_expectation` over the
+Production path replayed exactly (`ExecutionStart.execution_input`, i2v.services.submit_start): at submit, `learn_expectation` over the
 latest CLASS_HISTORY_LIMIT successes of the job's model and time class (the by-time-class index); while that
 class has fewer than min_samples, over the successes of the same model among the latest MODEL_HISTORY_LIMIT
 (`JobRepository.recent_generation_seconds`); the first wait is `next_wait_seconds(0, ...)`; each poll then calls

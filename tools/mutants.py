@@ -125,9 +125,12 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         name="outage-not-ridden",
         guarantee="No job is lost (a GMI outage parks jobs on fresh delayed messages, never the DLQ)",
-        path="functions/i2v/services/submit.py",
-        find="                    return self._park(job, str(refused))\n",
-        replace="                    raise TransientError(str(refused))  # back to the queue: receive counts run out\n",
+        path="functions/i2v/services/submission.py",
+        find="                    return Park(job, str(refused))\n",
+        replace=(
+            "                    from i2v.domain.jobs import TransientError\n"
+            "                    raise TransientError(str(refused))  # back to the queue: receive counts run out\n"
+        ),
         tests=("tests/scenarios/test_s26_gmi_outage.py",),
     ),
     Mutant(

@@ -2,7 +2,8 @@
 
 9.  429 + Retry-After: wait that long, POST again, one job; the submission concurrency cap holds.
 10. 400/401/403/404: no retry; the record and the Failed event carry GMI's message, redacted.
-11. POST 503: GMI's request list is read before sending again (a 503 may follow a created job); found, the
+11. POST 503: the job is parked until GMI's request list has settled, then every page of it is read before
+    sending again (a 503 may follow a created job); found, the
     job goes on with it, else it is POSTed again. POST 500, a timeout or a broken answer after sending: GMI may have created
     the job, so `submit_ambiguous` with exactly one POST. GET errors: retried with backoff (the watch
     function's next look, a delayed message later; in the fallback loop inside the poll invocation or through
@@ -22,7 +23,8 @@ import pytest
 
 from i2v.adapters.gmi import GmiClient, GmiRetryableError
 from i2v.domain.polling import PollPolicy, error_backoff_seconds
-from i2v.services import submit as submit_service
+from i2v.services import reconcile as reconcile_service
+from i2v.services import submission as submit_service
 from i2v_local.simulator import API_PREFIX, GmiSimulator, LogEntry
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
@@ -235,12 +237,29 @@ def test_s10_refusal_is_not_retried_and_gmi_message_is_kept_redacted(
 
 
 # ---- 11: server errors and timeouts ---------------------------------------------------------------------------
+def _after_the_settle_window(monkeypatch: pytest.MonkeyPatch, local_stack: LocalStack) -> None:
+    """A 503 parks the job until GMI's list has settled (reconcile.SETTLE_SECONDS): move SQS's clock and the
+    submit and watch functions' clocks past it, and let the parked job's delayed message come back."""
+    later = reconcile_service.SETTLE_SECONDS + 60
+    real_millis = moto.sqs.models.unix_time_millis
+    monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda *a: real_millis(*a) + later * 1000)
+    monkeypatch.setattr(submit_module().service(), "clock", lambda: time.time() + later)
+    move_watch_clock(monkeypatch, lambda: time.time() + later)
+    local_stack.run_until_idle(timeout=60)
+
+
 def test_s11_post_503_with_nothing_created_is_looked_for_then_sent_again(
-    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
+    pipeline: PipelineDriver,
+    local_stack: LocalStack,
+    local_gmi: GmiSimulator,
+    leak_guard: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     job_id = pipeline.upload("incoming/errors/503.png", prompt="a lighthouse [sim:post_503]")
-
     local_stack.run_until_idle(timeout=30)
+    assert (pipeline.job(job_id).status, list_looks(local_gmi)) == ("deferred", [])  # parked until settled
+
+    _after_the_settle_window(monkeypatch, local_stack)
 
     assert [(e.status, e.fault) for e in posts(local_gmi)] == [(503, "post_503"), (200, None)]
     assert len(list_looks(local_gmi)) == 1  # GMI's list was read before the second POST: not there
@@ -252,14 +271,19 @@ def test_s11_post_503_with_nothing_created_is_looked_for_then_sent_again(
 
 
 def test_s11_post_503_after_gmi_created_the_job_is_found_in_its_list_and_paid_once(
-    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
+    pipeline: PipelineDriver,
+    local_stack: LocalStack,
+    local_gmi: GmiSimulator,
+    leak_guard: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """GMI answers 503 although it created the job (README, Guarantees). Before POSTing again the submit
-    function looks in GMI's request list, finds the job and follows it: one GMI job, one payment."""
+    """GMI answers 503 although it created the job (README, Guarantees). Once GMI's list has settled, before
+    POSTing again, the submit function looks in it, finds the job and follows it: one GMI job, one payment."""
     tap = local_stack.tap_events()
     job_id = pipeline.upload("incoming/errors/503-after-accept.png", prompt="a harbour [sim:post_503_after_accept]")
-
     local_stack.run_until_idle(timeout=30)
+
+    _after_the_settle_window(monkeypatch, local_stack)
 
     assert [(e.status, e.fault) for e in posts(local_gmi)] == [(503, "post_503_after_accept")]  # no second POST
     assert local_gmi.post_count == 1  # one GMI job for one image: paid once

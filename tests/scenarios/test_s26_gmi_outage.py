@@ -17,7 +17,7 @@ import moto.sqs.models
 import pytest
 
 from i2v.adapters.breaker import FAILURE_THRESHOLD
-from i2v.services import submit as submit_service
+from i2v.services import submission as submit_service
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 
@@ -108,6 +110,34 @@ def test_request_list_by_model(api: Api, sim: GmiSimulator) -> None:
         sim.requests_url, params={"model_id": "wan2.6-i2v"}, headers=api.auth, verify=sim.verify, timeout=5
     ).json()
     assert other == {"requests": [], "total": 0}
+
+
+def test_request_list_is_paged_newest_first_with_the_whole_total(
+    api: Api, sim: GmiSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GMI documents `total` ("Total number of requests available", the SDK) and no paging parameter: the
+    simulator pages with ours (`page` from 1, `page_size` up to its list_page_size)."""
+    monkeypatch.setattr(sim.config, "list_page_size", 2)
+    ids = [api.submit(prompt=f"number {n}") for n in range(5)]
+
+    def page(number: int, size: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"model_id": "pixverse-v5.5-i2v", "page": number}
+        if size is not None:
+            params["page_size"] = size
+        answer = requests.get(sim.requests_url, params=params, headers=api.auth, verify=sim.verify, timeout=5)
+        return dict(answer.json())
+
+    pages = [page(n) for n in (1, 2, 3, 4)]
+    assert [p["total"] for p in pages] == [5, 5, 5, 5]
+    listed = [item["request_id"] for p in pages for item in p["requests"]]
+    assert [len(p["requests"]) for p in pages] == [2, 2, 1, 0]
+    assert sorted(listed) == sorted(ids)  # every request exactly once, newest first (same-second ties aside)
+    assert len(page(1, size=100)["requests"]) == 2  # the simulator's largest page wins
+    assert len(page(1, size=1)["requests"]) == 1
+    bad = requests.get(
+        sim.requests_url, params={"model_id": "m", "page": "0"}, headers=api.auth, verify=sim.verify, timeout=5
+    )
+    assert bad.status_code == 400
 
 
 def test_models_and_model_detail(api: Api, sim: GmiSimulator) -> None:

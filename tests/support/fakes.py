@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from i2v.adapters.gmi import GmiRequest
 from i2v.adapters.repository import ClaimResult, TransitionRejectedError
 from i2v.adapters.storage import ObjectInfo, Readable
+from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus, sources_of
 from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
 from i2v.domain.record import JobRecord, iso, utc_now
@@ -121,6 +121,8 @@ class FakeGmi:
         # GET /requests?model_id=: what GMI lists (an exception to raise it instead).
         self.listed: list[GmiRequest] | Exception = []
         self.list_calls: list[str] = []
+        self.list_pages: list[int] = []
+        self.list_page_size = 100
         self._ids = itertools.count(1)
 
     def check_credentials(self) -> None:
@@ -159,11 +161,16 @@ class FakeGmi:
             updated_at=1090.0,
         )
 
-    def list_requests(self, model_id: str) -> list[GmiRequest]:
+    def list_requests(self, model_id: str, page: int = 1) -> RequestPage:
+        """Pages of `list_page_size`, newest first (as the simulator and, by its example, GMI list them)."""
         self.list_calls.append(model_id)
+        self.list_pages.append(page)
         if isinstance(self.listed, Exception):
             raise self.listed
-        return [request for request in self.listed if request.model in (None, model_id)]
+        of_model = [request for request in self.listed if request.model in (None, model_id)]
+        newest_first = sorted(of_model, key=lambda request: request.created_at or 0.0, reverse=True)
+        start = (page - 1) * self.list_page_size
+        return RequestPage(newest_first[start : start + self.list_page_size], len(newest_first))
 
 
 class FakePublisher:

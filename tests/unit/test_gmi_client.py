@@ -144,6 +144,52 @@ def test_unreadable_body_of_an_accepted_post_is_ambiguous(gmi: responses.Request
     assert "could not read" in str(error)
 
 
+# ---- the request list, a page at a time (issue 24, defect 5) --------------------------------------------------
+def test_the_request_list_asks_for_a_page_and_reads_the_total(gmi: responses.RequestsMock) -> None:
+    gmi.add(responses.GET, POST_URL, json={"requests": [ACCEPTED, {"no": "id"}], "total": 7})
+    page = client().list_requests("pixverse-v5.5-i2v", 3)
+    assert ([r.request_id for r in page.requests], page.total) == (["req-1"], 7)  # an unreadable item skipped
+    (call,) = gmi.calls
+    query = call.request.url.split("?", 1)[1]
+    assert set(query.split("&")) == {"model_id=pixverse-v5.5-i2v", "page=3", "page_size=100"}
+
+
+@pytest.mark.parametrize("body", [{"requests": []}, {"requests": [], "total": "7"}, []], ids=["none", "text", "list"])
+def test_a_list_without_a_readable_total_says_so(gmi: responses.RequestsMock, body: object) -> None:
+    gmi.add(responses.GET, POST_URL, json=body)
+    assert client().list_requests("pixverse-v5.5-i2v").total is None
+
+
+# ---- a redirect is never followed (issue 24, defect 6) ----------------------------------------------------------
+ELSEWHERE = "https://elsewhere.example/collect"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("location", [POST_URL, ELSEWHERE], ids=["same-url", "other-host"])
+def test_a_3xx_to_the_post_is_not_followed_and_is_ambiguous(
+    gmi: responses.RequestsMock, status: int, location: str
+) -> None:
+    """Following would send the body (307/308) and, on the same host, the key again: GMI could bill twice."""
+    gmi.add(responses.POST, ELSEWHERE, json=ACCEPTED)
+    error = submit_error(gmi, status=status, headers={"Location": location}, json={"message": "moved"})
+    assert type(error) is GmiAmbiguousError
+    assert error.status_code == status
+    assert [call.request.url for call in gmi.calls] == [POST_URL]  # nothing sent to the Location
+
+
+@pytest.mark.parametrize("location", [GET_URL, ELSEWHERE], ids=["same-url", "other-host"])
+def test_a_3xx_to_a_status_check_or_the_list_is_not_followed_and_is_retryable(
+    gmi: responses.RequestsMock, location: str
+) -> None:
+    """A read is never redirected either: the key goes only to the configured base URL."""
+    gmi.add(responses.GET, ELSEWHERE, json=ACCEPTED)
+    gmi.add(responses.GET, POST_URL, status=302, headers={"Location": location})
+    assert type(get_error(gmi, status=302, headers={"Location": location})) is GmiRetryableError
+    with pytest.raises(GmiRetryableError):
+        client().list_requests("pixverse-v5.5-i2v")
+    assert [call.request.url.split("?")[0] for call in gmi.calls] == [GET_URL, POST_URL]
+
+
 # ---- status checks: a read costs nothing, so every unclear answer is retryable ---------------------------------
 @pytest.mark.parametrize(
     "answer",

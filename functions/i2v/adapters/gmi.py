@@ -7,49 +7,32 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, NameResolutionError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from i2v.domain import gmi_answers
+from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.redaction import redact, truncate
+
+# GmiRequest and RequestPage are what the GMI port exchanges (domain types), re-exported for the adapter's users.
+__all__ = [
+    "GmiAmbiguousError",
+    "GmiClient",
+    "GmiError",
+    "GmiPermanentError",
+    "GmiRequest",
+    "GmiRetryableError",
+    "RequestPage",
+]
 
 REQUESTS_PATH = "/api/v1/ie/requestqueue/apikey/requests"
 CONNECT_TIMEOUT = 3.05
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422})
 # 429 and 503 mean the request was turned away before any work was queued: safe to send again.
 REFUSED_STATUSES = frozenset({429, 503})
-
-
-class GmiRequest(BaseModel):
-    """One request as GMI reports it; what its fields mean is i2v.domain.gmi_answers' business."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    request_id: str
-    status: str
-    model: str | None = None
-    # A mapping as documented, a list as nobody documents, or null while running: read by gmi_answers.
-    outcome: Any = None
-    payload: dict[str, Any] | None = None
-    created_at: float | None = None
-    updated_at: float | None = None
-    error: Any = None
-    message: Any = None
-
-    @property
-    def video_url(self) -> str | None:
-        return gmi_answers.video_url(self.outcome)
-
-    @property
-    def poster_url(self) -> str | None:
-        return gmi_answers.poster_url(self.outcome)
-
-    @property
-    def failure_message(self) -> str:
-        reason = gmi_answers.failure_reason(self.outcome, self.error, self.message)
-        return truncate(redact(reason)) if reason else f"GMI reported status {self.status!r}"
+# Requests asked for per page of the request list (GMI documents no default or maximum).
+LIST_PAGE_SIZE = 100
 
 
 class GmiError(Exception):
@@ -116,7 +99,8 @@ class GmiClient:
         self.model = model
         self._timeout = (CONNECT_TIMEOUT, timeout_seconds)
         self._session = session or requests.Session()
-        # No transport-level retries: a silently repeated POST could pay twice.
+        # No transport-level retries and no redirects followed (each call says so): a silently repeated POST
+        # could pay twice, and a followed redirect re-sends the body and, on the same host, the API key.
         self._session.mount("https://", HTTPAdapter(max_retries=0))
         self._session.mount("http://", HTTPAdapter(max_retries=0))
 
@@ -135,7 +119,11 @@ class GmiClient:
         body = {"model": model or self.model, "payload": payload}
         try:
             response = self._session.post(
-                self._base_url + REQUESTS_PATH, json=body, headers=self._headers(), timeout=self._timeout
+                self._base_url + REQUESTS_PATH,
+                json=body,
+                headers=self._headers(),
+                timeout=self._timeout,
+                allow_redirects=False,  # a 3xx is ambiguous (_check_status); following could pay twice
             )
         except requests.ConnectionError as error:
             if _never_sent(error):
@@ -151,19 +139,23 @@ class GmiClient:
                 f"{self._base_url}{REQUESTS_PATH}/{request_id}",
                 headers=self._headers(),
                 timeout=self._timeout,
+                allow_redirects=False,  # the key goes to the configured base URL only; a 3xx is retryable
             )
         except (requests.ConnectionError, requests.Timeout) as error:
             raise GmiRetryableError(f"GMI status check failed: {type(error).__name__}") from None
         return self._parse(response, posting=False)
 
-    def list_requests(self, model_id: str) -> list[GmiRequest]:
-        """The organisation's requests of one model (`GET /requests?model_id=`); unreadable items are skipped."""
+    def list_requests(self, model_id: str, page: int = 1) -> RequestPage:
+        """One page of the organisation's requests of one model (`GET /requests?model_id=`); unreadable items are
+        skipped. GMI documents `total` but no paging parameter: we send `page` (from 1) and `page_size`, and the
+        caller reads pages until it has seen `total` requests (i2v.services.reconcile)."""
         try:
             response = self._session.get(
                 self._base_url + REQUESTS_PATH,
-                params={"model_id": model_id},
+                params={"model_id": model_id, "page": str(page), "page_size": str(LIST_PAGE_SIZE)},
                 headers=self._headers(),
                 timeout=self._timeout,
+                allow_redirects=False,
             )
         except (requests.ConnectionError, requests.Timeout) as error:
             raise GmiRetryableError(f"GMI request list failed: {type(error).__name__}") from None
@@ -173,13 +165,14 @@ class GmiClient:
         except ValueError:
             raise GmiRetryableError("GMI answered the request list with a body we could not read") from None
         items = body.get("requests") if isinstance(body, dict) else body
+        total = body.get("total") if isinstance(body, dict) else None
         found: list[GmiRequest] = []
         for item in items if isinstance(items, list) else []:
             try:
                 found.append(GmiRequest.model_validate(item))
             except ValidationError:
                 continue
-        return found
+        return RequestPage(found, total if isinstance(total, int) and not isinstance(total, bool) else None)
 
     def _check_status(self, response: requests.Response, posting: bool) -> None:
         status = response.status_code

@@ -7,9 +7,14 @@ is the one place that knows them, so the adapter only transports and the service
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict
+
+from i2v.domain.redaction import redact, truncate
 
 
 class GmiStatus(StrEnum):
@@ -98,3 +103,42 @@ def _text(value: Any) -> str | None:
 def failure_reason(outcome: Any, error: Any, message: Any) -> str | None:
     """Why a job failed: `outcome.error` (a string or an object), else the top-level `error` or `message`."""
     return _text(_first_outcome(outcome).get("error")) or _text(error) or _text(message)
+
+
+class GmiRequest(BaseModel):
+    """One request as GMI reports it (the GMI port's answer); what its fields mean is this module's business."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    request_id: str
+    status: str
+    model: str | None = None
+    # A mapping as documented, a list as nobody documents, or null while running: read by gmi_answers.
+    outcome: Any = None
+    payload: dict[str, Any] | None = None
+    created_at: float | None = None
+    updated_at: float | None = None
+    error: Any = None
+    message: Any = None
+
+    @property
+    def video_url(self) -> str | None:
+        return video_url(self.outcome)
+
+    @property
+    def poster_url(self) -> str | None:
+        return poster_url(self.outcome)
+
+    @property
+    def failure_message(self) -> str:
+        reason = failure_reason(self.outcome, self.error, self.message)
+        return truncate(redact(reason)) if reason else f"GMI reported status {self.status!r}"
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    """One page of GMI's request list (`{"requests": [...], "total": n}`): `total` counts every request of the
+    list (the SDK's ListUserRequestsResponse), None when GMI does not say."""
+
+    requests: list[GmiRequest]
+    total: int | None

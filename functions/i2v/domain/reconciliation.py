@@ -16,6 +16,14 @@ from urllib.parse import urlsplit
 CLOCK_SKEW_SECONDS = 60.0
 
 
+class ListIncompleteError(Exception):
+    """GMI's request list ended before the `total` it announced: whether it holds a job cannot be told."""
+
+
+class NoTimeForListError(Exception):
+    """The invocation has too little time left to read the next page of GMI's list (and act on what it shows)."""
+
+
 @dataclass(frozen=True)
 class Candidate:
     request_id: str

@@ -104,6 +104,9 @@ class JobRecord(BaseModel):
     # When a POST of this job that drew a 503 was sent (epoch seconds): GMI may have created the job anyway, so
     # until the job is submitted each further POST first looks for it in GMI's request list from then on.
     post_503_since: float | None = None
+    # When the latest POST that drew a 503 was sent: GMI's list is read (and the job POSTed again) only once it has
+    # settled after it (reconcile.SETTLE_SECONDS).
+    post_503_last: float | None = None
 
     @property
     def source_id(self) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from i2v.adapters.gmi import GmiRequest
 from i2v.adapters.repository import ClaimResult
 from i2v.adapters.storage import ObjectInfo, Readable
+from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus
 from i2v.domain.pacing import Reservation
 from i2v.domain.record import JobRecord
@@ -71,7 +71,7 @@ class GmiPort(Protocol):
 
     def get(self, request_id: str) -> GmiRequest: ...
 
-    def list_requests(self, model_id: str) -> list[GmiRequest]: ...
+    def list_requests(self, model_id: str, page: int = 1) -> RequestPage: ...
 
 
 class PublisherPort(Protocol):

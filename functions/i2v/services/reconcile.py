@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
+from i2v.domain.gmi_answers import GmiRequest
 from i2v.domain.jobs import FailureCategory, JobStatus, TransientError
-from i2v.domain.reconciliation import Candidate, find_submission
+from i2v.domain.reconciliation import Candidate, ListIncompleteError, NoTimeForListError, find_submission
 from i2v.domain.record import JobRecord, iso, utc_now
 from i2v.services.metrics import MetricName
 from i2v.services.ports import (
@@ -35,9 +36,13 @@ from i2v.services.ports import (
 
 logger = logging.getLogger(__name__)
 
-# How long after the ambiguous POST the automatic look happens: long enough for GMI to list the request.
+# How long after an ambiguous POST, or one that drew a 503, GMI's list is read: long enough for GMI to list the
+# request. The one settle window: the automatic reconciliation and the look before a POST after a 503 use it.
 SETTLE_SECONDS = 120
 RECONCILED = "reconciled"
+# The request list is read page by page up to its `total`; past this many pages it is not read on (a GMI that
+# ignored the page parameter would repeat its first page for ever): incomplete.
+MAX_LIST_PAGES = 50
 
 
 def _epoch(text: str | None) -> float | None:
@@ -56,6 +61,10 @@ class Reconciler:
     metrics: MetricsSink = field(default_factory=NullMetrics)
     clock: Callable[[], float] = time.time
 
+    @property
+    def settle_seconds(self) -> int:
+        return SETTLE_SECONDS
+
     def schedule(self, job_id: str) -> None:
         """Called when a job becomes `submit_ambiguous`: look for it once GMI's list has settled."""
         self.requeue({"kind": "reconcile", "job_id": job_id}, delay_seconds=SETTLE_SECONDS)
@@ -71,25 +80,35 @@ class Reconciler:
         if not now and self.clock() < settled_at:
             self.requeue({"kind": "reconcile", "job_id": job_id}, delay_seconds=math.ceil(settled_at - self.clock()))
             return job
-        found = self._find(job, ambiguous_at)
+        try:
+            found = self._find(job, ambiguous_at)
+        except ListIncompleteError as partial:
+            # Not "not found": the rest of the list was never seen. An operator decides (retry may pay twice).
+            self._note(job_id, f"GMI's request list could not be read whole ({partial}); check GMI for this job")
+            logger.warning("ambiguous job %s: GMI's request list is incomplete (%s)", job_id, partial)
+            return self.repo.get(job_id)
         if found is not None:
             return self.continue_with(job, found)
         if now or self.clock() >= settled_at:
             checked = iso(utc_now())
-            message = (
-                f"not in GMI's request list as of {checked} (looked for this job's image among the requests "
-                f"created while it was being sent); `i2v retry {job_id}` submits it again"
-            )
-            self.repo.annotate(
+            self._note(
                 job_id,
-                {
-                    "failure": {"category": FailureCategory.SUBMIT_AMBIGUOUS.value, "message": message},
-                    "updated_at": checked,
-                },
+                f"not in GMI's request list as of {checked} (looked for this job's image among the requests "
+                f"created while it was being sent); `i2v retry {job_id}` submits it again",
             )
             self.metrics.add_metric(MetricName.RECONCILE_NOT_FOUND, "Count", 1)
             logger.warning("ambiguous job %s is not in GMI's request list", job_id)
         return self.repo.get(job_id)
+
+    def _note(self, job_id: str, message: str) -> None:
+        """What the ambiguous job's failure says now (`i2v retry` shows it before asking to submit again)."""
+        self.repo.annotate(
+            job_id,
+            {
+                "failure": {"category": FailureCategory.SUBMIT_AMBIGUOUS.value, "message": message},
+                "updated_at": iso(utc_now()),
+            },
+        )
 
     def _find(self, job: JobRecord, ambiguous_at: float) -> Candidate | None:
         sent_after = job.submit_started_at or _epoch(job.timestamps.get(JobStatus.SUBMITTING)) or ambiguous_at
@@ -104,19 +123,40 @@ class Reconciler:
             logger.warning("GMI refused the request list for job %s: %s", job.job_id, error)
             return None
 
-    def find_sent(self, job: JobRecord, sent_after: float, sent_before: float) -> Candidate | None:
+    def find_sent(
+        self, job: JobRecord, sent_after: float, sent_before: float, time_for_a_page: Callable[[], bool] = lambda: True
+    ) -> Candidate | None:
         """The request GMI created for this job's image between those times (epoch seconds), None if it lists
-        none. Raises GmiRetryableError (the list cannot be read now) or GmiPermanentError (GMI refuses it):
-        what that means is the caller's decision."""
+        none. Raises GmiRetryableError (the list cannot be read now), GmiPermanentError (GMI refuses it),
+        ListIncompleteError (it could not be read whole) or NoTimeForListError (`time_for_a_page` said no before
+        a page): what that means is the caller's decision."""
         source = job.source
         # The same object address as the POST's URL (a new presigning changes only the query).
         image_url = self.images.presign_get(source.bucket, source.key, source.version_id, self.presign_ttl_seconds)
-        listed = self.gmi.list_requests(job.model)
         candidates = [
             Candidate(request.request_id, request.status, request.created_at, request.payload or {})
-            for request in listed
+            for request in self.listed(job.model, time_for_a_page)
         ]
         return find_submission(candidates, image_url, sent_after, sent_before)
+
+    def listed(self, model: str, time_for_a_page: Callable[[], bool] = lambda: True) -> list[GmiRequest]:
+        """Every request GMI lists for the model: page after page until `total` are seen (a request listed twice,
+        the list having moved on between pages, counts once). Raises ListIncompleteError when the pages end
+        before their total; when GMI gives no total, an empty page or one with nothing new ends the list."""
+        seen: dict[str, GmiRequest] = {}
+        for number in range(1, MAX_LIST_PAGES + 1):
+            if not time_for_a_page():
+                raise NoTimeForListError(f"stopped before page {number} of GMI's request list")
+            page = self.gmi.list_requests(model, number)
+            fresh = [request for request in page.requests if request.request_id not in seen]
+            seen.update((request.request_id, request) for request in fresh)
+            if page.total is not None and len(seen) >= page.total:
+                return list(seen.values())
+            if not fresh:
+                if page.total is None:
+                    return list(seen.values())
+                raise ListIncompleteError(f"{len(seen)} of the {page.total} requests it counts were listed")
+        raise ListIncompleteError(f"more than {MAX_LIST_PAGES} pages")
 
     def continue_with(self, job: JobRecord, found: Candidate) -> JobRecord:
         """The job (`submit_ambiguous`, or `submitting` after a 503) goes on with the request found at GMI."""
@@ -124,7 +164,7 @@ class Reconciler:
             job.job_id,
             JobStatus.SUBMITTED,
             {"request_id": found.request_id, "gmi_status": found.status},
-            remove=("failure", "post_503_since", "unavailable_since", "unavailable_looks"),
+            remove=("failure", "post_503_since", "post_503_last", "unavailable_since", "unavailable_looks"),
         )
         # The timeline mark: the job reached `submitted` through GMI's list, not through a POST answer.
         timestamps = {**job.timestamps, RECONCILED: iso(utc_now())}

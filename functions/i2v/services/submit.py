@@ -1,31 +1,28 @@
-# Long file: the one submit flow (claim, checks, pace and breaker, POST, every outcome) reads best in one place
-"""Submit use case: validate, claim, budget, presign, POST once, start the workflow."""
+"""Submit use case: validate, claim, budget, presign, POST once, start the workflow.
+
+The flow of one job, in one place; its parts live beside it: the checks (submit_validation), what may hold the job
+back (submit_gate decides, submit_hold records), the POST and its retries (submission), the look in GMI's list
+(reconcile) and the execution start (submit_start).
+"""
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.adapters.gmi import GmiPermanentError
 from i2v.adapters.repository import TransitionRejectedError
 from i2v.config import BudgetAction, SubmitEnv
-from i2v.domain import catalog
-from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
-from i2v.domain.pacing import CircuitOpenError
-from i2v.domain.polling import learn_expectation, next_wait_seconds
-from i2v.domain.record import EventDetailType, JobRecord, SourceRef, iso, submitted_detail, utc_now
+from i2v.domain.record import JobRecord, SourceRef, iso, utc_now
 from i2v.domain.redaction import redact
-from i2v.domain.settings import InvalidSettingsError, JobSettings, resolve_settings
-from i2v.domain.source import SourceObject, job_id_for, padded_sequencer, relative_key
-from i2v.domain.workflow import ExecutionInput
+from i2v.domain.settings import JobSettings
+from i2v.domain.source import SourceObject, job_id_for, padded_sequencer
 from i2v.services.metrics import MetricName, announce_failure, count_job_end
 from i2v.services.ports import (
     GmiPort,
@@ -37,59 +34,32 @@ from i2v.services.ports import (
     Requeue,
     WorkflowPort,
 )
-from i2v.services.submit_gate import SubmitGate, Turn
+from i2v.services.submission import (
+    Accepted,
+    FoundEarlier,
+    OutOfTime,
+    Park,
+    Refused,
+    Submission,
+    Unclear,
+    WaitTurn,
+    post_needs_ms,
+)
+from i2v.services.submit_gate import SubmitGate
+from i2v.services.submit_hold import Holds
+from i2v.services.submit_result import ENDED_BY_SUBMIT, SubmitOutcome, SubmitResult
+from i2v.services.submit_start import ExecutionStart
+from i2v.services.submit_validation import SubmitValidation
 
 if TYPE_CHECKING:
     from i2v.services.reconcile import Reconciler
 
+__all__ = ["SubmitOutcome", "SubmitResult", "SubmitService"]
+
 logger = logging.getLogger(__name__)
 
-POST_ATTEMPTS = 4
-RETRY_BASE_SECONDS = 1.0
-RETRY_CAP_SECONDS = 20.0
-# Leave this much of the invocation for recording the outcome after the last POST attempt.
-RESERVE_MS = 15_000
-CONNECT_TIMEOUT_MS = 3_050  # GMI client's connect timeout; the read timeout is GMI_TIMEOUT_SECONDS
 # Clock skew allowance between Lambda instances when judging another instance's submission lease.
 LEASE_MARGIN_SECONDS = 5.0
-
-
-# Statuses the submit function itself ends a job in (and announces).
-ENDED_BY_SUBMIT = frozenset({JobStatus.REJECTED, JobStatus.FAILED, JobStatus.SUBMIT_AMBIGUOUS})
-
-
-class SubmitOutcome(StrEnum):
-    SUBMITTED = "submitted"
-    RESUMED = "resumed"
-    DUPLICATE = "duplicate"
-    SUPERSEDED = "superseded"
-    REJECTED = "rejected"
-    DEFERRED = "deferred"
-    AMBIGUOUS = "ambiguous"
-    RECONCILED = "reconciled"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    outcome: SubmitOutcome
-    job_id: str | None
-    status: str | None = None
-
-
-GMI_FAILURES = {
-    400: FailureCategory.GMI_REJECTED,
-    401: FailureCategory.GMI_UNAUTHORIZED,
-    403: FailureCategory.GMI_UNAUTHORIZED,
-    404: FailureCategory.GMI_NOT_FOUND,
-}
-
-
-def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
-    """Retry-After when GMI gives one (plus jitter so a burst does not return in lockstep), else full jitter."""
-    if retry_after is not None:
-        return min(RETRY_CAP_SECONDS * 3, retry_after) + rng.uniform(0, 1.0)
-    return rng.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempt))
 
 
 @dataclass
@@ -129,6 +99,38 @@ class SubmitService:
             raise JobFailedError(FailureCategory.INTERNAL, f"job {job_id} does not exist")
         return self._resume(job)
 
+    def reconcile_job(self, job_id: str, now: bool = False) -> SubmitResult:
+        """A `reconcile` message: the delayed automatic look, or `i2v reconcile` (now=True)."""
+        job = self.reconciler.reconcile(job_id, now=now)
+        if job is not None and job.status == JobStatus.SUBMITTED:
+            return SubmitResult(SubmitOutcome.RECONCILED, job_id, job.status)
+        return SubmitResult(SubmitOutcome.AMBIGUOUS, job_id, job.status if job else None)
+
+    # ---- the parts (built per use: tests and the handler replace clock, sleep, env, time_left_ms) ------------
+    @property
+    def holds(self) -> Holds:
+        return Holds(self.repo, self.requeue, self.metrics, self.gate, self.clock)
+
+    @property
+    def starter(self) -> ExecutionStart:
+        return ExecutionStart(self.env, self.repo, self.publisher, self.workflow, self.clock)
+
+    @property
+    def reconciler(self) -> Reconciler:
+        # Imported here: only ambiguous submissions and 503s need it, and every cold start would pay for it.
+        from i2v.services.reconcile import Reconciler
+
+        return Reconciler(
+            repo=self.repo,
+            gmi=self.gmi,
+            images=self.images,
+            requeue=self.requeue,
+            continue_submitted=lambda job: self.starter.announce_and_start(job, job.gmi_status),
+            presign_ttl_seconds=self.env.presign_ttl_seconds,
+            metrics=self.metrics,
+            clock=self.clock,
+        )
+
     # ---- steps --------------------------------------------------------------------------------------------
     def _new_job(self, source: SourceObject) -> JobRecord:
         now = iso(utc_now())
@@ -153,7 +155,7 @@ class SubmitService:
             # The invocation that decided to POST is over: GMI may have a paid job we never heard of.
             return self._ambiguous(job, "the submission was interrupted before GMI's answer was recorded")
         if job.status == JobStatus.SUBMITTED and not job.execution_name:
-            self._announce_and_start(job, job.gmi_status)
+            self.starter.announce_and_start(job, job.gmi_status)
             return SubmitResult(SubmitOutcome.RESUMED, job.job_id, job.status)
         if job.status in ENDED_BY_SUBMIT and job.announced != job.status:
             # Recorded, but the Failed event never went out (PutEvents failed, the invocation died): send it now.
@@ -164,7 +166,7 @@ class SubmitService:
 
     def _process(self, job: JobRecord) -> SubmitResult:
         try:
-            source, settings, end_frame = self._validate(job)
+            source, settings, end_frame = SubmitValidation(self.env, self.images).validate(job)
         except JobFailedError as rejection:
             return self._end(job, JobStatus.REJECTED, rejection.failure)
         try:
@@ -185,11 +187,13 @@ class SubmitService:
         if not turn.now:
             seconds_left = (self.time_left_ms() - self._post_needs_ms(job)) / 1000
             if not self.gate.sleep_inline(turn, seconds_left):
-                return self._wait_turn(job, turn)
+                self.holds.wait_turn(job, turn)
+                return self._deferred(job)
             self.sleep(turn.wait_seconds)
-        if not self._take_budget(job):
+        if not self._take_budget():
             if self.env.budget_exceeded_action == BudgetAction.DEFER:
-                return self._defer(job)
+                self.holds.defer_for_budget(job, self.env.daily_submission_cap)
+                return self._deferred(job)
             message = f"daily submission cap of {self.env.daily_submission_cap} reached"
             return self._end(job, JobStatus.REJECTED, Failure(category=FailureCategory.BUDGET, message=message))
         try:
@@ -220,120 +224,26 @@ class SubmitService:
             return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
         return self._post(job, source, settings, end_frame)
 
-    def _validate(self, job: JobRecord) -> tuple[SourceRef, JobSettings, SourceRef | None]:
-        src = job.source
-        info = self.images.head(src.bucket, src.key, src.version_id)
-        if info is None or (src.version_id and self.images.is_deleted(src.bucket, src.key)):
-            raise JobFailedError(FailureCategory.SOURCE_MISSING, "the image no longer exists")
-        content_type = self._check_image(src.bucket, src.key, src.version_id, info.size, "the image")
-        try:
-            settings = resolve_settings(
-                info.metadata,
-                relative_key(src.key, self.env.input_prefix),
-                self.env.prefix_presets,
-                self.env.default_settings,
-                self.env.gmi_model_id,
-            )
-        except InvalidSettingsError as error:
-            raise JobFailedError(FailureCategory.INVALID_SETTINGS, str(error)) from None
-        checked = src.model_copy(update={"size": info.size, "content_type": content_type})
-        end_frame = self._end_frame(src.bucket, settings) if settings.end_frame_key else None
-        return checked, settings, end_frame
-
-    def _check_image(self, bucket: str, key: str, version_id: str | None, size: int, what: str) -> str:
-        """Size and format checks shared by the source and the end frame; returns the content type."""
-        if size <= 0:
-            raise JobFailedError(FailureCategory.EMPTY_IMAGE, f"{what} is empty (0 bytes)")
-        if size > self.env.max_image_bytes:
-            raise JobFailedError(
-                FailureCategory.IMAGE_TOO_LARGE, f"{what} is {size} bytes; the limit is {self.env.max_image_bytes}"
-            )
-        head = self.images.first_bytes(bucket, key, version_id, SNIFF_BYTES)
-        image_format = detect_image_format(head)
-        if image_format is None:
-            unsupported = describe_unsupported(head)
-            raise JobFailedError(
-                FailureCategory.UNSUPPORTED_FORMAT, unsupported if what == "the image" else f"{what}: {unsupported}"
-            )
-        return CONTENT_TYPES[image_format]
-
-    def _end_frame(self, bucket: str, settings: JobSettings) -> SourceRef:
-        """The object named by metadata `end_frame`: under END_FRAME_PREFIX of the input bucket, checked like the
-        source and pinned to the version seen now."""
-        key = settings.end_frame_key or ""
-        prefix = self.env.end_frame_prefix
-        if not key.startswith(prefix) or ".." in key.split("/"):
-            message = f"end_frame {key!r} must be a key under {prefix!r} in the input bucket"
-            raise JobFailedError(FailureCategory.INVALID_SETTINGS, message)
-        info = self.images.head(bucket, key, None)
-        if info is None:
-            raise JobFailedError(FailureCategory.INVALID_SETTINGS, f"end_frame {key!r} does not exist in the bucket")
-        what = f"the end frame {key!r}"
-        content_type = self._check_image(bucket, key, info.version_id, info.size, what)
-        return SourceRef(
-            bucket=bucket,
-            key=key,
-            version_id=info.version_id,
-            etag=info.etag,
-            size=info.size,
-            content_type=content_type,
-        )
-
     def _today(self) -> datetime:
         return datetime.now(UTC)
 
-    def _take_budget(self, job: JobRecord) -> bool:
-        if self.env.daily_submission_cap <= 0:
-            return True
-        today = self._today()
-        expires = int((today + timedelta(days=3)).timestamp())
-        day = today.strftime("%Y-%m-%d")
-        taken = self.repo.consume_budget(day, self.env.daily_submission_cap, expires)
-        self._budget_day = day if taken else None
+    def _take_budget(self) -> bool:
+        taken, self._budget_day = self.holds.take_budget(self.env.daily_submission_cap, self._today())
         return taken
 
     def _give_back_budget(self) -> None:
-        # The day it was taken from: a refusal after UTC midnight gives back yesterday's slot.
-        if self.env.daily_submission_cap > 0 and self._budget_day is not None:
-            self.repo.release_budget(self._budget_day)
+        self.holds.give_back_budget(self.env.daily_submission_cap, self._budget_day)
         self._budget_day = None
 
     def _post_needs_ms(self, job: JobRecord) -> int:
-        """The longest one POST can take (after a 503, with the look at GMI's list before it), plus room to record
-        its answer."""
-        one_call_ms = CONNECT_TIMEOUT_MS + int(self.env.gmi_timeout_seconds * 1000)
-        return one_call_ms * (2 if job.post_503_since is not None else 1) + RESERVE_MS
+        return post_needs_ms(job, self.env.gmi_timeout_seconds)
 
-    def _wait_turn(self, job: JobRecord, turn: Turn) -> SubmitResult:
-        """Over the pace: wait for the turn reserved for it, on the queue (a fresh delayed message)."""
-        self.repo.transition(job.job_id, JobStatus.DEFERRED, {"pace_slot_at": turn.slot_at})
-        self.metrics.add_metric(MetricName.SUBMISSIONS_PACED, "Count", 1)
-        self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=self.gate.defer_delay(turn))
+    def _deferred(self, job: JobRecord) -> SubmitResult:
         return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
 
-    def _park(self, job: JobRecord, reason: str) -> SubmitResult:
-        """GMI provably took nothing: park the job, look again later through a fresh delayed message (receive
-        counts never run out), give up after the patience."""
-        parking = self.gate.park(job, self.clock())
-        if parking.give_up:
-            hours = self.gate.patience_seconds / 3600
-            message = f"GMI accepted no submission for {hours:g} h: {reason}"
-            return self._end(job, JobStatus.FAILED, Failure(category=FailureCategory.GMI_UNAVAILABLE, message=message))
-        self.repo.transition(job.job_id, JobStatus.DEFERRED, parking.fields(redact(reason)), remove=("pace_slot_at",))
-        self.metrics.add_metric(MetricName.SUBMISSIONS_PARKED, "Count", 1)
-        logger.warning("GMI unavailable for job %s (%s); next look in %ds", job.job_id, reason, parking.delay_seconds)
-        self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=parking.delay_seconds)
-        return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
-
-    def _defer(self, job: JobRecord) -> SubmitResult:
-        if job.status != JobStatus.DEFERRED:
-            message = f"daily submission cap of {self.env.daily_submission_cap} reached; waiting for the next day"
-            self.repo.transition(
-                job.job_id, JobStatus.DEFERRED, {"failure": {"category": "budget", "message": message}}
-            )
-            self.metrics.add_metric(MetricName.SUBMISSIONS_DEFERRED, "Count", 1)
-        self.requeue({"kind": "resume", "job_id": job.job_id}, delay_seconds=900)
-        return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
+    def _park(self, job: JobRecord, reason: str, not_before: float | None = None) -> SubmitResult:
+        gave_up = self.holds.park(job, reason, not_before)
+        return self._end(job, JobStatus.FAILED, gave_up) if gave_up else self._deferred(job)
 
     def _presign(self, ref: SourceRef) -> str:
         return self.images.presign_get(ref.bucket, ref.key, ref.version_id, self.env.presign_ttl_seconds)
@@ -341,105 +251,56 @@ class SubmitService:
     def _post(
         self, job: JobRecord, source: SourceRef, settings: JobSettings, end_frame: SourceRef | None
     ) -> SubmitResult:
-        for attempt in range(POST_ATTEMPTS):
-            if job.post_503_since is not None:
-                looked = self._look_for_earlier_post(job, job.post_503_since)
-                if looked is not None:
-                    return looked
-            # Presigned right before each POST so the URL lives as long after it as its TTL allows.
-            end_frame_url = self._presign(end_frame) if end_frame else None
-            payload = settings.settings.payload(self._presign(source), end_frame_url)
-            sent_at = self.clock()
-            try:
-                response = self.gate.breaker.call(functools.partial(self.gmi.submit, payload, model=settings.model_id))
-            except CircuitOpenError:
-                self._give_back_budget()
-                return self._park(job, "GMI is refusing submissions (circuit breaker open)")
-            except GmiRetryableError as refused:
-                if refused.status_code is not None and refused.status_code >= 500 and job.post_503_since is None:
-                    # The request reached GMI, which may have created the job before it answered 503 (README,
-                    # Guarantees). On the record, so a later invocation (a parked job) looks before it POSTs too.
-                    self.repo.annotate(job.job_id, {"post_503_since": sent_at})
-                    job = job.model_copy(update={"post_503_since": sent_at})
-                if refused.status_code == 429 and self.gate.paced:
-                    # Over GMI's rate despite the pace: queue up again behind the turns already given out
-                    # (an immediate retry would take the turn of another job).
-                    self._give_back_budget()
-                    return self._wait_turn(job, self.gate.turn(job, self.clock()))
-                delay = retry_delay(attempt, refused.retry_after, self.rng)
-                if attempt + 1 >= POST_ATTEMPTS or self.time_left_ms() - delay * 1000 < self._post_needs_ms(job):
-                    self._give_back_budget()
-                    return self._park(job, str(refused))
-                logger.warning("GMI refused the submission (%s); retrying in %.1fs", refused, delay)
-                self.metrics.add_metric(MetricName.SUBMIT_RETRIES, "Count", 1)
-                self.sleep(delay)
-                continue
-            except GmiPermanentError as refused:
-                self._give_back_budget()
-                category = GMI_FAILURES.get(refused.status_code or 400, FailureCategory.GMI_REJECTED)
-                return self._end(job, JobStatus.FAILED, Failure(category=category, message=str(refused)))
-            except GmiAmbiguousError as unclear:
-                return self._ambiguous(job, str(unclear))
-            return self._accepted(job, response)
-        raise AssertionError("unreachable")  # pragma: no cover
+        submission = Submission(
+            gmi=self.gmi,
+            gate=self.gate,
+            repo=self.repo,
+            metrics=self.metrics,
+            presign=self._presign,
+            # Both through the reconciler, built (and its module loaded) only when a 503 needs it.
+            find_sent=lambda *args: self.reconciler.find_sent(*args),  # noqa: PLW0108
+            settle_seconds=lambda: self.reconciler.settle_seconds,
+            gmi_timeout_seconds=self.env.gmi_timeout_seconds,
+            time_left_ms=self.time_left_ms,
+            sleep=self.sleep,
+            rng=self.rng,
+            clock=self.clock,
+        )
+        outcome = submission.post(job, source, settings, end_frame)
+        job = outcome.job
+        if isinstance(outcome, Accepted):
+            return self._accepted(job, outcome)
+        if isinstance(outcome, FoundEarlier):
+            self._budget_day = None  # the job GMI created keeps the budget slot
+            job = self.reconciler.continue_with(job, outcome.found)
+            return SubmitResult(SubmitOutcome.RECONCILED, job.job_id, job.status)
+        if isinstance(outcome, Unclear):
+            return self._ambiguous(job, outcome.reason)
+        self._give_back_budget()  # GMI took nothing: the slot goes back
+        if isinstance(outcome, Park):
+            return self._park(job, outcome.reason, outcome.not_before)
+        if isinstance(outcome, OutOfTime):
+            # Nothing was sent: `submitting -> received` is the safe retry, and the message comes back.
+            self.repo.transition(job.job_id, JobStatus.RECEIVED, remove=("submit_lease_until",))
+            raise TransientError(f"not enough time left to submit job {job.job_id}; it comes back")
+        if isinstance(outcome, WaitTurn):
+            self.holds.wait_turn(job, self.gate.turn(job, self.clock()))
+            return self._deferred(job)
+        assert isinstance(outcome, Refused)
+        return self._end(job, JobStatus.FAILED, outcome.failure)
 
-    def _look_for_earlier_post(self, job: JobRecord, since: float) -> SubmitResult | None:
-        """Before POSTing again after a 503: the job GMI created anyway, if its request list shows one (then the
-        job goes on with it, timeline `reconciled`, no second POST); None when it does not (POST again)."""
-        try:
-            found = self.reconciler.find_sent(job, sent_after=since, sent_before=self.clock())
-        except GmiRetryableError as unreadable:
-            # GMI down as far as we can tell: ride it out like a refused POST; a blind POST could pay twice.
-            self._give_back_budget()
-            return self._park(job, f"GMI's request list is unavailable after a 503 ({unreadable})")
-        except GmiPermanentError as refused:
-            return self._ambiguous(job, f"GMI answered 503 to a POST and refused its request list ({refused})")
-        if found is None:
-            logger.info("job %s is not in GMI's request list after a 503: POSTing again", job.job_id)
-            return None
-        self._budget_day = None  # the job GMI created keeps the budget slot
-        job = self.reconciler.continue_with(job, found)
-        return SubmitResult(SubmitOutcome.RECONCILED, job.job_id, job.status)
-
-    def _accepted(self, job: JobRecord, response: GmiRequest) -> SubmitResult:
+    def _accepted(self, job: JobRecord, accepted: Accepted) -> SubmitResult:
+        response = accepted.response
         job = self.repo.transition(
             job.job_id,
             JobStatus.SUBMITTED,
             {"request_id": response.request_id, "gmi_status": response.status},
-            remove=("unavailable_since", "unavailable_looks", "post_503_since"),
+            remove=("unavailable_since", "unavailable_looks", "post_503_since", "post_503_last"),
         )
         self._budget_day = None
         self.metrics.add_metric(MetricName.JOBS_SUBMITTED, "Count", 1)
-        self._announce_and_start(job, response.status)
+        self.starter.announce_and_start(job, response.status)
         return SubmitResult(SubmitOutcome.SUBMITTED, job.job_id, job.status)
-
-    def _announce_and_start(self, job: JobRecord, gmi_status: str | None) -> None:
-        self.publisher.publish(EventDetailType.SUBMITTED, submitted_detail(job))
-        name = f"{job.job_id}-{job.attempt}"
-        self.workflow.start(name, self._execution_input(job, gmi_status).model_dump(mode="json"))
-        self.repo.annotate(job.job_id, {"execution_name": name})
-
-    def _execution_input(self, job: JobRecord, gmi_status: str | None) -> ExecutionInput:
-        if job.request_id is None:  # only SUBMITTED jobs get here, and those always have one
-            raise JobFailedError(FailureCategory.INTERNAL, f"job {job.job_id} has no GMI request id")
-        policy = self.env.poll_policy
-        time_class = catalog.time_class_of(job.model, job.settings)
-        expectation = learn_expectation(self.repo.recent_generation_seconds(job.model, time_class), policy)
-        if expectation is None:  # a class not yet seen min_samples times: the model's other classes, a wider window
-            expectation = learn_expectation(self.repo.recent_generation_seconds(job.model, None), policy)
-        now = self.clock()
-        return ExecutionInput.first(
-            job_id=job.job_id,
-            attempt=job.attempt,
-            request_id=job.request_id,
-            model=job.model,
-            time_class=time_class,
-            submitted_at=now,
-            deadline_at=now + self.env.job_deadline_seconds,
-            gmi_status=gmi_status,
-            expectation=expectation,
-            first_wait_seconds=next_wait_seconds(0, policy, expectation),
-        )
 
     def _ambiguous(self, job: JobRecord, reason: str) -> SubmitResult:
         message = redact(
@@ -452,29 +313,6 @@ class SubmitService:
         if result.outcome == SubmitOutcome.AMBIGUOUS:
             self.reconciler.schedule(job.job_id)
         return result
-
-    @property
-    def reconciler(self) -> Reconciler:
-        # Imported here: only ambiguous submissions and 503s need it, and every cold start would pay for it.
-        from i2v.services.reconcile import Reconciler
-
-        return Reconciler(
-            repo=self.repo,
-            gmi=self.gmi,
-            images=self.images,
-            requeue=self.requeue,
-            continue_submitted=lambda job: self._announce_and_start(job, job.gmi_status),
-            presign_ttl_seconds=self.env.presign_ttl_seconds,
-            metrics=self.metrics,
-            clock=self.clock,
-        )
-
-    def reconcile_job(self, job_id: str, now: bool = False) -> SubmitResult:
-        """A `reconcile` message: the delayed automatic look, or `i2v reconcile` (now=True)."""
-        job = self.reconciler.reconcile(job_id, now=now)
-        if job is not None and job.status == JobStatus.SUBMITTED:
-            return SubmitResult(SubmitOutcome.RECONCILED, job_id, job.status)
-        return SubmitResult(SubmitOutcome.AMBIGUOUS, job_id, job.status if job else None)
 
     def _end(self, job: JobRecord, status: JobStatus, failure: Failure) -> SubmitResult:
         try:

@@ -7,6 +7,7 @@ in the pace instead of drawing 429s.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TypeVar
 from i2v.domain.jobs import FailureCategory
 from i2v.domain.pacing import (
     INLINE_WAIT_SECONDS,
+    MAX_DEFER_SECONDS,
     defer_seconds,
     outage_delay_seconds,
 )
@@ -90,12 +92,11 @@ class SubmitGate:
     def paced(self) -> bool:
         return bool(self.rate_per_minute and self.pace is not None)
 
-    def park(self, job: JobRecord, now: float) -> Parking:
+    def park(self, job: JobRecord, now: float, not_before: float | None = None) -> Parking:
+        """`not_before`: the job must not come back earlier (after a 503: until GMI's list has settled)."""
         since = job.unavailable_since if job.unavailable_since is not None else now
         looks = job.unavailable_looks + 1
-        return Parking(
-            since=since,
-            looks=looks,
-            delay_seconds=outage_delay_seconds(looks, self.rng),
-            give_up=now - since >= self.patience_seconds,
-        )
+        delay = outage_delay_seconds(looks, self.rng)
+        if not_before is not None:
+            delay = min(MAX_DEFER_SECONDS, max(delay, math.ceil(not_before - now)))
+        return Parking(since=since, looks=looks, delay_seconds=delay, give_up=now - since >= self.patience_seconds)

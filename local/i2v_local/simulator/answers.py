@@ -131,7 +131,13 @@ def _put_failure(body: dict[str, Any], reason: str, style: AnswerStyle) -> None:
         body["error"] = reason
 
 
-def list_body(ctx: SimContext, jobs: list[tuple[Job, Observation]]) -> dict[str, Any]:
-    """GET /requests?model_id=: the SDK's ListUserRequestsResponse, newest first."""
-    items = [job_body(ctx, job, obs) for job, obs in sorted(jobs, key=lambda pair: -pair[0].created_at)]
-    return {"requests": items, "total": len(items)}
+def list_body(
+    ctx: SimContext, jobs: list[tuple[Job, Observation]], page: int = 1, page_size: int = 0
+) -> dict[str, Any]:
+    """GET /requests?model_id=: the SDK's ListUserRequestsResponse, newest first, one page of it: `total` counts
+    the whole list ("Total number of requests available"), `requests` holds page `page` (from 1) of
+    min(page_size, the simulator's list_page_size) requests. GMI documents no paging parameter: these are ours."""
+    size = min(page_size or ctx.config.list_page_size, ctx.config.list_page_size)
+    ordered = sorted(jobs, key=lambda pair: -pair[0].created_at)
+    shown = ordered[(page - 1) * size : page * size]
+    return {"requests": [job_body(ctx, job, obs) for job, obs in shown], "total": len(ordered)}

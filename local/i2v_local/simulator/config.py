@@ -32,6 +32,8 @@ class SimulatorConfig:
     # Default delay of post_timeout_after_accept / get_slow / post_slow when the spec has no seconds=.
     hang_seconds: float = 15.0
     foreign_video_host: str = "storage.attacker.invalid"
+    # The request list's largest page (GMI documents `total` but no paging; `page`/`page_size` are ours).
+    list_page_size: int = 20
     verbose: bool = False
 
 

@@ -51,6 +51,11 @@ FAULTS: dict[str, tuple[Kind, str]] = {
         "job created and counted; response delayed seconds=S (mode=sleep) or connection dropped (mode=drop)",
     ),
     "post_malformed_json": (Kind.POST, "job created; 200 with a truncated JSON body"),
+    "post_3xx": (
+        Kind.POST,
+        "job created (created=no: none), then status=N (307) with Location target=URL (default: the POST's own "
+        "URL, so a client that follows re-sends body and key)",
+    ),
     "post_success": (Kind.POST, "POST waits for the render and answers status success with the outcome"),
     "get_429": (Kind.GET, "status GET answers 429 with Retry-After (retry_after=S)"),
     "get_500": (Kind.GET, "status GET answers 500"),
@@ -104,6 +109,7 @@ ALIASES: dict[str, tuple[str, dict[str, str]]] = {
     "walk": ("status_walk", {}),
     "junk": ("video_junk", {}),
     "500_after_accept": ("post_500_after_accept", {}),
+    "redirect": ("post_3xx", {}),
     "no_outcome": ("success_without_outcome", {}),
     "timeout_after_accept": ("post_timeout_after_accept", {}),
     "post_drop_after_accept": ("post_timeout_after_accept", {"mode": "drop"}),

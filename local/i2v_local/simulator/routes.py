@@ -134,6 +134,10 @@ class GmiApi:
         by_name, markers = self._post_faults(body, header_specs)
         if self._early_fault(ex, by_name, "post"):
             return
+        redirect = by_name.get("post_3xx")
+        if redirect is not None and redirect.get("created", "yes") == "no":
+            self._redirect(ex, redirect)
+            return
 
         try:
             model, resolved = validate_request(
@@ -156,6 +160,9 @@ class GmiApi:
                 ex.fault = name
                 ex.error(code, f"simulated {code}", self._retry_after(spec))
                 return
+        if redirect is not None:
+            self._redirect(ex, redirect)
+            return
         hang = by_name.get("post_timeout_after_accept")
         if hang is not None:
             ex.fault = hang.name
@@ -172,6 +179,13 @@ class GmiApi:
             ex.json(200, job_body(ctx, job, ctx.store.observe(job, count_get=False)))
             return
         ex.json(200, submit_body(job))
+
+    @staticmethod
+    def _redirect(ex: Exchange, spec: FaultSpec) -> None:
+        """A 3xx to the POST (a proxy or a moved API): 307/308 tell a client to send the same body again."""
+        ex.fault = spec.name
+        code = int(spec.num("status", 307))
+        ex.error(code, f"simulated {code}", {"Location": spec.get("target", API_PREFIX)})
 
     # --- GET /requests/{id} --------------------------------------------------------------------
 
@@ -220,8 +234,17 @@ class GmiApi:
         if not model:
             ex.error(400, "query parameter model_id is required")
             return
+        try:
+            page, size = (
+                int((ex.query.get(name) or [default])[0]) for name, default in (("page", "1"), ("page_size", "0"))
+            )
+        except ValueError:
+            page, size = 0, 0
+        if page < 1 or size < 0:
+            ex.error(400, "page must be a whole number from 1, page_size a whole number")
+            return
         jobs = [(job, ctx.store.observe(job, count_get=False)) for job in ctx.store.of_model(model)]
-        ex.json(200, list_body(ctx, jobs))
+        ex.json(200, list_body(ctx, jobs, page, size))
 
     def _models(self, ex: Exchange, model: str) -> None:
         if ex.method != "GET" or "/" in model:

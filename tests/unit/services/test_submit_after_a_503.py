@@ -1,7 +1,7 @@
 """A POST that drew a 503, on fakes: GMI may have created the job before it answered, so the submit service
-reads GMI's request list (the reconciliation matcher) before it POSTs that job again, in the same invocation
-or a later one (the mark is on the record). Refusals that provably reached nothing (429, no connection) are
-sent again without a look."""
+parks the job until GMI's list has settled (reconcile.SETTLE_SECONDS, the window reconciliation uses), then
+reads every page of GMI's request list (the reconciliation matcher) before it POSTs that job again (the mark is
+on the record). Refusals that provably reached nothing (429, no connection) are sent again without a look."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError, RequestPage
 from i2v.domain.jobs import JobStatus, TransientError
 from i2v.domain.record import DETAIL_TYPES, iso
-from i2v.domain.source import job_id_for
+from i2v.domain.source import SourceObject, job_id_for
 from i2v.services import reconcile
 from i2v.services.submit import SubmitOutcome, SubmitService
 from i2v.services.submit_gate import SubmitGate
@@ -52,11 +52,31 @@ def _created_then_503(created_at: float = NOW + 1) -> CreatedThenRefused:
     return CreatedThenRefused(_503(), created_at=created_at)
 
 
+def _settled(clock: Clock) -> Clock:
+    """The clock once GMI's list has settled after a POST sent at NOW (reconcile.SETTLE_SECONDS, the one window)."""
+    clock.now = NOW + reconcile.SETTLE_SECONDS
+    return clock
+
+
+def _parked_after_a_503(fakes: Fakes, source: SourceObject, clock: Clock) -> str:
+    """The first invocation: its POST draws a 503, the job is parked until GMI's list has settled."""
+    result = _service(fakes, clock=clock).submit_source(source)
+    assert result.outcome == SubmitOutcome.DEFERRED
+    assert (len(fakes.gmi.submitted), fakes.gmi.list_calls) == (1, [])  # no look, no POST before the window
+    job = _job(fakes, source)
+    assert (job.status, job.post_503_since, job.post_503_last) == (JobStatus.DEFERRED, NOW, NOW)
+    assert fakes.requeue.sent[-1] == ({"kind": "resume", "job_id": job.job_id}, reconcile.SETTLE_SECONDS)
+    assert sum(fakes.repo.budget.values()) == 0  # GMI provably kept nothing of ours yet: the slot goes back
+    return job.job_id
+
+
 def test_a_job_gmi_created_before_answering_503_is_found_and_not_posted_again(fakes: Fakes) -> None:
     fakes.gmi.submit_answers.append(_created_then_503())
     source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
 
-    result = _service(fakes).submit_source(source)
+    result = _service(fakes, clock=_settled(clock)).resume_job(job_id)
 
     assert result.outcome == SubmitOutcome.RECONCILED
     assert len(fakes.gmi.submitted) == 1  # paid once
@@ -65,7 +85,7 @@ def test_a_job_gmi_created_before_answering_503_is_found_and_not_posted_again(fa
     (created,) = fakes.gmi.listed if isinstance(fakes.gmi.listed, list) else []
     assert (job.status, job.request_id) == (JobStatus.SUBMITTED, created.request_id)
     assert reconcile.RECONCILED in job.timestamps
-    assert job.post_503_since is None
+    assert (job.post_503_since, job.post_503_last) == (None, None)
     assert fakes.publisher.detail_types() == [DETAIL_TYPES["submitted"]]
     assert list(fakes.workflow.started) == [f"{job.job_id}-1"]
     assert sum(fakes.repo.budget.values()) == 1  # the created job keeps its slot
@@ -75,8 +95,10 @@ def test_a_job_gmi_created_before_answering_503_is_found_and_not_posted_again(fa
 def test_a_503_with_nothing_created_is_looked_for_then_posted_again(fakes: Fakes) -> None:
     fakes.gmi.submit_answers.append(_503())
     source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
 
-    result = _service(fakes).submit_source(source)
+    result = _service(fakes, clock=_settled(clock)).resume_job(job_id)
 
     assert result.outcome == SubmitOutcome.SUBMITTED
     assert len(fakes.gmi.submitted) == 2
@@ -86,6 +108,87 @@ def test_a_503_with_nothing_created_is_looked_for_then_posted_again(fakes: Fakes
     assert reconcile.RECONCILED not in job.timestamps
     assert job.post_503_since is None  # submitted: the next attempt (an operator retry) starts clean
     assert sum(fakes.repo.budget.values()) == 1
+
+
+def test_the_post_after_a_503_waits_for_the_settle_window_reconciliation_uses(fakes: Fakes) -> None:
+    """Issue 24, defect 5: GMI's list may lag its POST by up to SETTLE_SECONDS; a look (and a POST) before that
+    could miss the job GMI created and pay twice. Back early (a duplicate resume message): parked again for the
+    rest of the window, with neither a look nor a POST."""
+    fakes.gmi.submit_answers.append(_created_then_503())
+    source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
+
+    clock.now = NOW + reconcile.SETTLE_SECONDS - 30
+    early = _service(fakes, clock=clock).resume_job(job_id)
+
+    assert early.outcome == SubmitOutcome.DEFERRED
+    assert (len(fakes.gmi.submitted), fakes.gmi.list_calls) == (1, [])
+    body, delay = fakes.requeue.sent[-1]
+    assert body == {"kind": "resume", "job_id": job_id}
+    assert delay >= 30  # the rest of the window at least (the outage backoff may be longer)
+    assert _service(fakes, clock=_settled(clock)).resume_job(job_id).outcome == SubmitOutcome.RECONCILED
+    assert len(fakes.gmi.submitted) == 1
+
+
+def test_a_second_503_restarts_the_settle_window_and_the_look_covers_both_posts(fakes: Fakes) -> None:
+    fakes.gmi.submit_answers.extend([_503(), _created_then_503(created_at=NOW + 200)])
+    source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
+    clock.now = NOW + 199
+    assert _service(fakes, clock=clock).resume_job(job_id).outcome == SubmitOutcome.DEFERRED  # 503 again
+    job = _job(fakes, source)
+    assert (job.post_503_since, job.post_503_last, len(fakes.gmi.list_calls)) == (NOW, NOW + 199, 1)
+
+    clock.now = NOW + 199 + reconcile.SETTLE_SECONDS - 1
+    assert _service(fakes, clock=clock).resume_job(job_id).outcome == SubmitOutcome.DEFERRED  # not settled yet
+    clock.now += 1
+    assert _service(fakes, clock=clock).resume_job(job_id).outcome == SubmitOutcome.RECONCILED
+
+    assert len(fakes.gmi.submitted) == 2  # the second POST's job is the one GMI kept: no third POST
+
+
+def test_the_look_after_a_503_reads_every_page_of_gmis_list(fakes: Fakes) -> None:
+    """Issue 24, defect 5: GMI lists newest first, a page at a time; requests of other jobs created after ours
+    push it to a later page. Reading only the first page would POST it again and pay twice."""
+    fakes.gmi.list_page_size = 3
+    fakes.gmi.submit_answers.append(_created_then_503())
+    source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
+    assert isinstance(fakes.gmi.listed, list)
+    fakes.gmi.listed += [
+        GmiRequest(
+            request_id=f"req-other-{n}", status="queued", payload={"image": f"https://x/{n}.png"}, created_at=NOW + n
+        )
+        for n in range(2, 9)
+    ]
+
+    result = _service(fakes, clock=_settled(clock)).resume_job(job_id)
+
+    assert result.outcome == SubmitOutcome.RECONCILED
+    assert len(fakes.gmi.submitted) == 1
+    assert fakes.gmi.list_pages == [1, 2, 3]  # 8 requests, 3 a page
+
+
+def test_a_list_that_ends_before_its_total_after_a_503_makes_the_job_ambiguous(fakes: Fakes) -> None:
+    """GMI ignoring the page parameter (its first page again): the rest of the list is unknown, so neither
+    "found" nor "not found" can be told. An operator decides; nothing is POSTed blind."""
+    fakes.gmi.submit_answers.append(_503())
+    source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
+    first_page = [GmiRequest(request_id=f"req-{n}", status="queued", created_at=NOW + n) for n in range(3)]
+    fakes.gmi.list_requests = lambda model_id, page=1: RequestPage(first_page, 7)  # type: ignore[method-assign]
+
+    result = _service(fakes, clock=_settled(clock)).resume_job(job_id)
+
+    assert result.outcome == SubmitOutcome.AMBIGUOUS
+    assert len(fakes.gmi.submitted) == 1
+    job = _job(fakes, source)
+    assert job.failure is not None
+    assert "could not be read whole (3 of the 7 requests it counts were listed)" in job.failure.message
 
 
 def test_a_request_of_another_image_or_from_before_the_post_is_not_taken_for_ours(fakes: Fakes) -> None:
@@ -101,8 +204,10 @@ def test_a_request_of_another_image_or_from_before_the_post_is_not_taken_for_our
     ]
     fakes.gmi.submit_answers.append(_503())
     source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
 
-    result = _service(fakes).submit_source(source)
+    result = _service(fakes, clock=_settled(clock)).resume_job(job_id)
 
     assert result.outcome == SubmitOutcome.SUBMITTED
     assert len(fakes.gmi.submitted) == 2
@@ -170,15 +275,17 @@ def test_a_parked_job_without_time_for_the_look_and_the_post_goes_back_untouched
 
 def test_an_unreadable_list_after_a_503_parks_the_job_instead_of_posting_blind(fakes: Fakes) -> None:
     fakes.gmi.submit_answers.append(_created_then_503())
-    fakes.gmi.listed = GmiRetryableError("GMI request list failed: ConnectionError")
     source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
+    fakes.gmi.listed = GmiRetryableError("GMI request list failed: ConnectionError")
 
-    result = _service(fakes).submit_source(source)
+    result = _service(fakes, clock=_settled(clock)).resume_job(job_id)
 
     assert result.outcome == SubmitOutcome.DEFERRED
     assert len(fakes.gmi.submitted) == 1
     job = _job(fakes, source)
-    assert (job.status, job.post_503_since, job.unavailable_looks) == (JobStatus.DEFERRED, NOW, 1)
+    assert (job.status, job.post_503_since, job.unavailable_looks) == (JobStatus.DEFERRED, NOW, 2)
     assert job.failure is not None
     assert job.failure.category == "gmi_unavailable"
     assert "request list is unavailable" in job.failure.message
@@ -188,10 +295,12 @@ def test_an_unreadable_list_after_a_503_parks_the_job_instead_of_posting_blind(f
 
 def test_a_list_gmi_refuses_for_good_after_a_503_makes_the_job_ambiguous(fakes: Fakes) -> None:
     fakes.gmi.submit_answers.append(_503())
-    fakes.gmi.listed = GmiPermanentError("GMI answered 403: not allowed", status_code=403)
     source = _upload(fakes)
+    clock = Clock()
+    job_id = _parked_after_a_503(fakes, source, clock)
+    fakes.gmi.listed = GmiPermanentError("GMI answered 403: not allowed", status_code=403)
 
-    result = _service(fakes).submit_source(source)
+    result = _service(fakes, clock=_settled(clock)).resume_job(job_id)
 
     assert result.outcome == SubmitOutcome.AMBIGUOUS
     assert len(fakes.gmi.submitted) == 1

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
+from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobStatus, TransientError
 from i2v.domain.record import DETAIL_TYPES
 from i2v.domain.source import job_id_for
@@ -48,7 +48,9 @@ _job = job_of
 
 
 def _refusals(n: int) -> list[Exception]:
-    return [GmiRetryableError("GMI answered 503", status_code=503) for _ in range(n)]
+    # 429s: refusals that provably created nothing, so they are retried in the invocation before the job parks (a
+    # 503 parks it at once until GMI's list has settled: test_submit_after_a_503.py).
+    return [GmiRetryableError("GMI answered 429", status_code=429) for _ in range(n)]
 
 
 # ---- item 3: the time check before a POST ------------------------------------------------------------------
@@ -80,6 +82,70 @@ def test_a_retry_that_would_outlast_the_invocation_is_not_started(fakes: Fakes) 
     assert result.outcome == SubmitOutcome.DEFERRED
     assert len(fakes.gmi.submitted) == 1
     assert slept == []
+
+
+class Invocation:
+    """The invocation's time left (what Lambda's context answers), spent by every AWS call the service makes: a
+    throttled DynamoDB write, retried up to five times by botocore, takes seconds."""
+
+    def __init__(self, left_ms: int) -> None:
+        self.left_ms = left_ms
+
+    def __call__(self) -> int:
+        return self.left_ms
+
+    def slows(self, monkeypatch: pytest.MonkeyPatch, target: object, name: str, ms: int) -> None:
+        real = getattr(target, name)
+
+        def slow(*args: object, **kwargs: object) -> object:
+            self.left_ms -= ms
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(target, name, slow)
+
+
+def test_the_time_left_is_checked_last_before_the_post(fakes: Fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24, defect 9: the breaker read, the pace turn, the budget and the state change run after the first
+    check. With too little left for the POST (connect + read timeout + the writes after it) it is not started:
+    the job goes back to `received` (nothing was sent: the safe retry) and its message comes back."""
+    breaker, pace = FakeBreaker(), FakePace()
+    service, _ = _service(fakes, breaker=breaker, pace=pace, rate=60, DAILY_SUBMISSION_CAP="5")
+    invocation = Invocation(31_000)  # enough for one POST (28 050 ms) before the AWS calls, not after them
+    service.time_left_ms = invocation
+    for target, name in ((breaker, "is_open"), (pace, "take_turn"), (fakes.repo, "consume_budget")):
+        invocation.slows(monkeypatch, target, name, 1_000)
+    invocation.slows(monkeypatch, fakes.repo, "transition", 2_500)
+    source = _upload(fakes)
+
+    with pytest.raises(TransientError, match="not enough time left"):
+        service.submit_source(source)
+
+    assert fakes.gmi.submitted == []
+    job = _job(fakes, source)
+    assert job.status == JobStatus.RECEIVED
+    assert sum(fakes.repo.budget.values()) == 0  # the slot went back
+    invocation.left_ms = 600_000  # the message back, in an invocation with time enough
+    assert service.submit_source(source).outcome == SubmitOutcome.SUBMITTED
+
+
+def test_a_slow_look_at_gmis_list_leaves_no_time_for_the_post_after_it(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes.gmi.submit_answers.append(GmiRetryableError("GMI answered 503", status_code=503))
+    clock = Clock()
+    service, _ = _service(fakes, clock=clock)
+    source = _upload(fakes)
+    assert service.submit_source(source).outcome == SubmitOutcome.DEFERRED  # parked until the list settles
+    clock.now += 600
+    invocation = Invocation(60_000)
+    service.time_left_ms = invocation
+    invocation.slows(monkeypatch, fakes.gmi, "list_requests", 40_000)  # a slow list: connect + read, pages
+
+    with pytest.raises(TransientError, match="not enough time left"):
+        service.resume_job(job_id_for(source))
+
+    assert (len(fakes.gmi.submitted), len(fakes.gmi.list_calls)) == (1, 1)
+    assert _job(fakes, source).status == JobStatus.RECEIVED
 
 
 # ---- item 10: outage riding --------------------------------------------------------------------------------
@@ -219,3 +285,32 @@ def test_a_refusal_after_midnight_gives_back_the_slot_of_the_day_it_was_taken_fr
 
     assert service.submit_source(_upload(fakes)).outcome == SubmitOutcome.FAILED
     assert fakes.repo.budget == {"2026-03-14": 0}
+
+
+def test_the_look_after_a_503_stops_between_pages_when_the_invocation_runs_short(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long list read page by page must not run into the invocation's end (killed mid-look, the job would be
+    left `submitting` and end ambiguous): before each page there must be time for it and for the POST after it."""
+    fakes.gmi.submit_answers.append(GmiRetryableError("GMI answered 503", status_code=503))
+    fakes.gmi.list_page_size = 1
+    clock = Clock()
+    service, _ = _service(fakes, clock=clock)
+    source = _upload(fakes)
+    assert service.submit_source(source).outcome == SubmitOutcome.DEFERRED
+    assert isinstance(fakes.gmi.listed, list)
+    fakes.gmi.listed += [
+        GmiRequest(request_id=f"req-{n}", status="queued", created_at=NOW + n, payload={}) for n in range(1, 6)
+    ]
+    clock.now += 600
+    invocation = Invocation(80_000)
+    service.time_left_ms = invocation
+    invocation.slows(monkeypatch, fakes.gmi, "list_requests", 15_000)
+
+    with pytest.raises(TransientError, match="not enough time left"):
+        service.resume_job(job_id_for(source))
+
+    # 80, 65, 50 s left: a page (13.05 s) and the POST after it (28.05 s) fit; 35 s: no (6 pages in all)
+    assert fakes.gmi.list_pages == [1, 2, 3]
+    assert len(fakes.gmi.submitted) == 1
+    assert _job(fakes, source).status == JobStatus.RECEIVED

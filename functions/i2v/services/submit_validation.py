@@ -1,0 +1,79 @@
+"""The checks of an upload before anything is reserved or sent: the image (and its end frame) and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from i2v.config import SubmitEnv
+from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
+from i2v.domain.jobs import FailureCategory, JobFailedError
+from i2v.domain.record import JobRecord, SourceRef
+from i2v.domain.settings import InvalidSettingsError, JobSettings, resolve_settings
+from i2v.domain.source import relative_key
+from i2v.services.ports import ImageStoragePort
+
+
+@dataclass
+class SubmitValidation:
+    env: SubmitEnv
+    images: ImageStoragePort
+
+    def validate(self, job: JobRecord) -> tuple[SourceRef, JobSettings, SourceRef | None]:
+        """The checked source, its settings and its end frame; raises JobFailedError (the job is rejected)."""
+        src = job.source
+        info = self.images.head(src.bucket, src.key, src.version_id)
+        if info is None or (src.version_id and self.images.is_deleted(src.bucket, src.key)):
+            raise JobFailedError(FailureCategory.SOURCE_MISSING, "the image no longer exists")
+        content_type = self._check_image(src.bucket, src.key, src.version_id, info.size, "the image")
+        try:
+            settings = resolve_settings(
+                info.metadata,
+                relative_key(src.key, self.env.input_prefix),
+                self.env.prefix_presets,
+                self.env.default_settings,
+                self.env.gmi_model_id,
+            )
+        except InvalidSettingsError as error:
+            raise JobFailedError(FailureCategory.INVALID_SETTINGS, str(error)) from None
+        checked = src.model_copy(update={"size": info.size, "content_type": content_type})
+        end_frame = self._end_frame(src.bucket, settings) if settings.end_frame_key else None
+        return checked, settings, end_frame
+
+    def _check_image(self, bucket: str, key: str, version_id: str | None, size: int, what: str) -> str:
+        """Size and format checks shared by the source and the end frame; returns the content type."""
+        if size <= 0:
+            raise JobFailedError(FailureCategory.EMPTY_IMAGE, f"{what} is empty (0 bytes)")
+        if size > self.env.max_image_bytes:
+            raise JobFailedError(
+                FailureCategory.IMAGE_TOO_LARGE, f"{what} is {size} bytes; the limit is {self.env.max_image_bytes}"
+            )
+        head = self.images.first_bytes(bucket, key, version_id, SNIFF_BYTES)
+        image_format = detect_image_format(head)
+        if image_format is None:
+            unsupported = describe_unsupported(head)
+            raise JobFailedError(
+                FailureCategory.UNSUPPORTED_FORMAT, unsupported if what == "the image" else f"{what}: {unsupported}"
+            )
+        return CONTENT_TYPES[image_format]
+
+    def _end_frame(self, bucket: str, settings: JobSettings) -> SourceRef:
+        """The object named by metadata `end_frame`: under END_FRAME_PREFIX of the input bucket, checked like the
+        source and pinned to the version seen now."""
+        key = settings.end_frame_key or ""
+        prefix = self.env.end_frame_prefix
+        if not key.startswith(prefix) or ".." in key.split("/"):
+            message = f"end_frame {key!r} must be a key under {prefix!r} in the input bucket"
+            raise JobFailedError(FailureCategory.INVALID_SETTINGS, message)
+        info = self.images.head(bucket, key, None)
+        if info is None:
+            raise JobFailedError(FailureCategory.INVALID_SETTINGS, f"end_frame {key!r} does not exist in the bucket")
+        what = f"the end frame {key!r}"
+        content_type = self._check_image(bucket, key, info.version_id, info.size, what)
+        return SourceRef(
+            bucket=bucket,
+            key=key,
+            version_id=info.version_id,
+            etag=info.etag,
+            size=info.size,
+            content_type=content_type,
+        )
