@@ -164,6 +164,8 @@ def test_retry_resolves_an_ambiguous_submission(running_stack, cli_gmi, image, c
     job = cli_json(out)["job"]
     assert job["status"] == "submit_ambiguous"
     assert job["failure"]["category"] == "submit_ambiguous"
+    # What the user reads first is the search that cannot pay twice (issue 28, stumble 7).
+    assert f"`i2v reconcile {job['job_id']}` searches now" in job["failure"]["message"]
     # GMI was asked once (and created the job); the ambiguity itself never sends again.
     running_stack.wait_until(lambda: _posts(cli_gmi) > posts_before, timeout=10)  # logged once GMI gives up
     assert _posts(cli_gmi) == posts_before + 1

@@ -76,7 +76,7 @@ def test_s08_crash_before_the_request_id_is_stored_is_ambiguous_and_retry_resolv
     assert job.status == "submit_ambiguous"
     assert job.failure is not None
     assert job.failure.category == "submit_ambiguous"
-    assert f"i2v retry {job_id}" in job.failure.message
+    assert f"`i2v reconcile {job_id}` searches now" in job.failure.message
     assert local_gmi.post_count == 1
     assert len(posts(local_gmi)) == 1  # no blind second POST
     assert pipeline.executions() == []

@@ -304,7 +304,8 @@ class SubmitService:
 
     def _ambiguous(self, job: JobRecord, reason: str) -> SubmitResult:
         message = redact(
-            f"{reason}; GMI may have accepted (and billed) a job. Check GMI, then `i2v retry {job.job_id}`"
+            f"{reason}; GMI may have accepted (and billed) a job. GMI's request list is searched for it once it "
+            f"has settled; `i2v reconcile {job.job_id}` searches now (`i2v retry` only if it is not there)"
         )
         failure = Failure(category=FailureCategory.SUBMIT_AMBIGUOUS, message=message)
         self.metrics.add_metric(MetricName.SUBMIT_AMBIGUOUS, "Count", 1)

@@ -250,7 +250,8 @@ def test_a_post_whose_fate_is_unknown_waits_for_an_operator(fakes: Fakes) -> Non
     assert job is not None
     assert job.failure is not None
     assert result.outcome == SubmitOutcome.AMBIGUOUS
-    assert f"i2v retry {job.job_id}" in job.failure.message
+    # The first advice is the search that can never pay twice (issue 28, stumble 7); a retry only after it.
+    assert f"`i2v reconcile {job.job_id}` searches now (`i2v retry` only if it is not there)" in job.failure.message
     assert "SubmitAmbiguous" in fakes.metrics.names()
     assert fakes.workflow.started == {}
 
