@@ -155,3 +155,25 @@ def test_rule_describes_itself() -> None:
     rule = PriceRule(unit=PriceUnit.SECOND, rates=(Rate(usd=Decimal("0.10")),))
     assert rule.describe() == "$0.1/s"
     assert DOCUMENTED["kling-3.0-turbo-i2v"].describe() == "$0.112/s at resolution=720p; $0.14/s at resolution=1080p"
+
+
+SUBMIT_ENV = {
+    "JOBS_TABLE_NAME": "jobs",
+    "EVENT_BUS_NAME": "bus",
+    "GMI_API_KEY_SECRET_ID": "secret",
+    "OUTPUT_BUCKET": "out-bucket",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:000000000000:stateMachine:sm",
+}
+
+
+def test_the_submit_function_reads_gmi_prices_and_refuses_bad_ones() -> None:
+    from pydantic import ValidationError
+
+    from i2v.config import SubmitEnv
+
+    assert SubmitEnv.from_environ(SUBMIT_ENV).gmi_prices == {}
+    raw = '{"kling-v2-6": {"unit": "video", "rates": [{"when": {"sound": "on"}, "usd": 0.9}]}}'
+    env = SubmitEnv.from_environ({**SUBMIT_ENV, "GMI_PRICES": raw})
+    assert env.gmi_prices["kling-v2-6"].rates[0].usd == Decimal("0.9")
+    with pytest.raises(ValidationError, match=r"GMI_PRICES[\s\S]*kling-v2-6: rates\[0\].when.sound: 'loud'"):
+        SubmitEnv.from_environ({**SUBMIT_ENV, "GMI_PRICES": raw.replace('"on"', '"loud"')})
