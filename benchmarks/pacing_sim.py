@@ -89,6 +89,9 @@ class RateLimitedGmi:
     def list_requests(self, model_id: str) -> list[Any]:  # pragma: no cover - no reconciliation here
         return []
 
+    def price_info(self, model_id: str) -> dict[str, Any] | None:
+        return None  # the pacing benchmark prices nothing
+
 
 class Sink:
     """Event bus and workflow starter stand-ins: the benchmark ends at GMI's acceptance."""

@@ -121,6 +121,9 @@ class FakeGmi:
         # GET /requests?model_id=: what GMI lists (an exception to raise it instead).
         self.listed: list[GmiRequest] | Exception = []
         self.list_calls: list[str] = []
+        # GET /models/{id}: price_info per model (an exception to raise it instead); absent = GMI gives none.
+        self.price_infos: dict[str, dict[str, Any] | Exception] = {}
+        self.price_info_calls: list[str] = []
         self._ids = itertools.count(1)
 
     def check_credentials(self) -> None:
@@ -164,6 +167,13 @@ class FakeGmi:
         if isinstance(self.listed, Exception):
             raise self.listed
         return [request for request in self.listed if request.model in (None, model_id)]
+
+    def price_info(self, model_id: str) -> dict[str, Any] | None:
+        self.price_info_calls.append(model_id)
+        answer = self.price_infos.get(model_id)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 class FakePublisher:

@@ -42,6 +42,7 @@ def test_audio_priced_only_where_documented_kling_v3() -> None:
     assert silent.source == PriceSource.DOCUMENTED
     assert "no rate for sound=off" in silent.reason
     assert silent.record_fields() == {"price_source": "documented"}
+    assert silent.stale_fields() == ("estimated_cost_usd",)
 
 
 def test_a_model_without_a_documented_price_has_none() -> None:
@@ -80,6 +81,7 @@ def test_per_video_by_quality_duration_and_audio_from_the_setting() -> None:
     assert loud.usd == Decimal("0.6")  # "yes" read as the switch's true
     assert sharp.usd == Decimal("1.2")  # per video: the duration does not multiply
     assert plain.record_fields() == {"price_source": "setting", "estimated_cost_usd": 0.45}
+    assert plain.stale_fields() == ()
     unpriced = price_of("pixverse-v5.5-i2v", settings("pixverse-v5.5-i2v", quality="720p"), configured)
     assert unpriced.usd is None
     assert "no rate for quality=720p" in unpriced.reason

@@ -119,7 +119,7 @@ def check_rule(model_id: str, rule: PriceRule) -> PriceRule:
                 )
             value = model.from_text(name, str(text))
             try:
-                TypeAdapter(model.model_fields[name].annotation).validate_python(value, strict=True)
+                TypeAdapter(model.model_fields[name].annotation or Any).validate_python(value, strict=True)
             except ValidationError:
                 raise PriceRuleError(f"{where}: {text!r} is not accepted; accepts {model.accepted(name)}") from None
             when[name] = as_text(value)
@@ -184,11 +184,15 @@ class JobPrice:
     rule: PriceRule | None = None
 
     def record_fields(self) -> dict[str, Any]:
-        """What the job record (and its events) keep: estimated_cost_usd only when there is a price."""
+        """What the job record keeps: estimated_cost_usd only when there is a price (see stale_fields)."""
         fields: dict[str, Any] = {"price_source": str(self.source)}
         if self.usd is not None:
             fields["estimated_cost_usd"] = float(self.usd)
         return fields
+
+    def stale_fields(self) -> tuple[str, ...]:
+        """What to remove from the record: an earlier attempt's estimate when this one has no price."""
+        return () if self.usd is not None else ("estimated_cost_usd",)
 
 
 def chosen_rule(
