@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from i2v_events.v1 import SubmittedDetail, SucceededDetail
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
-from i2v_events.v1 import SubmittedDetail, SucceededDetail
 from scenarios.workflow_helpers import SUCCEEDED
 
 pytestmark = pytest.mark.xdist_group("local")

@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
 
 from i2v.domain import catalog
 from i2v.domain.catalog.base import CatalogModel, as_text
@@ -46,6 +46,10 @@ class Rate(BaseModel):
 
     when: dict[str, str] = Field(default_factory=dict)
     usd: Decimal = Field(ge=0, le=1000)
+
+    @field_serializer("usd", when_used="json")
+    def _usd_as_number(self, value: Decimal) -> float:
+        return float(value)  # a JSON number, as gmi_prices writes it
 
     def matches(self, settings: CatalogModel) -> bool:
         return all(as_text(getattr(settings, name, None)) == value for name, value in self.when.items())

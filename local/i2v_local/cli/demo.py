@@ -235,7 +235,9 @@ def local_functions(local: Any) -> dict[str, str]:
 def serve_local(gmi_base_url: str | None, gmi_api_key: str | None) -> None:
     console = Console(file=sys.stdout, highlight=False)
     with local_pipeline(gmi_base_url, gmi_api_key, console, quiet=False) as (local, simulator):
-        write_local_state(local.outputs, local.client_env(), local_functions(local))
+        # The simulator's throwaway CA too: `i2v estimate` in another shell reads GMI's price_info over https.
+        ca = {"REQUESTS_CA_BUNDLE": simulator.ca_bundle_path} if simulator and simulator.ca_bundle_path else {}
+        write_local_state(local.outputs, {**local.client_env(), **ca}, local_functions(local))
         try:
             console.print(f"local stack up: AWS at {local.endpoint_url}, GMI at {gmi_base_url or simulator.base_url}")
             console.print(f"functions log to {LAMBDA_LOG}")

@@ -7,21 +7,23 @@ from typing import Annotated, Any
 import typer
 
 from i2v.domain import catalog
+from i2v.domain.pricing import DOCUMENTED, PriceSource
 from i2v_local.catalog_docs import summary
 from i2v_local.cli.output import CliError, console, emit_json
+from i2v_local.cli.prices import documented_summary, model_price_lines, rule_json
 
 models_app = typer.Typer(help="The GMI image-to-video models the pipeline can use.", invoke_without_command=True)
 
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-COLUMNS = ("id", "image", "durations", "resolutions", "end_frame", "audio")
+COLUMNS = ("id", "image", "durations", "resolutions", "end_frame", "audio", "price")
 
 
 @models_app.callback()
 def list_models(ctx: typer.Context, as_json: Json = False) -> None:
-    """The catalog as a table: id, image field, durations, resolutions, end frame, audio."""
+    """The catalog as a table: id, image field, durations, resolutions, end frame, audio, documented price."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = [summary(model_id) for model_id in catalog.ids()]
+    rows = [{**summary(model_id), "price": documented_summary(model_id)} for model_id in catalog.ids()]
     if as_json:
         emit_json(rows)
         return
@@ -33,6 +35,7 @@ def list_models(ctx: typer.Context, as_json: Json = False) -> None:
         table.add_row(*(row[column] for column in COLUMNS))
     console.print(table)
     console.print(f"default model: {catalog.DEFAULT_MODEL_ID}; details: i2v models show ID")
+    console.print("a deployment's own prices (gmi_prices, GMI's price_info): i2v estimate IMAGE --model ID")
 
 
 @models_app.command("show")
@@ -44,8 +47,10 @@ def show_model(
         schema = catalog.parameter_schema(model_id)
     except catalog.UnknownModelError as error:
         raise CliError(str(error)) from None
+    rule = DOCUMENTED.get(model_id)
+    source = PriceSource.DOCUMENTED if rule else PriceSource.NONE
     if as_json:
-        emit_json(schema)
+        emit_json({**schema, "price": rule_json(source, rule)})
         return
     from rich.table import Table
 
@@ -65,6 +70,7 @@ def show_model(
         console.print(f"rule: {rule}")
     for choice in schema["choices"]:
         console.print(f"our reading: {choice}")
+    console.print("\n".join(model_price_lines(model_id, rule, source)), markup=False, soft_wrap=True)
 
 
 def parse_sets(pairs: list[str] | None) -> dict[str, Any]:
