@@ -54,10 +54,12 @@ class Rate(BaseModel):
     def matches(self, settings: CatalogModel) -> bool:
         return all(as_text(getattr(settings, name, None)) == value for name, value in self.when.items())
 
+    def price_text(self, unit: PriceUnit) -> str:
+        return f"${self.usd.normalize():f}" + ("/s" if unit == PriceUnit.SECOND else "/video")
+
     def describe(self, unit: PriceUnit) -> str:
-        price = f"${self.usd.normalize():f}" + ("/s" if unit == PriceUnit.SECOND else "/video")
         condition = ", ".join(f"{name}={value}" for name, value in self.when.items())
-        return f"{price} at {condition}" if condition else price
+        return f"{self.price_text(unit)} at {condition}" if condition else self.price_text(unit)
 
 
 class PriceRule(BaseModel):

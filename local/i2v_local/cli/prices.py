@@ -77,7 +77,7 @@ def model_price_lines(model_id: str, rule: PriceRule | None, source: PriceSource
     lines = [f"price ({SOURCE_WORDS[source]}; {rule_origin(rule) or 'no date'}):"]
     for rate in rule.rates:
         when = ", ".join(f"{name}={value}" for name, value in rate.when.items()) or "every setting"
-        line = f"  {when}: {rate.describe(rule.unit).split(' at ')[0]}"
+        line = f"  {when}: {rate.price_text(rule.unit)}"
         if rule.unit == PriceUnit.SECOND and default_seconds is not None:
             line += f" -> {usd(float(rate.usd * int(default_seconds)))} for {default_seconds} s (the default)"
         lines.append(line)
