@@ -73,3 +73,24 @@ def test_a_job_without_a_known_price_is_recorded_as_such(fakes: Fakes) -> None:
     assert detail["price_source"] == "none"
     assert "estimated_cost_usd" not in detail
     assert fakes.gmi.price_info_calls == ["pixverse-v5.5-i2v"]
+
+
+def test_a_retry_that_has_no_price_drops_the_earlier_estimate(fakes: Fakes) -> None:
+    from i2v.adapters.gmi import GmiPermanentError
+    from i2v.domain.source import SourceObject
+    from i2v.services.retry import retry_job
+
+    fakes.images.add(BUCKET, "incoming/cat.png", metadata={"model": "wan2.6-i2v"})
+    source = SourceObject(bucket=BUCKET, key="incoming/cat.png", version_id="v1", etag="e", sequencer="0A", size=72)
+    priced = submit_env(GMI_PRICES='{"wan2.6-i2v": {"unit": "video", "rates": [{"usd": 0.4}]}}')
+    fakes.gmi.submit_answers.append(GmiPermanentError("GMI answered 400: no", status_code=400))
+    job_id = str(submit_service(fakes, env=priced, clock=lambda: NOW).submit_source(source).job_id)
+    first = fakes.repo.get(job_id)
+    assert first is not None
+    assert (first.status, first.estimated_cost_usd, first.price_source) == ("failed", 0.4, "setting")
+
+    retry_job(fakes.repo, fakes.requeue, job_id, confirm_ambiguous=False)
+    submit_service(fakes, env=submit_env(), clock=lambda: NOW).resume_job(job_id)  # gmi_prices since emptied
+    second = fakes.repo.get(job_id)
+    assert second is not None
+    assert (second.status, second.estimated_cost_usd, second.price_source) == ("submitted", None, "none")
