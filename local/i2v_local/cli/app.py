@@ -18,7 +18,8 @@ from i2v_local.cli import results
 from i2v_local.cli.events import events_command
 from i2v_local.cli.models import models_app, parse_sets
 from i2v_local.cli.output import CliError, console, emit_json
-from i2v_local.cli.prices import estimate, usd
+from i2v_local.cli.price_views import usd
+from i2v_local.cli.prices import estimate
 from i2v_local.cli.results import print_summary
 from i2v_local.cli.target import resolve_target
 from i2v_local.cli.uploads import upload

@@ -10,7 +10,7 @@ from i2v.domain import catalog
 from i2v.domain.pricing import DOCUMENTED, PriceSource
 from i2v_local.catalog_docs import summary
 from i2v_local.cli.output import CliError, console, emit_json
-from i2v_local.cli.prices import documented_summary, model_price_lines, rule_json
+from i2v_local.cli.price_views import documented_summary, model_price_lines, rule_json
 
 models_app = typer.Typer(help="The GMI image-to-video models the pipeline can use.", invoke_without_command=True)
 

@@ -1,4 +1,4 @@
-"""Prices in the CLI: `i2v estimate`, and the price lines of `i2v models`, `i2v status` and `i2v list`.
+"""`i2v estimate`: what GMI would charge for an image with these settings, without submitting it.
 
 `i2v estimate` prices a job as the deployment's submit function would (i2v.services.pricing: its gmi_prices >
 GMI's price_info > documented > none), from the deployment's own configuration (the submit function's
@@ -16,84 +16,13 @@ import typer
 
 from i2v.adapters.gmi import GmiClient, GmiError
 from i2v.domain import catalog
-from i2v.domain.pricing import (
-    DOCUMENTED,
-    JobPrice,
-    PriceRule,
-    PriceRuleError,
-    PriceSource,
-    PriceUnit,
-    configured_rules,
-    price_of,
-    rule_from_price_info,
-)
-from i2v.domain.record import JobRecord
+from i2v.domain.pricing import JobPrice, PriceRule, PriceRuleError, configured_rules, price_of, rule_from_price_info
 from i2v.domain.settings import InvalidSettingsError, JobSettings, resolve_settings
+from i2v_local.cli.models import parse_sets
 from i2v_local.cli.output import CliError, console, emit_json
+from i2v_local.cli.price_views import SOURCE_WORDS, rule_json, rule_origin, usd
 from i2v_local.cli.target import Target, resolve_target
 from i2v_local.cli.uploads import read_image
-
-SOURCE_WORDS = {
-    PriceSource.SETTING: "the deployment's gmi_prices",
-    PriceSource.GMI: "GMI's price_info",
-    PriceSource.DOCUMENTED: "GMI's documented price",
-    PriceSource.NONE: "no known price",
-}
-
-
-def usd(amount: float | None) -> str:
-    """$0.56, $1.008, $12.00: cents always, tenths of a cent when there are any."""
-    if amount is None:
-        return ""
-    text = f"{amount:,.4f}"
-    while text.endswith("0") and len(text.partition(".")[2]) > 2:
-        text = text[:-1]
-    return f"${text}"
-
-
-def rule_origin(rule: PriceRule) -> str:
-    """Where a documented rule was read and when, e.g. 'https://docs... (as of 2026-06-29)'."""
-    parts = [rule.source_url or "", f"as of {rule.as_of}" if rule.as_of else ""]
-    return " ".join(part for part in parts if part)
-
-
-def documented_summary(model_id: str) -> str:
-    """`i2v models`' price column: the documented rule, or that GMI documents none."""
-    rule = DOCUMENTED.get(model_id)
-    return f"{rule.describe()} (GMI docs, {rule.as_of})" if rule else "none documented"
-
-
-def rule_json(source: PriceSource, rule: PriceRule | None) -> dict[str, Any]:
-    shown = rule.model_dump(mode="json", exclude_none=True) if rule else None
-    return {"source": str(source), "rule": shown, "text": rule.describe() if rule else None}
-
-
-def model_price_lines(model_id: str, rule: PriceRule | None, source: PriceSource) -> list[str]:
-    """`i2v models show`: each rate, and what a job at the model's default duration costs at it."""
-    if rule is None:
-        return [f"price: none known (GMI documents none for {model_id}; gmi_prices can give it one)"]
-    model = catalog.get(model_id)
-    default_seconds = model.model_fields[model.DURATION_FIELD].default
-    lines = [f"price ({SOURCE_WORDS[source]}; {rule_origin(rule) or 'no date'}):"]
-    for rate in rule.rates:
-        when = ", ".join(f"{name}={value}" for name, value in rate.when.items()) or "every setting"
-        line = f"  {when}: {rate.price_text(rule.unit)}"
-        if rule.unit == PriceUnit.SECOND and default_seconds is not None:
-            line += f" -> {usd(float(rate.usd * int(default_seconds)))} for {default_seconds} s (the default)"
-        lines.append(line)
-    if rule.note:
-        lines.append(f"  note: {rule.note}")
-    return lines
-
-
-def job_price_line(job: JobRecord) -> str | None:
-    """`i2v status`: the job's recorded estimate (None for jobs priced before prices existed)."""
-    if job.price_source is None:
-        return None
-    words = SOURCE_WORDS.get(PriceSource(job.price_source), job.price_source)
-    if job.estimated_cost_usd is None:
-        return f"no estimate ({words})"
-    return f"{usd(job.estimated_cost_usd)} ({words})"
 
 
 # ---- the deployment's configuration -------------------------------------------------------------------------
@@ -176,8 +105,6 @@ def estimate_job(
         object_key = key or f"{deployment.input_prefix}{path.name}"
     else:
         metadata, object_key = _metadata_of(target, image_or_key)
-    from i2v_local.cli.models import parse_sets  # models imports this module for its price lines
-
     metadata.update(parse_sets(sets))
     if model:
         metadata["model"] = model

@@ -14,7 +14,7 @@ from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord, StoredObject
 from i2v_local.cli.output import CliError, console, emit_json
-from i2v_local.cli.prices import job_price_line
+from i2v_local.cli.price_views import job_price_line
 from i2v_local.cli.target import Target, resolve_target
 from i2v_local.cli.watching import find_job
 
