@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from i2v.domain import catalog
 from i2v.domain.catalog.base import CatalogModel, as_text
 
-CENT = Decimal("0.0001")  # estimates are kept to 1/100 of a cent
+PRECISION = Decimal("0.0001")  # estimates are kept to 1/100 of a cent
 
 
 class PriceUnit(StrEnum):
@@ -232,10 +232,10 @@ def price_of(
         return JobPrice(model_id, source, None, reason, rule)
     if rule.unit == PriceUnit.SECOND:
         seconds = settings.duration_seconds()
-        usd = (rate.usd * seconds).quantize(CENT)
+        usd = (rate.usd * seconds).quantize(PRECISION)
         reason = f"{rate.describe(rule.unit)} x {seconds} s ({source})"
     else:
-        usd = rate.usd.quantize(CENT)
+        usd = rate.usd.quantize(PRECISION)
         reason = f"{rate.describe(rule.unit)} ({source})"
     return JobPrice(model_id, source, usd, reason, rule)
 
