@@ -7,7 +7,14 @@ from collections.abc import Iterator
 import pytest
 import responses
 
-from i2v.adapters.gmi import MODELS_PATH, PRICE_CACHE_SECONDS, PRICE_RETRY_SECONDS, GmiClient, GmiRetryableError
+from i2v.adapters.gmi import (
+    MODELS_PATH,
+    PRICE_CACHE_SECONDS,
+    PRICE_RETRY_SECONDS,
+    GmiClient,
+    GmiPermanentError,
+    GmiRetryableError,
+)
 
 BASE = "https://gmi.example"
 KEY = "sk-unit-CANARY-price"
@@ -80,3 +87,19 @@ def test_the_read_has_a_short_timeout(gmi: responses.RequestsMock) -> None:
     gmi.add(responses.GET, MODEL_URL, json={"price_info": PRICE})
     client(Clock()).price_info("kling-3.0-turbo-i2v")
     assert gmi.calls[0].request.req_kwargs["timeout"] == (3.05, 3.0)  # type: ignore[attr-defined]
+
+
+def test_a_refusal_is_not_asked_again_for_an_hour(gmi: responses.RequestsMock) -> None:
+    gmi.add(responses.GET, MODEL_URL, status=403, json={"error": "forbidden"})
+    clock = Clock()
+    gmi_client = client(clock)
+    with pytest.raises(GmiPermanentError, match="403"):
+        gmi_client.price_info("kling-3.0-turbo-i2v")
+    clock.now += PRICE_RETRY_SECONDS + 1
+    with pytest.raises(GmiPermanentError):
+        gmi_client.price_info("kling-3.0-turbo-i2v")
+    assert len(gmi.calls) == 1
+    clock.now += PRICE_CACHE_SECONDS
+    with pytest.raises(GmiPermanentError):
+        gmi_client.price_info("kling-3.0-turbo-i2v")
+    assert len(gmi.calls) == 2

@@ -194,7 +194,7 @@ class GmiClient:
         """GMI's `price_info` of a model (GET /models/{id}; None when GMI gives none or lists no such model).
 
         Cached per client, so per process: at most one GET per model an hour, never one per job. A failed read
-        raises GmiRetryableError/GmiPermanentError, and the same error again for PRICE_RETRY_SECONDS."""
+        raises GmiRetryableError (again for PRICE_RETRY_SECONDS) or GmiPermanentError (again for an hour)."""
         now = self._clock()
         cached = self._prices.get(model_id)
         if cached is not None and now < cached[0]:
@@ -204,7 +204,9 @@ class GmiClient:
         try:
             info = self._read_price_info(model_id)
         except GmiError as error:
-            self._prices[model_id] = (now + PRICE_RETRY_SECONDS, error)
+            # A refusal (401/403/405...) will not change soon: asked again an hour later, like an answer.
+            wait = PRICE_CACHE_SECONDS if isinstance(error, GmiPermanentError) else PRICE_RETRY_SECONDS
+            self._prices[model_id] = (now + wait, error)
             raise
         self._prices[model_id] = (now + PRICE_CACHE_SECONDS, info)
         return info
