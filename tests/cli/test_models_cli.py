@@ -68,7 +68,7 @@ def test_models_show_the_documented_price_rule_or_none(capsys: Any) -> None:
     assert rows["kling-3.0-turbo-i2v"]["price"] == (
         "$0.112/s at resolution=720p; $0.14/s at resolution=1080p (GMI docs, 2026-06-29)"
     )
-    assert rows["pixverse-v5.5-i2v"]["price"] == "none documented"
+    assert rows["pixverse-v5.5-i2v"]["price"] == "none known"
 
 
 def test_models_show_prices_each_setting_and_says_where_it_was_read(capsys: Any) -> None:

@@ -132,3 +132,18 @@ def test_estimate_errors_are_one_line(
     assert code == 1
     assert message in err
     assert "Traceback" not in err
+
+
+def test_models_with_a_target_show_the_deployments_rules(priced_stack: LocalStack, capsys: Any) -> None:
+    code, out, _ = run(capsys, "models", "--target", "local", "--json")
+    assert code == 0, out
+    rows = {row["id"]: row["price"] for row in cli_json(out)}
+    assert rows["wan2.6-i2v"] == "$0.05/s at resolution=1080P (gmi_prices)"
+    assert rows["kling-3.0-turbo-i2v"] == "$0.112/s (GMI's price_info)"
+    assert rows["kling-v3-image-to-video"].endswith("(GMI docs, 2026-12-07)")
+    assert rows["pixverse-v5.5-i2v"] == "none known"
+    code, out, _ = run(capsys, "models", "show", "wan2.6-i2v", "--target", "local", "--json")
+    assert cli_json(out)["price"]["source"] == "setting"
+    code, out, _ = run(capsys, "models", "show", "kling-3.0-turbo-i2v", "--target", "local")
+    assert "price (GMI's price_info):" in out
+    assert "every setting: $0.112/s -> $0.56 for 5 s (the default)" in out

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from i2v.domain import catalog
-from i2v.domain.pricing import DOCUMENTED, PriceRule, PriceSource, PriceUnit
+from i2v.domain.pricing import PriceRule, PriceSource, PriceUnit
 from i2v.domain.record import JobRecord
 
 SOURCE_WORDS = {
@@ -33,10 +33,12 @@ def rule_origin(rule: PriceRule) -> str:
     return " ".join(part for part in parts if part)
 
 
-def documented_summary(model_id: str) -> str:
-    """`i2v models`' price column: the documented rule, or that GMI documents none."""
-    rule = DOCUMENTED.get(model_id)
-    return f"{rule.describe()} (GMI docs, {rule.as_of})" if rule else "none documented"
+def price_summary(source: PriceSource, rule: PriceRule | None) -> str:
+    """`i2v models`' price column: the rule and whose it is, or that none is known."""
+    if rule is None:
+        return "none known"
+    origin = {PriceSource.DOCUMENTED: f"GMI docs, {rule.as_of}", PriceSource.GMI: "GMI's price_info"}
+    return f"{rule.describe()} ({origin.get(source, 'gmi_prices')})"
 
 
 def rule_json(source: PriceSource, rule: PriceRule | None) -> dict[str, Any]:
@@ -50,7 +52,8 @@ def model_price_lines(model_id: str, rule: PriceRule | None, source: PriceSource
         return [f"price: none known (GMI documents none for {model_id}; gmi_prices can give it one)"]
     model = catalog.get(model_id)
     default_seconds = model.model_fields[model.DURATION_FIELD].default
-    lines = [f"price ({SOURCE_WORDS[source]}; {rule_origin(rule) or 'no date'}):"]
+    origin = rule_origin(rule)
+    lines = [f"price ({SOURCE_WORDS[source]}{'; ' + origin if origin else ''}):"]
     for rate in rule.rates:
         when = ", ".join(f"{name}={value}" for name, value in rate.when.items()) or "every setting"
         line = f"  {when}: {rate.price_text(rule.unit)}"

@@ -7,79 +7,19 @@ environment) and GMI's price_info read with the deployment's key. Nothing is upl
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from i2v.adapters.gmi import GmiClient, GmiError
-from i2v.domain import catalog
-from i2v.domain.pricing import JobPrice, PriceRule, PriceRuleError, configured_rules, price_of, rule_from_price_info
-from i2v.domain.settings import InvalidSettingsError, JobSettings, resolve_settings
+from i2v.domain.pricing import JobPrice, price_of
+from i2v.domain.settings import JobSettings
+from i2v_local.cli.deployment import Deployment
 from i2v_local.cli.models import parse_sets
 from i2v_local.cli.output import CliError, console, emit_json
 from i2v_local.cli.price_views import SOURCE_WORDS, rule_json, rule_origin, usd
 from i2v_local.cli.target import Target, resolve_target
 from i2v_local.cli.uploads import read_image
-
-
-# ---- the deployment's configuration -------------------------------------------------------------------------
-@dataclass
-class Deployment:
-    """What the submit function prices with: its environment, and GMI's price_info asked with its key."""
-
-    variables: dict[str, str]
-    notes: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, target: Target) -> Deployment:
-        name = target.function_name("submit")
-        config = target.client("lambda").get_function_configuration(FunctionName=name)
-        return cls(dict((config.get("Environment") or {}).get("Variables") or {}))
-
-    def _json(self, name: str, default: Any) -> Any:
-        return json.loads(self.variables[name]) if self.variables.get(name) else default
-
-    @property
-    def model_id(self) -> str:
-        return self.variables.get("GMI_MODEL_ID") or catalog.DEFAULT_MODEL_ID
-
-    @property
-    def input_prefix(self) -> str:
-        return self.variables.get("INPUT_PREFIX", "incoming/")
-
-    def configured(self) -> dict[str, PriceRule]:
-        try:
-            return configured_rules(self._json("GMI_PRICES", {}))
-        except PriceRuleError as error:
-            raise CliError(f"the deployment's GMI_PRICES is invalid: {error}") from None
-
-    def settings(self, metadata: dict[str, str], relative_key: str) -> JobSettings:
-        defaults, presets = self._json("DEFAULT_SETTINGS", {"prompt": ""}), self._json("PREFIX_PRESETS", {})
-        try:
-            return resolve_settings(metadata, relative_key, presets, defaults, self.model_id)
-        except InvalidSettingsError as error:
-            raise CliError(f"invalid settings: {error}") from None
-
-    def gmi_rule(self, model_id: str) -> PriceRule | None:
-        """GMI's price_info with the deployment's key; a note instead when GMI cannot be asked or read."""
-        from i2v.adapters.secrets import ApiKeyReader
-
-        base_url, secret = self.variables.get("GMI_BASE_URL"), self.variables.get("GMI_API_KEY_SECRET_ID")
-        if not base_url or not secret:
-            self.notes.append("GMI's price_info not read: the submit function names no GMI_BASE_URL or key")
-            return None
-        client = GmiClient(base_url, ApiKeyReader(secret), model_id, timeout_seconds=5)
-        try:
-            info = client.price_info(model_id)
-            return None if info is None else rule_from_price_info(info)
-        except (GmiError, PriceRuleError) as error:
-            self.notes.append(f"GMI's price_info not used: {error}")
-        except Exception as error:  # the key unreadable (permissions, an empty secret): still estimate
-            self.notes.append(f"GMI's price_info not read: {type(error).__name__}: {error}")
-        return None
 
 
 def _metadata_of(target: Target, image_or_key: str) -> tuple[dict[str, str], str]:
