@@ -21,7 +21,6 @@ Where = Annotated[
     str | None,
     typer.Option(
         "--target",
-        envvar="I2V_MODELS_TARGET",
         help="price as this deployment does (local, aws, a stack name): its gmi_prices, GMI's price_info; "
         "default: GMI's documented prices only, offline",
     ),
