@@ -91,6 +91,9 @@ class RateLimitedGmi:
 
         return RequestPage([], 0)
 
+    def price_info(self, model_id: str) -> dict[str, Any] | None:
+        return None  # the pacing benchmark prices nothing
+
 
 class Sink:
     """Event bus and workflow starter stand-ins: the benchmark ends at GMI's acceptance."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, Json, field_validator, model_
 
 from i2v.domain import catalog
 from i2v.domain.polling import PollPolicy
+from i2v.domain.pricing import PriceRule, check_rule
 from i2v.domain.settings import check_configured_settings
 from i2v.domain.source import KeyScope
 from i2v.domain.webhooks import WebhookTarget
@@ -69,12 +70,19 @@ class SubmitEnv(PollingEnv):
     end_frame_prefix: str = Field(default="end-frames/", alias="END_FRAME_PREFIX", min_length=1)
     default_settings: Json[dict[str, Any]] = Field(default_factory=lambda: {"prompt": ""}, alias="DEFAULT_SETTINGS")
     prefix_presets: Json[dict[str, dict[str, Any]]] = Field(default_factory=dict, alias="PREFIX_PRESETS")
+    # model id -> its price rule (cdk.json gmi_prices): beats GMI's price_info and the documented prices.
+    gmi_prices: Json[dict[str, PriceRule]] = Field(default_factory=dict, alias="GMI_PRICES")
     daily_submission_cap: int = Field(default=0, alias="DAILY_SUBMISSION_CAP", ge=0)
     budget_exceeded_action: BudgetAction = Field(default=BudgetAction.REJECT, alias="BUDGET_EXCEEDED_ACTION")
     submit_rate_per_minute: int = Field(default=0, alias="SUBMIT_RATE_PER_MINUTE", ge=0, le=6000)
     gmi_outage_patience_seconds: int = Field(default=86400, alias="GMI_OUTAGE_PATIENCE_SECONDS", ge=1)
     submit_queue_url: str = Field(default="", alias="SUBMIT_QUEUE_URL")
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=20)
+
+    @field_validator("gmi_prices")
+    @classmethod
+    def _prices_fit_the_catalog(cls, value: dict[str, PriceRule]) -> dict[str, PriceRule]:
+        return {model_id: check_rule(model_id, rule) for model_id, rule in value.items()}
 
     @model_validator(mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from i2v.domain import catalog
+from i2v.domain.pricing import configured_rules
 from i2v_infra.aws_limits import S3_MAX_PARTS, SFN_MAX_HISTORY_EVENTS, video_parts, worst_case_history_events
 from i2v_infra.settings_check import check_poll_policy, check_settings
 from i2v_infra.webhook_config import Webhooks
@@ -85,6 +86,8 @@ class PipelineConfig(BaseModel):
     # How long uploads wait out a GMI that accepts nothing (refused, 429, 503) before failing gmi_unavailable.
     gmi_outage_patience_seconds: int = Field(86400, ge=900, le=14 * 86400)
     budget_exceeded_action: Literal["reject", "defer"] = "reject"
+    # model id -> price rule (i2v.domain.pricing.PriceRule); beats GMI's price_info and the documented prices.
+    gmi_prices: dict[str, dict[str, Any]] = Field(default_factory=dict)
     video_host_allowlist: tuple[str, ...] = ("storage.googleapis.com", "*.storage.googleapis.com")
     max_video_bytes: int = Field(4 * 1024**3, ge=1024, le=50 * 1024**3)
     video_part_size_bytes: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024, le=512 * 1024 * 1024)
@@ -167,6 +170,13 @@ class PipelineConfig(BaseModel):
         check_poll_policy(value)
         return value
 
+    @field_validator("gmi_prices")
+    @classmethod
+    def _prices(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        # The same check (i2v.domain.pricing) runs again when the submit function reads GMI_PRICES.
+        configured_rules(value)
+        return value
+
     # ---- cross-field checks -------------------------------------------------------------------
 
     @model_validator(mode="after")
@@ -184,9 +194,10 @@ class PipelineConfig(BaseModel):
         check_settings(self.model_id, self.default_settings, self.prefix_presets)  # names the preset
         size = len(self.json_env("default_settings")) + len(self.json_env("prefix_presets"))
         size += len(self.json_env("poll_policy")) + len(",".join(self.video_host_allowlist))
+        size += len(self.json_env("gmi_prices"))
         if size > MAX_JSON_ENV_BYTES:
             raise ValueError(
-                f"default_settings, prefix_presets, poll_policy and video_host_allowlist together take {size} "
+                f"default_settings, prefix_presets, poll_policy, gmi_prices and video_host_allowlist together take {size} "
                 f"bytes of Lambda environment; keep them under {MAX_JSON_ENV_BYTES} (Lambda's limit is 4 KB)"
             )
         if self.end_frame_prefix.startswith(self.input_prefix) or self.input_prefix.startswith(self.end_frame_prefix):
@@ -210,8 +221,8 @@ class PipelineConfig(BaseModel):
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    def json_env(self, field: Literal["default_settings", "prefix_presets", "poll_policy"]) -> str:
-        """The compact JSON string passed to the Lambdas (DEFAULT_SETTINGS, PREFIX_PRESETS, POLL_POLICY)."""
+    def json_env(self, field: Literal["default_settings", "prefix_presets", "poll_policy", "gmi_prices"]) -> str:
+        """The compact JSON string passed to the Lambdas (DEFAULT_SETTINGS, PREFIX_PRESETS, POLL_POLICY, GMI_PRICES)."""
         return json.dumps(getattr(self, field), separators=(",", ":"), sort_keys=True)
 
     @property

@@ -59,3 +59,26 @@ def test_readme_settings_per_model_are_generated_from_the_catalog() -> None:
     assert catalog_docs.readme_with_section(text) == text, "run: python -m i2v_local.catalog_docs"
     for model_id in catalog.ids():
         assert f"#### `{model_id}`" in text
+
+
+def test_models_show_the_documented_price_rule_or_none(capsys: Any) -> None:
+    code, out, _ = run(capsys, "models", "--json")
+    assert code == 0
+    rows = {row["id"]: row for row in cli_json(out)}
+    assert rows["kling-3.0-turbo-i2v"]["price"] == (
+        "$0.112/s at resolution=720p; $0.14/s at resolution=1080p (GMI docs, 2026-06-29)"
+    )
+    assert rows["pixverse-v5.5-i2v"]["price"] == "none known"
+
+
+def test_models_show_prices_each_setting_and_says_where_it_was_read(capsys: Any) -> None:
+    code, out, _ = run(capsys, "models", "show", "kling-3.0-turbo-i2v")
+    assert code == 0
+    assert "resolution=1080p: $0.14/s -> $0.70 for 5 s (the default)" in out
+    assert "https://docs.gmicloud.ai/model-quickstarts/video/kling-3-0-turbo-i2v as of 2026-06-29" in out
+    code, out, _ = run(capsys, "models", "show", "kling-v3-image-to-video", "--json")
+    price = cli_json(out)["price"]
+    assert price["source"] == "documented"
+    assert price["rule"]["rates"] == [{"when": {"sound": "on"}, "usd": 0.252}]
+    code, out, _ = run(capsys, "models", "show", "wan2.6-i2v")
+    assert "price: none known (GMI documents none for wan2.6-i2v; gmi_prices can give it one)" in out

@@ -53,6 +53,11 @@ def test_json_env_is_compact_and_sorted() -> None:
     assert " " not in config.json_env("prefix_presets")
 
 
+def test_gmi_prices_reach_the_functions_as_given() -> None:
+    prices = {"wan2.6-i2v": {"unit": "second", "rates": [{"when": {"resolution": "1080P"}, "usd": 0.1}]}}
+    assert json.loads(build(gmi_prices=prices).json_env("gmi_prices")) == prices
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -90,6 +95,15 @@ def test_json_env_is_compact_and_sorted() -> None:
         ({"gmi_base_url": "http://console.gmicloud.ai"}, "i2v.gmi_base_url: must be an https:// origin"),
         ({"model": "x"}, "i2v.model: Extra inputs are not permitted"),
         ({"video_part_size_bytes": 1024}, "i2v.video_part_size_bytes"),
+        (
+            {"gmi_prices": {"sora-9": {"unit": "video", "rates": [{"usd": 1}]}}},
+            "i2v.gmi_prices: unknown model 'sora-9'",
+        ),
+        (
+            {"gmi_prices": {"wan2.6-i2v": {"unit": "video", "rates": [{"when": {"resolution": "4k"}, "usd": 1}]}}},
+            "i2v.gmi_prices: wan2.6-i2v: rates[0].when.resolution: '4k' is not accepted",
+        ),
+        ({"gmi_prices": {"wan2.6-i2v": {"unit": "video"}}}, "i2v.gmi_prices: wan2.6-i2v: rates: Field required"),
         ({"prefix_presets": {f"p{i}/": {"prompt": "x" * 100} for i in range(40)}}, "Lambda's limit is 4 KB"),
     ],
 )

@@ -44,6 +44,7 @@ SPECIFIC_ENV = {  # docs/architecture.md, "Environment variables"
         "END_FRAME_PREFIX",
         "DEFAULT_SETTINGS",
         "PREFIX_PRESETS",
+        "GMI_PRICES",
         "DAILY_SUBMISSION_CAP",
         "SUBMIT_RATE_PER_MINUTE",
         "GMI_OUTAGE_PATIENCE_SECONDS",
@@ -254,6 +255,7 @@ def test_function_environment_matches_the_contract(template_dict: dict[str, Any]
     if name == "submit":
         assert json.loads(env["DEFAULT_SETTINGS"]) == CONFIG.default_settings
         assert json.loads(env["PREFIX_PRESETS"]) == CONFIG.prefix_presets
+        assert json.loads(env["GMI_PRICES"]) == CONFIG.gmi_prices == {}
         assert json.loads(env["POLL_POLICY"]) == CONFIG.poll_policy
         assert env["BUDGET_EXCEEDED_ACTION"] == "reject"
     if name == "complete":

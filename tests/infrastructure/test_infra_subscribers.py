@@ -41,6 +41,17 @@ def test_registry_has_one_schema_per_detail_type(template_dict: dict[str, Any]) 
         kind = name.removeprefix("i2v.pipeline@VideoGeneration").lower()
         # Generated from the typed package's models, like schemas/events/v1 (tests/subscribers checks those).
         assert json.loads(props["Content"]) == registry_schema(kind, "i2v.pipeline")
+        detail = json.loads(props["Content"])["properties"]["detail"]["properties"]
+        # Issue 25: the job's price, additive in v1, in the two events of a job GMI accepted.
+        priced = {"estimated_cost_usd", "price_source"} <= set(detail)
+        assert priced == (kind in ("submitted", "succeeded")), kind
+        if priced:
+            assert detail["price_source"]["enum"] == ["setting", "gmi", "documented", "none"]
+            assert detail["estimated_cost_usd"] == {
+                "type": "number",
+                "minimum": 0,
+                "description": detail["estimated_cost_usd"]["description"],
+            }
 
 
 def test_no_webhook_resources_unless_configured(template_dict: dict[str, Any]) -> None:

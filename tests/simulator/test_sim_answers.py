@@ -154,6 +154,32 @@ def test_models_and_model_detail(api: Api, sim: GmiSimulator) -> None:
     assert anonymous.status_code == 401
 
 
+def test_price_info_is_served_for_the_models_whose_price_it_knows(api: Api, sim: GmiSimulator) -> None:
+    def detail(model: str) -> dict[str, Any]:
+        url = f"{sim.base_url}{MODELS_PREFIX}/{model}"
+        answer: dict[str, Any] = requests.get(url, headers=api.auth, verify=sim.verify, timeout=5).json()
+        return answer
+
+    # Every catalog model a POST may name has details; only a known price is served.
+    assert detail("kling-3.0-turbo-i2v")["price_info"] == {
+        "price": 112000,
+        "pricing_type": "per_second",
+        "unit": "usd_micros",
+    }
+    assert "price_info" not in detail("pixverse-v5.5-i2v")
+    sim.config.prices["wan2.6-i2v"] = {"price": 45, "pricing_type": "per_video", "unit": "usd_cents"}
+    assert detail("wan2.6-i2v")["price_info"]["price"] == 45
+
+
+def test_cli_prices_option() -> None:
+    from i2v_local.simulator.cli import build_simulator
+
+    prices = build_simulator(["--price", "wan2.6-i2v=45:per_video:usd_cents", "--price", "kling-3.0-turbo-i2v="])
+    assert prices.config.prices == {"wan2.6-i2v": {"price": 45, "pricing_type": "per_video", "unit": "usd_cents"}}
+    with pytest.raises(SystemExit, match="MODEL=PRICE:PRICING_TYPE:UNIT"):
+        build_simulator(["--price", "wan2.6-i2v=cheap"])
+
+
 def test_cli_lists_the_answer_faults(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list-faults"]) == 0
     out = capsys.readouterr().out

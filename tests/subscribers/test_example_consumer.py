@@ -94,6 +94,8 @@ def test_example_handler_reads_a_succeeded_event() -> None:
             "occurred_at": "2026-01-01T00:00:00.000Z",
             "request_id": "r-1",
             "output": {"bucket": "out", "key": "videos/cat.mp4", "size": 10, "content_type": "video/mp4"},
+            "estimated_cost_usd": 0.56,
+            "price_source": "documented",
         },
     }
 
@@ -106,4 +108,5 @@ def test_example_handler_reads_a_succeeded_event() -> None:
         "video": "s3://out/videos/cat.mp4",
         "poster": None,
         "seconds": None,
+        "cost_usd": 0.56,
     }

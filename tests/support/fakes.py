@@ -123,6 +123,9 @@ class FakeGmi:
         self.list_calls: list[str] = []
         self.list_pages: list[int] = []
         self.list_page_size = 100
+        # GET /models/{id}: price_info per model (an exception to raise it instead); absent = GMI gives none.
+        self.price_infos: dict[str, dict[str, Any] | Exception] = {}
+        self.price_info_calls: list[str] = []
         self._ids = itertools.count(1)
 
     def check_credentials(self) -> None:
@@ -171,6 +174,13 @@ class FakeGmi:
         newest_first = sorted(of_model, key=lambda request: request.created_at or 0.0, reverse=True)
         start = (page - 1) * self.list_page_size
         return RequestPage(newest_first[start : start + self.list_page_size], len(newest_first))
+
+    def price_info(self, model_id: str) -> dict[str, Any] | None:
+        self.price_info_calls.append(model_id)
+        answer = self.price_infos.get(model_id)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 class FakePublisher:

@@ -23,4 +23,6 @@ def handler(event: VideoSucceeded, context: LambdaContext) -> dict[str, Any]:
         "video": f"s3://{video.bucket}/{video.key}",
         "poster": f"s3://{detail.poster.bucket}/{detail.poster.key}" if detail.poster else None,
         "seconds": video.duration_seconds,
+        # What GMI charges for it, as priced before it was sent (None: no known price, or an older job).
+        "cost_usd": detail.estimated_cost_usd,
     }

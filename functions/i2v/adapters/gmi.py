@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,11 @@ __all__ = [
 ]
 
 REQUESTS_PATH = "/api/v1/ie/requestqueue/apikey/requests"
+MODELS_PATH = "/api/v1/ie/requestqueue/apikey/models"
+# price_info is read at most once per model per process this often (a failed read: PRICE_RETRY_SECONDS).
+PRICE_CACHE_SECONDS = 3600.0
+PRICE_RETRY_SECONDS = 300.0
+PRICE_READ_TIMEOUT = 3.0
 CONNECT_TIMEOUT = 3.05
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422})
 # 429 and 503 mean the request was turned away before any work was queued: safe to send again.
@@ -103,6 +109,9 @@ class GmiClient:
         # could pay twice, and a followed redirect re-sends the body and, on the same host, the API key.
         self._session.mount("https://", HTTPAdapter(max_retries=0))
         self._session.mount("http://", HTTPAdapter(max_retries=0))
+        # model id -> (monotonic expiry, price_info or None, or the error the read raised)
+        self._prices: dict[str, tuple[float, dict[str, Any] | GmiError | None]] = {}
+        self._clock: Callable[[], float] = time.monotonic
 
     def check_credentials(self) -> None:
         """Read the API key now, so a missing key is found before anything is sent (or paid for)."""
@@ -173,6 +182,46 @@ class GmiClient:
             except ValidationError:
                 continue
         return RequestPage(found, total if isinstance(total, int) and not isinstance(total, bool) else None)
+
+    def price_info(self, model_id: str) -> dict[str, Any] | None:
+        """GMI's `price_info` of a model (GET /models/{id}; None when GMI gives none or lists no such model).
+
+        Cached per client, so per process: at most one GET per model an hour, never one per job. A failed read
+        raises GmiRetryableError (again for PRICE_RETRY_SECONDS) or GmiPermanentError (again for an hour)."""
+        now = self._clock()
+        cached = self._prices.get(model_id)
+        if cached is not None and now < cached[0]:
+            if isinstance(cached[1], GmiError):
+                raise cached[1]
+            return cached[1]
+        try:
+            info = self._read_price_info(model_id)
+        except GmiError as error:
+            # A refusal (401/403/405...) will not change soon: asked again an hour later, like an answer.
+            wait = PRICE_CACHE_SECONDS if isinstance(error, GmiPermanentError) else PRICE_RETRY_SECONDS
+            self._prices[model_id] = (now + wait, error)
+            raise
+        self._prices[model_id] = (now + PRICE_CACHE_SECONDS, info)
+        return info
+
+    def _read_price_info(self, model_id: str) -> dict[str, Any] | None:
+        try:
+            response = self._session.get(
+                f"{self._base_url}{MODELS_PATH}/{model_id}",
+                headers=self._headers(),
+                timeout=(CONNECT_TIMEOUT, min(PRICE_READ_TIMEOUT, self._timeout[1])),
+            )
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise GmiRetryableError(f"GMI model details failed: {type(error).__name__}") from None
+        if response.status_code == 404:
+            return None
+        self._check_status(response, posting=False)
+        try:
+            body = response.json()
+        except ValueError:
+            raise GmiRetryableError("GMI answered the model details with a body we could not read") from None
+        info = body.get("price_info") if isinstance(body, dict) else None
+        return info if isinstance(info, dict) else None
 
     def _check_status(self, response: requests.Response, posting: bool) -> None:
         status = response.status_code

@@ -107,6 +107,10 @@ class JobRecord(BaseModel):
     # When the latest POST that drew a 503 was sent: GMI's list is read (and the job POSTed again) only once it has
     # settled after it (reconcile.SETTLE_SECONDS).
     post_503_last: float | None = None
+    # What GMI will charge, computed from the settings before the POST (i2v.domain.pricing), and whose rule it
+    # is: setting, gmi, documented, or none (then no estimate).
+    estimated_cost_usd: float | None = None
+    price_source: str | None = None
 
     @property
     def source_id(self) -> str:
@@ -141,8 +145,14 @@ def _base_detail(job: JobRecord) -> dict[str, Any]:
     }
 
 
+def _price(job: JobRecord) -> dict[str, Any]:
+    """The additive v1 price fields, present only when the record has them (jobs priced since issue 25)."""
+    fields = {"estimated_cost_usd": job.estimated_cost_usd, "price_source": job.price_source}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 def submitted_detail(job: JobRecord) -> dict[str, Any]:
-    return {**_base_detail(job), "request_id": job.request_id, "settings": job.settings}
+    return {**_base_detail(job), "request_id": job.request_id, "settings": job.settings, **_price(job)}
 
 
 def succeeded_detail(job: JobRecord) -> dict[str, Any]:
@@ -153,6 +163,7 @@ def succeeded_detail(job: JobRecord) -> dict[str, Any]:
         "output": job.output.model_dump(exclude_none=True),
         "generation_seconds": job.generation_seconds,
         **({"poster": job.poster.model_dump()} if job.poster else {}),
+        **_price(job),
     }
 
 

@@ -73,6 +73,8 @@ class GmiPort(Protocol):
 
     def list_requests(self, model_id: str, page: int = 1) -> RequestPage: ...
 
+    def price_info(self, model_id: str) -> dict[str, Any] | None: ...
+
 
 class PublisherPort(Protocol):
     """The event bus; raises TransientError when the bus keeps refusing the event."""

@@ -34,6 +34,7 @@ from i2v.services.ports import (
     Requeue,
     WorkflowPort,
 )
+from i2v.services.pricing import price_job
 from i2v.services.submission import (
     Accepted,
     FoundEarlier,
@@ -176,6 +177,7 @@ class SubmitService:
             return self._end(
                 job, JobStatus.FAILED, Failure(category=FailureCategory.GMI_UNAUTHORIZED, message=str(missing))
             )
+        price = price_job(settings, self.env.gmi_prices, self.gmi)  # issue 25: the price, before anything is sent
         if self.time_left_ms() < self._post_needs_ms(job):
             # Too little of the invocation left to POST and record GMI's answer: the record goes back to the
             # queue untouched rather than risk being killed mid-POST (submit_ambiguous).
@@ -207,6 +209,7 @@ class SubmitService:
                     "source": source.model_dump(mode="json"),
                     "submit_lease_until": self.clock() + self.time_left_ms() / 1000,
                     "submit_started_at": self.clock(),
+                    **price.record_fields(),
                     **({"end_frame": end_frame.model_dump(mode="json")} if end_frame else {}),
                 },
                 remove=(
@@ -215,6 +218,7 @@ class SubmitService:
                     "gmi_status",
                     "execution_name",
                     "pace_slot_at",
+                    *price.stale_fields(),
                     *(() if end_frame else ("end_frame",)),
                 ),
             )

@@ -72,6 +72,7 @@ class Ingestion(Construct):
             "END_FRAME_PREFIX": config.end_frame_prefix,
             "DEFAULT_SETTINGS": config.json_env("default_settings"),
             "PREFIX_PRESETS": config.json_env("prefix_presets"),
+            "GMI_PRICES": config.json_env("gmi_prices"),
             "DAILY_SUBMISSION_CAP": str(config.daily_submission_cap),
             "BUDGET_EXCEEDED_ACTION": config.budget_exceeded_action,
             "SUBMIT_RATE_PER_MINUTE": str(config.submit_rate_per_minute),

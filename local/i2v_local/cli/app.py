@@ -20,6 +20,8 @@ from i2v_local.cli import results
 from i2v_local.cli.events import events_command
 from i2v_local.cli.models import models_app, parse_sets
 from i2v_local.cli.output import CliError, console, emit_json
+from i2v_local.cli.price_views import usd
+from i2v_local.cli.prices import estimate
 from i2v_local.cli.results import print_summary
 from i2v_local.cli.target import resolve_target
 from i2v_local.cli.uploads import upload
@@ -180,10 +182,15 @@ def list_jobs(
         return
     from rich.table import Table
 
-    table = Table("job id", "status", "source key", "updated", "failure")
+    table = Table("job id", "status", "source key", "updated", "estimate", "failure")
     for job in jobs:
         table.add_row(
-            job.job_id, job.status, job.source.key, job.updated_at, job.failure.category if job.failure else ""
+            job.job_id,
+            job.status,
+            job.source.key,
+            job.updated_at,
+            usd(job.estimated_cost_usd),
+            job.failure.category if job.failure else "",
         )
     console.print(table)
 
@@ -267,6 +274,7 @@ def simulate(ctx: typer.Context) -> None:
 
 app.command("events")(events_command)  # i2v_local/cli/events.py
 results.register(app)  # i2v fetch, i2v reconcile
+app.command()(estimate)  # i2v_local/cli/prices.py
 
 local_app = typer.Typer(help="A long-running local stack that the other commands can talk to.")
 app.add_typer(local_app, name="local")

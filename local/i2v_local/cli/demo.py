@@ -294,7 +294,9 @@ def serve_local(gmi_base_url: str | None, gmi_api_key: str | None) -> None:
             "stop it first (Ctrl-C in its shell) to start another"
         )
     with local_pipeline(gmi_base_url, gmi_api_key, console, quiet=False) as (local, simulator):
-        write_local_state(local.outputs, local.client_env(), local_functions(local))
+        # The simulator's throwaway CA too: `i2v estimate` in another shell reads GMI's price_info over https.
+        ca = {"REQUESTS_CA_BUNDLE": simulator.ca_bundle_path} if simulator and simulator.ca_bundle_path else {}
+        write_local_state(local.outputs, {**local.client_env(), **ca}, local_functions(local))
         try:
             console.print(f"local stack up: AWS at {local.endpoint_url}, GMI at {gmi_base_url or simulator.base_url}")
             console.print(f"functions log to {LAMBDA_LOG}")

@@ -7,21 +7,50 @@ from typing import Annotated, Any
 import typer
 
 from i2v.domain import catalog
+from i2v.domain.pricing import DOCUMENTED, PriceRule, PriceSource
 from i2v_local.catalog_docs import summary
+from i2v_local.cli.deployment import Deployment
 from i2v_local.cli.output import CliError, console, emit_json
+from i2v_local.cli.price_views import model_price_lines, price_summary, rule_json
+from i2v_local.cli.target import resolve_target
 
 models_app = typer.Typer(help="The GMI image-to-video models the pipeline can use.", invoke_without_command=True)
 
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-COLUMNS = ("id", "image", "durations", "resolutions", "end_frame", "audio")
+Where = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="price as this deployment does (local, aws, a stack name): its gmi_prices, GMI's price_info; "
+        "default: GMI's documented prices only, offline",
+    ),
+]
+
+
+def prices_of(target: str | None, model_ids: tuple[str, ...]) -> dict[str, tuple[PriceSource, PriceRule | None]]:
+    """Each model's rule and its source: the deployment's (with --target) or the documented one."""
+    if target is None:
+        return {
+            m: (PriceSource.DOCUMENTED, DOCUMENTED[m]) if m in DOCUMENTED else (PriceSource.NONE, None)
+            for m in model_ids
+        }
+    deployment = Deployment.of(resolve_target(target))
+    rules = {model_id: deployment.rule(model_id) for model_id in model_ids}
+    for note in dict.fromkeys(deployment.notes):
+        console.print(f"note: {note}", markup=False, soft_wrap=True)
+    return rules
+
+
+COLUMNS = ("id", "image", "durations", "resolutions", "end_frame", "audio", "price")
 
 
 @models_app.callback()
-def list_models(ctx: typer.Context, as_json: Json = False) -> None:
-    """The catalog as a table: id, image field, durations, resolutions, end frame, audio."""
+def list_models(ctx: typer.Context, target: Where = None, as_json: Json = False) -> None:
+    """The catalog as a table: id, image field, durations, resolutions, end frame, audio, price rule."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = [summary(model_id) for model_id in catalog.ids()]
+    prices = prices_of(target, catalog.ids())
+    rows = [{**summary(model_id), "price": price_summary(*prices[model_id])} for model_id in catalog.ids()]
     if as_json:
         emit_json(rows)
         return
@@ -33,19 +62,24 @@ def list_models(ctx: typer.Context, as_json: Json = False) -> None:
         table.add_row(*(row[column] for column in COLUMNS))
     console.print(table)
     console.print(f"default model: {catalog.DEFAULT_MODEL_ID}; details: i2v models show ID")
+    if target is None:
+        console.print("prices: GMI's documented ones; a deployment's own (gmi_prices, GMI's price_info): --target")
 
 
 @models_app.command("show")
 def show_model(
-    model_id: Annotated[str, typer.Argument(help="a model id from `i2v models`")], as_json: Json = False
+    model_id: Annotated[str, typer.Argument(help="a model id from `i2v models`")],
+    target: Where = None,
+    as_json: Json = False,
 ) -> None:
     """One model's parameters: types, accepted values, defaults, where the image goes, its time class."""
     try:
         schema = catalog.parameter_schema(model_id)
     except catalog.UnknownModelError as error:
         raise CliError(str(error)) from None
+    source, rule = prices_of(target, (model_id,))[model_id]
     if as_json:
-        emit_json(schema)
+        emit_json({**schema, "price": rule_json(source, rule)})
         return
     from rich.table import Table
 
@@ -65,6 +99,7 @@ def show_model(
         console.print(f"rule: {rule}")
     for choice in schema["choices"]:
         console.print(f"our reading: {choice}")
+    console.print("\n".join(model_price_lines(model_id, rule, source)), markup=False, soft_wrap=True)
 
 
 def parse_sets(pairs: list[str] | None) -> dict[str, Any]:

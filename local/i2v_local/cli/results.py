@@ -14,6 +14,7 @@ from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord, StoredObject
 from i2v_local.cli.output import CliError, console, emit_json
+from i2v_local.cli.price_views import job_price_line
 from i2v_local.cli.target import Target, resolve_target
 from i2v_local.cli.watching import find_job
 
@@ -59,6 +60,8 @@ def summary(job: JobRecord) -> dict[str, Any]:
         "seconds": _seconds_between(started, job.updated_at),
         "failure": job.failure.model_dump(mode="json") if job.failure else None,
         "reconciled": "reconciled" in job.timestamps,
+        "estimated_cost_usd": job.estimated_cost_usd,
+        "price_source": job.price_source,
     }
 
 
@@ -76,6 +79,9 @@ def print_summary(job: JobRecord) -> None:
         lines.append(f"  video:    {facts['video']}  ({job.output.size} bytes)")
     if facts["poster"]:
         lines.append(f"  poster:   {facts['poster']}")
+    price = job_price_line(job)
+    if price:
+        lines.append(f"  price:    {price}")
     if job.failure:
         lines.append(f"  reason:   {job.failure.category}: {job.failure.message}")
     if facts["reconciled"]:

@@ -12,6 +12,7 @@ from types import FrameType
 
 from .contract import DEFAULT_MODEL
 from .faults import ALIASES, FAULTS, FaultPlan, FaultSpecError, parse_specs
+from .models import KNOWN_PRICES
 from .server import GmiSimulator, SimulatorConfig
 from .timing import Delay, Timing
 
@@ -32,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", action="append", default=[], help="extra accepted model id (repeatable)")
     p.add_argument("--org-id", default="pixverse", help="org_id in its answers (default: %(default)s)")
     p.add_argument("--strict-required", action="store_true", help="require duration/aspect_ratio/quality")
+    p.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="MODEL=PRICE:PRICING_TYPE:UNIT",
+        help="price_info served for MODEL, e.g. 'wan2.6-i2v=45:per_video:usd_cents' (repeatable); 'MODEL=' serves none",
+    )
     t = p.add_argument_group("timing")
     t.add_argument("--queued-seconds", type=float, default=1.0, help="time a job spends queued (default: %(default)s)")
     t.add_argument(
@@ -88,6 +96,21 @@ def _timing(args: argparse.Namespace) -> Timing:
     )
 
 
+def _prices(specs: Sequence[str]) -> dict[str, dict[str, object]]:
+    prices: dict[str, dict[str, object]] = dict(KNOWN_PRICES)
+    for spec in specs:
+        model, _, value = spec.partition("=")
+        if not value:
+            prices.pop(model, None)
+            continue
+        price, _, rest = value.partition(":")
+        pricing_type, _, unit = rest.partition(":")
+        if not (price.isdigit() and pricing_type and unit):
+            raise SystemExit(f"--price {spec!r}: use MODEL=PRICE:PRICING_TYPE:UNIT, e.g. m=45:per_video:usd_cents")
+        prices[model] = {"price": int(price), "pricing_type": pricing_type, "unit": unit}
+    return prices
+
+
 def build_simulator(argv: Sequence[str] | None = None) -> GmiSimulator:
     args = build_parser().parse_args(argv)
     plan = FaultPlan.from_env(seed=args.fault_seed)
@@ -105,6 +128,7 @@ def build_simulator(argv: Sequence[str] | None = None) -> GmiSimulator:
         timing=_timing(args),
         models=(DEFAULT_MODEL, *args.model),
         org_id=args.org_id,
+        prices=_prices(args.price),
         strict_required=args.strict_required,
         video_size_bytes=args.video_size_bytes,
         max_hang_seconds=args.max_hang_seconds,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .contract import DEFAULT_MODEL
 from .faults import FaultPlan
 from .jobs import JobStore
+from .models import KNOWN_PRICES
 from .timing import Timing, TimingSampler
 
 
@@ -20,6 +22,8 @@ class SimulatorConfig:
     timing: Timing = field(default_factory=Timing)
     models: tuple[str, ...] = (DEFAULT_MODEL,)
     org_id: str = "pixverse"
+    # model id -> the price_info GET /models/{id} serves (models.KNOWN_PRICES by default).
+    prices: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(KNOWN_PRICES))
     # The seed marks duration/aspect_ratio/quality "Required" yet gives defaults; strict enforces the former.
     strict_required: bool = False
     image_fetch_timeout: float = 10.0

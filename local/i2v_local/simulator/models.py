@@ -14,14 +14,22 @@ from i2v.domain import catalog
 
 from .contract import contract_model
 
+# price_info {price, pricing_type, unit} (the SDK's GetModelResponse) for the models whose price the simulator
+# knows. GMI documents the object's shape only; the values follow our reading (i2v.domain.pricing). Default:
+# kling-3.0-turbo-i2v's documented $0.112/s, its default (720p) rate, since price_info holds one number.
+KNOWN_PRICES: dict[str, dict[str, Any]] = {
+    "kling-3.0-turbo-i2v": {"price": 112_000, "pricing_type": "per_second", "unit": "usd_micros"},
+}
+
 
 def model_list(models: Iterable[str]) -> dict[str, Any]:
     ids = list(models)
     return {"model_ids": ids, "models": [{"model": model} for model in ids]}
 
 
-def model_detail(model: str, org_id: str) -> dict[str, Any]:
+def model_detail(model: str, org_id: str, price_info: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
+        **({"price_info": price_info} if price_info is not None else {}),
         "model": model,
         "org_id": org_id,
         "brief_description": f"{model} (GMI simulator): image to video",

@@ -7,6 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from i2v.domain import catalog
+
 from .answers import job_body, list_body, submit_body
 from .config import SimContext
 from .contract import API_PREFIX, ContractError, source_image_url, validate_request
@@ -251,10 +253,10 @@ class GmiApi:
             ex.error(405 if "/" not in model else 404, "only GET /models and GET /models/{model_id}")
         elif not model:
             ex.json(200, model_list(self.ctx.config.models))
-        elif model not in self.ctx.config.models:
+        elif model not in (*self.ctx.config.models, *catalog.ids()):  # the models a POST may name
             ex.error(404, f"model {model} not found")
         else:
-            ex.json(200, model_detail(model, self.ctx.config.org_id))
+            ex.json(200, model_detail(model, self.ctx.config.org_id, self.ctx.config.prices.get(model)))
 
 
 def _malformed(body: dict[str, Any]) -> bytes:

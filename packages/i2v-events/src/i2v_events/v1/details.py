@@ -54,6 +54,16 @@ class FailureCategory(StrEnum):
     INVALID_VIDEO = "invalid_video"
 
 
+class PriceSource(StrEnum):
+    """Whose price rule gave `estimated_cost_usd` (added in v1): the deployment's `gmi_prices` setting, GMI's
+    own `price_info`, GMI's documented price, or none known (then no estimate)."""
+
+    SETTING = "setting"
+    GMI = "gmi"
+    DOCUMENTED = "documented"
+    NONE = "none"
+
+
 class FailedStatus(StrEnum):
     REJECTED = "rejected"
     FAILED = "failed"
@@ -118,6 +128,7 @@ OpenAspectRatio = Annotated[AspectRatio | str, _known(AspectRatio), _listed(Aspe
 OpenQuality = Annotated[Quality | str, _known(Quality), _listed(Quality)]
 OpenStyle = Annotated[Style | str, _known(Style), _listed(Style)]
 OpenThinkingType = Annotated[ThinkingType | str, _known(ThinkingType), _listed(ThinkingType)]
+OpenPriceSource = Annotated[PriceSource | str, _known(PriceSource), _listed(PriceSource)]
 
 
 def _omittable(**constraints: Any) -> Any:
@@ -187,12 +198,22 @@ class _JobDetail(_Detail):
     source: SourceRef
 
 
+# Added in v1 (additive): the job's price at GMI, computed from its settings before it was sent.
+ESTIMATE_TEXT = (
+    "USD GMI will charge for the job, computed from its settings before it was sent; absent when no price is "
+    "known (and on jobs submitted before prices existed)"
+)
+PRICE_SOURCE_TEXT = "whose price rule gave the estimate: gmi_prices setting, GMI's price_info, GMI's docs, or none"
+
+
 class SubmittedDetail(_JobDetail):
     """GMI accepted the job (`request_id` is GMI's id for it)."""
 
     request_id: str = Field(min_length=1)
     status: Literal["submitted"]
     settings: Settings
+    estimated_cost_usd: float | None = _omittable(ge=0, description=ESTIMATE_TEXT)
+    price_source: OpenPriceSource | None = _omittable(description=PRICE_SOURCE_TEXT)
 
 
 class SucceededDetail(_JobDetail):
@@ -203,6 +224,8 @@ class SucceededDetail(_JobDetail):
     output: OutputRef
     generation_seconds: float | None = Field(default=None, ge=0)
     poster: PosterRef | None = None
+    estimated_cost_usd: float | None = _omittable(ge=0, description=ESTIMATE_TEXT)
+    price_source: OpenPriceSource | None = _omittable(description=PRICE_SOURCE_TEXT)
 
 
 class FailedDetail(_JobDetail):
