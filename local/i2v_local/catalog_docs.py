@@ -57,6 +57,37 @@ def summary(model_id: str) -> dict[str, str]:
     }
 
 
+def _accepted(prop: dict[str, Any]) -> dict[str, Any]:
+    """What a setting accepts, as data: its values, or its type and range."""
+    if "enum" in prop:
+        return {"values": prop["enum"]}
+    bounds: dict[str, Any] = {key: prop[key] for key in ("minimum", "maximum", "maxLength") if key in prop}
+    return {"type": prop.get("type"), **bounds}
+
+
+def summary_data(model_id: str) -> dict[str, Any]:
+    """`summary` as data (for `i2v models --json`): field names and accepted values, no display strings."""
+    schema = catalog.parameter_schema(model_id)
+    props = schema["properties"]
+    resolution = schema["resolution_field"]
+    return {
+        "id": model_id,
+        "image": {
+            "field": schema["image"]["field"],
+            "form": schema["image"]["form"],
+            "shape": schema["image"]["shape"],
+        },
+        "duration": {"field": schema["duration_field"], **_accepted(props[schema["duration_field"]])},
+        "resolution": (
+            {"field": resolution, **_accepted(props[resolution])}
+            if resolution
+            else {"field": None, "fixed": schema["fixed_resolution"]}
+        ),
+        "end_frame_field": schema["end_frame_field"],
+        "audio_field": schema["audio_field"],
+    }
+
+
 def _setting_rows(model_id: str) -> list[str]:
     schema = catalog.parameter_schema(model_id)
     rows = []

@@ -319,3 +319,34 @@ def test_settings_over_s3s_metadata_limit_are_refused_before_upload(running_stac
     said = " ".join(err.split())
     assert "S3 allows 2048 bytes in all; the longest is 'prompt' (2400 bytes)" in said
     assert "431" not in said
+
+
+def test_list_at_80_columns_cuts_nothing_and_every_command_takes_its_id_prefix(
+    running_stack, image, capsys, monkeypatch
+):
+    """Issue 28, stumble 4: at 80 columns `i2v list` cut job ids, and no command accepted a prefix."""
+    code, out, _ = run(
+        capsys,
+        "submit",
+        str(image),
+        "--prompt",
+        "x",
+        "--key",
+        "incoming/cli/a-rather-long-folder-name/narrow.png",
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+    )
+    job_id = cli_json(out)["job"]["job_id"]
+    monkeypatch.setattr("i2v_local.cli.output.console.width", 80)
+    code, out, _ = run(capsys, "list", "--since", "1h")
+    assert code == 0
+    assert "…" not in out
+    assert job_id[:12] in out
+    code, out, _ = run(capsys, "status", job_id[:12], "--json")
+    assert code == 0
+    assert cli_json(out)["job_id"] == job_id
+    code, _, err = run(capsys, "status", "0123456789ab")
+    assert code == 1
+    assert "no job found" in err

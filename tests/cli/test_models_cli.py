@@ -19,14 +19,26 @@ def test_models_lists_the_catalog_with_image_field_durations_resolutions_end_fra
     assert code == 0
     rows = {row["id"]: row for row in cli_json(out)}
     assert list(rows) == list(catalog.ids())
-    assert rows["vidu-q3-pro-i2v"]["image"] == "images (URL or Base64)"
-    assert rows["wan2.6-i2v"]["durations"] == "duration: 5, 10, 15"
-    assert rows["pixverse-v5.5-i2v"]["durations"] == 'duration: "5", "8", "10"'
-    assert rows["kling-v3-image-to-video"]["end_frame"] == "image_tail"
-    assert rows["veo-3.1-fast-generate-001"]["audio"] == "generateAudio"
+    # Data, not display strings (issue 28, stumble 13): field names and the values they accept.
+    assert rows["vidu-q3-pro-i2v"]["image"] == {"field": "images", "form": "url_or_base64", "shape": "string"}
+    assert rows["wan2.6-i2v"]["duration"] == {"field": "duration", "values": [5, 10, 15]}
+    assert rows["pixverse-v5.5-i2v"]["duration"] == {"field": "duration", "values": ["5", "8", "10"]}
+    assert rows["pixverse-v6-i2v"]["duration"] == {"field": "duration", "type": "integer", "minimum": 1, "maximum": 15}
+    assert rows["kling-v3-image-to-video"]["end_frame_field"] == "image_tail"
+    assert rows["veo-3.1-fast-generate-001"]["audio_field"] == "generateAudio"
     code, out, _ = run(capsys, "models")
     assert code == 0
     assert "seedance-2-0-fast-260128" in out
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_models_never_cuts_a_word_at_any_width(columns: int, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 28, stumble 4: at 80 columns the table cut every column to "dura…"."""
+    monkeypatch.setattr("i2v_local.cli.output.console.width", columns)
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    assert "…" not in out
+    assert 'duration: "5", "8", "10"' in out
 
 
 def test_models_show_gives_one_models_parameters(capsys: Any) -> None:
@@ -65,10 +77,15 @@ def test_models_show_the_documented_price_rule_or_none(capsys: Any) -> None:
     code, out, _ = run(capsys, "models", "--json")
     assert code == 0
     rows = {row["id"]: row for row in cli_json(out)}
-    assert rows["kling-3.0-turbo-i2v"]["price"] == (
-        "$0.112/s at resolution=720p; $0.14/s at resolution=1080p (GMI docs, 2026-06-29)"
+    price = rows["kling-3.0-turbo-i2v"]["price"]
+    assert (price["source"], price["text"]) == (
+        "documented",
+        "$0.112/s at resolution=720p; $0.14/s at resolution=1080p",
     )
-    assert rows["pixverse-v5.5-i2v"]["price"] == "none known"
+    assert price["rule"]["rates"][1] == {"when": {"resolution": "1080p"}, "usd": 0.14}
+    assert rows["pixverse-v5.5-i2v"]["price"] == {"source": "none", "rule": None, "text": None}
+    code, out, _ = run(capsys, "models")
+    assert "$0.112/s at resolution=720p; $0.14/s at resolution=1080p (GMI docs, 2026-06-29)" in " ".join(out.split())
 
 
 def test_models_show_prices_each_setting_and_says_where_it_was_read(capsys: Any) -> None:

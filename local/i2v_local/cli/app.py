@@ -25,7 +25,7 @@ from i2v_local.cli.prices import estimate
 from i2v_local.cli.results import print_summary
 from i2v_local.cli.target import resolve_target
 from i2v_local.cli.uploads import upload
-from i2v_local.cli.watching import find_job, follow, stage_of
+from i2v_local.cli.watching import SHORT_ID, find_job, follow, stage_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 
@@ -182,17 +182,22 @@ def list_jobs(
         return
     from rich.table import Table
 
-    table = Table("job id", "status", "source key", "updated", "estimate", "failure")
+    # Nothing is cut: ids are shown by the prefix every command accepts, long keys fold onto the next line.
+    table = Table("job", "status", "source key", "updated (UTC)", "estimate", "failure")
+    table.columns[0].no_wrap = table.columns[1].no_wrap = table.columns[3].no_wrap = True
+    table.columns[2].overflow = table.columns[5].overflow = "fold"
     for job in jobs:
         table.add_row(
-            job.job_id,
+            job.job_id[:SHORT_ID],
             job.status,
             job.source.key,
-            job.updated_at,
+            job.updated_at[5:19].replace("T", " "),
             usd(job.estimated_cost_usd),
             job.failure.category if job.failure else "",
         )
     console.print(table)
+    if jobs:
+        console.print(f"[dim]job ids shortened to {SHORT_ID} characters: any command takes such a prefix[/]")
 
 
 @app.command()

@@ -8,7 +8,7 @@ import typer
 
 from i2v.domain import catalog
 from i2v.domain.pricing import DOCUMENTED, PriceRule, PriceSource
-from i2v_local.catalog_docs import summary
+from i2v_local.catalog_docs import summary, summary_data
 from i2v_local.cli.deployment import Deployment
 from i2v_local.cli.output import CliError, console, emit_json
 from i2v_local.cli.price_views import model_price_lines, price_summary, rule_json
@@ -42,6 +42,8 @@ def prices_of(target: str | None, model_ids: tuple[str, ...]) -> dict[str, tuple
 
 
 COLUMNS = ("id", "image", "durations", "resolutions", "end_frame", "audio", "price")
+# Narrower than this, the table's columns would be cut mid-word: each model is printed as a block instead.
+WIDE_ENOUGH = 160
 
 
 @models_app.callback()
@@ -50,17 +52,23 @@ def list_models(ctx: typer.Context, target: Where = None, as_json: Json = False)
     if ctx.invoked_subcommand is not None:
         return
     prices = prices_of(target, catalog.ids())
-    rows = [{**summary(model_id), "price": price_summary(*prices[model_id])} for model_id in catalog.ids()]
     if as_json:
-        emit_json(rows)
+        emit_json([{**summary_data(m), "price": rule_json(*prices[m])} for m in catalog.ids()])
         return
-    from rich.table import Table
+    rows = [{**summary(model_id), "price": price_summary(*prices[model_id])} for model_id in catalog.ids()]
+    if console.width >= WIDE_ENOUGH:
+        from rich.table import Table
 
-    table = Table(*(column.replace("_", " ") for column in COLUMNS))
-    table.columns[0].no_wrap = True
-    for row in rows:
-        table.add_row(*(row[column] for column in COLUMNS))
-    console.print(table)
+        table = Table(*(column.replace("_", " ") for column in COLUMNS))
+        table.columns[0].no_wrap = True
+        for row in rows:
+            table.add_row(*(row[column] for column in COLUMNS))
+        console.print(table)
+    else:  # a narrow terminal: one block per model, nothing cut
+        for row in rows:
+            console.print(f"[bold]{row['id']}[/]")
+            lines = [f"  {column.replace('_', ' '):<12}{row[column]}" for column in COLUMNS[1:]]
+            console.print("\n".join(lines), markup=False, soft_wrap=True)
     console.print(f"default model: {catalog.DEFAULT_MODEL_ID}; details: i2v models show ID")
     if target is None:
         console.print("prices: GMI's documented ones; a deployment's own (gmi_prices, GMI's price_info): --target")

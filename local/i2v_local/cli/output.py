@@ -20,8 +20,10 @@ def _flags_take_no_value(option: TyperOption, ctx: Any) -> str | None:
 
 TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign,assignment]
 
-console = Console(stderr=False, highlight=False)
-errors = Console(stderr=True, highlight=False)
+# soft_wrap: a line is never broken by us (S3 URIs and job ids stay whole when copied or piped); the terminal
+# wraps what is too long. Tables still fit the width.
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class CliError(Exception):

@@ -12,6 +12,9 @@ from i2v_local.cli.output import CliError
 from i2v_local.cli.target import Target
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+JOB_ID_PREFIX = re.compile(r"^[0-9a-f]{6,31}$")
+SHORT_ID = 12  # what `i2v list` shows: 48 bits, so two recent jobs sharing it is very unlikely
+PREFIX_SEARCH_PER_STATUS = 500
 STAGES = {
     JobStatus.RECEIVED: "uploaded",
     JobStatus.DEFERRED: "waiting for budget (the daily cap is reached)",
@@ -41,12 +44,15 @@ def stage_of(job: JobRecord) -> str:
 
 
 def find_job(target: Target, reference: str, wait_seconds: float = 0.0) -> JobRecord:
-    """A job id, an S3 key under the input bucket, or s3://bucket/key (newest version's job)."""
+    """A job id, a prefix of one (as `i2v list` shows them), an S3 key under the input bucket, or s3://bucket/key
+    (newest version's job)."""
     repo = target.repository()
     deadline = time.monotonic() + wait_seconds
     while True:
         if JOB_ID.match(reference):
             job = repo.get(reference)
+        elif JOB_ID_PREFIX.match(reference):
+            job = _by_prefix(target, reference)
         else:
             bucket, key = target.outputs["InputBucketName"], reference
             if reference.startswith("s3://"):
@@ -58,6 +64,22 @@ def find_job(target: Target, reference: str, wait_seconds: float = 0.0) -> JobRe
         if time.monotonic() >= deadline:
             raise CliError(f"no job found for {reference!r}")
         time.sleep(0.25)
+
+
+def _by_prefix(target: Target, prefix: str) -> JobRecord | None:
+    """The recent job whose id starts with `prefix` (ids are hashes: no index by prefix; recent jobs per status)."""
+    repo = target.repository()
+    found = {
+        job.job_id: job
+        for status in JobStatus
+        for job in repo.by_status(status, limit=PREFIX_SEARCH_PER_STATUS)
+        if job.job_id.startswith(prefix)
+    }
+    if len(found) > 1:
+        raise CliError(
+            f"job id prefix {prefix!r} matches {len(found)} jobs: {', '.join(sorted(found))}; give more of it"
+        )
+    return next(iter(found.values()), None)
 
 
 def follow(
