@@ -104,6 +104,8 @@ class JobRecord(BaseModel):
     # When a POST of this job that drew a 503 was sent (epoch seconds): GMI may have created the job anyway, so
     # until the job is submitted each further POST first looks for it in GMI's request list from then on.
     post_503_since: float | None = None
+    # When the sweeper last sent this job on (epoch seconds): it does not act again while that message may run.
+    swept_at: float | None = None
 
     @property
     def source_id(self) -> str:

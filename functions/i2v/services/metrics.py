@@ -41,6 +41,10 @@ class MetricName(StrEnum):
     POSTERS_FAILED = "PostersFailed"
     SUBMISSIONS_RECONCILED = "SubmissionsReconciled"
     RECONCILE_NOT_FOUND = "ReconcileNotFound"
+    # The sweeper had to act (docs/architecture.md, "The sweeper"): one metric per action, one alarm on them.
+    SWEPT_TO_RECONCILE = "SweptToReconcile"
+    SWEPT_TO_RESUME = "SweptToResume"
+    SWEPT_TO_FAILURE = "SweptToFailure"
 
 
 # The count of jobs that ended in each status.

@@ -16,6 +16,7 @@ from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.jobs import JobStatus
 from i2v.domain.pacing import Reservation
 from i2v.domain.record import JobRecord
+from i2v.domain.sweep import Execution
 from i2v.domain.workflow import WatchMessage
 
 T = TypeVar("T")
@@ -132,3 +133,16 @@ class SubmitPacePort(Protocol):
     """The submission pace shared by every submit invocation: the next free turn to POST."""
 
     def take_turn(self, now: float, rate_per_minute: int) -> Reservation: ...
+
+
+class StaleJobsPort(Protocol):
+    """The jobs of one status whose record last changed before `updated_before` (ISO-8601), oldest first
+    (the by-status index of the one job repository)."""
+
+    def stale(self, status: JobStatus, updated_before: str, limit: int) -> list[JobRecord]: ...
+
+
+class ExecutionsPort(Protocol):
+    """The workflow's executions by name: what DescribeExecution says, None when none of that name exists."""
+
+    def describe(self, name: str) -> Execution | None: ...

@@ -1,0 +1,94 @@
+"""The sweeper: on a schedule, every non-terminal job that nothing watches any more is moved on.
+
+The rules are i2v.domain.sweep's; this service reads the stale jobs of each status (oldest first, a bounded
+number per run), asks Step Functions about the in-flight ones, and acts: a reconcile or resume message on the
+submit queue (the submit function does the rest, as for any message), or the job's end recorded and
+announced through the failure service. One metric per action (the SweeperActed alarm).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from i2v.domain.record import JobRecord, iso
+from i2v.domain.sweep import (
+    NEEDS_EXECUTION,
+    SWEPT_STATUSES,
+    SweepAction,
+    SweepWindows,
+    Verdict,
+    execution_name,
+    verdict,
+)
+from i2v.services.failure import FailureService
+from i2v.services.metrics import MetricName
+from i2v.services.ports import ExecutionsPort, JobRepositoryPort, MetricsSink, NullMetrics, Requeue, StaleJobsPort
+
+logger = logging.getLogger(__name__)
+
+ACTION_METRICS = {
+    SweepAction.RECONCILE: MetricName.SWEPT_TO_RECONCILE,
+    SweepAction.RESUME: MetricName.SWEPT_TO_RESUME,
+    SweepAction.RECORD_FAILURE: MetricName.SWEPT_TO_FAILURE,
+}
+# The submit function's command for each message the sweeper sends (i2v.handlers.parsing).
+MESSAGE_KINDS = {SweepAction.RECONCILE: "reconcile", SweepAction.RESUME: "resume"}
+# Kept of the invocation: the last action in flight finishes, the report is logged.
+RESERVE_MS = 10_000
+
+
+def _forever() -> int:
+    return 900_000
+
+
+@dataclass
+class Sweeper:
+    jobs: StaleJobsPort
+    repo: JobRepositoryPort
+    executions: ExecutionsPort
+    submit_queue: Requeue
+    failures: FailureService
+    windows: SweepWindows
+    limit_per_status: int = 100
+    metrics: MetricsSink = field(default_factory=NullMetrics)
+    clock: Callable[[], float] = time.time
+
+    def sweep(self, time_left_ms: Callable[[], int] = _forever) -> dict[str, int]:
+        """One run: how many jobs got each action (`leave` included)."""
+        done: Counter[str] = Counter()
+        now = self.clock()
+        for status in SWEPT_STATUSES:
+            updated_before = iso_at(now - self.windows.youngest(status))
+            for job in self.jobs.stale(status, updated_before, self.limit_per_status):
+                if time_left_ms() < RESERVE_MS:
+                    logger.warning("sweep stopped for lack of time; the next run goes on", extra=dict(done))
+                    return dict(done)
+                done[str(self.sweep_one(job, now).action)] += 1
+        logger.info("sweep done", extra=dict(done))
+        return dict(done)
+
+    def sweep_one(self, job: JobRecord, now: float) -> Verdict:
+        execution = self.executions.describe(execution_name(job)) if job.status in NEEDS_EXECUTION else None
+        found = verdict(job, now, self.windows, execution)
+        if found.action == SweepAction.LEAVE:
+            return found
+        logger.warning(
+            "job %s (%s since %s): %s -> %s", job.job_id, job.status, job.updated_at, found.reason, found.action
+        )
+        if found.action == SweepAction.RECORD_FAILURE:
+            assert found.failure is not None, "a failure verdict carries its failure"
+            self.failures.record(job.job_id, found.failure)
+        else:
+            self.repo.annotate(job.job_id, {"swept_at": now})
+            self.submit_queue({"kind": MESSAGE_KINDS[found.action], "job_id": job.job_id}, 0)
+        self.metrics.add_metric(ACTION_METRICS[found.action], "Count", 1)
+        return found
+
+
+def iso_at(moment: float) -> str:
+    return iso(datetime.fromtimestamp(moment, UTC))
