@@ -47,6 +47,9 @@ class MetricName(StrEnum):
     SWEPT_TO_FAILURE = "SweptToFailure"
 
 
+# The sweeper's actions (i2v.services.sweeper), watched together by the SweeperActed alarm.
+SWEEPER_ACTIONS = (MetricName.SWEPT_TO_RECONCILE, MetricName.SWEPT_TO_RESUME, MetricName.SWEPT_TO_FAILURE)
+
 # The count of jobs that ended in each status.
 JOBS_ENDED: dict[JobStatus, MetricName] = {
     JobStatus.SUCCEEDED: MetricName.JOBS_SUCCEEDED,

@@ -85,7 +85,9 @@ class Sweeper:
             self.failures.record(job.job_id, found.failure)
         else:
             self.repo.annotate(job.job_id, {"swept_at": now})
-            self.submit_queue({"kind": MESSAGE_KINDS[found.action], "job_id": job.job_id}, 0)
+            # `now`: the sweeper only reconciles past the settle window, so the look need not wait again.
+            now_flag = {"now": True} if found.action == SweepAction.RECONCILE else {}
+            self.submit_queue({"kind": MESSAGE_KINDS[found.action], "job_id": job.job_id, **now_flag}, 0)
         self.metrics.add_metric(ACTION_METRICS[found.action], "Count", 1)
         return found
 

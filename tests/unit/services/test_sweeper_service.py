@@ -140,7 +140,7 @@ def test_an_ambiguous_job_past_its_settle_window_is_reconciled_once(fakes: Fakes
     sweeper = _sweeper(fakes, executions)
 
     assert sweeper.sweep() == {"reconcile": 1, "leave": 1}  # "settling" is too young to be read at all
-    assert fakes.requeue.sent == [({"kind": "reconcile", "job_id": "settled"}, 0)]
+    assert fakes.requeue.sent == [({"kind": "reconcile", "job_id": "settled", "now": True}, 0)]
     assert sweeper.sweep() == {"leave": 2}  # swept: its reconcile message may still be on its way
     assert "SweptToReconcile" in fakes.metrics.names()
 
