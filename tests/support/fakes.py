@@ -92,9 +92,9 @@ class FakeJobRepository:
         if self.budget.get(day, 0) > 0:
             self.budget[day] -= 1
 
-    def stale(self, status: JobStatus, updated_before: str, limit: int) -> list[JobRecord]:
+    def stale(self, status: JobStatus, updated_before: str) -> Iterable[JobRecord]:
         found = [job for job in self.jobs.values() if job["status"] == status and job["updated_at"] < updated_before]
-        return [JobRecord.model_validate(job) for job in sorted(found, key=lambda job: job["updated_at"])[:limit]]
+        return [JobRecord.model_validate(job) for job in sorted(found, key=lambda job: job["updated_at"])]
 
     def recent_generation_seconds(self, model: str, time_class: Mapping[str, str] | None) -> list[float]:
         self.time_classes_asked.append((model, None if time_class is None else dict(time_class)))

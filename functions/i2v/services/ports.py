@@ -136,10 +136,10 @@ class SubmitPacePort(Protocol):
 
 
 class StaleJobsPort(Protocol):
-    """The jobs of one status whose record last changed before `updated_before` (ISO-8601), oldest first
-    (the by-status index of the one job repository)."""
+    """The jobs of one status whose record last changed before `updated_before` (ISO-8601), oldest first, read
+    page by page as the caller goes (the by-status index of the one job repository)."""
 
-    def stale(self, status: JobStatus, updated_before: str, limit: int) -> list[JobRecord]: ...
+    def stale(self, status: JobStatus, updated_before: str) -> Iterable[JobRecord]: ...
 
 
 class ExecutionsPort(Protocol):

@@ -64,11 +64,18 @@ class Sweeper:
         now = self.clock()
         for status in SWEPT_STATUSES:
             updated_before = iso_at(now - self.windows.youngest(status))
-            for job in self.jobs.stale(status, updated_before, self.limit_per_status):
+            # Jobs left alone without asking anyone (e.g. ambiguous ones waiting for an operator) cost a read
+            # only, so they cannot crowd out the rest: the limit counts the jobs that needed a call.
+            calls = 0
+            for job in self.jobs.stale(status, updated_before):
                 if time_left_ms() < RESERVE_MS:
                     logger.warning("sweep stopped for lack of time; the next run goes on", extra=dict(done))
                     return dict(done)
-                done[str(self.sweep_one(job, now).action)] += 1
+                if calls >= self.limit_per_status:
+                    break
+                found = self.sweep_one(job, now)
+                calls += job.status in NEEDS_EXECUTION or found.action != SweepAction.LEAVE
+                done[str(found.action)] += 1
         logger.info("sweep done", extra=dict(done))
         return dict(done)
 

@@ -173,3 +173,18 @@ def test_a_run_stops_when_its_time_is_up(fakes: Fakes, executions: FakeExecution
         _job(fakes, f"job{n}", JobStatus.RECEIVED, age=WINDOWS.submit_message_seconds + n + 1)
     left = iter([60_000, 5_000])
     assert _sweeper(fakes, executions).sweep(lambda: next(left)) == {"resume": 1}
+
+
+def test_jobs_left_alone_without_a_call_do_not_crowd_out_the_rest(fakes: Fakes, executions: FakeExecutions) -> None:
+    looked_up = {"category": "submit_ambiguous", "message": "not in GMI's request list as of 2027-01-15T08:00:00Z"}
+    for n in range(5):  # the oldest: waiting for an operator
+        _job(fakes, f"waiting{n}", JobStatus.SUBMIT_AMBIGUOUS, age=10 * HOUR_S - n, failure=looked_up)
+    for n in range(3):
+        _job(fakes, f"lost{n}", JobStatus.SUBMIT_AMBIGUOUS, age=HOUR_S - n)
+    sweeper = _sweeper(fakes, executions)
+    sweeper.limit_per_status = 2
+    assert sweeper.sweep() == {"leave": 5, "reconcile": 2}  # two calls this run; the third job the next run
+    assert [body["job_id"] for body, _ in fakes.requeue.sent] == ["lost0", "lost1"]
+
+
+HOUR_S = 3600
