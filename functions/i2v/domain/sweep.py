@@ -46,11 +46,12 @@ class SweepWindows:
     # of a submitted one): every receive up to max_receive_count, each after a visibility timeout, plus the
     # longest SQS delay (900 s). Computed at synth from the queue (SWEEP_SUBMIT_MESSAGE_SECONDS).
     submit_message_seconds: int
+    # The reconcile message is delayed SETTLE_SECONDS (i2v.services.reconcile); the wiring adds a minute for
+    # its delivery.
+    ambiguous_seconds: int
     # A budget deferral waits for the next UTC day (<= 24 h) in 900 s hops that do not rewrite the record;
     # the other deferrals rewrite it at every hop.
     deferred_seconds: int = 25 * 3600
-    # The reconcile message is delayed SETTLE_SECONDS (120 s); a minute more for its delivery.
-    ambiguous_seconds: int = 180
     # An in-flight job's record is written only when GMI's status changes: look at its execution only
     # when it has been quiet this long (a cheap bound on DescribeExecution calls).
     in_flight_seconds: int = 300

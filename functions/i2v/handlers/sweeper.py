@@ -13,11 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from i2v.adapters.queue import SubmitQueue
 from i2v.adapters.workflow import Executions
 from i2v.config import SweeperEnv
-from i2v.domain.sweep import SweepWindows
 from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.wiring import event_publisher, job_repository
 from i2v.services.failure import FailureService
-from i2v.services.sweeper import Sweeper
+from i2v.services.sweeper import Sweeper, windows
 
 
 @cache
@@ -30,7 +29,7 @@ def service() -> Sweeper:
         executions=Executions(env.state_machine_arn),
         submit_queue=SubmitQueue(env.submit_queue_url),
         failures=FailureService(repo=repo, publisher=event_publisher(env), metrics=metrics),
-        windows=SweepWindows(submit_message_seconds=env.sweep_submit_message_seconds),
+        windows=windows(env.sweep_submit_message_seconds),
         limit_per_status=env.sweep_limit_per_status,
         metrics=metrics,
     )

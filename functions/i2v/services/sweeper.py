@@ -28,6 +28,7 @@ from i2v.domain.sweep import (
 from i2v.services.failure import FailureService
 from i2v.services.metrics import MetricName
 from i2v.services.ports import ExecutionsPort, JobRepositoryPort, MetricsSink, NullMetrics, Requeue, StaleJobsPort
+from i2v.services.reconcile import SETTLE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ ACTION_METRICS = {
 }
 # The submit function's command for each message the sweeper sends (i2v.handlers.parsing).
 MESSAGE_KINDS = {SweepAction.RECONCILE: "reconcile", SweepAction.RESUME: "resume"}
+# The reconcile message's delivery after its delay: an ambiguous job is swept SETTLE_SECONDS plus this after.
+DELIVERY_MARGIN_SECONDS = 60
 # Kept of the invocation: the last action in flight finishes, the report is logged.
 RESERVE_MS = 10_000
 
@@ -97,6 +100,13 @@ class Sweeper:
             self.submit_queue({"kind": MESSAGE_KINDS[found.action], "job_id": job.job_id, **now_flag}, 0)
         self.metrics.add_metric(ACTION_METRICS[found.action], "Count", 1)
         return found
+
+
+def windows(submit_message_seconds: int) -> SweepWindows:
+    """The windows of a deployment: the submit queue's (computed at synth) and reconciliation's settling."""
+    return SweepWindows(
+        submit_message_seconds=submit_message_seconds, ambiguous_seconds=SETTLE_SECONDS + DELIVERY_MARGIN_SECONDS
+    )
 
 
 def iso_at(moment: float) -> str:

@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS
 from i2v.services.metrics import SWEEPER_ACTIONS
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
@@ -23,8 +24,6 @@ from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.constructs.records import BY_STATUS_INDEX, Records
 from i2v_infra.iam import grant_job_records, grant_put_events
 from i2v_infra.nag import acknowledge, acknowledge_wildcard_resource
-
-SQS_MAX_DELAY_SECONDS = 900
 
 
 def submit_message_seconds(config: PipelineConfig) -> int:

@@ -8,14 +8,14 @@ import pytest
 
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import DETAIL_TYPES, JobRecord, SourceRef
-from i2v.domain.sweep import Execution, SweepWindows
+from i2v.domain.sweep import Execution
 from i2v.services.failure import FailureService
 from i2v.services.reconcile import SETTLE_SECONDS
-from i2v.services.sweeper import Sweeper, iso_at
+from i2v.services.sweeper import Sweeper, iso_at, windows
 from support.fakes import FakeExecutions, Fakes
 
 NOW = 1_800_000_000.0
-WINDOWS = SweepWindows(submit_message_seconds=3600)
+WINDOWS = windows(submit_message_seconds=3600)
 
 
 def _job(fakes: Fakes, job_id: str, status: JobStatus, age: float, **fields: Any) -> None:
