@@ -38,6 +38,22 @@ def test_the_schedule_runs_the_sweeper_every_interval_with_retries_and_a_dead_le
     assert function["Timeout"] == sweep_timeout_seconds(CONFIG) < CONFIG.sweep_interval_minutes * 60
 
 
+def test_a_failed_sweep_is_not_retried_by_lambda_and_raises_an_alarm(template_dict: dict[str, Any]) -> None:
+    function_id, _ = pipeline_function(template_dict, "sweeper")
+    (config,) = [
+        c["Properties"]
+        for c in resources_of_type(template_dict, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    assert config["MaximumRetryAttempts"] == 0  # the next scheduled run is the retry; no overlapping runs
+    alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
+    assert any(
+        a["Properties"].get("MetricName") == "Errors"
+        and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+        for a in alarms.values()
+    )
+
+
 def test_the_schedules_role_may_invoke_only_the_sweeper_and_write_only_its_dead_letter_queue(
     template_dict: dict[str, Any],
 ) -> None:

@@ -288,7 +288,7 @@ def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None
         for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 9  # 7 of monitoring.py, the sweeper's 2
+    assert len(alarms) == 10  # 7 of monitoring.py, the sweeper's 3
     for alarm in alarms.values():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": topic_id}]

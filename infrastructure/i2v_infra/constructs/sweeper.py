@@ -69,6 +69,7 @@ class Sweeper(Construct):
             log_retention=log_retention,
         )
         fn = self.function.function
+        interval = config.sweep_interval_minutes
         grant_job_records(fn, records.table, ["GetItem", "UpdateItem"], indexes=[BY_STATUS_INDEX])
         grant_put_events(fn, records.bus)
         fn.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[submit_queue.queue_arn]))
@@ -87,12 +88,17 @@ class Sweeper(Construct):
             "Execution names are job ids known only at run time; DescribeExecution is limited to the executions "
             "of the pipeline's own state machine.",
         )
-        acknowledge(
-            fn,
-            "Serverless-LambdaDLQ",
-            "Invoked by EventBridge Scheduler only; the schedule's own retry policy and dead-letter queue hold "
-            "what could not be delivered, and the next run sweeps again.",
-        )
+        # Scheduler invokes Lambda asynchronously: a failed run is not retried by Lambda (a retry could overlap
+        # the next run); the next scheduled run is the retry, and the SweeperErrors alarm says it failed.
+        fn.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(max(60, interval * 60)))
+        for finding in ("Serverless-LambdaDLQ", "Serverless-LambdaAsyncFailureDestination"):
+            acknowledge(
+                fn,
+                finding,
+                "Invoked asynchronously by EventBridge Scheduler with no Lambda retries: the next scheduled run is "
+                "the retry, and the SweeperErrors alarm fires on a failed run. A DLQ or failure destination would "
+                "hold only the schedule's empty event; the schedule's own DLQ holds what Scheduler could not deliver.",
+            )
 
         # The schedule: its role may invoke this function and write to its dead-letter queue, nothing else.
         self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetterQueue")
@@ -113,7 +119,6 @@ class Sweeper(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.queue_arn])
         )
-        interval = config.sweep_interval_minutes
         self.schedule = scheduler.CfnSchedule(
             self,
             "Schedule",
@@ -147,6 +152,11 @@ class Sweeper(Construct):
                 acted,
                 "The sweeper moved on a job nothing was watching (reconciled, resumed, or its end recorded): "
                 "something upstream lost it; see the sweeper's logs.",
+            ),
+            (
+                "SweeperErrors",
+                self.function.function.metric_errors(period=FIVE_MINUTES, statistic=cw.Stats.SUM),
+                "A sweeper run failed (it is not retried: the next scheduled run sweeps again); see its logs.",
             ),
             (
                 "SweeperScheduleDeadLetterQueueNotEmpty",
