@@ -124,6 +124,14 @@ class FailEnv(CommonEnv):
     pass
 
 
+class SweeperEnv(CommonEnv):
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=20)
+    submit_queue_url: str = Field(alias="SUBMIT_QUEUE_URL", min_length=8)
+    # How long a submit-queue message may still move a job (i2v.domain.sweep.SweepWindows).
+    sweep_submit_message_seconds: int = Field(alias="SWEEP_SUBMIT_MESSAGE_SECONDS", ge=60)
+    sweep_limit_per_status: int = Field(default=100, alias="SWEEP_LIMIT_PER_STATUS", ge=1, le=1000)
+
+
 class WebhookEnv(_Env):
     """The signer's receivers: WEBHOOKS = {"name": {"url": ..., "secret_arn": ...}} (no secret values)."""
 

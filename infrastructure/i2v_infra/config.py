@@ -80,6 +80,8 @@ class PipelineConfig(BaseModel):
     submit_concurrency: int = Field(2, ge=2, le=1000)
     submit_batch_size: int = Field(5, ge=1, le=10)
     max_receive_count: int = Field(5, ge=1, le=1000)
+    # How often EventBridge Scheduler runs the sweeper (docs/architecture.md, "The sweeper").
+    sweep_interval_minutes: int = Field(5, ge=1, le=60)
     daily_submission_cap: int = Field(0, ge=0)
     # GMI limits video requests per organisation; 0 sends as fast as submit_concurrency allows.
     submit_rate_per_minute: int = Field(0, ge=0, le=6000)

@@ -21,7 +21,7 @@ from i2v_infra.template_tools import (
 pytestmark = pytest.mark.xdist_group("cdk")
 
 CONFIG = PipelineConfig()
-HANDLERS = ("submit", "poll", "watch", "complete", "fail")
+HANDLERS = ("submit", "poll", "watch", "complete", "fail", "sweeper")
 COMMON_ENV = {
     "JOBS_TABLE_NAME",
     "EVENT_BUS_NAME",
@@ -66,6 +66,7 @@ SPECIFIC_ENV = {  # docs/architecture.md, "Environment variables"
         "VIDEO_PART_SIZE_BYTES",
     },
     "fail": set(),
+    "sweeper": {"STATE_MACHINE_ARN", "SUBMIT_QUEUE_URL", "SWEEP_SUBMIT_MESSAGE_SECONDS"},
 }
 
 
@@ -159,7 +160,9 @@ def _queue_of(template_dict: dict[str, Any], name: str) -> tuple[str, dict[str, 
 
 def test_queues_are_encrypted_ssl_only_with_dead_letter_queue(template: Any, template_dict: dict[str, Any]) -> None:
     queues = resources_of_type(template_dict, "AWS::SQS::Queue")
-    assert len(queues) == 5  # submit queue, its DLQ, the failure DLQ, the watch queue, its DLQ
+    assert (
+        len(queues) == 6
+    )  # submit queue, its DLQ, the failure DLQ, the watch queue, its DLQ, the sweeper schedule's DLQ
     for props in (q["Properties"] for q in queues.values()):
         assert props["SqsManagedSseEnabled"] is True
     for policy in resources_of_type(template_dict, "AWS::SQS::QueuePolicy").values():
@@ -310,6 +313,11 @@ EXPECTED_ACTIONS = {
     "fail": {
         "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
         "sqs:SendMessage", "dynamodb:GetItem", "dynamodb:UpdateItem", "events:PutEvents",
+    },
+    "sweeper": {
+        "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+        "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "events:PutEvents", "sqs:SendMessage",
+        "states:DescribeExecution",
     },
 }  # fmt: skip
 

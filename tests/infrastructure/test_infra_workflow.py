@@ -288,7 +288,7 @@ def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None
         for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7
+    assert len(alarms) == 10  # 7 of monitoring.py, the sweeper's 3
     for alarm in alarms.values():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": topic_id}]
@@ -302,7 +302,7 @@ def test_alarm_metrics(template_dict: dict[str, Any]) -> None:
     text = json.dumps(alarms)
     submit_id, _ = pipeline_function(template_dict, "submit")
     queue_metrics = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(queue_metrics) == 3  # submit DLQ, failure DLQ, watch DLQ
+    assert len(queue_metrics) == 4  # submit DLQ, failure DLQ, watch DLQ, sweeper schedule DLQ
     watch_dlq = _watch_queue(template_dict)[1]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     (watch_alarm,) = [
         a
@@ -362,7 +362,7 @@ def test_dashboard_and_no_email_subscription_by_default(template: Any) -> None:
 
 def test_every_log_group_has_retention(template_dict: dict[str, Any]) -> None:
     groups = resources_of_type(template_dict, "AWS::Logs::LogGroup")
-    assert len(groups) == 6  # five functions and the state machine
+    assert len(groups) == 7  # six functions and the state machine
     assert all(g["Properties"]["RetentionInDays"] == CONFIG.log_retention_days for g in groups.values())
 
 

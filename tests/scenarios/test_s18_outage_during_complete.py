@@ -13,6 +13,7 @@ still in the state it carries. `support.poll_looks` records both.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -204,3 +205,49 @@ def test_s18_outage_past_the_deadline_fails_download_failed_and_leaves_nothing_b
     (execution,) = pipeline.executions()
     assert execution["status"] == "SUCCEEDED"  # the workflow did its job: JobFailed
     assert local_gmi.post_count == 1
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_s18_a_download_still_running_at_the_functions_deadline_stops_and_the_store_loop_ends_the_job(
+    pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24, defect 10: a slow video host and a Complete function running out of time. Every Complete
+    invocation sees its time left fall by 1 s each time it looks (a fake clock: the download looks once per
+    piece it reads), from 40 s: the download stops when 20 s are left (STOP_RESERVE_SECONDS), long before the
+    20 MiB arrive, with VideoNotStoredError; the store loop then ends the job download_failed at its deadline.
+    Before the fix the download never looked and the slow video was stored whole."""
+    from i2v_local.stack.lambdas import FakeLambdaContext
+
+    looks: dict[str, int] = {}
+
+    def time_left_ms(context: FakeLambdaContext) -> int:
+        if "Complete" not in context.function_name:
+            return max(0, int((context.deadline - time.monotonic()) * 1000))
+        looks[context.aws_request_id] = looks.get(context.aws_request_id, 0) + 1
+        return 40_000 - 1_000 * looks[context.aws_request_id]
+
+    monkeypatch.setattr(FakeLambdaContext, "get_remaining_time_in_millis", time_left_ms)
+    tap = local_stack.tap_events()
+    shorten_deadline(8)
+    job_id = pipeline.upload(
+        "incoming/s18/slow.png",
+        prompt=f"slow host [sim:video_size bytes={20 * MIB}] [sim:video_slow bytes_per_second={4 * MIB}]",
+    )
+
+    local_stack.run_until_idle(timeout=120)
+
+    completes = results_of(local_stack, "Complete")
+    assert completes, "Complete never ran"
+    assert all(r.error and r.payload["errorType"] == "VideoNotStoredError" for r in completes)
+    assert all("stopped at its deadline" in r.payload["errorMessage"] for r in completes)
+    # Each attempt stopped after about 20 looks at the clock, one per piece: far from 20 MiB.
+    assert max(looks.values()) <= 25
+    job = pipeline.job(job_id)
+    assert job.status == "failed", job
+    assert job.failure is not None
+    assert job.failure.category == "download_failed"
+    assert "could not be stored before the 8 s deadline" in job.failure.message
+    assert "stopped at its deadline" in job.failure.message
+    assert objects_under(local_stack, pipeline.output_bucket) == []
+    assert open_multipart_uploads(local_stack, pipeline.output_bucket) == []
+    assert tap.of_type(SUCCEEDED) == []

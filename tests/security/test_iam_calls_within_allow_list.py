@@ -165,6 +165,9 @@ def recorded_run(cdk_template: dict[str, Any], local_gmi: GmiSimulator) -> Itera
             stack.function("Fail"), {"job_id": jobs["failed"], "error": {"Error": "States.TaskFailed", "Cause": "x"}}
         )
 
+        # The sweeper's run: nothing here is forgotten, so it only reads (tests/scenarios/test_sweeper.py acts).
+        stack.router.invoke(stack.function("Sweeper"), {})
+
         db = stack.client("dynamodb")
         items = db.scan(TableName=outputs["JobsTableName"])["Items"]
         histories = [pipeline.history(e["executionArn"]) for e in pipeline.executions()]

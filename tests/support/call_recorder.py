@@ -113,6 +113,11 @@ class CallRecorder:
             return name(bus)
         if service == "stepfunctions" and "taskToken" in params and self.task_token_issuer is not None:
             return self.task_token_issuer
+        if service == "stepfunctions" and "executionArn" in params:
+            # arn:aws:states:R:A:execution:MACHINE:NAME, named as the template renders its executions' ARN.
+            machine, _, execution = params["executionArn"].split(":execution:", 1)[1].partition(":")
+            state_machine = name(params["executionArn"].split(":execution:")[0] + ":stateMachine:" + machine)
+            return f"arn:AWS::Partition:states:AWS::Region:AWS::AccountId:execution:{state_machine}:{execution}"
         for key in ("stateMachineArn", "QueueUrl", "SecretId"):
             if key in params:
                 return name(params[key])

@@ -23,6 +23,7 @@ from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus, sources_of
 from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
 from i2v.domain.record import JobRecord, iso, utc_now
+from i2v.domain.sweep import Execution
 from i2v.domain.workflow import WatchMessage
 
 T = TypeVar("T")
@@ -90,6 +91,10 @@ class FakeJobRepository:
     def release_budget(self, day: str) -> None:
         if self.budget.get(day, 0) > 0:
             self.budget[day] -= 1
+
+    def stale(self, status: JobStatus, updated_before: str) -> Iterable[JobRecord]:
+        found = [job for job in self.jobs.values() if job["status"] == status and job["updated_at"] < updated_before]
+        return [JobRecord.model_validate(job) for job in sorted(found, key=lambda job: job["updated_at"])]
 
     def recent_generation_seconds(self, model: str, time_class: Mapping[str, str] | None) -> list[float]:
         self.time_classes_asked.append((model, None if time_class is None else dict(time_class)))
@@ -257,6 +262,18 @@ class FakeWorkflow:
             return False
         self.started[name] = execution_input
         return True
+
+
+class FakeExecutions:
+    """The workflow's executions by name, as DescribeExecution would tell them (absent: no such execution)."""
+
+    def __init__(self) -> None:
+        self.executions: dict[str, Execution] = {}
+        self.described: list[str] = []
+
+    def describe(self, name: str) -> Execution | None:
+        self.described.append(name)
+        return self.executions.get(name)
 
 
 class FakeRequeue:

@@ -15,6 +15,7 @@ HANDLERS = {
     "watch": "i2v.handlers.watch.handler",
     "complete": "i2v.handlers.complete.handler",
     "fail": "i2v.handlers.fail.handler",
+    "sweeper": "i2v.handlers.sweeper.handler",
 }
 
 OWN_LOG_GROUP = "own-log-group"  # the log group in the function's LoggingConfig
@@ -26,6 +27,16 @@ PLATFORM: dict[Grant, str] = {
     ("xray:PutTelemetryRecords", "*"): "active tracing; X-Ray has no resource-level permissions (AWS requires '*')",
 }
 
+
+# The executions of the pipeline's state machine, as the template's ARN renders (the call recorder maps a
+# DescribeExecution's executionArn to the same form).
+EXECUTIONS = "arn:AWS::Partition:states:AWS::Region:AWS::AccountId:execution:state-machine:*"
+
+#: Resources ending in a wildcard that are scoped all the same, and why no narrower ARN exists.
+SCOPED_WILDCARDS: dict[Grant, str] = {
+    ("states:DescribeExecution", EXECUTIONS): "execution names are job ids known only at run time; the ARN "
+    "names the pipeline's own state machine",
+}
 
 # The end-frame prefix of the shipped configuration (not an output of the template).
 END_FRAME_PREFIX = "end-frames/"
@@ -90,6 +101,14 @@ def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Gra
             **publish,
             ("sqs:SendMessage", "failure-dlq"): "the function's DeadLetterConfig (async invocations by the rule)",
         },
+        "sweeper": {
+            **PLATFORM,
+            **jobs,
+            **publish,
+            ("dynamodb:Query", "table/index/by-status"): "JobRepository.stale: the oldest jobs of each status",
+            ("sqs:SendMessage", "submit-queue"): "the reconcile and resume messages (SubmitQueue)",
+            ("states:DescribeExecution", EXECUTIONS): "Executions.describe: has an in-flight job's execution ended?",
+        },
     }
 
 
@@ -113,6 +132,17 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
         ("complete", "s3:AbortMultipartUpload"): "only when a multipart upload fails midway",
         ("complete", "s3:GetObject"): "only when a retried complete finds the video already stored",
         ("fail", "sqs:SendMessage"): "Lambda sends a failed asynchronous invocation to the DLQ, not our code",
+        **{
+            ("sweeper", action): "only for a forgotten job (none in this run, whose jobs are minutes old): "
+            "tests/scenarios/test_sweeper.py drives each action through the local stack"
+            for action in (
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+                "events:PutEvents",
+                "sqs:SendMessage",
+                "states:DescribeExecution",
+            )
+        },
     },
 }
 

@@ -245,6 +245,18 @@ class JobRepository:
         )
         return list(found)[:limit]
 
+    def stale(self, status: JobStatus, updated_before: str) -> Iterator[JobRecord]:
+        """The jobs of `status` not updated since `updated_before`, oldest first, a page of 100 at a time as
+        the caller reads on (the sweeper's question)."""
+        return self._query(
+            IndexName=BY_STATUS_INDEX,
+            KeyConditionExpression="#status = :status AND updated_at < :before",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":status": {"S": str(status)}, ":before": {"S": updated_before}},
+            ScanIndexForward=True,
+            PaginationConfig={"PageSize": 100},
+        )
+
     def by_source(self, bucket: str, key: str) -> list[JobRecord]:
         return list(
             self._query(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -17,6 +17,10 @@ from urllib3.connectionpool import ConnectionPool
 from i2v.domain.redaction import safe_url
 
 MAX_REDIRECTS = 3
+READ_TIMEOUT_SECONDS = 30.0
+# The body is read in pieces of at most this size (one socket read each), so a deadline is checked often even
+# when s3transfer asks for a whole 8 MiB part at once.
+READ_PIECE_BYTES = 256 * 1024
 VIDEO_CONTENT_TYPES = ("video/", "application/octet-stream", "binary/octet-stream", "application/mp4")
 
 
@@ -30,6 +34,14 @@ class VideoGoneError(Exception):
 
 class DownloadInterruptedError(Exception):
     """The body ended early or the connection broke; nothing was stored, the copy can be retried."""
+
+
+class DownloadStoppedError(DownloadInterruptedError):
+    """Stopped at the deadline the caller gave (its function's own): nothing was stored, retry later."""
+
+
+class VideoTooLargeError(Exception):
+    """More bytes than the limit: downloading it again cannot help."""
 
 
 def host_allowed(host: str, allowlist: tuple[str, ...]) -> bool:
@@ -123,7 +135,7 @@ def open_video(
     allowlist: tuple[str, ...],
     allow_private: bool,
     session: requests.Session,
-    timeout: float = 30.0,
+    timeout: float = READ_TIMEOUT_SECONDS,
     content_types: tuple[str, ...] = VIDEO_CONTENT_TYPES,
 ) -> VideoResponse:
     """Follow at most a few redirects by hand, checking every hop before connecting to it."""
@@ -155,28 +167,65 @@ def open_video(
 
 
 class CheckedStream:
-    """File-like view of the body that fails loudly unless exactly Content-Length bytes arrive."""
+    """File-like view of the body that fails loudly unless exactly Content-Length bytes arrive, stops at once
+    past `limit` bytes (with or without a Content-Length), and stops when `seconds_left()` (time until the
+    caller's stop) runs out: checked before every piece, and no single socket wait may outlast it."""
 
-    def __init__(self, raw: Any, expected: int | None, limit: int) -> None:
+    def __init__(
+        self, raw: Any, expected: int | None, limit: int, seconds_left: Callable[[], float] | None = None
+    ) -> None:
         self._raw = raw
         self._expected = expected
         self._limit = limit
+        self._seconds_left = seconds_left
         self.received = 0
         # Kept because s3transfer re-raises read errors from its own threads in its own wrappers.
         self.interrupted: DownloadInterruptedError | None = None
+        self.too_large: VideoTooLargeError | None = None
 
     def read(self, size: int = -1) -> bytes:
-        try:
-            chunk: bytes = self._raw.read(size if size and size > 0 else 1024 * 1024)
-        except Exception as error:  # urllib3 raises several types for a broken body
-            raise self._interrupt(f"video stream broke after {self.received} bytes: {type(error).__name__}") from None
-        self.received += len(chunk)
-        if self.received > self._limit:
-            raise self._interrupt(f"video is larger than the {self._limit} byte limit")
+        # A full `size` unless the body ends: s3transfer takes a short read for the end of the stream.
+        wanted = size if size and size > 0 else READ_PIECE_BYTES
+        pieces: list[bytes] = []
+        got = 0
+        while got < wanted:
+            piece = self._piece(min(READ_PIECE_BYTES, wanted - got))
+            if not piece:
+                break
+            pieces.append(piece)
+            got += len(piece)
+        chunk = b"".join(pieces)
         if not chunk and self._expected is not None and self.received != self._expected:
             raise self._interrupt(f"video ended at {self.received} of {self._expected} bytes")
         return chunk
 
-    def _interrupt(self, message: str) -> DownloadInterruptedError:
-        self.interrupted = DownloadInterruptedError(message)
+    def _piece(self, size: int) -> bytes:
+        if self._seconds_left is not None:
+            left = self._seconds_left()
+            if left <= 0:
+                raise self._interrupt(f"download stopped at its deadline after {self.received} bytes", stopped=True)
+            _bound_socket_wait(self._raw, left)
+        try:
+            read_once = getattr(self._raw, "read1", None)  # one socket read, whatever has arrived
+            piece: bytes = read_once(size) if read_once is not None else self._raw.read(size)
+        except Exception as error:  # urllib3 raises several types for a broken body
+            stopped = self._seconds_left is not None and self._seconds_left() <= 0
+            reason = "stopped at its deadline" if stopped else f"broke: {type(error).__name__}"
+            raise self._interrupt(f"video stream {reason} after {self.received} bytes", stopped=stopped) from None
+        self.received += len(piece)
+        if self.received > self._limit:
+            self.too_large = VideoTooLargeError(f"video is larger than the {self._limit} byte limit")
+            raise self.too_large
+        return piece
+
+    def _interrupt(self, message: str, stopped: bool = False) -> DownloadInterruptedError:
+        self.interrupted = DownloadStoppedError(message) if stopped else DownloadInterruptedError(message)
         return self.interrupted
+
+
+def _bound_socket_wait(raw: Any, seconds: float) -> None:
+    """The next socket read waits at most `seconds` (and never longer than the read timeout): a host that
+    stalls at the deadline cannot hold the download past it. No socket (a test double): nothing to bound."""
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(max(0.1, min(READ_TIMEOUT_SECONDS, seconds)))

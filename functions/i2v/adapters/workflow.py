@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
+from i2v.domain.sweep import Execution
 
 
 class WorkflowStarter:
@@ -26,6 +27,28 @@ class WorkflowStarter:
                 return False
             raise
         return True
+
+
+class Executions:
+    """DescribeExecution of the workflow's executions by name (the sweeper)."""
+
+    def __init__(self, state_machine_arn: str) -> None:
+        # arn:aws:states:REGION:ACCOUNT:stateMachine:NAME -> arn:aws:states:REGION:ACCOUNT:execution:NAME:
+        self._prefix = state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":"
+
+    def describe(self, name: str) -> Execution | None:
+        try:
+            found = client("stepfunctions").describe_execution(executionArn=self._prefix + name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise
+        stopped = found.get("stopDate")
+        return Execution(
+            status=str(found["status"]),
+            stopped_at=stopped.timestamp() if stopped is not None else None,
+            error=found.get("error"),
+        )
 
 
 # What Step Functions answers for a token whose task is no longer waiting (answered, timed out, execution ended).

@@ -111,6 +111,8 @@ class JobRecord(BaseModel):
     # is: setting, gmi, documented, or none (then no estimate).
     estimated_cost_usd: float | None = None
     price_source: str | None = None
+    # When the sweeper last sent this job on (epoch seconds): it does not act again while that message may run.
+    swept_at: float | None = None
 
     @property
     def source_id(self) -> str:

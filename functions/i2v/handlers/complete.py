@@ -44,6 +44,6 @@ init_phase.done()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = CompletePayload.model_validate(event)
     with aws_errors_are_transient(), request.errors_its_definition_retries():
-        result = service().complete(request.job_id, request.request_id)
+        result = service().complete(request.job_id, request.request_id, context.get_remaining_time_in_millis)
     logger.info("completed", extra={"status": result["status"]})
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +13,11 @@ import requests
 from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.adapters.repository import TransitionRejectedError
 from i2v.adapters.video_source import (
+    READ_TIMEOUT_SECONDS,
     CheckedStream,
     DownloadInterruptedError,
     VideoGoneError,
+    VideoTooLargeError,
     VideoUrlRejectedError,
     open_video,
 )
@@ -35,6 +38,17 @@ logger = logging.getLogger(__name__)
 # A poster is a still image: anything larger is not one.
 MAX_POSTER_BYTES = 20 * 1024 * 1024
 POSTER_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+# Kept of the invocation when the download stops: abort the multipart upload, answer (or record and announce).
+STOP_RESERVE_SECONDS = 20
+
+
+def _no_deadline() -> int:
+    return 900_000
+
+
+def first_byte_timeout(seconds_left: Callable[[], float]) -> float:
+    """The read timeout of a GET to the video host: never past the stop."""
+    return max(1.0, min(READ_TIMEOUT_SECONDS, seconds_left()))
 
 
 @dataclass
@@ -47,7 +61,13 @@ class CompleteService:
     session: requests.Session = field(default_factory=requests.Session)
     metrics: MetricsSink = field(default_factory=NullMetrics)
 
-    def complete(self, job_id: str, request_id: str) -> dict[str, Any]:
+    def complete(self, job_id: str, request_id: str, time_left_ms: Callable[[], int] = _no_deadline) -> dict[str, Any]:
+        """`time_left_ms`: the invocation's time left (Lambda's context). Downloads stop STOP_RESERVE_SECONDS
+        before it, so the function answers (VideoNotStoredError: the store loop) instead of being killed."""
+
+        def seconds_left() -> float:
+            return time_left_ms() / 1000 - STOP_RESERVE_SECONDS
+
         job = self.repo.get(job_id)
         if job is None:
             raise JobFailedError(FailureCategory.INTERNAL, f"job {job_id} has no record")
@@ -60,15 +80,15 @@ class CompleteService:
         request = self._fetch_request(request_id)
         output_key = output_key_for(job.source.key, job_id, self.env.input_prefix, self.env.output_prefix)
         try:
-            output = self._copy(request, job, output_key)
+            output = self._copy(request, job, output_key, seconds_left)
         except VideoGoneError as gone:
             logger.warning("video URL refused (%s); asking GMI for a fresh one", gone)
             try:
                 request = self._fetch_request(request_id)
-                output = self._copy(request, job, output_key)
+                output = self._copy(request, job, output_key, seconds_left)
             except VideoGoneError as still_gone:
                 raise JobFailedError(FailureCategory.ARTIFACT_EXPIRED, str(still_gone)) from None
-        return self._succeed(job, request, output, self._store_poster(request, job, output.key))
+        return self._succeed(job, request, output, self._store_poster(request, job, output.key, seconds_left))
 
     def _fetch_request(self, request_id: str) -> GmiRequest:
         try:
@@ -78,12 +98,20 @@ class CompleteService:
         except GmiPermanentError as error:
             raise JobFailedError(FailureCategory.GMI_NOT_FOUND, str(error)) from None
 
-    def _copy(self, request: GmiRequest, job: JobRecord, output_key: str) -> OutputRef:
+    def _copy(
+        self, request: GmiRequest, job: JobRecord, output_key: str, seconds_left: Callable[[], float]
+    ) -> OutputRef:
         url = request.video_url
         if url is None:
             raise JobFailedError(FailureCategory.MISSING_VIDEO_URL, "GMI reported success without a video URL")
         try:
-            video = open_video(url, self.env.allowed_hosts, self.env.allow_private_video_addresses, self.session)
+            video = open_video(
+                url,
+                self.env.allowed_hosts,
+                self.env.allow_private_video_addresses,
+                self.session,
+                timeout=first_byte_timeout(seconds_left),
+            )
         except VideoUrlRejectedError as rejected:
             raise JobFailedError(FailureCategory.VIDEO_URL_REJECTED, str(rejected)) from None
         except DownloadInterruptedError as interrupted:
@@ -91,7 +119,7 @@ class CompleteService:
         if video.content_length is not None and video.content_length > self.env.max_video_bytes:
             video.response.close()
             raise JobFailedError(FailureCategory.DOWNLOAD_FAILED, f"video of {video.content_length} bytes is too large")
-        stream = CheckedStream(video.response.raw, video.content_length, self.env.max_video_bytes)
+        stream = CheckedStream(video.response.raw, video.content_length, self.env.max_video_bytes, seconds_left)
         # Checked on its first bytes before anything is uploaded, measured (MP4 header) while it streams.
         probed = ProbedReader(stream)
         metadata = {"job-id": job.job_id, "request-id": request.request_id, "attempt": str(job.attempt)}
@@ -107,6 +135,8 @@ class CompleteService:
             raise JobFailedError(FailureCategory.INVALID_VIDEO, str(junk)) from None
         except Exception:
             # The stream says whether the download broke, however s3transfer wrapped the error.
+            if stream.too_large is not None:  # without a Content-Length: found out while streaming
+                raise JobFailedError(FailureCategory.DOWNLOAD_FAILED, str(stream.too_large)) from None
             if stream.interrupted is None:
                 raise
             raise VideoNotStoredError(str(stream.interrupted), FailureCategory.DOWNLOAD_FAILED) from None
@@ -121,7 +151,9 @@ class CompleteService:
             height=facts.height if facts else None,
         )
 
-    def _store_poster(self, request: GmiRequest, job: JobRecord, video_key: str) -> PosterRef | None:
+    def _store_poster(
+        self, request: GmiRequest, job: JobRecord, video_key: str, seconds_left: Callable[[], float]
+    ) -> PosterRef | None:
         """The thumbnail GMI gave, stored beside the video. Best effort: a poster never fails the job."""
         url = request.poster_url
         if url is None:
@@ -132,10 +164,13 @@ class CompleteService:
                 self.env.allowed_hosts,
                 self.env.allow_private_video_addresses,
                 self.session,
+                timeout=first_byte_timeout(seconds_left),
                 content_types=("image/", "application/octet-stream", "binary/octet-stream"),
             )
             with image.response:
-                body = CheckedStream(image.response.raw, image.content_length, MAX_POSTER_BYTES)
+                if image.content_length is not None and image.content_length > MAX_POSTER_BYTES:
+                    raise VideoTooLargeError(f"thumbnail of {image.content_length} bytes is too large")
+                body = CheckedStream(image.response.raw, image.content_length, MAX_POSTER_BYTES, seconds_left)
                 data = b"".join(iter(lambda: body.read(1024 * 1024), b""))
             image_format = detect_image_format(data)
             if image_format is None or CONTENT_TYPES[image_format] not in POSTER_EXTENSIONS:

@@ -41,7 +41,14 @@ class MetricName(StrEnum):
     POSTERS_FAILED = "PostersFailed"
     SUBMISSIONS_RECONCILED = "SubmissionsReconciled"
     RECONCILE_NOT_FOUND = "ReconcileNotFound"
+    # The sweeper had to act (docs/architecture.md, "The sweeper"): one metric per action, one alarm on them.
+    SWEPT_TO_RECONCILE = "SweptToReconcile"
+    SWEPT_TO_RESUME = "SweptToResume"
+    SWEPT_TO_FAILURE = "SweptToFailure"
 
+
+# The sweeper's actions (i2v.services.sweeper), watched together by the SweeperActed alarm.
+SWEEPER_ACTIONS = (MetricName.SWEPT_TO_RECONCILE, MetricName.SWEPT_TO_RESUME, MetricName.SWEPT_TO_FAILURE)
 
 # The count of jobs that ended in each status.
 JOBS_ENDED: dict[JobStatus, MetricName] = {

@@ -16,6 +16,7 @@ from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus
 from i2v.domain.pacing import Reservation
 from i2v.domain.record import JobRecord
+from i2v.domain.sweep import Execution
 from i2v.domain.workflow import WatchMessage
 
 T = TypeVar("T")
@@ -134,3 +135,16 @@ class SubmitPacePort(Protocol):
     """The submission pace shared by every submit invocation: the next free turn to POST."""
 
     def take_turn(self, now: float, rate_per_minute: int) -> Reservation: ...
+
+
+class StaleJobsPort(Protocol):
+    """The jobs of one status whose record last changed before `updated_before` (ISO-8601), oldest first, read
+    page by page as the caller goes (the by-status index of the one job repository)."""
+
+    def stale(self, status: JobStatus, updated_before: str) -> Iterable[JobRecord]: ...
+
+
+class ExecutionsPort(Protocol):
+    """The workflow's executions by name: what DescribeExecution says, None when none of that name exists."""
+
+    def describe(self, name: str) -> Execution | None: ...

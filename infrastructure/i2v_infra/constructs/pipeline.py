@@ -16,6 +16,7 @@ from i2v_infra.constructs.monitoring import Monitored, Monitoring
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.storage import Storage
 from i2v_infra.constructs.subscribers import EventSchemaRegistry, video_event_pattern
+from i2v_infra.constructs.sweeper import Sweeper
 from i2v_infra.constructs.webhooks import Webhooks
 from i2v_infra.constructs.workflow import Workflow
 
@@ -69,12 +70,23 @@ class ImageToVideoPipeline(Construct):
             state_machine=self.workflow.state_machine,
             log_retention=retention,
         )
+        self.sweeper = Sweeper(
+            self,
+            "Sweeper",
+            config=config,
+            code=code,
+            records=self.records,
+            submit_queue=self.ingestion.queue,
+            state_machine=self.workflow.state_machine,
+            log_retention=retention,
+        )
         self.functions: dict[str, lambda_.IFunction] = {
             "submit": self.ingestion.submit.function,
             "poll": self.workflow.poll.function,
             "watch": self.workflow.watcher.function.function,
             "complete": self.workflow.complete.function,
             "fail": self.workflow.fail.function,
+            "sweeper": self.sweeper.function.function,
         }
         self.monitoring = Monitoring(
             self,
@@ -89,6 +101,7 @@ class ImageToVideoPipeline(Construct):
                 functions=self.functions,
             ),
         )
+        self.sweeper.monitored_by(self.monitoring)
         # Subscribers (docs/subscribers.md): the bus, its schemas, one-line rules.
         self.bus: events.IEventBus = self.records.bus
         self.schema_registry = EventSchemaRegistry(self, "EventSchemas", source=config.event_source)

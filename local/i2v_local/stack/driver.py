@@ -77,3 +77,9 @@ class PipelineDriver:
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         events = self.stack.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
         return list(events)
+
+    def sweep(self) -> dict[str, Any]:
+        """Run the sweeper once, as its schedule (not emulated here) does every few minutes in AWS."""
+        result = self.stack.router.invoke(self.stack.function("Sweeper"), {})
+        assert not result.error, f"the sweeper failed: {result.payload}"
+        return dict(result.payload)

@@ -237,14 +237,17 @@ def test_a_poster_that_fails_never_fails_the_job(
 
 
 def test_a_thumbnail_that_is_the_video_is_not_a_poster(fakes: Fakes, hosts: responses.RequestsMock) -> None:
-    _serve(hosts, VIDEO_URL, MP4, "video/mp4")
-    outcome = {"video_url": VIDEO_URL + "?sig=1", "thumbnail_image_url": VIDEO_URL + "?sig=2"}
+    # Served as an image, so a poster attempt would succeed: only the "same object" check keeps it out.
     hosts.get(VIDEO_URL + "?sig=1", body=MP4, content_type="video/mp4", headers={"Content-Length": str(len(MP4))})
+    hosts.get(VIDEO_URL + "?sig=2", body=JPEG, content_type="image/jpeg", headers={"Content-Length": str(len(JPEG))})
+    outcome = {"video_url": VIDEO_URL + "?sig=1", "thumbnail_image_url": VIDEO_URL + "?sig=2"}
     _complete(fakes, outcome).complete(JOB_ID, "req-1")
     job = fakes.repo.get(JOB_ID)
     assert job is not None
     assert job.poster is None
+    assert [call.request.url for call in hosts.calls] == [VIDEO_URL + "?sig=1"]  # no poster download at all
     assert len(fakes.videos.videos) == 1
+    assert "PostersFailed" not in fakes.metrics.names()
 
 
 # ---- poll: every status, and the unknown ones counted once -------------------------------------------------

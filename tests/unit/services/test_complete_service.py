@@ -171,3 +171,98 @@ def test_a_success_with_a_generation_time_is_filed_under_its_time_class(
     assert job.history_key == "kling-v2-6#duration=10"
     assert job.history_key == history_key(job.model, catalog.time_class_of(job.model, job.settings))
     assert job.history_key.startswith(f"{job.model}#")
+
+
+# ---- limits while streaming, and the invocation's deadline -------------------------------------------------
+def _serve_without_length(video_host: responses.RequestsMock, body: bytes, url: str = VIDEO_URL) -> None:
+    # No Content-Length: the limit can only be found out while streaming.
+    video_host.get(url, body=body, content_type="video/mp4" if url == VIDEO_URL else "image/jpeg")
+
+
+def test_a_video_over_the_size_limit_without_content_length_fails_at_once(
+    fakes: Fakes, video_host: responses.RequestsMock
+) -> None:
+    _serve_without_length(video_host, MP4 + b"\x00" * 2_000_000)
+    service = _service(fakes)
+    service.env = service.env.model_copy(update={"max_video_bytes": 100_000})
+    with pytest.raises(JobFailedError) as failed:  # permanent: not a TransientError downloaded again and again
+        service.complete(JOB_ID, "req-1")
+    assert failed.value.failure.category == "download_failed"
+    assert "larger than the 100000 byte limit" in failed.value.failure.message
+    assert fakes.videos.videos == {}
+    job = fakes.repo.get(JOB_ID)
+    assert job is not None
+    assert job.status == JobStatus.PROCESSING  # RecordFailure records it, with this reason
+
+
+POSTER_URL = "https://storage.googleapis.com/bucket/still.jpg"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["no-content-length", "content-length"])
+def test_a_poster_over_its_size_limit_is_not_stored_and_never_fails_the_job(
+    fakes: Fakes, video_host: responses.RequestsMock, declared: bool
+) -> None:
+    from i2v.services.complete import MAX_POSTER_BYTES
+
+    _serve(video_host)
+    body = JPEG + b"\x00" * MAX_POSTER_BYTES
+    headers = {"Content-Length": str(len(body))} if declared else {}
+    video_host.get(POSTER_URL, body=body, content_type="image/jpeg", headers=headers)
+    fakes.gmi.get_answers.append(
+        GmiRequest(
+            request_id="req-1", status="success", outcome={"video_url": VIDEO_URL, "thumbnail_image_url": POSTER_URL}
+        )
+    )
+    result = _service(fakes).complete(JOB_ID, "req-1")
+    assert result["status"] == JobStatus.SUCCEEDED
+    job = fakes.repo.get(JOB_ID)
+    assert job is not None
+    assert job.poster is None
+    assert list(fakes.videos.videos.values()) == [MP4]
+    assert "PostersFailed" in fakes.metrics.names()
+
+
+class _Countdown:
+    """The invocation's time left (Lambda's get_remaining_time_in_millis), on a fake clock: every look at it
+    (the stream looks once per piece it reads) costs `per_look_ms`."""
+
+    def __init__(self, left_ms: int, per_look_ms: int) -> None:
+        self.left_ms = left_ms
+        self.per_look_ms = per_look_ms
+        self.looks = 0
+
+    def __call__(self) -> int:
+        self.looks += 1
+        self.left_ms -= self.per_look_ms
+        return self.left_ms
+
+
+def test_a_download_still_running_at_the_invocations_deadline_stops_before_it(
+    fakes: Fakes, video_host: responses.RequestsMock
+) -> None:
+    from i2v.services.complete import STOP_RESERVE_SECONDS
+
+    body = MP4 + b"\x00" * (4 * 1024 * 1024)  # 17 pieces of 256 KiB
+    _serve_without_length(video_host, body)
+    # A slow host: each piece takes 5 s of the function's time; 60 s left when the download starts.
+    left = _Countdown(left_ms=60_000, per_look_ms=5_000)
+    with pytest.raises(TransientError) as not_stored:
+        _service(fakes).complete(JOB_ID, "req-1", time_left_ms=left)
+    assert type(not_stored.value).__name__ == "VideoNotStoredError"  # the store loop, not a killed invocation
+    assert not_stored.value.category == "download_failed"
+    assert "stopped at its deadline" in str(not_stored.value)
+    assert left.left_ms >= (STOP_RESERVE_SECONDS - 5) * 1000  # stopped within one piece of the stop
+    assert fakes.videos.videos == {}
+    job = fakes.repo.get(JOB_ID)
+    assert job is not None
+    assert job.status == JobStatus.PROCESSING  # nothing recorded: the store loop tries again until the deadline
+
+
+def test_a_download_with_time_to_spare_is_stored_whole(fakes: Fakes, video_host: responses.RequestsMock) -> None:
+    body = MP4 + b"\x00" * (4 * 1024 * 1024)
+    _serve_without_length(video_host, body)
+    left = _Countdown(left_ms=900_000, per_look_ms=1_000)
+    assert _service(fakes).complete(JOB_ID, "req-1", time_left_ms=left)["status"] == JobStatus.SUCCEEDED
+    assert list(fakes.videos.videos.values()) == [body]
+    assert left.looks >= len(body) // (256 * 1024)  # the deadline was looked at before every piece

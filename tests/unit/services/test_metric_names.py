@@ -119,9 +119,25 @@ def _answers() -> set[str]:
     return set(fakes.metrics.names())
 
 
+def _swept() -> set[str]:
+    """The sweeper's three actions: a forgotten received job, an ambiguous one never looked up, an execution
+    that ended with nothing recorded."""
+    from i2v.domain.sweep import Execution
+    from i2v.services.reconcile import SETTLE_SECONDS
+    from unit.services import test_sweeper_service as sweeping
+
+    fakes, executions = Fakes(), sweeping.FakeExecutions()
+    sweeping._job(fakes, "received", JobStatus.RECEIVED, age=sweeping.WINDOWS.submit_message_seconds + 1)
+    sweeping._job(fakes, "ambiguous", JobStatus.SUBMIT_AMBIGUOUS, age=SETTLE_SECONDS + 61)
+    sweeping._job(fakes, "ended", JobStatus.PROCESSING, age=3600)
+    executions.executions["ended-1"] = Execution("ABORTED", stopped_at=sweeping.NOW - 3600)
+    sweeping._sweeper(fakes, executions).sweep()
+    return set(fakes.metrics.names())
+
+
 @pytest.fixture(scope="module")
 def emitted() -> set[str]:
-    return _emitted_by_every_branch() | _completed() | _answers()
+    return _emitted_by_every_branch() | _completed() | _answers() | _swept()
 
 
 @pytest.mark.parametrize("name", list(MetricName))
