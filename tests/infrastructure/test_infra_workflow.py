@@ -333,16 +333,17 @@ def _our_metric_names(template_dict: dict[str, Any]) -> set[str]:
     return watched | set(re.findall(r'\["ImageToVideo","(\w+)"', body))
 
 
-def test_alarms_and_dashboard_watch_only_metrics_the_functions_emit(template_dict: dict[str, Any]) -> None:
+def test_alarms_and_dashboard_watch_only_metrics_the_functions_emit(opt_in_template_dict: dict[str, Any]) -> None:
     from i2v.services.metrics import MetricName
 
-    watched = _our_metric_names(template_dict)
+    watched = _our_metric_names(opt_in_template_dict)
     assert {"SubmitAmbiguous", "JobsSubmitted", "JobsSucceeded"} <= watched  # the parsing finds them
     # Every MetricName is emitted by some service branch: tests/unit/services/test_metric_names.py.
     assert watched <= {str(name) for name in MetricName}
 
 
-def test_the_dashboard_graphs_every_dead_letter_queue(template_dict: dict[str, Any]) -> None:
+def test_the_dashboard_graphs_every_dead_letter_queue(opt_in_template_dict: dict[str, Any]) -> None:
+    template_dict = opt_in_template_dict
     _, dashboard = only_resource(template_dict, "AWS::CloudWatch::Dashboard")
     tokens = [part for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1] if not isinstance(part, str)]
     alarmed = {
@@ -355,9 +356,16 @@ def test_the_dashboard_graphs_every_dead_letter_queue(template_dict: dict[str, A
         assert {"Fn::GetAtt": [queue_id, "QueueName"]} in tokens
 
 
-def test_dashboard_and_no_email_subscription_by_default(template: Any) -> None:
-    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+def test_no_dashboard_and_no_email_subscription_by_default(template: Any, template_dict: dict[str, Any]) -> None:
+    # The dashboard costs $3.00 a month, more than the rest of an idle stack: opt-in (config dashboard).
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 0)
+    assert "DashboardName" not in template_dict["Outputs"]
     template.resource_count_is("AWS::SNS::Subscription", 0)
+
+
+def test_the_dashboard_is_opt_in(opt_in_template_dict: dict[str, Any]) -> None:
+    only_resource(opt_in_template_dict, "AWS::CloudWatch::Dashboard")
+    assert "DashboardName" in opt_in_template_dict["Outputs"]
 
 
 def test_every_log_group_has_retention(template_dict: dict[str, Any]) -> None:
