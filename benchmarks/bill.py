@@ -132,8 +132,10 @@ class StackFacts:
     secrets: int
     polled_queues: int  # SQS queues an event source mapping polls
     sweeper: Sweeper | None
-    watch_claims: bool  # the watch function claims each look on the job item (watch-path)
+    watch_claims: bool  # the watch function claims each look (watch-path)
     assumed: tuple[str, ...] = ()  # what was added because its branch is not merged yet
+    platform_logs: bool = False  # Lambda's start/report lines reach CloudWatch (system log level INFO or DEBUG)
+    claim_on_own_item: bool = False  # the claim on a small item of its own, not on the job item (a lever)
 
     def index(self, name: str) -> Index | None:
         return next((i for i in self.indexes if i.name == name), None)
@@ -211,6 +213,10 @@ def facts_of(template: Mapping[str, Any]) -> StackFacts:
         sweeper=sweeper,
         watch_claims=True,
         assumed=tuple(assumed),
+        # System log level WARN filters Lambda's start and report lines (INFO) out of CloudWatch Logs.
+        platform_logs=any(
+            p.get("LoggingConfig", {}).get("SystemLogLevel", "INFO") != "WARN" for p in functions.values()
+        ),
     )
 
 
@@ -284,8 +290,11 @@ def job_write_units(
     """(table WRU, index WRU) of one job: the claim (a 2-item transaction at 2x), its status changes (each one
     moves the job in by-status: a delete and a put), the annotations and the watch claims (non-key attributes:
     an index that projects them rewrites its entry, a narrow one is not written)."""
-    claimed_item = item_bytes + (WATCH_CLAIM_BYTES if claims else 0)
-    table = 2 * (_kb(item_bytes) + 1) + (transitions + annotations) * _kb(claimed_item) + claims * _kb(claimed_item)
+    own = facts.claim_on_own_item
+    claimed_item = item_bytes + (WATCH_CLAIM_BYTES if claims and not own else 0)
+    # On its own item (< 1 KB, no index keys) a claim is 1 WRU; on the job item it rewrites the whole item.
+    claim_units = 1 if own else _kb(claimed_item)
+    table = 2 * (_kb(item_bytes) + 1) + (transitions + annotations) * _kb(claimed_item) + claims * claim_units
     index = 0.0
     for idx in facts.indexes:
         entry = _kb(idx.entry_bytes(claimed_item))
@@ -300,7 +309,7 @@ def job_write_units(
             index += transitions * entry
         if idx.projects(ANNOTATION_ATTRIBUTES):
             index += annotations * entry
-        if idx.projects(CLAIM_ATTRIBUTES):
+        if idx.projects(CLAIM_ATTRIBUTES) and not own:
             index += claims * entry
     return table, index
 

@@ -96,18 +96,18 @@ LEVERS = (
         stack=lambda facts: replace(facts, traced=facts.traced | {"watch"}),
     ),
     Lever(
-        "issue 25: by-source and by-status projecting every attribute",
+        "issue 25: by-source and by-status projecting every attribute (wide_indexes: true, the layout before)",
         {},
         CostModel(),
         watch_queue=True,
         stack=lambda facts: replace(facts, indexes=tuple(_projecting(i, "ALL") for i in facts.indexes)),
     ),
     Lever(
-        "issue 25: by-source KEYS_ONLY, by-status INCLUDE model, generation_seconds",
+        "modelled, for branch watch-path: each look's claim on a small item of its own (1 WRU), not the job item",
         {},
         CostModel(),
         watch_queue=True,
-        stack=lambda facts: replace(facts, indexes=tuple(_projecting(i, "NARROW") for i in facts.indexes)),
+        stack=lambda facts: replace(facts, claim_on_own_item=True),
     ),
     Lever(
         "not a policy: the fixed 60 s schedule also by delayed SQS messages (what that baseline would become)",

@@ -292,7 +292,8 @@ def per_video(
 
     invocations = 1 + watching.invocations + 1  # submit, the watching function, complete
     handler_log = burst.log_bytes / max(1, sum(burst.invocations.values()))
-    log_bytes = invocations * (handler_log + PLATFORM_LOG_BYTES) + workflow.history_events * (
+    platform = PLATFORM_LOG_BYTES if stack.platform_logs else 0
+    log_bytes = invocations * (handler_log + platform) + workflow.history_events * (
         SFN_LOG_ENVELOPE_BYTES + burst.execution_input_bytes
     )
     lines.append(
@@ -302,7 +303,7 @@ def per_video(
     stored = (
         burst.job_item_bytes
         + (WATCH_CLAIM_BYTES if claims else 0)
-        + NARROW_ENTRY_BYTES  # the LATEST pointer
+        + NARROW_ENTRY_BYTES  # the LATEST pointer (or the claim's own item)
         + sum(i.entry_bytes(burst.job_item_bytes) for i in stack.indexes)
     )
     monthly = (
