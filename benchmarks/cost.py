@@ -153,9 +153,9 @@ def measure(bench: Run) -> Costs:
     for videos, model in at.items():
         main = steady[DEFAULT_SIGMA]
         for kind in KINDS:
-            for baseline, result in ((False, main.ours), (True, main.fixed_60)):
-                chosen = [o for o in result.outcomes if o.job_class == kind.job_class]
-                lines[label(kind, videos, baseline)] = mean_lines(chosen, kind, burst, model)
+            for is_baseline, result in ((False, main.ours), (True, main.fixed_60)):
+                of_kind = [o for o in result.outcomes if o.job_class == kind.job_class]
+                lines[label(kind, videos, is_baseline)] = mean_lines(of_kind, kind, burst, model)
     scenarios = [
         ScenarioCost(r, mean_cost(r.ours.outcomes, burst, model), mean_cost(r.fixed_60.outcomes, burst, model), videos)
         for videos, model in at.items()
