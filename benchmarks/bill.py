@@ -261,12 +261,17 @@ class Volume:
         return min(1.0, recorded / rate)
 
     def secret_reads(self, function: str, invocations: float, cold: float) -> float:
-        """Reads of the GMI key per job by `function`: each cold start, then once per cache period of a warm
-        instance (shared by the jobs of the month)."""
+        """Reads of the GMI key per job by `function`: at a cold start; at the job's first invocation of a warm
+        instance whose copy is older than the cache period (the previous job came that long ago); and, for the
+        function that watches, every cache period of a long watch, shared by the jobs watched at once."""
         if function not in SECRET_READERS or invocations <= 0:
             return 0.0
-        warm_refreshes = (1 - self.cold_chance(function)) * (MONTH_SECONDS / SECRET_CACHE_SECONDS) / max(1, self.videos)
-        return min(invocations, cold + warm_refreshes)
+        gap = 1 / self.jobs_per_second if self.jobs_per_second else float(MONTH_SECONDS)
+        warm = (1 - cold) * min(1.0, gap / SECRET_CACHE_SECONDS)
+        if function in ("watch", "poll"):
+            concurrent = max(1.0, self.jobs_per_second * self.span_seconds)
+            warm += max(0.0, self.span_seconds - SECRET_CACHE_SECONDS) / SECRET_CACHE_SECONDS / concurrent
+        return min(invocations, cold + warm)
 
 
 def with_init(volume: Volume, init_ms: Mapping[str, float]) -> Volume:
