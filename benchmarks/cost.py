@@ -388,7 +388,13 @@ def _levers_text(found: Costs, sigmas: list[float]) -> str:
         f"{', '.join(str(s) for s in sigmas)}. The last row is not a policy: the fixed 60 s schedule watched the "
         "same way, what that baseline would cost if it used the queue too "
         f"({_span([r.ours / r.fixed_60 for r in on_queue])}x); ours costs {_span(against_queue)}x that, since it "
-        "looks more often. The target compares with the fixed 60 s Wait-state schedule (the baseline above)."
+        "looks more often. The target compares with the fixed 60 s Wait-state schedule (the baseline above). The "
+        "rows marked issue 25 price the deployed policy on the stack built otherwise: every look traced "
+        "(`trace_looks`: each SQS-triggered look is a trace of its own), both job indexes projecting every "
+        "attribute (`wide_indexes`, the layout before: each write of the job item rewrites both entries), and, "
+        "modelled for branch watch-path, each look's claim on a small item of its own instead of the job item "
+        f"(the job item weighs {found.job_item_bytes} B: the claim's attributes take it past 2 KB, 3 write units "
+        "a look instead of 1)."
     )
 
 
