@@ -64,8 +64,11 @@ def section(month: Mapping[str, list[MonthLine]], assumed: tuple[str, ...]) -> l
         "**The monthly bill** (issue 25): what the stack costs whether or not it makes videos, from the synthesized "
         "template with the default configuration (`cdk.json`), list prices, no free tier. Custom metrics are "
         "billed per metric for the hours in which it has data, so they grow with the volume up to "
-        f"${BILL_PRICES['cw_custom_metric_month']:.2f} a month each. Target: the idle stack at most "
-        f"${IDLE_TARGET:.2f} a month.",
+        f"${BILL_PRICES['cw_custom_metric_month']:.2f} a month each: a successful job emits {bill.METRICS_PER_JOB} "
+        "(JobsSubmitted, JobsSucceeded, VideoBytes, GenerationSeconds) and a cold submit Powertools' ColdStart; "
+        "the alarms' metrics (SubmitAmbiguous, UnknownGmiStatus) cost nothing while nothing goes wrong. Folding "
+        "them into fewer names with a dimension would save nothing: CloudWatch bills each combination of name and "
+        f"dimensions as a metric. Target: the idle stack at most ${IDLE_TARGET:.2f} a month.",
         "",
         md_table(["item", *columns], body),
         "",
