@@ -82,8 +82,9 @@ SECRET_READERS = ("submit", "watch", "poll", "complete")
 # and Powertools' ColdStart of the submit function (capture_cold_start_metric).
 METRICS_PER_JOB = 4
 # The watch function's per-look claim (branch watch-path): one conditional UpdateItem on the job item per look and
-# per hop, writing watch_chain, watch_look, watch_message, watch_lease_until (about this many bytes).
-WATCH_CLAIM_BYTES = 120
+# per hop. Its attributes as that branch writes them: names 51 B; watch_chain 16 hex; watch_look a small number
+# (2 B); watch_message an SQS message id (36); watch_lease_until an epoch float (~9 B).
+WATCH_CLAIM_BYTES = 51 + 16 + 2 + 36 + 9
 # An index entry of a KEYS_ONLY or narrow INCLUDE projection: table keys + index keys (+ a number), < 1 KB.
 NARROW_ENTRY_BYTES = 200
 LOG_RECORD_BYTES = 400  # one S3 server access log record

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from benchmarks import bill_section, policy, polling
-from benchmarks.bill import VOLUMES, MonthLine, deployed_facts, month_lines, month_total
+from benchmarks.bill import VOLUMES, WATCH_CLAIM_BYTES, MonthLine, deployed_facts, month_lines, month_total
 from benchmarks.burst import BurstResult
 from benchmarks.levers import LEVERS, Lever, lever_cost
 from benchmarks.mix import DEFAULT_SIGMA, reference_mix
@@ -393,8 +393,9 @@ def _levers_text(found: Costs, sigmas: list[float]) -> str:
         "(`trace_looks`: each SQS-triggered look is a trace of its own), both job indexes projecting every "
         "attribute (`wide_indexes`, the layout before: each write of the job item rewrites both entries), and, "
         "modelled for branch watch-path, each look's claim on a small item of its own instead of the job item "
-        f"(the job item weighs {found.job_item_bytes} B: the claim's attributes take it past 2 KB, 3 write units "
-        "a look instead of 1)."
+        f"(1 write unit a look; on the job item, {found.job_item_bytes} B with the default prompt, a claim bills "
+        f"{-(-(found.job_item_bytes + WATCH_CLAIM_BYTES) // 1024)} units, and 3 once the item passes 2 KB: a prompt "
+        f"{max(0, 2048 - found.job_item_bytes - WATCH_CLAIM_BYTES)} characters longer)."
     )
 
 
