@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -273,10 +273,6 @@ class Volume:
             concurrent = max(1.0, self.jobs_per_second * self.span_seconds)
             warm += max(0.0, self.span_seconds - SECRET_CACHE_SECONDS) / SECRET_CACHE_SECONDS / concurrent
         return min(invocations, cold + warm)
-
-
-def with_init(volume: Volume, init_ms: Mapping[str, float]) -> Volume:
-    return replace(volume, init_ms=dict(init_ms))
 
 
 # ---- DynamoDB writes, index by index --------------------------------------------------------------------------
