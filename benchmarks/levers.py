@@ -8,9 +8,10 @@ replay the previous design, whose poll invocation slept through short waits (Loo
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from benchmarks.bill import Index, StackFacts
 from benchmarks.burst import BurstResult
 from benchmarks.policy import POLL_OVERHEAD_SECONDS, JobOutcome, Looks
 from benchmarks.pricing import CostModel, kind_of, mean_cost, of_job, per_video, total
@@ -33,6 +34,7 @@ class Lever:
     watch_queue: bool = False  # each look a watch invocation woken by a delayed SQS message (deployed)
     on_fixed_60: bool = False  # replay the fixed 60 s schedule (its lag) instead of our policy
     true_window: bool = False  # a bound: every class's real window known, no learning error
+    stack: Callable[[StackFacts], StackFacts] | None = None  # issue 25: the stack built otherwise than deployed
 
     @property
     def looks(self) -> Looks:
@@ -87,6 +89,27 @@ LEVERS = (
     ),
     Lever(DEPLOYED, {}, CostModel(), watch_queue=True),
     Lever(
+        "issue 25: the watch function's looks traced, each a trace of its own (trace_looks: true)",
+        {},
+        CostModel(),
+        watch_queue=True,
+        stack=lambda facts: replace(facts, traced=facts.traced | {"watch"}),
+    ),
+    Lever(
+        "issue 25: by-source and by-status projecting every attribute (wide_indexes: true, the layout before)",
+        {},
+        CostModel(),
+        watch_queue=True,
+        stack=lambda facts: replace(facts, indexes=tuple(_projecting(i, "ALL") for i in facts.indexes)),
+    ),
+    Lever(
+        "modelled, for branch watch-path: each look's claim on a small item of its own (1 WRU), not the job item",
+        {},
+        CostModel(),
+        watch_queue=True,
+        stack=lambda facts: replace(facts, claim_on_own_item=True),
+    ),
+    Lever(
         "not a policy: the fixed 60 s schedule also by delayed SQS messages (what that baseline would become)",
         {},
         CostModel(),
@@ -94,6 +117,16 @@ LEVERS = (
         on_fixed_60=True,
     ),
 )
+
+
+def _projecting(index: Index, how: str) -> Index:
+    """`index` with every attribute projected (ALL), or narrowed (NARROW) to what the code reads from it."""
+    if index.name == "by-source":
+        return replace(index, projection="ALL" if how == "ALL" else "KEYS_ONLY", non_key=())
+    if index.name == "by-status":
+        narrow = ("model", "generation_seconds")
+        return replace(index, projection="ALL" if how == "ALL" else "INCLUDE", non_key=() if how == "ALL" else narrow)
+    return index
 
 
 def shared_seconds(outcomes: Sequence[JobOutcome]) -> list[float]:

@@ -1,3 +1,4 @@
+# Long file: the one per-video cost model (every AWS operation of a job, priced) reads best in one place
 """The price of one video: AWS list prices applied to the operations a job performs (benchmarks 1 and 4).
 
 Prices: AWS public list prices, us-east-1, as checked on PRICES_DATE (no free tier applied).
@@ -17,6 +18,21 @@ from dataclasses import dataclass
 from functools import cache
 
 from benchmarks import mix
+from benchmarks.bill import (
+    BILL_PRICES,
+    EVENT_BYTES,
+    LOG_RECORD_BYTES,
+    NARROW_ENTRY_BYTES,
+    SOURCE_IMAGE_BYTES,
+    VOLUMES,
+    WATCH_CLAIM_BYTES,
+    XRAY_RETRIEVALS_PER_TRACE,
+    StackFacts,
+    Volume,
+    deployed_facts,
+    index_read_bytes,
+    job_write_units,
+)
 from benchmarks.burst import BurstResult
 from benchmarks.policy import POLL_OVERHEAD_SECONDS, JobOutcome
 from benchmarks.stepfunctions import WorkflowCost, workflow_cost
@@ -87,12 +103,30 @@ def kind_of(job_class: str) -> VideoKind:
     return VideoKind(job_class, job_class, int(BASE_VIDEO_BYTES * factor))
 
 
+# Status changes of every successful job besides GMI's progress: submitting, submitted, succeeded (the rest of
+# the burst's UpdateItems are annotations: facts that change no status).
+BASE_TRANSITIONS = 3
+LOG_RETENTION_MONTHS = 1.0  # log_retention_days 30
+ACCESS_LOG_RETENTION_MONTHS = 12.0  # access_log_retention_days 365
+ARCHIVE_RETENTION_MONTHS = 3.0  # event_archive_retention_days 90
+
+
 @dataclass(frozen=True)
 class CostModel:
-    """What the code does that the price depends on, beyond the replayed polls (the levers of issue 14)."""
+    """What the code does that the price depends on, beyond the replayed polls (the levers of issues 14 and 25)."""
 
     poll_memory_mb: int | None = None  # None: as in the synthesized template
     write_every_poll: bool = False  # True: every waiting poll updated the job record (before issue 14)
+    facts: StackFacts | None = None  # None: the synthesized template's (benchmarks.bill.deployed_facts)
+    videos_per_month: int = VOLUMES[0]
+    init_ms: tuple[tuple[str, float], ...] = ()  # measured import + init per function (benchmark 3)
+
+    @property
+    def stack(self) -> StackFacts:
+        return self.facts if self.facts is not None else deployed_facts()
+
+    def volume(self, span_seconds: float) -> Volume:
+        return Volume(self.videos_per_month, span_seconds, dict(self.init_ms))
 
 
 def progress_writes(polls: float, model: CostModel) -> float:
@@ -195,6 +229,7 @@ def per_video(
     cold: bool = False,
     watched: bool = False,
     hops: float = 0.0,
+    span_seconds: float = 180.0,
 ) -> list[CostLine]:
     """Cost lines of one video of `kind`, GMI looked at `polls` times (a `cold` class also reads the model's
     recent successes at submit).
@@ -207,7 +242,6 @@ def per_video(
     per_job = {key: count / jobs for key, count in burst.calls.items()}
     # The burst's own looks per job (GMI at zero generation time), whichever function made them.
     burst_polls = (burst.invocations.get("poll", 0) + burst.invocations.get("watch", 0)) / jobs
-    item_kb = max(1, math.ceil(burst.job_item_bytes / 1024))
     functions = _Functions(burst, model)
     writes = progress_writes(polls, model)
     watching = _watching(functions, polls, rounds, poll_seconds, writes, watched, hops)
@@ -224,13 +258,26 @@ def per_video(
         ),
     ]
 
-    updates = per_job.get("dynamodb:UpdateItem", 0) - progress_writes(burst_polls, model) + writes
-    # A transaction costs 2 WRU per KB per item; the success also writes its by-time-class index entry (< 1 KB).
-    wru = 2 * (1 + item_kb) + updates * item_kb + 1
-    lines.append(CostLine("DynamoDB writes", wru, "write request units", wru * PRICES["ddb_write_unit"]))
+    stack = model.stack
+    volume = model.volume(span_seconds)
+    claims = watching.invocations if watched and stack.watch_claims else 0.0
+    # The burst's UpdateItems: status changes, annotations and (once the watch claims its looks) one claim per
+    # watch invocation.
+    burst_claims = burst.invocations.get("watch", 0) / jobs if _repository_claims_looks() else 0.0
+    annotations = max(
+        0.0,
+        per_job.get("dynamodb:UpdateItem", 0) - progress_writes(burst_polls, model) - BASE_TRANSITIONS - burst_claims,
+    )
+    table_wru, index_wru = job_write_units(stack, burst.job_item_bytes, BASE_TRANSITIONS + writes, annotations, claims)
+    lines.append(
+        CostLine("DynamoDB writes: table", table_wru, "write request units", table_wru * PRICES["ddb_write_unit"])
+    )
+    lines.append(
+        CostLine("DynamoDB writes: indexes", index_wru, "write request units", index_wru * PRICES["ddb_write_unit"])
+    )
     query_ru = math.ceil(CLASS_HISTORY_LIMIT * CLASS_INDEX_ITEM_BYTES / 4096) * 0.5
     if cold:
-        query_ru += math.ceil(MODEL_HISTORY_LIMIT * burst.job_item_bytes / 4096) * 0.5
+        query_ru += math.ceil(MODEL_HISTORY_LIMIT * index_read_bytes(stack, burst.job_item_bytes) / 4096) * 0.5
     rru = query_ru + per_job.get("dynamodb:GetItem", 1.0) * math.ceil(burst.job_item_bytes / 4096)
     lines.append(CostLine("DynamoDB reads", rru, "read request units", rru * PRICES["ddb_read_unit"]))
 
@@ -246,14 +293,92 @@ def per_video(
 
     invocations = 1 + watching.invocations + 1  # submit, the watching function, complete
     handler_log = burst.log_bytes / max(1, sum(burst.invocations.values()))
-    log_bytes = invocations * (handler_log + PLATFORM_LOG_BYTES) + workflow.history_events * (
+    platform = PLATFORM_LOG_BYTES if stack.platform_logs else 0
+    log_bytes = invocations * (handler_log + platform) + workflow.history_events * (
         SFN_LOG_ENVELOPE_BYTES + burst.execution_input_bytes
     )
     lines.append(
         CostLine("CloudWatch Logs", log_bytes / 1024, "KiB ingested", log_bytes / 1024**3 * PRICES["logs_ingest_gb"])
     )
-    lines.append(CostLine("X-Ray", 1, "trace (upper bound: all sampled)", PRICES["xray_trace"]))
+    lines += _volume_lines(functions, volume, stack, watched, watching.invocations, hops)
+    stored = (
+        burst.job_item_bytes
+        + (WATCH_CLAIM_BYTES if claims else 0)
+        + NARROW_ENTRY_BYTES  # the LATEST pointer (or the claim's own item)
+        + sum(i.entry_bytes(burst.job_item_bytes) for i in stack.indexes)
+    )
+    monthly = (
+        log_bytes * BILL_PRICES["logs_storage_gb_month"] * LOG_RETENTION_MONTHS
+        + stored * (BILL_PRICES["ddb_storage_gb_month"] + BILL_PRICES["ddb_pitr_gb_month"])
+        + events
+        * EVENT_BYTES
+        * (BILL_PRICES["eventbridge_archive_gb"] + BILL_PRICES["s3_storage_gb_month"] * ARCHIVE_RETENTION_MONTHS)
+        + (puts + gets) * LOG_RECORD_BYTES * BILL_PRICES["s3_storage_gb_month"] * ACCESS_LOG_RETENTION_MONTHS
+    ) / 1024**3
+    lines.append(
+        CostLine(
+            "storage: logs, job record + PITR, event archive, S3 access logs",
+            stored / 1024,
+            "KiB of record (record kept a month, the rest their retention)",
+            monthly,
+        )
+    )
     return lines
+
+
+def _repository_claims_looks() -> bool:
+    """Whether the watch function claims each look on the job item (branch watch-path), so the burst counted it."""
+    from i2v.adapters.repository import JobRepository
+
+    return hasattr(JobRepository, "claim_look")
+
+
+def _volume_lines(
+    functions: _Functions, volume: Volume, stack: StackFacts, watched: bool, invocations: float, hops: float
+) -> list[CostLine]:
+    """INIT time of cold starts, X-Ray traces, reads of the GMI key: what a video costs depends on how many share
+    the month (benchmarks.bill.Volume)."""
+    watcher = "watch" if watched else "poll"
+    # Within a job the watch function is cold again after each hop (a wait of 900 s); the poll loop's rounds are
+    # 60 s apart, warm after the first.
+    cold = {
+        "submit": volume.cold_chance("submit"),
+        watcher: volume.cold_chance(watcher) * ((1 + hops) if watched else 1.0),
+        "complete": volume.cold_chance("complete"),
+    }
+    gb_s = sum(n * functions.memory_mb(f) / 1024 * volume.init_seconds(f) for f, n in cold.items())
+    # Each SQS-triggered invocation starts a trace (submit; each look when the watch function is traced); the
+    # execution and its Lambda tasks join submit's trace.
+    roots = {"submit": 1.0, **({"watch": invocations} if watched else {})}
+    traces = sum(n * volume.sampled(n) for f, n in roots.items() if f in stack.traced)
+    calls = {"submit": 1.0, watcher: invocations, "complete": 1.0}
+    reads = sum(volume.secret_reads(f, calls[f], cold[f]) for f in cold)
+    return [
+        CostLine(
+            "Lambda INIT (cold starts)",
+            sum(cold.values()),
+            f"cold starts at {volume.videos:,} videos a month",
+            gb_s * PRICES["lambda_gb_second_arm64"],
+        ),
+        CostLine(
+            "X-Ray",
+            traces,
+            "traces recorded (and read once)",
+            traces * (PRICES["xray_trace"] + XRAY_RETRIEVALS_PER_TRACE * BILL_PRICES["xray_trace_retrieved"]),
+        ),
+        CostLine(
+            "Secrets Manager + KMS",
+            reads,
+            "reads of the GMI key",
+            reads * (PRICES["secrets_api_call"] + BILL_PRICES["kms_request"]),
+        ),
+    ]
+
+
+def media_storage_per_month(kind: VideoKind) -> float:
+    """$ a month to keep one video of `kind` and its source image in S3 Standard (your data, kept as you choose:
+    not in the pipeline's cost per video)."""
+    return (kind.video_bytes + SOURCE_IMAGE_BYTES) / 1024**3 * BILL_PRICES["s3_storage_gb_month"]
 
 
 def total(lines: list[CostLine]) -> float:
@@ -273,8 +398,14 @@ def of_job(outcome: JobOutcome, burst: BurstResult, model: CostModel = CostModel
             not outcome.warm,
             outcome.watched,
             outcome.hops,
+            span_of(outcome),
         )
     )
+
+
+def span_of(outcome: JobOutcome) -> float:
+    """How long the job was watched: from its submission to the look that saw it done."""
+    return max(0.0, outcome.done_at - outcome.arrival)
 
 
 def mean_cost(outcomes: Sequence[JobOutcome], burst: BurstResult, model: CostModel = CostModel()) -> float:

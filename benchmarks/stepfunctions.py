@@ -34,14 +34,22 @@ class WorkflowCost:
 
 
 @functools.cache
+def deployed_template() -> dict[str, Any]:
+    """The synthesized CDK app (cdk.json's configuration), once per process: the cost model reads it too."""
+    from i2v_infra.synth import synthesize_template
+
+    return synthesize_template()
+
+
+@functools.cache
 def definition() -> dict[str, Any]:
     """The deployed definition: the synthesized CDK app's (i2v_infra), or FALLBACK_DEFINITION if CDK is missing."""
     try:
-        from i2v_infra.synth import synthesize_template
         from i2v_infra.template_tools import state_machine_definition
+
+        return state_machine_definition(deployed_template())
     except ImportError:  # pragma: no cover - the dev install always has CDK
         return FALLBACK_DEFINITION
-    return state_machine_definition(synthesize_template())
 
 
 def _choose(state: dict[str, Any], data: dict[str, Any]) -> str:

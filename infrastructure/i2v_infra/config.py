@@ -103,6 +103,14 @@ class PipelineConfig(BaseModel):
     # X-Ray SDK subsegments (each AWS and GMI call) on top of Lambda's own active tracing; off by default:
     # the SDK is in maintenance mode (end of support 2027-02-25) and costs every cold start ~35 ms.
     xray_sdk_tracing: bool = False
+    # Each SQS-triggered look starts its own X-Ray trace ($5 per million): off, the watch function traces only
+    # what arrives sampled (PassThrough), i.e. none of its looks (docs/deploy.md, "What it costs per month").
+    trace_looks: bool = False
+    # The operations dashboard: $3.00 a month at list price, the largest fixed item of an idle stack.
+    dashboard: bool = False
+    # by-source and by-status projecting every attribute, as stacks deployed before issue 25 were built:
+    # CloudFormation cannot change an index's projection in place (docs/deploy.md, "Updating").
+    wide_indexes: bool = False
     webhooks: Webhooks = ()
 
     # ---- field checks -------------------------------------------------------------------------

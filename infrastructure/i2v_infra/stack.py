@@ -60,10 +60,11 @@ class ImageToVideoStack(cdk.Stack):
         }
         for key in OUTPUT_KEYS:
             cdk.CfnOutput(self, key, value=values[key])
-        cdk.CfnOutput(
-            self,
-            "DashboardName",
-            value=pipeline.monitoring.dashboard.dashboard_name,
-            description="CloudWatch dashboard of the pipeline",
-        )
+        if pipeline.monitoring.dashboard is not None:
+            cdk.CfnOutput(
+                self,
+                "DashboardName",
+                value=pipeline.monitoring.dashboard.dashboard_name,
+                description="CloudWatch dashboard of the pipeline",
+            )
         acknowledge_stack_findings(self)

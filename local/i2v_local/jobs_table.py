@@ -26,8 +26,13 @@ def create_jobs_table(dynamodb: Any, table_name: str) -> None:
         ],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         GlobalSecondaryIndexes=[
-            _index("by-source", "source_id", "created_at"),
-            _index("by-status", "status", "updated_at"),
+            _index("by-source", "source_id", "created_at", {"ProjectionType": "KEYS_ONLY"}),
+            _index(
+                "by-status",
+                "status",
+                "updated_at",
+                {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["model", "generation_seconds"]},
+            ),
             _index(
                 "by-time-class",
                 "history_key",

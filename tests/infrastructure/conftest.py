@@ -36,3 +36,12 @@ def template(template_dict: dict[str, Any]) -> Any:
     from aws_cdk.assertions import Template
 
     return Template.from_json(template_dict)
+
+
+@pytest.fixture(scope="session")
+def opt_in_template_dict(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The app with every opt-in that costs money when idle switched on (docs/deploy.md, "What it costs")."""
+    from i2v_infra.synth import synthesize
+
+    overrides = {"dashboard": True, "trace_looks": True}
+    return synthesize(tmp_path_factory.mktemp("cdk-out-opt-in"), nag=False, config_overrides=overrides).template  # type: ignore[no-any-return]

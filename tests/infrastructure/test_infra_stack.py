@@ -237,7 +237,8 @@ def test_function_runtime_tracing_logging(template_dict: dict[str, Any], name: s
     _, props = pipeline_function(template_dict, name)
     assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
-    assert props["TracingConfig"] == {"Mode": "Active"}
+    # Each SQS-triggered look would be an X-Ray trace of its own: the watch function traces none (trace_looks).
+    assert props["TracingConfig"] == {"Mode": "PassThrough" if name == "watch" else "Active"}
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
     log_group = template_dict["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
     assert log_group["Properties"]["RetentionInDays"] == CONFIG.log_retention_days
@@ -264,6 +265,10 @@ def test_function_environment_matches_the_contract(template_dict: dict[str, Any]
     if name == "complete":
         assert env["ALLOW_PRIVATE_VIDEO_ADDRESSES"] == "false"
         assert env["VIDEO_HOST_ALLOWLIST"] == "storage.googleapis.com,*.storage.googleapis.com"
+
+
+def test_trace_looks_traces_every_look(opt_in_template_dict: dict[str, Any]) -> None:
+    assert pipeline_function(opt_in_template_dict, "watch")[1]["TracingConfig"] == {"Mode": "Active"}
 
 
 def test_xray_sdk_tracing_switches_the_sdk_on() -> None:
@@ -316,8 +321,8 @@ EXPECTED_ACTIONS = {
     },
     "sweeper": {
         "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
-        "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "events:PutEvents", "sqs:SendMessage",
-        "states:DescribeExecution",
+        "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:Query", "events:PutEvents",
+        "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "states:DescribeExecution",
     },
 }  # fmt: skip
 

@@ -106,8 +106,13 @@ def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Gra
             **jobs,
             **publish,
             ("dynamodb:Query", "table/index/by-status"): "JobRepository.stale: the oldest jobs of each status",
+            ("dynamodb:BatchGetItem", "table"): "JobRepository.stale: their whole records (the index is narrow)",
             ("sqs:SendMessage", "submit-queue"): "the reconcile and resume messages (SubmitQueue)",
             ("states:DescribeExecution", EXECUTIONS): "Executions.describe: has an in-flight job's execution ended?",
+            # Lambda's on-failure destination of its asynchronous invocations (CDK's grant to the function role).
+            ("sqs:SendMessage", "sweeper-dlq"): "a failed run's event, sent by Lambda to the schedule's DLQ",
+            ("sqs:GetQueueAttributes", "sweeper-dlq"): "part of CDK's send grant for the on-failure destination",
+            ("sqs:GetQueueUrl", "sweeper-dlq"): "part of CDK's send grant for the on-failure destination",
         },
     }
 
@@ -133,13 +138,18 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
         ("complete", "s3:GetObject"): "only when a retried complete finds the video already stored",
         ("fail", "sqs:SendMessage"): "Lambda sends a failed asynchronous invocation to the DLQ, not our code",
         **{
+            ("sweeper", action): "Lambda sends a failed asynchronous run to its destination, not our code; "
+            "SendMessage to the submit queue only for a forgotten job (tests/scenarios/test_sweeper.py)"
+            for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+        },
+        **{
             ("sweeper", action): "only for a forgotten job (none in this run, whose jobs are minutes old): "
             "tests/scenarios/test_sweeper.py drives each action through the local stack"
             for action in (
                 "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
                 "dynamodb:UpdateItem",
                 "events:PutEvents",
-                "sqs:SendMessage",
                 "states:DescribeExecution",
             )
         },

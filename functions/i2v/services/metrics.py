@@ -45,9 +45,12 @@ class MetricName(StrEnum):
     SWEPT_TO_RECONCILE = "SweptToReconcile"
     SWEPT_TO_RESUME = "SweptToResume"
     SWEPT_TO_FAILURE = "SweptToFailure"
+    # Every job the sweeper moved on, whatever it did: the one metric the SweeperActed alarm watches (an alarm is
+    # billed per metric it reads, and this one fires on any action).
+    SWEEPER_ACTED = "SweeperActed"
 
 
-# The sweeper's actions (i2v.services.sweeper), watched together by the SweeperActed alarm.
+# The sweeper's actions (i2v.services.sweeper), each counted besides SWEEPER_ACTED (on the dashboard).
 SWEEPER_ACTIONS = (MetricName.SWEPT_TO_RECONCILE, MetricName.SWEPT_TO_RESUME, MetricName.SWEPT_TO_FAILURE)
 
 # The count of jobs that ended in each status.

@@ -3,7 +3,7 @@
 The rules are i2v.domain.sweep's; this service reads the stale jobs of each status (oldest first, a bounded
 number per run), asks Step Functions about the in-flight ones, and acts: a reconcile or resume message on the
 submit queue (the submit function does the rest, as for any message), or the job's end recorded and
-announced through the failure service. One metric per action (the SweeperActed alarm).
+announced through the failure service. One metric per action, and SweeperActed for any (its alarm).
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ class Sweeper:
             now_flag = {"now": True} if found.action == SweepAction.RECONCILE else {}
             self.submit_queue({"kind": MESSAGE_KINDS[found.action], "job_id": job.job_id, **now_flag}, 0)
         self.metrics.add_metric(ACTION_METRICS[found.action], "Count", 1)
+        self.metrics.add_metric(MetricName.SWEEPER_ACTED, "Count", 1)
         return found
 
 

@@ -56,6 +56,7 @@ class PipelineFunction(Construct):
         environment: dict[str, str],
         log_retention: logs.RetentionDays,
         dead_letter_queue: sqs.IQueue | None = None,
+        tracing: lambda_.Tracing = lambda_.Tracing.ACTIVE,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
@@ -83,7 +84,7 @@ class PipelineFunction(Construct):
             timeout=timeout,
             role=self.role,
             environment=environment,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=tracing,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,

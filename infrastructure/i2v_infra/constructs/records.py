@@ -14,6 +14,8 @@ from i2v_infra.nag import acknowledge
 BY_SOURCE_INDEX = "by-source"
 BY_STATUS_INDEX = "by-status"
 BY_TIME_CLASS_INDEX = "by-time-class"
+# What i2v.adapters.repository reads from by-status without the table (recent_generation_seconds).
+BY_STATUS_ATTRIBUTES = ["model", "generation_seconds"]
 
 
 class Records(Construct):
@@ -36,15 +38,20 @@ class Records(Construct):
             deletion_protection=config.retain_data,
             removal_policy=data_policy,
         )
-        for name, pk, sk in (
-            (BY_SOURCE_INDEX, "source_id", "created_at"),
-            (BY_STATUS_INDEX, "status", "updated_at"),
+        # Narrow (issue 25): an index that projects every attribute rewrites its entry on every write of the job
+        # item. by-source answers with keys (the CLI reads the records); by-status with what the cold-class
+        # history reads. wide_indexes: ALL, as stacks deployed before were built (no in-place change exists).
+        wide = config.wide_indexes
+        for name, pk, sk, projection, attributes in (
+            (BY_SOURCE_INDEX, "source_id", "created_at", dynamodb.ProjectionType.KEYS_ONLY, None),
+            (BY_STATUS_INDEX, "status", "updated_at", dynamodb.ProjectionType.INCLUDE, BY_STATUS_ATTRIBUTES),
         ):
             self.table.add_global_secondary_index(
                 index_name=name,
                 partition_key=dynamodb.Attribute(name=pk, type=dynamodb.AttributeType.STRING),
                 sort_key=dynamodb.Attribute(name=sk, type=dynamodb.AttributeType.STRING),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType.ALL if wide else projection,
+                non_key_attributes=None if wide else attributes,
             )
         # Sparse (only successes carry history_key) and narrow (just the time): the polling policy reads the
         # latest 50 successes of a job's time class in about one read unit.

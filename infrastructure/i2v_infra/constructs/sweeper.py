@@ -8,6 +8,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
@@ -15,11 +16,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS
-from i2v.services.metrics import SWEEPER_ACTIONS
+from i2v.services.metrics import SWEEPER_ACTIONS, MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.ingestion import VISIBILITY_TIMEOUT_FACTOR, submit_timeout
-from i2v_infra.constructs.monitoring import FIVE_MINUTES, Monitoring, job_metric
+from i2v_infra.constructs.monitoring import Monitoring, job_metric
 from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.constructs.records import BY_STATUS_INDEX, Records
 from i2v_infra.iam import grant_job_records, grant_put_events
@@ -70,7 +71,8 @@ class Sweeper(Construct):
         )
         fn = self.function.function
         interval = config.sweep_interval_minutes
-        grant_job_records(fn, records.table, ["GetItem", "UpdateItem"], indexes=[BY_STATUS_INDEX])
+        # BatchGetItem: by-status projects only what its own queries read; whole records come from the table.
+        grant_job_records(fn, records.table, ["GetItem", "BatchGetItem", "UpdateItem"], indexes=[BY_STATUS_INDEX])
         grant_put_events(fn, records.bus)
         fn.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[submit_queue.queue_arn]))
         # DescribeExecution of this state machine's executions only (arn:...:execution:<state machine name>:*).
@@ -88,20 +90,25 @@ class Sweeper(Construct):
             "Execution names are job ids known only at run time; DescribeExecution is limited to the executions "
             "of the pipeline's own state machine.",
         )
+        self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetterQueue")
         # Scheduler invokes Lambda asynchronously: a failed run is not retried by Lambda (a retry could overlap
-        # the next run); the next scheduled run is the retry, and the SweeperErrors alarm says it failed.
-        fn.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(max(60, interval * 60)))
-        for finding in ("Serverless-LambdaDLQ", "Serverless-LambdaAsyncFailureDestination"):
+        # the next run); the next scheduled run is the retry. A failed run's event goes to the schedule's DLQ,
+        # so one alarm (on that queue) covers both a run that failed and one Scheduler could not start.
+        fn.configure_async_invoke(
+            retry_attempts=0,
+            max_event_age=Duration.seconds(max(60, interval * 60)),
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+        )
+        for finding in ("Serverless-LambdaDLQ",):
             acknowledge(
                 fn,
                 finding,
                 "Invoked asynchronously by EventBridge Scheduler with no Lambda retries: the next scheduled run is "
-                "the retry, and the SweeperErrors alarm fires on a failed run. A DLQ or failure destination would "
-                "hold only the schedule's empty event; the schedule's own DLQ holds what Scheduler could not deliver.",
+                "the retry. Its on-failure destination (the schedule's alarmed dead-letter queue) takes a failed "
+                "run's event; a function DLQ would duplicate it.",
             )
 
         # The schedule: its role may invoke this function and write to its dead-letter queue, nothing else.
-        self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetterQueue")
         for finding, why in (
             ("AwsSolutions-SQS3", "This queue is itself a dead-letter queue (the sweeper schedule's)."),
             ("Serverless-SQSRedrivePolicy", "This queue is itself a dead-letter queue; it has no DLQ of its own."),
@@ -140,12 +147,7 @@ class Sweeper(Construct):
     def monitored_by(self, monitoring: Monitoring) -> None:
         """The sweeper's alarms on the alarm topic (monitoring.py's pattern: threshold 0, one period) and its
         graph on the dashboard."""
-        acted = cw.MathExpression(
-            expression=" + ".join(f"FILL(m{n}, 0)" for n in range(len(SWEEPER_ACTIONS))),
-            using_metrics={f"m{n}": job_metric(name) for n, name in enumerate(SWEEPER_ACTIONS)},
-            label="Jobs the sweeper had to move on",
-            period=FIVE_MINUTES,
-        )
+        acted = job_metric(MetricName.SWEEPER_ACTED)
         definitions: list[tuple[str, cw.IMetric, str]] = [
             (
                 "SweeperActed",
@@ -154,16 +156,12 @@ class Sweeper(Construct):
                 "something upstream lost it; see the sweeper's logs.",
             ),
             (
-                "SweeperErrors",
-                self.function.function.metric_errors(period=FIVE_MINUTES, statistic=cw.Stats.SUM),
-                "A sweeper run failed (it is not retried: the next scheduled run sweeps again); see its logs.",
-            ),
-            (
                 "SweeperScheduleDeadLetterQueueNotEmpty",
                 self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
                 ),
-                "EventBridge Scheduler could not invoke the sweeper.",
+                "A sweeper run failed, or EventBridge Scheduler could not invoke it (not retried: the next scheduled "
+                "run sweeps again); see the sweeper's logs.",
             ),
         ]
         for name, metric, description in definitions:
@@ -180,6 +178,8 @@ class Sweeper(Construct):
             alarm.add_alarm_action(cw_actions.SnsAction(monitoring.topic))
             alarm.add_ok_action(cw_actions.SnsAction(monitoring.topic))
             monitoring.alarms[name] = alarm
+        if monitoring.dashboard is None:  # opt-in (config `dashboard`)
+            return
         monitoring.dashboard.add_widgets(
             cw.GraphWidget(
                 title="Sweeper",

@@ -66,6 +66,9 @@ class Watcher(Construct):
             timeout=timeout,
             environment={**environment, "WATCH_QUEUE_URL": self.queue.queue_url},
             log_retention=log_retention,
+            # An SQS-triggered invocation arrives with no sampled trace header: PassThrough traces none of the
+            # looks, Active makes each one a trace of its own (trace_looks; cost in docs/deploy.md).
+            tracing=lambda_.Tracing.ACTIVE if config.trace_looks else lambda_.Tracing.PASS_THROUGH,
         )
         fn = self.function.function
         fn.add_event_source(
@@ -86,6 +89,14 @@ class Watcher(Construct):
             "This queue is the dead-letter queue of the watch queue; a DLQ of a DLQ would hide messages. The "
             "WatchDeadLetterQueueNotEmpty alarm fires on its first message.",
         )
+        if not config.trace_looks:
+            acknowledge(
+                fn,
+                "Serverless-LambdaTracing",
+                "PassThrough on purpose (config trace_looks): each SQS-triggered look would start an X-Ray trace "
+                "of its own at $5 per million, about a third of a video's AWS cost; the looks keep their logs and "
+                "metrics, and the execution's trace shows the Watch state.",
+            )
         acknowledge(
             fn,
             "Serverless-LambdaDLQ",
