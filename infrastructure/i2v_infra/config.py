@@ -75,7 +75,10 @@ class PipelineConfig(BaseModel):
     workflow_timeout_margin_seconds: int = Field(3600, ge=1800, le=86400)
     submit_concurrency: int = Field(2, ge=2, le=1000)
     submit_batch_size: int = Field(5, ge=1, le=10)
-    max_receive_count: int = Field(5, ge=1, le=1000)
+    # >= 5: a receive Lambda's poller could not hand to the function (throttled) still counts (AWS's guidance).
+    max_receive_count: int = Field(5, ge=5, le=1000)
+    # The watch function's event source MaximumConcurrency: what the looks may take of the account's concurrency.
+    watch_concurrency: int = Field(50, ge=2, le=1000)
     daily_submission_cap: int = Field(0, ge=0)
     # GMI limits video requests per organisation; 0 sends as fast as submit_concurrency allows.
     submit_rate_per_minute: int = Field(0, ge=0, le=6000)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from i2v.adapters.gmi import GmiRequest
-from i2v.adapters.repository import ClaimResult, TransitionRejectedError
+from i2v.adapters.repository import ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.jobs import JobStatus, sources_of
 from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
@@ -80,6 +80,30 @@ class FakeJobRepository:
 
     def annotate(self, job_id: str, fields: dict[str, Any]) -> None:
         self.jobs[job_id].update(fields)
+
+    def claim_look(self, job_id: str, look: WatchLookClaim) -> bool:
+        """The same condition as JobRepository.claim_look's expression."""
+        item = self.jobs.get(job_id)
+        if item is None:
+            return False
+        held = (item.get("watch_chain"), item.get("watch_look"))
+        redo = (
+            held == (look.chain, look.look)
+            and item.get("watch_message") == look.message_id
+            and float(item["watch_lease_until"]) < look.now
+        )
+        if look.look == 0:
+            allowed = held[0] != look.chain or redo
+        else:
+            allowed = held == (look.chain, look.look - 1) or redo
+        if allowed:
+            item.update(
+                watch_chain=look.chain,
+                watch_look=look.look,
+                watch_message=look.message_id,
+                watch_lease_until=look.lease_until,
+            )
+        return allowed
 
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool:
         if self.budget.get(day, 0) >= cap:

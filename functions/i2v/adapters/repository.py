@@ -56,6 +56,19 @@ class ClaimResult:
     job: JobRecord | None
 
 
+@dataclass(frozen=True)
+class WatchLookClaim:
+    """A watch look's claim on its job item (i2v.services.watch): look `look` of the chain `chain` (a short hash
+    of the Watch task's token, never the token), by SQS message `message_id`, held until `lease_until` (epoch
+    seconds: the claiming invocation's deadline)."""
+
+    chain: str
+    look: int
+    message_id: str
+    now: float
+    lease_until: float
+
+
 class TransitionRejectedError(Exception):
     def __init__(self, job_id: str, target: JobStatus, current: JobStatus | None) -> None:
         super().__init__(f"job {job_id}: {current} -> {target} is not allowed")
@@ -187,6 +200,42 @@ class JobRepository:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=_to_item(values),
         )
+
+    def claim_look(self, job_id: str, look: WatchLookClaim) -> bool:
+        """Take look `look.look` of the chain `look.chain` on the job item (one conditional UpdateItem). False:
+        a stale copy (another copy holds this look, or the chain is past it, or belongs to another task)."""
+        values: dict[str, Any] = {
+            ":chain": look.chain,
+            ":look": look.look,
+            ":message": look.message_id,
+            ":now": look.now,
+            ":lease": look.lease_until,
+        }
+        # The same SQS message again once the invocation that claimed it is over (it may have died before its
+        # send): it may redo its look. A copy within the lease may not.
+        redo = "(watch_look = :look AND watch_message = :message AND watch_lease_until < :now)"
+        if look.look == 0:
+            # A new Watch state (a new task token) starts a new chain, whatever the item held before.
+            chain = f"(attribute_not_exists(watch_chain) OR watch_chain <> :chain OR {redo})"
+        else:
+            values[":previous"] = look.look - 1
+            chain = f"watch_chain = :chain AND (watch_look = :previous OR {redo})"
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=job_key(job_id),
+                UpdateExpression=(
+                    "SET watch_chain = :chain, watch_look = :look, watch_message = :message, "
+                    "watch_lease_until = :lease"
+                ),
+                ConditionExpression=f"attribute_exists(pk) AND {chain}",
+                ExpressionAttributeValues=_to_item(values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool:
         """Atomically take one submission from the day's allowance; False when it is used up."""

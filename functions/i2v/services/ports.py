@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from i2v.adapters.gmi import GmiRequest
-from i2v.adapters.repository import ClaimResult
+from i2v.adapters.repository import ClaimResult, WatchLookClaim
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.jobs import JobStatus
 from i2v.domain.pacing import Reservation
@@ -35,7 +35,8 @@ class NullMetrics:
 
 
 class JobRepositoryPort(Protocol):
-    """The jobs table. `transition` raises TransitionRejectedError when the job's status may not lead there."""
+    """The jobs table. `transition` raises TransitionRejectedError when the job's status may not lead there;
+    `claim_look` is False for a stale copy of a watch look."""
 
     def claim(self, job: JobRecord, padded_sequencer: str) -> ClaimResult: ...
 
@@ -51,6 +52,8 @@ class JobRepositoryPort(Protocol):
     ) -> JobRecord: ...
 
     def annotate(self, job_id: str, fields: dict[str, Any]) -> None: ...
+
+    def claim_look(self, job_id: str, look: WatchLookClaim) -> bool: ...
 
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool: ...
 
