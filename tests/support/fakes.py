@@ -92,10 +92,8 @@ class FakeJobRepository:
             and item.get("watch_message") == look.message_id
             and float(item["watch_lease_until"]) < look.now
         )
-        if look.look == 0:
-            allowed = held[0] != look.chain or redo
-        else:
-            allowed = held == (look.chain, look.look - 1) or redo
+        in_turn = held[0] != look.chain if look.look == 0 else held == (look.chain, look.look - 1)
+        allowed = in_turn or redo
         if allowed:
             item.update(
                 watch_chain=look.chain,

@@ -225,8 +225,7 @@ class JobRepository:
                 TableName=self.table_name,
                 Key=job_key(job_id),
                 UpdateExpression=(
-                    "SET watch_chain = :chain, watch_look = :look, watch_message = :message, "
-                    "watch_lease_until = :lease"
+                    "SET watch_chain = :chain, watch_look = :look, watch_message = :message, watch_lease_until = :lease"
                 ),
                 ConditionExpression=f"attribute_exists(pk) AND {chain}",
                 ExpressionAttributeValues=_to_item(values),

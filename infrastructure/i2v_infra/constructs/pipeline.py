@@ -12,7 +12,7 @@ from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.ingestion import Ingestion
-from i2v_infra.constructs.monitoring import Monitored, Monitoring
+from i2v_infra.constructs.monitoring import Monitored, Monitoring, watch_queue_age_threshold
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.storage import Storage
 from i2v_infra.constructs.subscribers import EventSchemaRegistry, video_event_pattern
@@ -76,6 +76,15 @@ class ImageToVideoPipeline(Construct):
             "complete": self.workflow.complete.function,
             "fail": self.workflow.fail.function,
         }
+        # Subscribers (docs/subscribers.md): the bus, its schemas, one-line rules.
+        self.bus: events.IEventBus = self.records.bus
+        self.schema_registry = EventSchemaRegistry(self, "EventSchemas", source=config.event_source)
+        self.webhooks = (
+            Webhooks(self, "Webhooks", config=config, bus=self.bus, code=code, log_retention=retention)
+            if config.webhooks
+            else None
+        )
+        watcher = self.workflow.watcher
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -84,18 +93,13 @@ class ImageToVideoPipeline(Construct):
                 submit_queue=self.ingestion.queue,
                 dead_letter_queue=self.ingestion.dead_letter_queue,
                 failure_dead_letter_queue=self.workflow.failure_dead_letter_queue,
-                watch_dead_letter_queue=self.workflow.watcher.dead_letter_queue,
+                watch_dead_letter_queue=watcher.dead_letter_queue,
                 state_machine=self.workflow.state_machine,
                 functions=self.functions,
+                watch_queue=watcher.queue,
+                watch_queue_age_threshold_seconds=watch_queue_age_threshold(watcher.visibility_timeout_seconds),
+                webhook_dead_letter_queue=self.webhooks.dead_letter_queue if self.webhooks else None,
             ),
-        )
-        # Subscribers (docs/subscribers.md): the bus, its schemas, one-line rules.
-        self.bus: events.IEventBus = self.records.bus
-        self.schema_registry = EventSchemaRegistry(self, "EventSchemas", source=config.event_source)
-        self.webhooks = (
-            Webhooks(self, "Webhooks", config=config, bus=self.bus, code=code, log_retention=retention)
-            if config.webhooks
-            else None
         )
 
     def on_video_ready(self, target: events.IRuleTarget, *, rule_id: str | None = None) -> events.Rule:

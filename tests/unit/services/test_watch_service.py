@@ -254,7 +254,7 @@ def test_a_new_watch_state_starts_a_new_chain(fakes: Fakes) -> None:
     """The store loop came back to Watch: a new task token, look 0 again, whatever the old chain reached."""
     _answer(fakes, "processing")
     _answer(fakes, "processing")
-    watcher, queue, _, _ = _watcher(fakes, 20)
+    watcher, _, _, _ = _watcher(fakes, 20)
     watcher.handle(_copy(_message(_state()), 0), sent_at=SUBMITTED_AT, message_id="m-0")
     renewed = WatchMessage.model_validate(
         {"task_token": TOKEN + "-next", "state": _state().model_dump(), "due_at": None}
@@ -269,7 +269,7 @@ def test_a_new_watch_state_starts_a_new_chain(fakes: Fakes) -> None:
 def test_a_look_that_may_not_fit_the_time_left_is_sent_again_untouched(fakes: Fakes) -> None:
     """The batch's later records, once the invocation has less time than a look at its worst: no claim, no GET;
     the same look goes back on the queue at once (not a batch item failure: no receive counted)."""
-    watcher, queue, tokens, _ = _watcher(fakes, 20)
+    watcher, queue, _, _ = _watcher(fakes, 20)
     message = _copy(_message(_state()), 3)
 
     verdict = watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-3", time_left_ms=lambda: 15_000)
