@@ -103,6 +103,12 @@ class FakeJobRepository:
             )
         return allowed
 
+    def release_look(self, job_id: str, look: WatchLookClaim) -> None:
+        item = self.jobs.get(job_id) or {}
+        held = (item.get("watch_chain"), item.get("watch_look"), item.get("watch_message"))
+        if held == (look.chain, look.look, look.message_id):
+            item["watch_lease_until"] = 0
+
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool:
         if self.budget.get(day, 0) >= cap:
             return False

@@ -70,3 +70,13 @@ def test_a_new_chain_starts_at_look_zero_and_the_old_one_is_refused(repo: Any) -
 
 def test_a_job_that_does_not_exist_claims_nothing(repo: Any) -> None:
     assert not repo.claim_look("e" * 32, _claim("a", 0, "m0"))
+
+
+def test_a_released_look_may_be_redone_by_its_own_message_only(repo: Any) -> None:
+    claim = _claim("a", 0, "m0")
+    assert repo.claim_look(JOB_ID, claim)
+    repo.release_look(JOB_ID, claim)
+    assert not repo.claim_look(JOB_ID, _claim("a", 0, "m0-copy", now=NOW + 1))
+    assert repo.claim_look(JOB_ID, _claim("a", 0, "m0", now=NOW + 1))
+    repo.release_look(JOB_ID, _claim("a", 0, "someone-else"))  # not the holder: nothing happens
+    assert not repo.claim_look(JOB_ID, _claim("a", 0, "m0", now=NOW + 2))

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from fixtures.leak_guard import CapturingLeakGuard
 from i2v.adapters.aws import client
 from i2v.domain.record import EventDetailType
-from i2v_infra.constructs.watcher import WATCH_MAX_RECEIVE_COUNT
+from i2v_infra.config import PipelineConfig
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalSettings, LocalStack
 from i2v_local.stack.driver import PipelineDriver
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.xdist_group("local")
 
 SUCCEEDED = EventDetailType.SUCCEEDED
 FALLBACK = ["AlreadyDone?", "Watch", "Wait", "Poll", "Route", "Complete", "Done"]
-# Long enough for the pump's three deliveries of a failing look (1 s visibility timeout locally) to heartbeat
+# A failing look's receives before its message goes to the watch DLQ (the template's redrive).
+WATCH_MAX_RECEIVE_COUNT = PipelineConfig().max_receive_count
+# Long enough for the pump's five deliveries of a failing look (1 s visibility timeout locally) to heartbeat
 # the task before it gives up; the synthesized one is ~22 minutes.
 HEARTBEAT_SECONDS = 4
 

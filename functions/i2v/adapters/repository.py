@@ -236,6 +236,23 @@ class JobRepository:
             raise
         return True
 
+    def release_look(self, job_id: str, look: WatchLookClaim) -> None:
+        """End the lease of a look whose invocation failed after claiming it: the same SQS message, delivered
+        again, may redo it at once (another copy still may not). Nothing to release is not an error."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=job_key(job_id),
+                UpdateExpression="SET watch_lease_until = :over",
+                ConditionExpression="watch_chain = :chain AND watch_look = :look AND watch_message = :message",
+                ExpressionAttributeValues=_to_item(
+                    {":over": 0, ":chain": look.chain, ":look": look.look, ":message": look.message_id}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool:
         """Atomically take one submission from the day's allowance; False when it is used up."""
         try:

@@ -77,7 +77,7 @@ class WatchService:
         now = self.clock()
         due_at = message.due_at if message.due_at is not None else sent_at + state.poll.next_wait_seconds
         if due_at - now > DUE_TOLERANCE_SECONDS:  # a wait longer than SQS can delay: hop on, no GET
-            if self._claim(message, token, message_id, now, time_left_ms):
+            if self._claim(message, token, message_id, now, time_left_ms) is not None:
                 self._send(message.model_copy(update={"due_at": due_at, "look": message.look + 1}), due_at - now)
             return None
         if time_left_ms() / 1000 < self.look_needs_seconds:
@@ -86,8 +86,18 @@ class WatchService:
             logger.info("job %s: no time left in this invocation for look %d; sent again", job_id, message.look)
             self._send(message.model_copy(update={"due_at": due_at}), 0)
             return None
-        if not self._claim(message, token, message_id, now, time_left_ms):
+        claim = self._claim(message, token, message_id, now, time_left_ms)
+        if claim is None:
             return None
+        try:
+            return self._look(message, token, now)
+        except Exception:
+            # The record fails and SQS delivers it again: this same message may redo the look at once.
+            self.poller.repo.release_look(job_id, claim)
+            raise
+
+    def _look(self, message: WatchMessage, token: str, now: float) -> PollOutcome | None:
+        state = message.state
         result = look(self.poller, state, _no_inline_sleep)
         if result.outcome == PollOutcome.WAITING:
             next_state = state.model_copy(update={"poll": result})
@@ -98,14 +108,14 @@ class WatchService:
             self._send(successor, wait)
             return PollOutcome.WAITING
         if not self.tokens.succeed(token, result.dumped()):
-            logger.info("job %s: its Watch task closed before the verdict %s", job_id, result.outcome)
+            logger.info("job %s: its Watch task closed before the verdict %s", state.job_id, result.outcome)
             return None
         return result.outcome
 
     def _claim(
         self, message: WatchMessage, token: str, message_id: str, now: float, time_left_ms: Callable[[], int]
-    ) -> bool:
-        """Claim this look on the job item, held until this invocation's deadline. False: a stale copy."""
+    ) -> WatchLookClaim | None:
+        """Claim this look on the job item, held until this invocation's deadline. None: a stale copy."""
         claim = WatchLookClaim(
             chain=chain_id(token),
             look=message.look,
@@ -114,9 +124,9 @@ class WatchService:
             lease_until=now + time_left_ms() / 1000,
         )
         if self.poller.repo.claim_look(message.state.job_id, claim):
-            return True
+            return claim
         logger.info("job %s: look %d is another copy's; this one stops", message.state.job_id, message.look)
-        return False
+        return None
 
     def _send(self, message: WatchMessage, wait_seconds: float) -> None:
         self.queue.send(message, min(SQS_MAX_DELAY_SECONDS, max(0, math.ceil(wait_seconds))))

@@ -280,3 +280,21 @@ def test_a_look_that_may_not_fit_the_time_left_is_sent_again_untouched(fakes: Fa
     assert (again.look, delay, again.due_at) == (3, 0, SUBMITTED_AT + 20)
     assert "watch_look" not in fakes.repo.jobs[JOB_ID]  # not claimed: the copy may claim it
     assert watcher.look_needs_seconds > 15
+
+
+def test_a_look_that_failed_after_its_claim_gives_it_back_to_its_own_redelivery(fakes: Fakes) -> None:
+    """Step Functions throttled the answer: the record fails, and SQS's redelivery of the same message may look
+    again at once; another copy still may not."""
+    _answer(fakes, "success")
+    _answer(fakes, "success")
+    watcher, _, tokens, _ = _watcher(fakes, 20)
+    message = _message(_state())
+    real_succeed = tokens.succeed
+    tokens.succeed = lambda token, output: (_ for _ in ()).throw(RuntimeError("ThrottlingException"))  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0")
+    tokens.succeed = real_succeed  # type: ignore[method-assign]
+
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-copy") is None
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0") == PollOutcome.SUCCEEDED
+    assert fakes.gmi.looked_up == ["req-1", "req-1"]
