@@ -135,3 +135,26 @@ def _messages(stack: LocalStack, queue_url: str) -> list[str]:
     """The bodies of the messages on a queue (left visible)."""
     answer = stack.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
     return [str(message["Body"]) for message in answer.get("Messages", [])]
+
+
+def test_once_the_watch_failed_the_fallback_keeps_looking_without_going_back_to_watch(
+    pipeline: PipelineDriver, local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24, defect 3: after the Watch state's Catch, a job GMI has not finished used to go back to Watch from
+    Route, and in AWS wait out another heartbeat (~22 minutes) for a chain that may be dead. Now Route sends a job
+    whose `$.watch_error` is set to Wait -> Poll, on the poll policy's schedule, until it ends."""
+    looks = record_looks(monkeypatch)
+    with refuse_watch_messages() as refused:
+        job_id = pipeline.upload(
+            "incoming/fallback/keeps-looking.png", prompt="a kite [sim:unknown_status gets=6 status=dispatched]"
+        )
+        local_stack.run_until_idle(timeout=60)
+
+    _stored(pipeline, job_id)
+    (execution,) = pipeline.executions()
+    entered = _states_entered(pipeline.history(execution["executionArn"]))
+    assert refused.count == 1
+    assert entered.count("Watch") == 1
+    assert entered.count("Poll") >= 2  # the fallback went round (a Poll sleeps inline for 2 s at most locally)
+    assert entered[-2:] == ["Complete", "Done"]
+    assert {look.by for look in looks.of(job_id)} == {"Poll"}
