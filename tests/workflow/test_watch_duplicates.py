@@ -100,3 +100,37 @@ def test_watch_messages_delivered_twice_add_no_look(
     for copied in (first, every):
         assert max(copied) <= max(once) + 1
         assert sum(copied) <= sum(once) + JOBS
+
+
+def test_a_batch_sends_again_the_looks_it_has_no_time_for_and_fails_none(
+    cdk_template: dict[str, Any], slow_gmi: GmiSimulator, leak_guard: CapturingLeakGuard
+) -> None:
+    """Issue 24, defect 1: a batch of looks could outlive the function (10 GETs at their worst against a 30 s
+    timeout), and a timed-out batch comes back whole. Here a look needs nearly the whole timeout: a batch's first
+    record looks, every later one is sent again untouched (not failed: no receive counted towards
+    maxReceiveCount) and looked at in a later invocation; every job still ends, with no look failed."""
+    import importlib
+
+    slow_gmi.reset()
+    with LocalStack(cdk_template, LocalSettings.for_simulator(slow_gmi)) as stack, leak_guard.watching(stack):
+        watcher = importlib.import_module("i2v.handlers.watch").service()
+        timeout = stack.function("Watcher").timeout_seconds
+        watcher.look_needs_seconds = timeout - 0.5  # only a batch's first record has that much left
+        sent_again: list[int] = []
+        send = watcher.queue.send
+
+        def counting(message: Any, delay_seconds: int) -> None:
+            if delay_seconds == 0:  # a successor or a hop waits at least a second
+                sent_again.append(message.look)
+            send(message, delay_seconds)
+
+        watcher.queue.send = counting  # type: ignore[method-assign]
+        pipeline = PipelineDriver(stack)
+        job_ids = [pipeline.upload(f"incoming/batches/{n}.png") for n in range(JOBS)]
+        stack.run_until_idle(timeout=120)
+
+        for job_id in job_ids:
+            assert pipeline.job(job_id).status == "succeeded", pipeline.job(job_id).failure
+        pump = watch_pump(stack)
+        assert pump.stats.failed == 0
+        assert sent_again, "no batch held more than one due look"
