@@ -76,11 +76,8 @@ class WatchService:
             return None
         now = self.clock()
         due_at = message.due_at if message.due_at is not None else sent_at + state.poll.next_wait_seconds
-        if due_at - now > DUE_TOLERANCE_SECONDS:  # a wait longer than SQS can delay: hop on, no GET
-            if self._claim(message, token, message_id, now, time_left_ms) is not None:
-                self._send(message.model_copy(update={"due_at": due_at, "look": message.look + 1}), due_at - now)
-            return None
-        if time_left_ms() / 1000 < self.look_needs_seconds:
+        hop = due_at - now > DUE_TOLERANCE_SECONDS  # a wait longer than SQS can delay: hop on, no GET
+        if not hop and time_left_ms() / 1000 < self.look_needs_seconds:
             # Re-sent rather than failed back to SQS: a batch item failure would count a receive towards
             # maxReceiveCount and wait out the visibility timeout; the copy (unclaimed, same look) goes at once.
             logger.info("job %s: no time left in this invocation for look %d; sent again", job_id, message.look)
@@ -90,9 +87,12 @@ class WatchService:
         if claim is None:
             return None
         try:
+            if hop:
+                self._send(message.model_copy(update={"due_at": due_at, "look": message.look + 1}), due_at - now)
+                return None
             return self._look(message, token, now)
         except Exception:
-            # The record fails and SQS delivers it again: this same message may redo the look at once.
+            # The record fails and SQS delivers it again: this same message may redo its look at once.
             self.poller.repo.release_look(job_id, claim)
             raise
 

@@ -298,3 +298,18 @@ def test_a_look_that_failed_after_its_claim_gives_it_back_to_its_own_redelivery(
     assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-copy") is None
     assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0") == PollOutcome.SUCCEEDED
     assert fakes.gmi.looked_up == ["req-1", "req-1"]
+
+
+def test_a_hop_whose_send_failed_gives_its_claim_back(fakes: Fakes) -> None:
+    watcher, queue, _, _ = _watcher(fakes, 0)
+    message = _message(_state(next_wait=1500))
+    real_send = queue.send
+    queue.send = lambda sent, delay: (_ for _ in ()).throw(RuntimeError("SQS throttled"))  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        watcher.handle(message, sent_at=SUBMITTED_AT - 900, message_id="m-0")
+    queue.send = real_send  # type: ignore[method-assign]
+
+    watcher.handle(message, sent_at=SUBMITTED_AT - 900, message_id="m-0")
+
+    ((hop, _),) = queue.sent
+    assert hop.look == 1
