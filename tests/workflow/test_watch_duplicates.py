@@ -10,6 +10,7 @@ Bound: a copy adds at most one look, and only when it arrives after the invocati
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -125,12 +126,26 @@ def test_a_batch_sends_again_the_looks_it_has_no_time_for_and_fails_none(
             send(message, delay_seconds)
 
         watcher.queue.send = counting  # type: ignore[method-assign]
+        pump = watch_pump(stack)
+        receive, handle = pump.poll_once, pump._handle
+        batch_sizes: list[int] = []
+
+        def gathering(wait_seconds: int = 0) -> int:
+            time.sleep(1.5)  # due looks gather on the queue (waits are 1-2 s locally): batches of several
+            return receive(wait_seconds)
+
+        def handling(messages: list[dict[str, Any]]) -> None:
+            batch_sizes.append(len(messages))
+            handle(messages)
+
+        pump.poll_once = gathering  # type: ignore[method-assign]
+        pump._handle = handling  # type: ignore[method-assign]
         pipeline = PipelineDriver(stack)
         job_ids = [pipeline.upload(f"incoming/batches/{n}.png") for n in range(JOBS)]
         stack.run_until_idle(timeout=120)
 
         for job_id in job_ids:
             assert pipeline.job(job_id).status == "succeeded", pipeline.job(job_id).failure
-        pump = watch_pump(stack)
         assert pump.stats.failed == 0
+        assert max(batch_sizes) >= 2
         assert sent_again, "no batch held more than one due look"
