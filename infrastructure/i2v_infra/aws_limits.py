@@ -12,7 +12,8 @@ SFN_MAX_HISTORY_EVENTS = 25_000  # events in one Standard execution's history
 # The most a round can write is the fallback's, when SQS refuses every Watch message: Watch entered, scheduled,
 # started, failed, exited (5), Wait entered/exited (2), the Lambda task's entered/scheduled/started/succeeded/exited
 # (5), Route entered/exited (2). A Watch that is answered writes its 6 events once, whatever its looks
-# (tests/scenarios s15 measures both).
+# (tests/scenarios s15 measures both). An upper bound since Route keeps a job whose Watch failed in the fallback
+# loop: only its first round has the refused Watch's 5 events.
 EVENTS_PER_POLL_ROUND = 14
 # One round of the store loop (Complete ran out of retries on VideoNotStoredError): Complete with every retry of
 # every retrier used (entered, 14 attempts of scheduled/started/failed, exited: 44), Poll and Route sending the job

@@ -79,7 +79,10 @@ class PipelineConfig(BaseModel):
     workflow_timeout_margin_seconds: int = Field(3600, ge=1800, le=86400)
     submit_concurrency: int = Field(2, ge=2, le=1000)
     submit_batch_size: int = Field(5, ge=1, le=10)
-    max_receive_count: int = Field(5, ge=1, le=1000)
+    # >= 5: a receive Lambda's poller could not hand to the function (throttled) still counts (AWS's guidance).
+    max_receive_count: int = Field(5, ge=5, le=1000)
+    # The watch function's event source MaximumConcurrency: what the looks may take of the account's concurrency.
+    watch_concurrency: int = Field(50, ge=2, le=1000)
     # How often EventBridge Scheduler runs the sweeper (docs/architecture.md, "The sweeper").
     sweep_interval_minutes: int = Field(5, ge=1, le=60)
     daily_submission_cap: int = Field(0, ge=0)

@@ -62,6 +62,10 @@ def test_gmi_prices_reach_the_functions_as_given() -> None:
     ("overrides", "message"),
     [
         ({"submit_concurrency": 1}, "i2v.submit_concurrency: Input should be greater than or equal to 2"),
+        # Throttled receives count towards maxReceiveCount: AWS's guidance is at least 5 (issue 24, defect 3).
+        ({"max_receive_count": 4}, "i2v.max_receive_count: Input should be greater than or equal to 5"),
+        ({"watch_concurrency": 1}, "i2v.watch_concurrency: Input should be greater than or equal to 2"),
+        ({"watch_concurrency": 1001}, "i2v.watch_concurrency: Input should be less than or equal to 1000"),
         ({"default_settings": {"quality": "4k"}}, "i2v: default_settings: model 'pixverse-v5.5-i2v': quality"),
         ({"default_settings": {"duration": "10", "quality": "1080p"}}, 'not available at quality "1080p"'),
         ({"default_settings": {"colour": "red"}}, "has no setting 'colour'"),

@@ -183,14 +183,14 @@ def test_queues_are_encrypted_ssl_only_with_dead_letter_queue(template: Any, tem
         assert queues[logical_id]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
-def test_the_watch_queue_dead_letters_a_look_after_three_deliveries(template_dict: dict[str, Any]) -> None:
+def test_the_watch_queue_dead_letters_a_look_after_max_receive_count_deliveries(template_dict: dict[str, Any]) -> None:
     _, queue = _queue_of(template_dict, "watch")
     dead_letter_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     submit_dead_letter_id = _queue_of(template_dict, "submit")[1]["RedrivePolicy"]["deadLetterTargetArn"]
     # Its own DLQ: its alarm (WatchDeadLetterQueueNotEmpty) says which loop failed.
     assert dead_letter_id != submit_dead_letter_id["Fn::GetAtt"][0]
     assert template_dict["Resources"][dead_letter_id]["Type"] == "AWS::SQS::Queue"
-    assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == CONFIG.max_receive_count >= 5
     # A job's message outlives no job (the deadline is at most 6 hours).
     assert queue["MessageRetentionPeriod"] == 24 * 3600
 
@@ -218,7 +218,9 @@ def test_event_source_mappings_report_item_failures(template: Any, template_dict
             "ScalingConfig": {"MaximumConcurrency": CONFIG.submit_concurrency},
         },
     )
-    # watch: a look that is due waits for no batch (detection lag), and looks are never throttled by the mapping.
+    # watch: a look that is due waits for no batch (detection lag); the pollers hand the function no more
+    # batches than its MaximumConcurrency, so no receive is throttled (throttled receives count towards
+    # maxReceiveCount).
     (watch,) = [
         m["Properties"]
         for m in resources_of_type(template_dict, "AWS::Lambda::EventSourceMapping").values()
@@ -226,7 +228,7 @@ def test_event_source_mappings_report_item_failures(template: Any, template_dict
     ]
     assert watch["BatchSize"] == 10
     assert watch["MaximumBatchingWindowInSeconds"] == 0
-    assert "ScalingConfig" not in watch
+    assert watch["ScalingConfig"] == {"MaximumConcurrency": CONFIG.watch_concurrency}
 
 
 # ---- functions ---------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ def test_state_machine_is_standard_logged_traced_with_timeout(template_dict: dic
     assert props["StateMachineType"] == "STANDARD"
     assert props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["Level"] == "ALL"
-    assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
+    # No execution data: the Watch task's parameters hold its task token (test_infra_aws_semantics, defect 8).
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
     log_group = template_dict["Resources"][
         props["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
     ]
@@ -53,9 +54,20 @@ def test_state_machine_follows_the_contract(template_dict: dict[str, Any]) -> No
         "RecordFailure",
         "JobFailed",
     }
+    # A job whose chain of looks failed once, or whose state lacks what Watch reads (the previous release's
+    # input), goes to the fallback loop (test_infra_aws_semantics: defects 3 and 7).
+    not_watchable = {
+        "Or": [
+            {"Variable": "$.watch_error", "IsPresent": True},
+            {"Variable": "$.poll.queue_delay_seconds", "IsPresent": False},
+        ],
+        "Next": "Wait",
+    }
     assert states["AlreadyDone?"]["Choices"] == [
-        {"Variable": "$.poll.outcome", "StringEquals": "succeeded", "Next": "Complete"}
+        {"Variable": "$.poll.outcome", "StringEquals": "succeeded", "Next": "Complete"},
+        not_watchable,
     ]
+    assert states["Route"]["Choices"][-1] == not_watchable
     # The poll loop is the Watch state; Wait -> Poll is its fallback (and the store loop's first step).
     assert states["AlreadyDone?"]["Default"] == "Watch"
     assert states["Route"]["Default"] == "Watch"
@@ -119,7 +131,9 @@ def test_the_watch_state_sends_the_job_to_the_watch_queue_and_waits_for_its_answ
 
     queue_id, queue = _watch_queue(template_dict)
     watch = state_machine_definition(template_dict)["States"]["Watch"]
-    heartbeat = SQS_MAX_DELAY_SECONDS + 2 * queue["VisibilityTimeout"] + 60
+    heartbeat = (
+        SQS_MAX_DELAY_SECONDS + (queue["RedrivePolicy"]["maxReceiveCount"] - 1) * queue["VisibilityTimeout"] + 60
+    )
     assert watch == {
         "Type": "Task",
         "Comment": watch["Comment"],
@@ -138,11 +152,11 @@ def test_the_watch_state_sends_the_job_to_the_watch_queue_and_waits_for_its_answ
         # fallback loop after the wait the last verdict asked for.
         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.watch_error", "Next": "Wait"}],
     }
-    # The message is what the watch function reads (it adds `due_at` when it sends the job on itself).
+    # The message is what the watch function reads (it adds `due_at` and `look` when it sends the job on itself).
     body = {key.removesuffix(".$") for key in watch["Parameters"]["MessageBody"]}
-    assert body | {"due_at"} == set(WatchMessage.model_fields)
-    # A healthy chain heartbeats at least once per longest SQS delay, even when a look's first two deliveries
-    # fail before their heartbeat (the third is the last before the DLQ).
+    assert body | {"due_at", "look"} == set(WatchMessage.model_fields)
+    # A healthy chain heartbeats at least once per longest SQS delay, even when a look's every delivery but the
+    # last before the DLQ fails before its heartbeat.
     redeliveries = queue["RedrivePolicy"]["maxReceiveCount"] - 1
     assert watch["HeartbeatSeconds"] > SQS_MAX_DELAY_SECONDS + redeliveries * queue["VisibilityTimeout"]
     assert watch["TimeoutSeconds"] > CONFIG.job_deadline_seconds
@@ -306,12 +320,13 @@ def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None
         for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 9  # 7 of monitoring.py, the sweeper's 2
+    assert len(alarms) == 10  # 8 of monitoring.py, the sweeper's 2
     for alarm in alarms.values():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": topic_id}]
         assert props["ComparisonOperator"] == "GreaterThanThreshold"
-        assert props["Threshold"] == 0
+        # All but the watch queue's oldest-message age fire on the first occurrence.
+        assert props["Threshold"] == 0 or props["MetricName"] == "ApproximateAgeOfOldestMessage"
         assert props["TreatMissingData"] == "notBreaching"
 
 

@@ -77,10 +77,10 @@ def test_resources_follow_the_template(local_stack: LocalStack, cdk_template: di
     # The Watch state sends to the queue the watch function reads and sends on to.
     assert states["Watch"]["Parameters"]["QueueUrl"] == watch.source.queue_url
     assert local_stack.function("Watcher").environment["WATCH_QUEUE_URL"] == watch.source.queue_url
-    assert (watch.source.batch_size, watch.source.max_concurrency) == (10, None)
+    assert (watch.source.batch_size, watch.source.max_concurrency) == (10, 50)
     assert watch.source.report_batch_item_failures
     attributes = sqs.get_queue_attributes(QueueUrl=watch.source.queue_url, AttributeNames=["All"])["Attributes"]
-    assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 3
+    assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 5
     assert int(attributes["VisibilityTimeout"]) == 6 * local_stack.function("Watcher").timeout_seconds
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from i2v.adapters.repository import ClaimResult, TransitionRejectedError
 from i2v.adapters.storage import ObjectInfo, Readable
+from i2v.domain.claims import ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus, sources_of
 from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
@@ -81,6 +81,34 @@ class FakeJobRepository:
 
     def annotate(self, job_id: str, fields: dict[str, Any]) -> None:
         self.jobs[job_id].update(fields)
+
+    def claim_look(self, job_id: str, look: WatchLookClaim) -> bool:
+        """The same condition as JobRepository.claim_look's expression."""
+        item = self.jobs.get(job_id)
+        if item is None:
+            return False
+        held = (item.get("watch_chain"), item.get("watch_look"))
+        redo = (
+            held == (look.chain, look.look)
+            and item.get("watch_message") == look.message_id
+            and float(item["watch_lease_until"]) < look.now
+        )
+        in_turn = held[0] != look.chain if look.look == 0 else held == (look.chain, look.look - 1)
+        allowed = in_turn or redo
+        if allowed:
+            item.update(
+                watch_chain=look.chain,
+                watch_look=look.look,
+                watch_message=look.message_id,
+                watch_lease_until=look.lease_until,
+            )
+        return allowed
+
+    def release_look(self, job_id: str, look: WatchLookClaim) -> None:
+        item = self.jobs.get(job_id) or {}
+        held = (item.get("watch_chain"), item.get("watch_look"), item.get("watch_message"))
+        if held == (look.chain, look.look, look.message_id):
+            item["watch_lease_until"] = 0
 
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool:
         if self.budget.get(day, 0) >= cap:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from fixtures.leak_guard import CapturingLeakGuard
 from i2v.adapters.aws import client
 from i2v.domain.record import EventDetailType
-from i2v_infra.constructs.watcher import WATCH_MAX_RECEIVE_COUNT
+from i2v_infra.config import PipelineConfig
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalSettings, LocalStack
 from i2v_local.stack.driver import PipelineDriver
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.xdist_group("local")
 
 SUCCEEDED = EventDetailType.SUCCEEDED
 FALLBACK = ["AlreadyDone?", "Watch", "Wait", "Poll", "Route", "Complete", "Done"]
-# Long enough for the pump's three deliveries of a failing look (1 s visibility timeout locally) to heartbeat
+# A failing look's receives before its message goes to the watch DLQ (the template's redrive).
+WATCH_MAX_RECEIVE_COUNT = PipelineConfig().max_receive_count
+# Long enough for the pump's five deliveries of a failing look (1 s visibility timeout locally) to heartbeat
 # the task before it gives up; the synthesized one is ~22 minutes.
 HEARTBEAT_SECONDS = 4
 
@@ -133,3 +135,26 @@ def _messages(stack: LocalStack, queue_url: str) -> list[str]:
     """The bodies of the messages on a queue (left visible)."""
     answer = stack.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
     return [str(message["Body"]) for message in answer.get("Messages", [])]
+
+
+def test_once_the_watch_failed_the_fallback_keeps_looking_without_going_back_to_watch(
+    pipeline: PipelineDriver, local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24, defect 3: after the Watch state's Catch, a job GMI has not finished used to go back to Watch from
+    Route, and in AWS wait out another heartbeat (~22 minutes) for a chain that may be dead. Now Route sends a job
+    whose `$.watch_error` is set to Wait -> Poll, on the poll policy's schedule, until it ends."""
+    looks = record_looks(monkeypatch)
+    with refuse_watch_messages() as refused:
+        job_id = pipeline.upload(
+            "incoming/fallback/keeps-looking.png", prompt="a kite [sim:unknown_status gets=6 status=dispatched]"
+        )
+        local_stack.run_until_idle(timeout=60)
+
+    _stored(pipeline, job_id)
+    (execution,) = pipeline.executions()
+    entered = _states_entered(pipeline.history(execution["executionArn"]))
+    assert refused.count == 1
+    assert entered.count("Watch") == 1
+    assert entered.count("Poll") >= 2  # the fallback went round (a Poll sleeps inline for 2 s at most locally)
+    assert entered[-2:] == ["Complete", "Done"]
+    assert {look.by for look in looks.of(job_id)} == {"Poll"}

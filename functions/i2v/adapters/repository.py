@@ -1,68 +1,24 @@
-"""The one jobs repository: DynamoDB items, conditional writes, and the queries the CLI and policy need."""
+"""The one jobs repository: DynamoDB items and conditional writes here, its queries in job_queries.py."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
+from i2v.adapters.dynamo_items import JOB_SK, from_item, job_key, to_item
+from i2v.adapters.job_queries import JobQueries
+from i2v.domain.claims import ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.domain.jobs import JobStatus, TransientError, sources_of
-from i2v.domain.polling import CLASS_HISTORY_LIMIT, MODEL_HISTORY_LIMIT, history_key
 from i2v.domain.record import JobRecord, iso, utc_now
 
-BY_SOURCE_INDEX = "by-source"
-BY_STATUS_INDEX = "by-status"
-BY_TIME_CLASS_INDEX = "by-time-class"
-JOB_SK = "JOB"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+# Re-exported: where callers have always found them.
+__all__ = ["ClaimResult", "JobRepository", "TransitionRejectedError", "WatchLookClaim", "job_key"]
 
 
-def _to_item(values: dict[str, Any]) -> dict[str, Any]:
-    plain = json.loads(json.dumps(values), parse_float=Decimal)
-    return {name: _serializer.serialize(value) for name, value in plain.items() if value is not None}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(inner) for key, inner in value.items()}
-    if isinstance(value, list):
-        return [_plain(inner) for inner in value]
-    return value
-
-
-def _from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
-
-
-def job_key(job_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": JOB_SK}}
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """created: ours to submit; duplicate: the job already exists; superseded: a newer version won."""
-
-    outcome: str
-    job: JobRecord | None
-
-
-class TransitionRejectedError(Exception):
-    def __init__(self, job_id: str, target: JobStatus, current: JobStatus | None) -> None:
-        super().__init__(f"job {job_id}: {current} -> {target} is not allowed")
-        self.current = current
-
-
-class JobRepository:
+class JobRepository(JobQueries):
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
@@ -72,7 +28,7 @@ class JobRepository:
 
     def claim(self, job: JobRecord, padded_sequencer: str) -> ClaimResult:
         """Create the job only if it is new and no newer version of the same object has been seen."""
-        item = _to_item(
+        item = to_item(
             {
                 "pk": f"JOB#{job.job_id}",
                 "sk": JOB_SK,
@@ -122,7 +78,7 @@ class JobRepository:
     def get(self, job_id: str) -> JobRecord | None:
         response = self._db.get_item(TableName=self.table_name, Key=job_key(job_id), ConsistentRead=True)
         item = response.get("Item")
-        return JobRecord.model_validate(_from_item(item)) if item else None
+        return JobRecord.model_validate(from_item(item)) if item else None
 
     def transition(
         self,
@@ -165,7 +121,7 @@ class JobRepository:
                 UpdateExpression=expression,
                 ConditionExpression=f"attribute_exists(pk) AND {condition}",
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_to_item(values),
+                ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -173,7 +129,7 @@ class JobRepository:
                 raise
             current = self.get(job_id)
             raise TransitionRejectedError(job_id, target, current.status if current else None) from None
-        return JobRecord.model_validate(_from_item(response["Attributes"]))
+        return JobRecord.model_validate(from_item(response["Attributes"]))
 
     def annotate(self, job_id: str, fields: dict[str, Any]) -> None:
         """Record facts that do not change the status (e.g. which execution runs the job)."""
@@ -185,8 +141,60 @@ class JobRepository:
             UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=_to_item(values),
+            ExpressionAttributeValues=to_item(values),
         )
+
+    def claim_look(self, job_id: str, look: WatchLookClaim) -> bool:
+        """Take look `look.look` of the chain `look.chain` on the job item (one conditional UpdateItem). False:
+        a stale copy (another copy holds this look, or the chain is past it, or belongs to another task)."""
+        values: dict[str, Any] = {
+            ":chain": look.chain,
+            ":look": look.look,
+            ":message": look.message_id,
+            ":now": look.now,
+            ":lease": look.lease_until,
+        }
+        # The same SQS message again once the invocation that claimed it is over (it may have died before its
+        # send): it may redo its look. A copy within the lease may not.
+        redo = "(watch_look = :look AND watch_message = :message AND watch_lease_until < :now)"
+        if look.look == 0:
+            # A new Watch state (a new task token) starts a new chain, whatever the item held before.
+            chain = f"(attribute_not_exists(watch_chain) OR watch_chain <> :chain OR {redo})"
+        else:
+            values[":previous"] = look.look - 1
+            chain = f"watch_chain = :chain AND (watch_look = :previous OR {redo})"
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=job_key(job_id),
+                UpdateExpression=(
+                    "SET watch_chain = :chain, watch_look = :look, watch_message = :message, watch_lease_until = :lease"
+                ),
+                ConditionExpression=f"attribute_exists(pk) AND {chain}",
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_look(self, job_id: str, look: WatchLookClaim) -> None:
+        """End the lease of a look whose invocation failed after claiming it: the same SQS message, delivered
+        again, may redo it at once (another copy still may not). Nothing to release is not an error."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=job_key(job_id),
+                UpdateExpression="SET watch_lease_until = :over",
+                ConditionExpression="watch_chain = :chain AND watch_look = :look AND watch_message = :message",
+                ExpressionAttributeValues=to_item(
+                    {":over": 0, ":chain": look.chain, ":look": look.look, ":message": look.message_id}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool:
         """Atomically take one submission from the day's allowance; False when it is used up."""
@@ -222,120 +230,3 @@ class JobRepository:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-
-    def _query_keys(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        paginator = self._db.get_paginator("query")
-        for page in paginator.paginate(TableName=self.table_name, **kwargs):
-            for item in page.get("Items", []):
-                yield {"pk": item["pk"], "sk": item["sk"]}
-
-    def _records(self, keys: list[dict[str, Any]]) -> list[JobRecord]:
-        """Whole job records, in the order of `keys`: the job indexes project only what their own queries read
-        (docs/architecture.md), so the records come from the table (BatchGetItem, 100 keys a call)."""
-        found: dict[str, JobRecord] = {}
-        for start in range(0, len(keys), 100):
-            pending: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + 100]}}
-            while pending:
-                response = self._db.batch_get_item(RequestItems=pending)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["pk"]["S"]] = JobRecord.model_validate(_from_item(item))
-                pending = response.get("UnprocessedKeys") or {}
-        return [found[key["pk"]["S"]] for key in keys if key["pk"]["S"] in found]
-
-    def by_status(self, status: JobStatus, since: str | None = None, limit: int = 100) -> list[JobRecord]:
-        keys = list(self._by_status_items(status, since, limit))
-        return self._records([{"pk": k["pk"], "sk": k["sk"]} for k in keys])
-
-    def _by_status_items(
-        self, status: JobStatus, since: str | None, limit: int, projection: str | None = None
-    ) -> Iterator[dict[str, Any]]:
-        condition = "#status = :status" + (" AND updated_at >= :since" if since else "")
-        values: dict[str, Any] = {":status": {"S": str(status)}}
-        if since:
-            values[":since"] = {"S": since}
-        extra = {"ProjectionExpression": projection} if projection else {}
-        paginator = self._db.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self.table_name,
-            IndexName=BY_STATUS_INDEX,
-            KeyConditionExpression=condition,
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=values,
-            ScanIndexForward=False,
-            # PageSize (Limit) too: without it the first page reads up to 1 MB of items to keep `limit` of them.
-            PaginationConfig={"MaxItems": limit, "PageSize": limit},
-            **extra,
-        )
-        count = 0
-        for page in pages:
-            for item in page.get("Items", []):
-                if count == limit:
-                    return
-                count += 1
-                yield item
-
-    def stale(self, status: JobStatus, updated_before: str) -> Iterator[JobRecord]:
-        """The jobs of `status` not updated since `updated_before`, oldest first, a page of 100 at a time as
-        the caller reads on (the sweeper's question)."""
-        keys = self._query_keys(
-            IndexName=BY_STATUS_INDEX,
-            KeyConditionExpression="#status = :status AND updated_at < :before",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":status": {"S": str(status)}, ":before": {"S": updated_before}},
-            ScanIndexForward=True,
-            PaginationConfig={"PageSize": 100},
-        )
-        page: list[dict[str, Any]] = []
-        for key in keys:  # whole records a page at a time (the index projects only what its own queries read)
-            page.append(key)
-            if len(page) == 100:
-                yield from self._records(page)
-                page = []
-        if page:
-            yield from self._records(page)
-
-    def by_source(self, bucket: str, key: str) -> list[JobRecord]:
-        return self._records(
-            list(
-                self._query_keys(
-                    IndexName=BY_SOURCE_INDEX,
-                    KeyConditionExpression="source_id = :source",
-                    ExpressionAttributeValues={":source": {"S": f"{bucket}/{key}"}},
-                    ScanIndexForward=False,
-                )
-            )
-        )
-
-    def recent_generation_seconds(self, model: str, time_class: Mapping[str, str] | None) -> list[float]:
-        """Generation times of recent successes, newest first: what the polling policy learns.
-
-        With a time class: the latest CLASS_HISTORY_LIMIT of that class, from the sparse by-time-class index
-        (only successes with a generation time carry `history_key`; it projects just that time, so the query
-        reads ~1 unit). Without: the latest MODEL_HISTORY_LIMIT successes filtered to the model (cold classes).
-        """
-        if time_class is None:  # by-status projects the model and the time: the index alone answers
-            items = self._by_status_items(
-                JobStatus.SUCCEEDED, None, MODEL_HISTORY_LIMIT, projection="model, generation_seconds"
-            )
-            return [
-                float(item["generation_seconds"]["N"])
-                for item in items
-                if "N" in item.get("generation_seconds", {}) and item.get("model", {}).get("S") == model
-            ]
-        paginator = self._db.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self.table_name,
-            IndexName=BY_TIME_CLASS_INDEX,
-            KeyConditionExpression="history_key = :key",
-            ExpressionAttributeValues={":key": {"S": history_key(model, time_class)}},
-            ProjectionExpression="generation_seconds",
-            ScanIndexForward=False,
-            PaginationConfig={"MaxItems": CLASS_HISTORY_LIMIT, "PageSize": CLASS_HISTORY_LIMIT},
-        )
-        seconds = [
-            float(item["generation_seconds"]["N"])
-            for page in pages
-            for item in page.get("Items", [])
-            if "N" in item.get("generation_seconds", {})
-        ]
-        return seconds[:CLASS_HISTORY_LIMIT]

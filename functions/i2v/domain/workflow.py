@@ -165,7 +165,10 @@ class WatchMessage(BaseModel):
     function sends it on (delayed) until the job is done, then answers the token (i2v.services.watch).
 
     `due_at`: when the next look is due, set by the watcher; absent in the state machine's own message, whose
-    look is due its SentTimestamp plus `state.poll.next_wait_seconds`."""
+    look is due its SentTimestamp plus `state.poll.next_wait_seconds`.
+    `look`: the message's place in its chain (the state machine's own message: 0; each successor the watcher
+    sends, a hop included: look + 1). A look claims its number on the job item before its GET, so a second copy
+    of a look (SQS delivers at least once) is told from the first and stops (i2v.services.watch)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -174,6 +177,7 @@ class WatchMessage(BaseModel):
     task_token: SecretStr
     state: PollState
     due_at: float | None = None
+    look: int = Field(default=0, ge=0)
 
     def body(self) -> str:
         """The JSON SQS carries (the token in clear: only the watch function reads the queue)."""
@@ -182,6 +186,7 @@ class WatchMessage(BaseModel):
                 "task_token": self.task_token.get_secret_value(),
                 "state": self.state.model_dump(mode="json", by_alias=True, exclude_none=True),
                 "due_at": self.due_at,
+                "look": self.look,
             }
         )
 

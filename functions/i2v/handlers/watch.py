@@ -5,8 +5,8 @@ from __future__ import annotations
 from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
 
 # isort: split
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Callable, Mapping
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,24 +19,30 @@ from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.sqs_batch import partial_batch_response
 from i2v.handlers.wiring import gmi_client, job_repository
 from i2v.services.poll import PollService
-from i2v.services.watch import WatchService
+from i2v.services.watch import BATCH_TAIL_SECONDS, WatchService, worst_look_seconds
 
 
 @cache
 def service() -> WatchService:
     env = WatchEnv.from_environ()
     poller = PollService(repo=job_repository(env), gmi=gmi_client(env), policy=env.poll_policy, metrics=metrics)
-    return WatchService(poller=poller, queue=WatchQueue(env.watch_queue_url), tokens=TaskTokens())
+    return WatchService(
+        poller=poller,
+        queue=WatchQueue(env.watch_queue_url),
+        tokens=TaskTokens(),
+        look_needs_seconds=worst_look_seconds(env.gmi_timeout_seconds) + BATCH_TAIL_SECONDS,
+    )
 
 
-def record_handler(record: Mapping[str, Any]) -> None:
+def record_handler(record: Mapping[str, Any], time_left_ms: Callable[[], int]) -> None:
     message = WatchMessage.model_validate_json(str(record["body"]))
     logger.set_correlation_id(message.state.job_id)
     sent_at = int(record["attributes"]["SentTimestamp"]) / 1000
-    # A failing AWS call fails the record: SQS delivers it again after the visibility timeout (the look is
-    # idempotent: a GET, a record that never moves backwards, a token answered once).
-    verdict = service().handle(message, sent_at)
-    logger.info("watched", extra={"verdict": verdict})
+    # A failing AWS call fails the record: SQS delivers it again after the visibility timeout (the copy may redo
+    # its claimed look once this invocation's lease is over; a record that never moves backwards, a token
+    # answered once).
+    verdict = service().handle(message, sent_at, str(record["messageId"]), time_left_ms)
+    logger.info("watched", extra={"verdict": verdict, "look": message.look})
 
 
 service()  # validate the environment at cold start, not on the first record
@@ -47,4 +53,7 @@ init_phase.done()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return partial_batch_response(event, record_handler, logger)
+    # Each record checks the time left before its GET: a batch never outlives the function.
+    return partial_batch_response(
+        event, partial(record_handler, time_left_ms=context.get_remaining_time_in_millis), logger
+    )

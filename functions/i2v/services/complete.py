@@ -11,7 +11,6 @@ from typing import Any
 import requests
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
-from i2v.adapters.repository import TransitionRejectedError
 from i2v.adapters.video_source import (
     READ_TIMEOUT_SECONDS,
     CheckedStream,
@@ -23,6 +22,7 @@ from i2v.adapters.video_source import (
 )
 from i2v.config import CompleteEnv
 from i2v.domain import catalog
+from i2v.domain.claims import TransitionRejectedError
 from i2v.domain.image_check import CONTENT_TYPES, detect_image_format
 from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus
 from i2v.domain.polling import history_key

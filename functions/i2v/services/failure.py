@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from i2v.adapters.repository import TransitionRejectedError
+from i2v.domain.claims import TransitionRejectedError
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.record import EventDetailType, failed_detail
 from i2v.domain.redaction import redact, truncate

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
-from i2v.adapters.repository import TransitionRejectedError
+from i2v.domain.claims import TransitionRejectedError
 from i2v.domain.gmi_answers import NOT_STARTED, GmiStatus, parse_status
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.polling import (

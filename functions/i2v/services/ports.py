@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from i2v.adapters.repository import ClaimResult
 from i2v.adapters.storage import ObjectInfo, Readable
+from i2v.domain.claims import ClaimResult, WatchLookClaim
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus
 from i2v.domain.pacing import Reservation
@@ -36,7 +36,8 @@ class NullMetrics:
 
 
 class JobRepositoryPort(Protocol):
-    """The jobs table. `transition` raises TransitionRejectedError when the job's status may not lead there."""
+    """The jobs table. `transition` raises TransitionRejectedError when the job's status may not lead there;
+    `claim_look` is False for a stale copy of a watch look."""
 
     def claim(self, job: JobRecord, padded_sequencer: str) -> ClaimResult: ...
 
@@ -52,6 +53,10 @@ class JobRepositoryPort(Protocol):
     ) -> JobRecord: ...
 
     def annotate(self, job_id: str, fields: dict[str, Any]) -> None: ...
+
+    def claim_look(self, job_id: str, look: WatchLookClaim) -> bool: ...
+
+    def release_look(self, job_id: str, look: WatchLookClaim) -> None: ...
 
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool: ...
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from i2v.adapters.gmi import GmiPermanentError
-from i2v.adapters.repository import TransitionRejectedError
 from i2v.config import BudgetAction, SubmitEnv
+from i2v.domain.claims import TransitionRejectedError
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
 from i2v.domain.record import JobRecord, SourceRef, iso, utc_now
 from i2v.domain.redaction import redact

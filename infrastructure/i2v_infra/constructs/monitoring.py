@@ -16,6 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS
 from i2v.services.metrics import MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.nag import acknowledge
@@ -55,6 +56,17 @@ class Monitored:
     watch_dead_letter_queue: sqs.IQueue
     state_machine: sfn.StateMachine
     functions: dict[str, lambda_.IFunction]  # name -> function, "submit" included
+    watch_queue: sqs.IQueue
+    # A message older than this on the watch queue: nothing is taking the looks (watch_queue_age_threshold).
+    watch_queue_age_threshold_seconds: int
+    webhook_dead_letter_queue: sqs.IQueue | None = None  # only with configured webhooks
+
+
+def watch_queue_age_threshold(visibility_timeout_seconds: int) -> int:
+    """A look's message is at most SQS's longest delay old when it becomes visible; a receive that failed once
+    brings it back a visibility timeout later. Older than both: the watch function is throttled, disabled or
+    failing every look, and each job waits for its Watch state's heartbeat to run out."""
+    return SQS_MAX_DELAY_SECONDS + visibility_timeout_seconds
 
 
 class Monitoring(Construct):
@@ -118,6 +130,41 @@ class Monitoring(Construct):
                 subscriptions.EmailSubscription(config.alarm_email, dead_letter_queue=delivery_dlq)
             )
         action = cw_actions.SnsAction(self.topic)
+        # Every dead-letter queue of the stack: name, queue, what its first message means.
+        dead_letter_queues: list[tuple[str, sqs.IQueue, str]] = [
+            (
+                "DeadLetterQueueNotEmpty",
+                target.dead_letter_queue,
+                "Upload notifications failed max_receive_count times; inspect and redrive the DLQ.",
+            ),
+            (
+                "FailureDeadLetterQueueNotEmpty",
+                target.failure_dead_letter_queue,
+                "A failed workflow execution could not be recorded by the fail function.",
+            ),
+            (
+                "WatchDeadLetterQueueNotEmpty",
+                target.watch_dead_letter_queue,
+                "A job's look kept failing; its Watch state hands the job to the fallback Poll loop when its "
+                "heartbeat runs out (see the watch function's logs).",
+            ),
+        ]
+        if target.webhook_dead_letter_queue is not None:
+            dead_letter_queues.append(
+                (
+                    "WebhookDeadLetterQueueNotEmpty",
+                    target.webhook_dead_letter_queue,
+                    "A webhook delivery failed after every retry; the event is in the DLQ (inspect, redrive).",
+                )
+            )
+        if config.alarm_email:
+            dead_letter_queues.append(
+                (
+                    "AlarmEmailDeadLetterQueueNotEmpty",
+                    delivery_dlq,
+                    "An alarm notification could not be delivered to the e-mail subscription.",
+                )
+            )
 
         submit = target.functions["submit"]
         sm = target.state_machine
@@ -131,27 +178,15 @@ class Monitoring(Construct):
             period=FIVE_MINUTES,
         )
         definitions: list[tuple[str, cw.IMetric, str]] = [
-            (
-                "DeadLetterQueueNotEmpty",
-                target.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
-                ),
-                "Upload notifications failed max_receive_count times; inspect and redrive the DLQ.",
-            ),
-            (
-                "FailureDeadLetterQueueNotEmpty",
-                target.failure_dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
-                ),
-                "A failed workflow execution could not be recorded by the fail function.",
-            ),
-            (
-                "WatchDeadLetterQueueNotEmpty",
-                target.watch_dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
-                ),
-                "A job's look kept failing; its Watch state hands the job to the fallback Poll loop when its "
-                "heartbeat runs out (see the watch function's logs).",
+            *(
+                (
+                    name,
+                    queue.metric_approximate_number_of_messages_visible(
+                        period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
+                    ),
+                    description,
+                )
+                for name, queue, description in dead_letter_queues
             ),
             ("ExecutionsFailed", execution_problems, "Workflow executions failed or timed out (not job failures)."),
             (
@@ -185,6 +220,25 @@ class Monitoring(Construct):
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
             self.alarms[name] = alarm
+        age_threshold = target.watch_queue_age_threshold_seconds
+        watch_age = cw.Alarm(
+            self,
+            "WatchQueueOldestMessageAge",
+            metric=target.watch_queue.metric_approximate_age_of_oldest_message(
+                period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
+            ),
+            threshold=age_threshold,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=(
+                f"A look waited more than {age_threshold} s (SQS's longest delay and one redelivery): the watch "
+                "function is throttled, disabled or failing; jobs fall back to Poll only after the heartbeat."
+            ),
+        )
+        watch_age.add_alarm_action(action)
+        watch_age.add_ok_action(action)
+        self.alarms["WatchQueueOldestMessageAge"] = watch_age
 
         # Opt-in (config dashboard): $3.00 a month, more than the rest of an idle stack together.
         self.dashboard = self._dashboard(target) if config.dashboard else None
@@ -206,6 +260,16 @@ class Monitoring(Construct):
                     target.dead_letter_queue.metric_approximate_number_of_messages_visible(label="DLQ"),
                     target.failure_dead_letter_queue.metric_approximate_number_of_messages_visible(label="Failure DLQ"),
                     target.watch_dead_letter_queue.metric_approximate_number_of_messages_visible(label="Watch DLQ"),
+                    target.watch_queue.metric_approximate_age_of_oldest_message(label="Oldest look age (s)"),
+                    *(
+                        [
+                            target.webhook_dead_letter_queue.metric_approximate_number_of_messages_visible(
+                                label="Webhook DLQ"
+                            )
+                        ]
+                        if target.webhook_dead_letter_queue is not None
+                        else []
+                    ),
                 ],
                 width=12,
             ),

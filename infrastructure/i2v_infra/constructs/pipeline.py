@@ -12,7 +12,7 @@ from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.ingestion import Ingestion
-from i2v_infra.constructs.monitoring import Monitored, Monitoring
+from i2v_infra.constructs.monitoring import Monitored, Monitoring, watch_queue_age_threshold
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.storage import Storage
 from i2v_infra.constructs.subscribers import EventSchemaRegistry, video_event_pattern
@@ -88,20 +88,6 @@ class ImageToVideoPipeline(Construct):
             "fail": self.workflow.fail.function,
             "sweeper": self.sweeper.function.function,
         }
-        self.monitoring = Monitoring(
-            self,
-            "Monitoring",
-            config=config,
-            target=Monitored(
-                submit_queue=self.ingestion.queue,
-                dead_letter_queue=self.ingestion.dead_letter_queue,
-                failure_dead_letter_queue=self.workflow.failure_dead_letter_queue,
-                watch_dead_letter_queue=self.workflow.watcher.dead_letter_queue,
-                state_machine=self.workflow.state_machine,
-                functions=self.functions,
-            ),
-        )
-        self.sweeper.monitored_by(self.monitoring)
         # Subscribers (docs/subscribers.md): the bus, its schemas, one-line rules.
         self.bus: events.IEventBus = self.records.bus
         self.schema_registry = EventSchemaRegistry(self, "EventSchemas", source=config.event_source)
@@ -110,6 +96,24 @@ class ImageToVideoPipeline(Construct):
             if config.webhooks
             else None
         )
+        watcher = self.workflow.watcher
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            target=Monitored(
+                submit_queue=self.ingestion.queue,
+                dead_letter_queue=self.ingestion.dead_letter_queue,
+                failure_dead_letter_queue=self.workflow.failure_dead_letter_queue,
+                watch_dead_letter_queue=watcher.dead_letter_queue,
+                state_machine=self.workflow.state_machine,
+                functions=self.functions,
+                watch_queue=watcher.queue,
+                watch_queue_age_threshold_seconds=watch_queue_age_threshold(watcher.visibility_timeout_seconds),
+                webhook_dead_letter_queue=self.webhooks.dead_letter_queue if self.webhooks else None,
+            ),
+        )
+        self.sweeper.monitored_by(self.monitoring)
 
     def on_video_ready(self, target: events.IRuleTarget, *, rule_id: str | None = None) -> events.Rule:
         """A rule on the pipeline's bus sending every 'Video Generation Succeeded' event to `target`."""

@@ -76,10 +76,10 @@ def worst_case_task_seconds(timeout_seconds: int) -> int:
     return attempts * timeout_seconds + sum(sum(policy.longest_waits()) for policy in TASK_RETRIES)
 
 
-def watch_heartbeat_seconds(watch_visibility_timeout: int) -> int:
+def watch_heartbeat_seconds(watch_visibility_timeout: int, max_receive_count: int) -> int:
     """How long the Watch state waits between two heartbeats before it gives up on the chain of messages: the
-    longest delay SQS allows, two redeliveries of a failed look, and a minute for the look itself."""
-    return SQS_MAX_DELAY_SECONDS + 2 * watch_visibility_timeout + 60
+    longest delay SQS allows, the redeliveries of a failed look before its DLQ, and a minute for the look itself."""
+    return SQS_MAX_DELAY_SECONDS + (max_receive_count - 1) * watch_visibility_timeout + 60
 
 
 def worst_case_tail_seconds(
@@ -122,7 +122,20 @@ def _lambda_task(
 # Where the Route and AlreadyDone? choices look, and where Wait reads its seconds.
 OUTCOME_PATH = json_path(PollState, "poll", "outcome")
 NEXT_WAIT_PATH = json_path(PollState, "poll", "next_wait_seconds")
+QUEUE_DELAY_PATH = json_path(PollState, "poll", "queue_delay_seconds")
 ENDED_BADLY = (PollOutcome.FAILED, PollOutcome.TIMED_OUT)
+
+
+def not_watchable() -> sfn.Condition:
+    """A job the Watch state must not take: its chain of looks already failed once in this execution
+    (`$.watch_error`: the fallback keeps looking on the policy's schedule rather than wait out another heartbeat),
+    or its state lacks what Watch reads (an execution input written by the previous release's submit code, which
+    has no `poll.queue_delay_seconds`: Watch would fail with States.Runtime, which no Catch takes; the fallback
+    Poll's result has the field, so the job goes on to Watch after one Poll)."""
+    return sfn.Condition.or_(
+        sfn.Condition.is_present(WATCH_ERROR_PATH),
+        sfn.Condition.is_not_present(QUEUE_DELAY_PATH),
+    )
 
 
 def complete_payload() -> sfn.TaskInput:
@@ -150,7 +163,8 @@ def watch_state(
         f"{name}.$": path
         for name, path in (("task_token", sfn.JsonPath.task_token), ("state", sfn.JsonPath.entire_payload))
     }
-    assert {key.removesuffix(".$") for key in body} | {"due_at"} == set(WatchMessage.model_fields)
+    # `due_at` and `look` are the watcher's: the state machine's own message is look 0, due at once sent.
+    assert {key.removesuffix(".$") for key in body} | {"due_at", "look"} == set(WatchMessage.model_fields)
     return sfn.CustomState(
         scope,
         "Watch",
@@ -203,6 +217,7 @@ def build_definition(
             sfn.Condition.or_(*(sfn.Condition.string_equals(OUTCOME_PATH, outcome) for outcome in ENDED_BADLY)),
             record_failure,
         )
+        .when(not_watchable(), wait)
         .otherwise(watch)
     )
     watch.next(route)
@@ -213,5 +228,6 @@ def build_definition(
     return (
         sfn.Choice(scope, "AlreadyDone?")
         .when(sfn.Condition.string_equals(OUTCOME_PATH, PollOutcome.SUCCEEDED), complete_task)
+        .when(not_watchable(), wait)
         .otherwise(watch)
     )

@@ -7,6 +7,8 @@ sleeps in an invocation: between two looks a job costs one queued message (docs/
 
 from __future__ import annotations
 
+import math
+
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -15,6 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from i2v.services.watch import BATCH_TAIL_SECONDS, worst_look_seconds
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction
 from i2v_infra.constructs.ingestion import VISIBILITY_TIMEOUT_FACTOR
@@ -23,11 +26,10 @@ from i2v_infra.constructs.records import Records
 from i2v_infra.iam import grant_job_records, grant_read_secret
 from i2v_infra.nag import acknowledge
 
-# Looks are independent (one job each) and short: a batch is what arrived at once, never a wait for more.
+# Looks are independent (one job each) and short: a batch is what arrived at once, never a wait for more. A batch
+# of 10 looks at their worst (worst_look_seconds each) would outlast the timeout: each record checks the time left
+# before its GET and sends itself again when a look may not fit (i2v.services.watch).
 WATCH_BATCH_SIZE = 10
-# A failed look is delivered again this many times before its message goes to the DLQ; the Watch state's
-# heartbeat then runs out and the fallback Poll loop takes over the job.
-WATCH_MAX_RECEIVE_COUNT = 3
 
 
 class Watcher(Construct):
@@ -43,9 +45,13 @@ class Watcher(Construct):
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
-        # One GET, a record update at most, one SendMessage or SendTaskSuccess: seconds, GMI's timeouts included.
-        timeout = Duration.seconds(2 * (config.gmi_timeout_seconds + 5))
+        # At least one look at its worst and the re-sending of the rest of the batch: every batch makes progress.
+        one_look = worst_look_seconds(config.gmi_timeout_seconds) + BATCH_TAIL_SECONDS
+        timeout = Duration.seconds(max(2 * (config.gmi_timeout_seconds + 5), math.ceil(one_look)))
         self.visibility_timeout_seconds = int(timeout.to_seconds()) * VISIBILITY_TIMEOUT_FACTOR
+        # A failed look is delivered again until this many receives, then its message goes to the DLQ; the Watch
+        # state's heartbeat then runs out and the fallback Poll loop takes over the job.
+        self.max_receive_count = config.max_receive_count
         self.dead_letter_queue = dead_letter_queue(self)
         self.queue = work_queue(
             self,
@@ -54,7 +60,7 @@ class Watcher(Construct):
             # A job's message outlives no job: the deadline is at most 6 hours (JOB_DEADLINE_SECONDS).
             retention_period=Duration.days(1),
             dead_letters=self.dead_letter_queue,
-            max_receive_count=WATCH_MAX_RECEIVE_COUNT,
+            max_receive_count=self.max_receive_count,
         )
         self.function = PipelineFunction(
             self,
@@ -77,6 +83,9 @@ class Watcher(Construct):
                 batch_size=WATCH_BATCH_SIZE,
                 max_batching_window=Duration.seconds(0),  # a due look waits for nothing (detection lag)
                 report_batch_item_failures=True,
+                # Lambda's pollers hand no more batches than this to the function: no throttled receive (which
+                # would count towards maxReceiveCount), and the looks leave the account's concurrency to the rest.
+                max_concurrency=config.watch_concurrency,
             )
         )
         self.queue.grant_send_messages(fn)
@@ -107,7 +116,7 @@ class Watcher(Construct):
             fn,
             "Serverless-LambdaEventSourceMappingDestination",
             "SQS event source mappings do not support on-failure destinations; the queue's redrive policy moves a "
-            f"message to the DLQ after {WATCH_MAX_RECEIVE_COUNT} receives, and the Watch state's heartbeat hands "
+            f"message to the DLQ after {self.max_receive_count} receives, and the Watch state's heartbeat hands "
             "the job to the fallback Poll loop.",
         )
 
@@ -117,7 +126,7 @@ class Watcher(Construct):
         apart, each running to the function's timeout) before its message is dead-lettered; the heartbeat then
         runs out."""
         timeout = int(self.function.function.timeout.to_seconds()) if self.function.function.timeout else 0
-        redeliveries = (WATCH_MAX_RECEIVE_COUNT - 1) * self.visibility_timeout_seconds
+        redeliveries = (self.max_receive_count - 1) * self.visibility_timeout_seconds
         return max_wait_seconds + redeliveries + timeout + heartbeat_seconds
 
     def answers(self, state_machine: sfn.StateMachine) -> None:

@@ -160,7 +160,7 @@ class Workflow(Construct):
         )
         # The execution's timeout must outlast everything that may run after the deadline (worst_case_tail_seconds),
         # or a stored video could end up behind a `timed_out` record.
-        heartbeat = watch_heartbeat_seconds(self.watcher.visibility_timeout_seconds)
+        heartbeat = watch_heartbeat_seconds(self.watcher.visibility_timeout_seconds, self.watcher.max_receive_count)
         tail = worst_case_tail_seconds(
             poll=_seconds(self.poll.function.timeout),
             complete=_seconds(self.complete.function.timeout),
@@ -187,11 +187,11 @@ class Workflow(Construct):
             ),
             timeout=Duration.seconds(config.workflow_timeout_seconds(tail)),
             tracing_enabled=True,
-            # Execution data is logged: by contract it holds ids, settings and timestamps only (the video
-            # URL never enters the execution history and no secret ever does). The Watch task's parameters
-            # carry its task token, usable only by a principal allowed states:SendTask* on this state machine
-            # (the watch function's role).
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            # Every event type, without execution data: the Watch task's parameters carry its task token, and
+            # a token lets whoever reads it complete the task. With IncludeExecutionData false AWS logs no
+            # input, output or parameters (AWS::StepFunctions::StateMachine LoggingConfiguration); the
+            # execution history (DescribeExecution, GetExecutionHistory) keeps them for the operator.
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
 
         self.watcher.queue.grant_send_messages(self.state_machine)

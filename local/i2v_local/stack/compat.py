@@ -1,4 +1,5 @@
-"""The moto internals the local stack replaces, checked at start and by the canary test.
+"""The moto internals the local stack replaces, checked at start and by the canary test, and the one AWS rule
+moto's Step Functions interpreter gets wrong (aws_error_rules).
 
 moto is pinned (pyproject: moto==5.2.5). If an upgrade changes one of these private functions the
 local stack refuses to start instead of silently running Lambdas in Docker or dropping S3 fields.
@@ -9,11 +10,14 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from importlib.metadata import version
 from typing import Any
+from unittest import mock
 
 from moto.awslambda.models import LambdaFunction
 from moto.s3 import notifications
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
 MOTO_VERSION = "5.2.5"
@@ -31,7 +35,35 @@ EXPECTED: dict[str, tuple[Callable[..., Any], str]] = {
         lambda_eval_utils.execute_lambda_function_integration,
         "(env: Environment, parameters: dict, region: str, state_credentials: StateCredentials) -> None",
     ),
+    # Every Retry's and Catch's ErrorEquals is matched here (aws_error_rules).
+    "moto...error_name.error_equals_decl.ErrorEqualsDecl._eval_body": (
+        ErrorEqualsDecl._eval_body,
+        "(self, env: Environment) -> None",
+    ),
 }
+
+# AWS (Step Functions, "Error handling", States.ALL): "The States.ALL error type ... can't catch the
+# States.DataLimitExceeded terminal error type and runtime error types." moto's interpreter lets States.ALL
+# match them, so an execution AWS would fail (say a path its input lacks: States.Runtime) ends in a Catch.
+NOT_MATCHED_BY_STATES_ALL = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+
+
+def aws_error_rules() -> AbstractContextManager[Any]:
+    """While the local stack runs: States.ALL in a Retry or Catch does not match States.Runtime or
+    States.DataLimitExceeded (an ErrorEquals naming them does)."""
+    original = ErrorEqualsDecl._eval_body
+
+    def eval_body(self: ErrorEqualsDecl, env: Any) -> None:
+        error = env.stack[-1]
+        names = {name.error_name for name in self.error_names}
+        if "States.ALL" in names and getattr(error, "error_name", None) in NOT_MATCHED_BY_STATES_ALL:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    patcher: AbstractContextManager[Any] = mock.patch.object(ErrorEqualsDecl, "_eval_body", eval_body)
+    return patcher
 
 
 def normalized_signature(function: Callable[..., Any]) -> str:

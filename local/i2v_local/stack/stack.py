@@ -34,7 +34,7 @@ from moto.server import ThreadedMotoServer
 from i2v.adapters.aws import reset_clients
 from i2v_local.stack.bus_rules import BusLambdaRules
 from i2v_local.stack.callbacks import tokens_valid_once_sent
-from i2v_local.stack.compat import moto_incompatibilities
+from i2v_local.stack.compat import aws_error_rules, moto_incompatibilities
 from i2v_local.stack.dynamodb_isolation import writes_isolated
 from i2v_local.stack.executions import ExecutionWatcher
 from i2v_local.stack.lambdas import HandlerRouter
@@ -155,6 +155,7 @@ class LocalStack:
         )
         self._exit.enter_context(self.router.patched_moto())
         self._exit.enter_context(tokens_valid_once_sent())  # moto registers a task token after its message
+        self._exit.enter_context(aws_error_rules())  # States.ALL does not catch States.Runtime (moto's does)
         self._exit.enter_context(writes_isolated())  # moto's cancelled transactions undo other threads' writes
         self._set_env(self.function_environment())
         self._reset_caches()

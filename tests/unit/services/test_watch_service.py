@@ -164,3 +164,152 @@ def test_the_token_never_reaches_reprs_or_logs(fakes: Fakes, caplog: pytest.LogC
     assert TOKEN not in str(queue.sent)
     assert TOKEN not in caplog.text
     assert json.loads(queue.sent[0][0].body())["task_token"] == TOKEN  # only the queue carries it
+
+
+# ---- at most one live chain of looks per job (issue 24, defect 2) -------------------------------------------
+
+
+def _copy(message: WatchMessage, look: int) -> WatchMessage:
+    return message.model_copy(update={"look": look})
+
+
+def test_every_successor_carries_the_next_look_number(fakes: Fakes) -> None:
+    _answer(fakes, "processing")
+    watcher, queue, _, _ = _watcher(fakes, 20)
+    watcher.handle(_message(_state()), sent_at=SUBMITTED_AT, message_id="m-0")
+    ((successor, _),) = queue.sent
+    assert successor.look == 1
+    assert json.loads(successor.body())["look"] == 1
+
+
+def test_a_hop_carries_the_next_look_number_too(fakes: Fakes) -> None:
+    watcher, queue, _, _ = _watcher(fakes, 0)
+    watcher.handle(_message(_state(next_wait=1500)), sent_at=SUBMITTED_AT - 900, message_id="m-0")
+    ((hop, _),) = queue.sent
+    assert hop.look == 1
+
+
+def test_a_second_copy_of_a_look_makes_no_get_and_sends_nothing(fakes: Fakes) -> None:
+    """SQS delivered the state machine's message twice (same message id), both within the lease: one look."""
+    _answer(fakes, "processing")
+    _answer(fakes, "processing")
+    watcher, queue, _, _ = _watcher(fakes, 20)
+    message = _message(_state())
+
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0") == PollOutcome.WAITING
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0") is None
+
+    assert fakes.gmi.looked_up == ["req-1"]
+    assert len(queue.sent) == 1
+
+
+def test_a_redelivered_record_whose_successor_was_already_claimed_stops(fakes: Fakes) -> None:
+    """A timed-out batch comes back whole: a record already handled (its successor sent and claimed) is stale,
+    even after its lease is over."""
+    _answer(fakes, "processing")
+    _answer(fakes, "processing")
+    watcher, queue, _, clock = _watcher(fakes, 20)
+    first = _message(_state())
+    watcher.handle(first, sent_at=SUBMITTED_AT, message_id="m-0")
+    ((successor, delay),) = queue.sent
+    clock.now += delay
+    assert watcher.handle(successor, sent_at=clock.now - delay, message_id="m-1") == PollOutcome.WAITING
+    clock.now += 200  # the batch's visibility timeout: every lease is over
+
+    assert watcher.handle(first, sent_at=SUBMITTED_AT, message_id="m-0") is None
+
+    assert fakes.gmi.looked_up == ["req-1", "req-1"]
+    assert [sent.look for sent, _ in queue.sent] == [1, 2]
+
+
+def test_the_same_message_after_its_lease_may_redo_a_look_whose_invocation_died(fakes: Fakes) -> None:
+    """The invocation claimed the look and died before its send: SQS brings the same message back after the
+    visibility timeout, and it may look again (a different copy within the lease may not)."""
+    _answer(fakes, "processing")
+    watcher, queue, _, clock = _watcher(fakes, 20)
+    message = _message(_state())
+    fakes.gmi.get_answers.appendleft(RuntimeError("the invocation dies mid-look"))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0", time_left_ms=lambda: 25_000)
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-other") is None  # a copy, within the lease
+    clock.now += 30  # past the dead invocation's deadline
+
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0") == PollOutcome.WAITING
+
+    assert [sent.look for sent, _ in queue.sent] == [1]
+
+
+def test_a_look_out_of_turn_is_refused(fakes: Fakes) -> None:
+    """Look 2 of a chain whose look 1 was never claimed: a fork's remnant, refused."""
+    _answer(fakes, "processing")
+    watcher, queue, _, _ = _watcher(fakes, 20)
+    assert watcher.handle(_message(_state()), sent_at=SUBMITTED_AT, message_id="m-0") == PollOutcome.WAITING
+    queue.sent.clear()
+    fakes.gmi.looked_up.clear()
+    assert watcher.handle(_copy(_message(_state()), 2), sent_at=SUBMITTED_AT, message_id="m-9") is None
+    assert (fakes.gmi.looked_up, queue.sent) == ([], [])
+
+
+def test_a_new_watch_state_starts_a_new_chain(fakes: Fakes) -> None:
+    """The store loop came back to Watch: a new task token, look 0 again, whatever the old chain reached."""
+    _answer(fakes, "processing")
+    _answer(fakes, "processing")
+    watcher, _, _, _ = _watcher(fakes, 20)
+    watcher.handle(_copy(_message(_state()), 0), sent_at=SUBMITTED_AT, message_id="m-0")
+    renewed = WatchMessage.model_validate(
+        {"task_token": TOKEN + "-next", "state": _state().model_dump(), "due_at": None}
+    )
+    assert watcher.handle(renewed, sent_at=SUBMITTED_AT, message_id="m-1") == PollOutcome.WAITING
+    assert len(fakes.gmi.looked_up) == 2
+    item = fakes.repo.jobs[JOB_ID]
+    assert TOKEN not in json.dumps(item)  # the chain is a hash of the token
+    assert item["watch_look"] == 0
+
+
+def test_a_look_that_may_not_fit_the_time_left_is_sent_again_untouched(fakes: Fakes) -> None:
+    """The batch's later records, once the invocation has less time than a look at its worst: no claim, no GET;
+    the same look goes back on the queue at once (not a batch item failure: no receive counted)."""
+    watcher, queue, _, _ = _watcher(fakes, 20)
+    message = _copy(_message(_state()), 3)
+
+    verdict = watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-3", time_left_ms=lambda: 15_000)
+
+    assert verdict is None
+    assert fakes.gmi.looked_up == []
+    ((again, delay),) = queue.sent
+    assert (again.look, delay, again.due_at) == (3, 0, SUBMITTED_AT + 20)
+    assert "watch_look" not in fakes.repo.jobs[JOB_ID]  # not claimed: the copy may claim it
+    assert watcher.look_needs_seconds > 15
+
+
+def test_a_look_that_failed_after_its_claim_gives_it_back_to_its_own_redelivery(fakes: Fakes) -> None:
+    """Step Functions throttled the answer: the record fails, and SQS's redelivery of the same message may look
+    again at once; another copy still may not."""
+    _answer(fakes, "success")
+    _answer(fakes, "success")
+    watcher, _, tokens, _ = _watcher(fakes, 20)
+    message = _message(_state())
+    real_succeed = tokens.succeed
+    tokens.succeed = lambda token, output: (_ for _ in ()).throw(RuntimeError("ThrottlingException"))  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0")
+    tokens.succeed = real_succeed  # type: ignore[method-assign]
+
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-copy") is None
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0") == PollOutcome.SUCCEEDED
+    assert fakes.gmi.looked_up == ["req-1", "req-1"]
+
+
+def test_a_hop_whose_send_failed_gives_its_claim_back(fakes: Fakes) -> None:
+    watcher, queue, _, _ = _watcher(fakes, 0)
+    message = _message(_state(next_wait=1500))
+    real_send = queue.send
+    queue.send = lambda sent, delay: (_ for _ in ()).throw(RuntimeError("SQS throttled"))  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        watcher.handle(message, sent_at=SUBMITTED_AT - 900, message_id="m-0")
+    queue.send = real_send  # type: ignore[method-assign]
+
+    watcher.handle(message, sent_at=SUBMITTED_AT - 900, message_id="m-0")
+
+    ((hop, _),) = queue.sent
+    assert hop.look == 1
