@@ -1,10 +1,5 @@
 # Long file: one object owns the local stack's lifecycle (provision, run the handlers, pump, wait, tear down); its parts live in the sibling modules
-"""The local stack: the synthesized template's resources in moto, our handlers running in-process.
-
-    template = synthesize_template()                      # i2v_infra.synth
-    with GmiSimulator() as sim, LocalStack(template, LocalSettings.for_simulator(sim)) as stack:
-        stack.client("s3").put_object(Bucket=stack.outputs["InputBucketName"], Key="incoming/a.png", Body=png)
-        stack.run_until_idle()
+"""The local stack: the synthesized template's resources in moto, our handlers running in-process (usage: README.md).
 
 Modes: "mock" (moto.mock_aws in this process, for tests) and "server" (moto's ThreadedMotoServer on
 127.0.0.1, for the demo/CLI and other processes: `stack.endpoint_url`, `stack.client_env()`).
@@ -148,14 +143,17 @@ class LocalStack:
         provisioner = Provisioner(self.template, resolver, self.client, self.settings.overrides())
         self._check_overrides()
         self.provisioned = provisioner.provision(self.settings.secret_string())
-        parallel = self.provisioned.event_sources if self.settings.parallel_invocations else []
-        self.router = HandlerRouter(
-            self.provisioned.functions.values(),
-            parallel=[spec.name for s in parallel if (spec := _function_of(self.provisioned, s.function_name))],
+        pumped = (
+            {s.function_name for s in self.provisioned.event_sources} if self.settings.parallel_invocations else set()
         )
+        functions = self.provisioned.functions.values()
+        self.router = HandlerRouter(functions, parallel=[f.name for f in functions if pumped & {f.name, f.arn}])
         self._exit.enter_context(self.router.patched_moto())
         self._exit.enter_context(tokens_valid_once_sent())  # moto registers a task token after its message
         self._exit.enter_context(writes_isolated())  # moto's cancelled transactions undo other threads' writes
+        faults = self.settings.aws_faults
+        if faults is not None:
+            self._exit.enter_context(faults.installed())
         self._set_env(self.function_environment())
         self._reset_caches()
         self.router.load_handlers()
@@ -168,6 +166,7 @@ class LocalStack:
                 self.settings.region,
                 self.settings.pump_visibility_timeout,
                 parallel=self.settings.parallel_invocations,
+                faults=faults,
             )
             for s in self.provisioned.event_sources
         ]
@@ -182,7 +181,7 @@ class LocalStack:
             account=DEFAULT_ACCOUNT,
             region=self.settings.region,
         )
-        self.bus_rules = BusLambdaRules(self.provisioned.lambda_rules, self.router, self.client)
+        self.bus_rules = BusLambdaRules(self.provisioned.lambda_rules, self.router, self.client, faults)
 
     def _start_server(self) -> str:
         self._server, url = _start_moto_server()
@@ -399,10 +398,3 @@ class LocalStack:
             "skipped": sorted(set(self.provisioned.skipped.values())),
             "environment": json.loads(json.dumps(self.function_environment())),
         }
-
-
-def _function_of(provisioned: Provisioned, name_or_arn: str) -> FunctionSpec | None:
-    for spec in provisioned.functions.values():
-        if name_or_arn in (spec.name, spec.arn) or name_or_arn.startswith(spec.arn + ":"):
-            return spec
-    return None
