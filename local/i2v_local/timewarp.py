@@ -1,5 +1,5 @@
-"""Simulated time for Powertools' circuit breaker, so a scenario or benchmark can live through hours of outage
-in seconds. The breaker reads `datetime.datetime.now()` through its modules' `dt` name; this swaps that name."""
+"""Simulated time, so a scenario, benchmark or soak can live through hours in seconds: Powertools' circuit breaker
+(it reads `datetime.datetime.now()` through its modules' `dt` name; this swaps that name) and moto's SQS clock."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import datetime as _real_dt
 import importlib
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
+from typing import Any
 
 BREAKER_MODULES = (
     "aws_lambda_powertools.utilities.circuit_breaker.base",
@@ -39,3 +40,21 @@ def breaker_clock(now_seconds: Callable[[], float]) -> Iterator[None]:
     finally:
         for module, original in zip(modules, saved, strict=True):
             module.dt = original  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def sqs_clock(offset_seconds: Callable[[], float]) -> Iterator[None]:
+    """moto's SQS clock (message delays, visibility timeouts, SentTimestamp) runs `offset_seconds()` ahead, so a
+    delayed message comes due without being waited for. Whoever reads SentTimestamp must move with it."""
+    import moto.sqs.models as sqs_models
+
+    real = sqs_models.unix_time_millis  # type: ignore[attr-defined]
+
+    def warped(*args: Any) -> float:
+        return float(real(*args)) + offset_seconds() * 1000
+
+    sqs_models.unix_time_millis = warped  # type: ignore[attr-defined,assignment]
+    try:
+        yield
+    finally:
+        sqs_models.unix_time_millis = real  # type: ignore[attr-defined]
