@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import importlib
 import json
 import logging
 import os
@@ -65,13 +64,14 @@ from i2v_local.soak_report import Invariant, SoakReport, aws_invariants, within_
 from i2v_local.stack import FunctionSpec, Invocation, LocalSettings, LocalStack
 from i2v_local.stack.aws_faults import AwsFaults
 from i2v_local.stack.driver import PipelineDriver
-from i2v_local.timewarp import sqs_clock
+from i2v_local.timewarp import functions_warped
 
 __all__ = ["FAULT_MIX", "SoakConfig", "SoakPlan", "SoakReport", "plan_uploads", "run_soak"]
 
 ENDED = frozenset({"succeeded", "failed", "timed_out", "rejected", "submit_ambiguous"})
 WARP_STEP_SECONDS = 150.0  # past the reconcile's settle window (120 s) and the submit function's timeout (100 s)
 WARP_STEPS = 12
+WARP_AFTER_SECONDS = 3.0  # no job ended for this long and something is delayed or invisible: move the clocks on
 GET_FAULTS = ("get_500", "get_503", "get_429")  # each costs its job one more look
 
 
@@ -162,10 +162,14 @@ class _Soak:
             self.duplicates_sent += 1
 
     def run(self) -> None:
+        with functions_warped(lambda: self.warp):  # moto's SQS clock and the functions' clocks
+            self._run()
+
+    def _run(self) -> None:
         planned = self.plan()
         in_flight: dict[str, _Upload] = {}
         started = time.monotonic()
-        last_progress = started
+        last_progress = last_warp = started
         last_check = 0.0
         next_index = 0
         while next_index < len(planned) or in_flight:
@@ -192,30 +196,24 @@ class _Soak:
                         last_progress = now
             if now - started > self.config.timeout_seconds or now - last_progress > self.config.stall_seconds:
                 break
+            if min(now - last_progress, now - last_warp) > WARP_AFTER_SECONDS and self._waiting():
+                last_warp = now  # every job in flight waits for a delayed or invisible message: move time on
+                self._move_clocks()
             time.sleep(0.05)
         self._settle()
         self._resend(self.late)
         self._settle()
-        self._live_through_delays()
+        # Until nothing is delayed or in flight: every ambiguous job's reconcile (SETTLE_SECONDS after it) and
+        # every killed batch (back after the function's timeout) happens.
+        for _ in range(WARP_STEPS):
+            if not self._waiting():
+                break
+            self._move_clocks()
+            self._settle()
 
-    def _live_through_delays(self) -> None:
-        """Move the clocks on, a step at a time, until nothing is delayed or in flight: every ambiguous job's
-        reconcile (SETTLE_SECONDS after it) and every killed batch (back after the function's timeout) happens."""
-        clocks = [importlib.import_module(f"i2v.handlers.{name}").service() for name in ("submit", "watch")]
-        saved = [service.clock for service in clocks]
-        try:
-            with sqs_clock(lambda: self.warp):
-                for service in clocks:
-                    service.clock = lambda: time.time() + self.warp
-                for _ in range(WARP_STEPS):
-                    if not self._waiting():
-                        break
-                    self.warp += WARP_STEP_SECONDS
-                    self.warps.append((time.time(), self.warp))
-                    self._settle()
-        finally:
-            for service, clock in zip(clocks, saved, strict=True):
-                service.clock = clock
+    def _move_clocks(self) -> None:
+        self.warp += WARP_STEP_SECONDS
+        self.warps.append((time.time(), self.warp))
 
     def _waiting(self) -> bool:
         names = ["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"]

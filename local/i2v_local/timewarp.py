@@ -7,6 +7,7 @@ import contextlib
 import datetime as _real_dt
 import importlib
 from collections.abc import Callable, Iterator
+from time import time as _real_time
 from types import SimpleNamespace
 from typing import Any
 
@@ -58,3 +59,21 @@ def sqs_clock(offset_seconds: Callable[[], float]) -> Iterator[None]:
         yield
     finally:
         sqs_models.unix_time_millis = real  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def functions_warped(offset_seconds: Callable[[], float]) -> Iterator[None]:
+    """moto's SQS clock and the clocks of the running local stack's submit, poll and watch services (those that
+    read SentTimestamp, leases, settle windows and deadlines) run `offset_seconds()` ahead."""
+    watch = importlib.import_module("i2v.handlers.watch").service()
+    handlers = [importlib.import_module(f"i2v.handlers.{name}").service() for name in ("submit", "poll")]
+    services = [*handlers, watch, watch.poller]
+    saved = [service.clock for service in services]
+    try:
+        with sqs_clock(offset_seconds):
+            for service in services:
+                service.clock = lambda: _real_time() + offset_seconds()
+            yield
+    finally:
+        for service, clock in zip(services, saved, strict=True):
+            service.clock = clock
