@@ -84,7 +84,9 @@ class FaultRule:
     first_within: int = 0  # > 0: one of the first N events is hit whatever the share (a small run fires it too)
     limit: int | None = None  # hit at most this many events
     same_batch: bool | None = None  # duplicate_delivery: where the copy goes; None: drawn by the seed
-    kill_at_call: int | None = None  # killed_at_timeout: the call it lands on; None: drawn by the seed
+    # killed_at_timeout: the call it lands on (k, or "after <operation>": the call after the invocation's first
+    # call of that botocore operation, e.g. "after SendMessage", or "after HTTP POST"); None: k drawn by the seed
+    kill_at_call: int | str | None = None
 
 
 # The soak's mix (all on): shares of received messages, pumped batches, StartExecutions.
@@ -108,27 +110,30 @@ class InvocationKilled(BaseException):
 @dataclass
 class _Guard:
     deadline: float
-    kill_at_call: int | None
+    kill_at_call: int | str | None
     enforce_deadline: bool
     calls: int = 0
+    armed: bool = False  # the operation a kill "after <operation>" waits for was called
 
 
 _current = threading.local()
 
 
-def _count_call() -> None:
+def _count_call(operation: str) -> None:
     guard: _Guard | None = getattr(_current, "guard", None)
     if guard is None:
         return
     guard.calls += 1
-    if guard.kill_at_call is not None and guard.calls >= guard.kill_at_call:
-        raise InvocationKilled(f"killed before call {guard.calls}")
+    at = guard.kill_at_call
+    if guard.armed or (isinstance(at, int) and guard.calls >= at):
+        raise InvocationKilled(f"killed before call {guard.calls} ({operation})")
+    guard.armed = at == f"after {operation}"
     if guard.enforce_deadline and time.monotonic() > guard.deadline:
         raise InvocationKilled("ran past its timeout")
 
 
 @contextmanager
-def killable(deadline: float, kill_at_call: int | None, enforce_deadline: bool) -> Iterator[None]:
+def killable(deadline: float, kill_at_call: int | str | None, enforce_deadline: bool) -> Iterator[None]:
     """While open, this thread's AWS and GMI calls count towards the planned kill (and the deadline)."""
     _current.guard = _Guard(deadline, kill_at_call, enforce_deadline)
     try:
@@ -137,9 +142,9 @@ def killable(deadline: float, kill_at_call: int | None, enforce_deadline: bool) 
         _current.guard = None
 
 
-def _counted(original: Callable[..., Any]) -> Callable[..., Any]:
+def _counted(original: Callable[..., Any], operation: Callable[..., str]) -> Callable[..., Any]:
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _count_call()
+        _count_call(operation(*args))
         return original(self, *args, **kwargs)
 
     return call
@@ -183,7 +188,7 @@ class AwsFaults:
         with self._lock:
             self.fired[fault] += 1
 
-    def kill_point(self, channel: str) -> int | None:
+    def kill_point(self, channel: str) -> int | str | None:
         """The call of this invocation at which it is killed, if a kill is planned for it."""
         if not self.draw(KILLED, channel):
             return None
@@ -229,8 +234,10 @@ class AwsFaults:
 
         with ExitStack() as patches:
             api_call = getattr(BaseClient, "_make_api_call")  # noqa: B009 - private: botocore's one path of every call
-            patches.enter_context(mock.patch.object(BaseClient, "_make_api_call", _counted(api_call)))
-            patches.enter_context(mock.patch.object(Session, "send", _counted(Session.send)))
+            by_name = _counted(api_call, lambda operation, *_: str(operation))
+            by_method = _counted(Session.send, lambda request, *_: f"HTTP {request.method}")
+            patches.enter_context(mock.patch.object(BaseClient, "_make_api_call", by_name))
+            patches.enter_context(mock.patch.object(Session, "send", by_method))
             if self.on(PREVIOUS_INPUT):
                 patches.enter_context(mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution))
             yield

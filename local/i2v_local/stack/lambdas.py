@@ -105,10 +105,15 @@ class HandlerRouter:
         return None
 
     def invoke(
-        self, function: FunctionSpec | str, event: Any, kill_at_call: int | None = None, enforce_timeout: bool = False
+        self,
+        function: FunctionSpec | str,
+        event: Any,
+        kill_at_call: int | str | None = None,
+        enforce_timeout: bool = False,
     ) -> Invocation:
         """`kill_at_call` / `enforce_timeout` (the SQS pump under aws_faults): the invocation is killed at its k-th
-        AWS or GMI call, or at its first call past the function's timeout."""
+        AWS or GMI call (or the call after a named one, aws_faults.FaultRule), or at its first call past the
+        function's timeout."""
         spec = function if isinstance(function, FunctionSpec) else self.find(function)
         if spec is None:
             raise KeyError(f"no local function {function!r}")
