@@ -356,7 +356,8 @@ def run_soak(
 
         template = synthesize_template()
     # No random faults in the simulator: every fault is planned per upload (see plan()).
-    with GmiSimulator(timing=Timing.zero(), faults=FaultPlan(), video_size_bytes=config.video_bytes) as sim:
+    timing = Timing.fixed(*config.gmi_seconds)
+    with GmiSimulator(timing=timing, faults=FaultPlan(), video_size_bytes=config.video_bytes) as sim:
         aws_faults = AwsFaults.seeded(config.seed, config.aws_faults) if config.aws_faults else None
         settings = LocalSettings.for_simulator(sim, gmi_timeout_seconds=1, aws_faults=aws_faults)
         with LocalStack(template, settings) as stack, (observe or _unobserved)(stack):

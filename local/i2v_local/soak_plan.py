@@ -39,6 +39,9 @@ class SoakConfig:
     bad_image_share: float = 0.02
     max_in_flight: int = 40
     video_bytes: int = 256 * 1024
+    # GMI's time in queue and in processing per job (seconds): a job takes a few looks, so a duplicated or
+    # redelivered look can fork its chain while it still runs (with zero timing every job ends at its first look).
+    gmi_seconds: tuple[float, float] = (0.5, 2.0)
     timeout_seconds: float = 1800.0
     stall_seconds: float = 180.0
     faults: Mapping[str, float] = field(default_factory=lambda: dict(FAULT_MIX))
