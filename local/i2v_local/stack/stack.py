@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from types import TracebackType
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ from i2v_local.stack.lambdas import HandlerRouter
 from i2v_local.stack.pump import BackgroundPoller, SqsPump
 from i2v_local.stack.resources import FunctionSpec, Provisioned, Provisioner
 from i2v_local.stack.s3events import realistic_s3_events
+from i2v_local.stack.s3limits import metadata_limited
 from i2v_local.stack.settings import LocalSettings
 from i2v_local.stack.taps import EventTap
 from i2v_local.stack.template import DEFAULT_ACCOUNT, Resolver
@@ -148,12 +149,11 @@ class LocalStack:
         )
         functions = self.provisioned.functions.values()
         self.router = HandlerRouter(functions, parallel=[f.name for f in functions if pumped & {f.name, f.arn}])
-        self._exit.enter_context(self.router.patched_moto())
-        self._exit.enter_context(tokens_valid_once_sent())  # moto registers a task token after its message
-        self._exit.enter_context(writes_isolated())  # moto's cancelled transactions undo other threads' writes
+        # moto: task tokens registered late, cancelled transactions undo others' writes, any size of user metadata
+        for fix in (self.router.patched_moto(), tokens_valid_once_sent(), writes_isolated(), metadata_limited()):
+            self._exit.enter_context(fix)
         faults = self.settings.aws_faults
-        if faults is not None:
-            self._exit.enter_context(faults.installed())
+        self._exit.enter_context(faults.installed() if faults is not None else nullcontext())
         self._set_env(self.function_environment())
         self._reset_caches()
         self.router.load_handlers()
