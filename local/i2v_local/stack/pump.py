@@ -130,10 +130,12 @@ class SqsPump:
         self.stats.received += len(messages)
         event = self.event_for(messages)
         faults = self.faults
-        kill_at = faults.kill_point(self.channel) if faults is not None else None
         started = time.monotonic()
-        enforce = faults is not None and faults.on(KILLED)
-        result = self.router.invoke(self.source.function_name, event, kill_at_call=kill_at, enforce_timeout=enforce)
+        if faults is not None and faults.on(KILLED):
+            kill_at = faults.kill_point(self.channel)
+            result = self.router.invoke(self.source.function_name, event, kill_at_call=kill_at, enforce_timeout=True)
+        else:  # the plain call: whoever replaces the router's invoke (tests) keeps its signature
+            result = self.router.invoke(self.source.function_name, event)
         if result.killed:
             self._killed(messages, started)
             return
