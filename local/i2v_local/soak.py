@@ -10,7 +10,7 @@ so it fires on that upload's submission, status check or download, whatever the 
 same seed fires the same faults. Faults: 5xx and 429 on submissions and status checks, POSTs GMI answers
 with 500 or 503 after creating the job, POSTs that time out after acceptance (GMI_TIMEOUT_SECONDS=1), video
 downloads cut short once (retried by the state machine). AWS faults (i2v_local.stack.aws_faults, all on,
-seeded by the same seed): SQS messages delivered twice, batches killed at the function's timeout, throttled
+seeded by the same seed): SQS messages delivered twice, watch batches killed at the function's timeout, throttled
 receives, executions started with the previous release's input. Once the pipeline is idle the clocks (moto's SQS
 clock, the submit and watch functions') are moved on until no message is delayed or in flight, so every
 ambiguous job's reconcile and every killed batch's redelivery happens. Prints a table; exits non-zero unless
