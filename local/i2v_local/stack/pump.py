@@ -108,10 +108,9 @@ class SqsPump:
         batch: list[dict[str, Any]] = []
         for message in messages:
             if self.faults.draw(THROTTLED, self.channel):
+                # Not handed over, not deleted: back after the visibility timeout, its receive count one higher.
                 self.faults.fire(THROTTLED)
-                self.stats.throttled_receive_counts.append(
-                    int(message["Attributes"]["ApproximateReceiveCount"])
-                )  # not deleted, not handed over: back after the visibility timeout
+                self.stats.throttled_receive_counts.append(int(message["Attributes"]["ApproximateReceiveCount"]))
                 continue
             batch.append(message)
             message_id = message["MessageId"]
