@@ -95,7 +95,7 @@ SOAK_RULES: dict[str, FaultRule] = {
     # Watch batches only: a kill at a seeded point of a submit batch lands before or after its POST depending on
     # which messages the batch holds (timing), so the run's outcome would too; tests/scenarios/test_s27 kills a
     # submit batch right after its POST instead.
-    KILLED: FaultRule(0.01, channels=("Watcher",), first_within=20),
+    KILLED: FaultRule(0.01, channels=("Watcher",), first_within=5),
     THROTTLED: FaultRule(0.01, first_within=20),
     PREVIOUS_INPUT: FaultRule(0.05, first_within=5),
 }
