@@ -249,3 +249,33 @@ def test_a_previous_release_input_is_decided_once_per_execution_name() -> None:
     assert faults.old_input_for("job-2") is False  # the limit
     assert faults.old_input_for("job-1") is True  # a restart of job-1 gets the same input
     assert (faults.planned[PREVIOUS_INPUT], faults.fired[PREVIOUS_INPUT]) == (1, 1)
+
+
+def test_the_internals_the_faults_and_limits_patch_are_unchanged() -> None:
+    """Canary, like compat.py's: the private functions aws_faults, s3limits and timewarp.sqs_clock replace."""
+    from botocore.client import BaseClient
+    from moto.s3.responses import S3Response
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from requests import Session
+
+    from i2v_local.stack.compat import normalized_signature
+
+    response = "(self) -> tuple[int, dict[str, Any], str | bytes]"
+    expected = {
+        BaseClient._make_api_call: "(self, operation_name, api_params)",  # type: ignore[attr-defined]
+        Session.send: "(self, request: PreparedRequest, **kwargs: Any) -> Response",
+        StepFunctionsParserBackend.start_execution: (
+            "(self, state_machine_arn: str, name: str = None, execution_input: str = None, trace_header: str = None)"
+            " -> Execution"
+        ),
+        S3Response.put_object: response,
+        S3Response.copy_object: response,
+        S3Response._key_response_post: (
+            "(self, request: Any, body: bytes, bucket_name: str, query: dict[str, Any], key_name: str)"
+            " -> tuple[int, dict[str, Any], str | bytes]"
+        ),
+        moto.sqs.models.unix_time_millis: "(dt: datetime | None = None) -> float",  # type: ignore[attr-defined]
+    }
+    assert {f.__qualname__: normalized_signature(f) for f in expected} == {
+        f.__qualname__: sig for f, sig in expected.items()
+    }
