@@ -91,7 +91,7 @@ class FaultRule:
 
 # The soak's mix (all on): shares of received messages, pumped batches, StartExecutions.
 SOAK_RULES: dict[str, FaultRule] = {
-    DUPLICATE: FaultRule(0.02, first_within=20),
+    DUPLICATE: FaultRule(0.05, first_within=20),
     # Watch batches only: a kill at a seeded point of a submit batch lands before or after its POST depending on
     # which messages the batch holds (timing), so the run's outcome would too; tests/scenarios/test_s27 kills a
     # submit batch right after its POST instead.
