@@ -41,7 +41,7 @@ class SoakConfig:
     video_bytes: int = 256 * 1024
     # GMI's time in queue and in processing per job (seconds): a job takes a few looks, so a duplicated or
     # redelivered look can fork its chain while it still runs (with zero timing every job ends at its first look).
-    gmi_seconds: tuple[float, float] = (1.0, 4.0)
+    gmi_seconds: tuple[float, float] = (1.0, 9.0)
     timeout_seconds: float = 1800.0
     stall_seconds: float = 180.0
     faults: Mapping[str, float] = field(default_factory=lambda: dict(FAULT_MIX))
