@@ -1,4 +1,4 @@
-"""Chaos soak: N uploads through the local pipeline under seeded GMI faults and duplicate S3 events.
+"""Chaos soak: N uploads through the local pipeline under seeded GMI faults, AWS faults and duplicate S3 events.
 
     python -m i2v_local.soak --uploads 500 --seed 7      # `make soak`
 
@@ -9,8 +9,12 @@ of the good uploads each, at least one each). A fault travels as a `[sim:...]` m
 so it fires on that upload's submission, status check or download, whatever the timing of the run: the
 same seed fires the same faults. Faults: 5xx and 429 on submissions and status checks, POSTs GMI answers
 with 500 or 503 after creating the job, POSTs that time out after acceptance (GMI_TIMEOUT_SECONDS=1), video
-downloads cut short once (retried by the state machine). Prints a table; exits non-zero unless every
-invariant holds:
+downloads cut short once (retried by the state machine). AWS faults (i2v_local.stack.aws_faults, all on,
+seeded by the same seed): SQS messages delivered twice, watch batches killed at the function's timeout, throttled
+receives, executions started with the previous release's input. Once the pipeline is idle the clocks (moto's SQS
+clock, the submit and watch functions') are moved on until no message is delayed or in flight, so every
+ambiguous job's reconcile and every killed batch's redelivery happens. Prints a table; exits non-zero unless
+every invariant holds:
 
 - no job lost: every upload has a record;
 - every job ended, with a reason: a terminal status (or submit_ambiguous, which waits for an operator) and a
@@ -19,13 +23,17 @@ invariant holds:
 - no image paid twice, ambiguous jobs included, and none after GMI answered 503 having created the job
   (found in GMI's request list before a second POST: README, Guarantees);
 - every ending announced: each job has a Succeeded / Failed event of its final status;
-- the counts by status add up to N.
-"""
+- the counts by status add up to N;
+- each AWS fault planned and fired (at least once each);
+- GMI jobs created == workflow executions (every job GMI made is watched, reconciled ones included);
+- no forked chain of looks (i2v_local.soak_checks): at most one live chain per job;
+- no job looked at more often than the poll policy alone would (plus the GETs its faults and Completes add)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -36,73 +44,35 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
+from i2v.domain.polling import PollPolicy
 from i2v.domain.record import EventDetailType, JobRecord
 from i2v_local.simulator import FaultPlan, GmiSimulator, Timing
+from i2v_local.soak_checks import (
+    LookCount,
+    Start,
+    WatchLedger,
+    explained,
+    look_counts,
+    sample,
+    source_key,
+    status_gets,
+)
 from i2v_local.soak_plan import FAULT_MIX, SoakConfig, SoakPlan, plan_uploads
+from i2v_local.soak_report import Invariant, SoakReport, aws_invariants, within_policy
 from i2v_local.stack import FunctionSpec, Invocation, LocalSettings, LocalStack
+from i2v_local.stack.aws_faults import AwsFaults
 from i2v_local.stack.driver import PipelineDriver
+from i2v_local.timewarp import functions_warped
 
 __all__ = ["FAULT_MIX", "SoakConfig", "SoakPlan", "SoakReport", "plan_uploads", "run_soak"]
 
 ENDED = frozenset({"succeeded", "failed", "timed_out", "rejected", "submit_ambiguous"})
-
-
-@dataclass
-class Invariant:
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass
-class SoakReport:
-    config: SoakConfig
-    seconds: float
-    statuses: Counter[str]
-    categories: Counter[str]
-    faults_planned: Counter[str]
-    faults_fired: Counter[str]
-    fault_plan: dict[str, str]  # upload key -> the fault it was given
-    duplicates_sent: int
-    bad_images: int
-    posts: int
-    executions: int
-    truncations_healed: int
-    invariants: list[Invariant]
-
-    @property
-    def ok(self) -> bool:
-        return all(check.ok for check in self.invariants)
-
-    def table(self) -> str:
-        n = self.config.uploads
-        lines = [
-            f"chaos soak: {n} uploads, seed {self.config.seed}, {self.seconds:.0f} s",
-            "",
-            f"{'status':<20}{'jobs':>8}{'share':>9}",
-        ]
-        for status, count in sorted(self.statuses.items(), key=lambda item: (-item[1], item[0])):
-            lines.append(f"{status:<20}{count:>8}{count / n:>9.1%}")
-        lines.append(f"{'total':<20}{sum(self.statuses.values()):>8}")
-        lines += ["", f"{'failure category':<28}{'jobs':>8}"]
-        lines += [f"{name:<28}{count:>8}" for name, count in sorted(self.categories.items())]
-        lines += ["", f"{'fault':<40}{'planned':>8}{'fired':>8}"]
-        lines += [
-            f"{name:<40}{self.faults_planned[name]:>8}{self.faults_fired[name]:>8}"
-            for name in sorted(set(self.faults_planned) | set(self.faults_fired))
-        ]
-        lines += [
-            f"{'duplicate S3 notifications re-sent':<40}{self.duplicates_sent:>8}",
-            f"{'bad images uploaded':<40}{self.bad_images:>8}",
-            f"{'truncated downloads healed by retry':<40}{self.truncations_healed:>8}",
-            f"{'GMI jobs created (paid POSTs)':<40}{self.posts:>8}",
-            f"{'workflow executions':<40}{self.executions:>8}",
-            "",
-        ]
-        lines += [f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}" for check in self.invariants]
-        return "\n".join(lines)
+WARP_STEP_SECONDS = 150.0  # past the reconcile's settle window (120 s) and the submit function's timeout (100 s)
+WARP_STEPS = 12
+WARP_AFTER_SECONDS = 3.0  # no job ended for this long and something is delayed or invisible: move the clocks on
+GET_FAULTS = ("get_500", "get_503", "get_429")  # each costs its job one more look
 
 
 @dataclass
@@ -130,7 +100,11 @@ class _Soak:
         self.duplicates_sent = 0
         self.truncations_healed = 0
         self.tap = stack.tap_events()
+        self.ledger = WatchLedger()
+        self.warp = 0.0  # seconds the clocks are moved ahead (the settle phase)
+        self.warps: list[tuple[float, float]] = [(0.0, 0.0)]  # (real time, offset from then on)
         stack.router.before_invoke.append(self._capture_notification)
+        stack.router.before_invoke.append(self._observe_watch)
         stack.router.after_invoke.append(self._heal_truncation)
 
     # ---- hooks (run inside invocations) -----------------------------------------------------------------
@@ -148,6 +122,11 @@ class _Soak:
                     self.bodies[key] = body
                     # Half re-sent while the job is in flight, half once everything has settled.
                     (self.immediate if len(self.bodies) % 2 else self.late).append(key)
+
+    def _observe_watch(self, spec: FunctionSpec, event: Any) -> None:
+        if "Watcher" in spec.logical_id and isinstance(event, dict):
+            for record in event.get("Records", []):
+                self.ledger.observe(record)
 
     def _heal_truncation(self, spec: FunctionSpec, event: Any, result: Invocation) -> None:
         if "Complete" not in spec.logical_id or not result.error or not isinstance(event, dict):
@@ -183,10 +162,14 @@ class _Soak:
             self.duplicates_sent += 1
 
     def run(self) -> None:
+        with functions_warped(lambda: self.warp):  # moto's SQS clock and the functions' clocks
+            self._run()
+
+    def _run(self) -> None:
         planned = self.plan()
         in_flight: dict[str, _Upload] = {}
         started = time.monotonic()
-        last_progress = started
+        last_progress = last_warp = started
         last_check = 0.0
         next_index = 0
         while next_index < len(planned) or in_flight:
@@ -213,10 +196,30 @@ class _Soak:
                         last_progress = now
             if now - started > self.config.timeout_seconds or now - last_progress > self.config.stall_seconds:
                 break
+            if min(now - last_progress, now - last_warp) > WARP_AFTER_SECONDS and self._waiting():
+                last_warp = now  # every job in flight waits for a delayed or invisible message: move time on
+                self._move_clocks()
             time.sleep(0.05)
         self._settle()
         self._resend(self.late)
         self._settle()
+        # Until nothing is delayed or in flight: every ambiguous job's reconcile (SETTLE_SECONDS after it) and
+        # every killed batch (back after the function's timeout) happens.
+        for _ in range(WARP_STEPS):
+            if not self._waiting():
+                break
+            self._move_clocks()
+            self._settle()
+
+    def _move_clocks(self) -> None:
+        self.warp += WARP_STEP_SECONDS
+        self.warps.append((time.time(), self.warp))
+
+    def _waiting(self) -> bool:
+        names = ["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"]
+        queues = [pump.source.queue_url for pump in self.stack.pumps]
+        attributes = [self.sqs.get_queue_attributes(QueueUrl=q, AttributeNames=names)["Attributes"] for q in queues]
+        return bool(self.stack.running_executions()) or any(int(a[name]) for a in attributes for name in names)
 
     def _settle(self) -> None:
         try:
@@ -237,17 +240,17 @@ class _Soak:
         ]
 
         unended = [job_id for job_id, record in found.items() if record.status not in ENDED]
-        unexplained = [job_id for job_id, record in found.items() if not _explained(record)]
+        unexplained = [job_id for job_id, record in found.items() if not explained(record)]
         executions = self._executions()
         invariants.append(
             Invariant(
                 "every job ended with a reason",
                 not unended and not unexplained,
-                f"{len(unended)} not ended {_sample(unended, found, executions)}, {len(unexplained)} without a reason",
+                f"{len(unended)} not ended {sample(unended, found, executions)}, {len(unexplained)} without a reason",
             )
         )
 
-        created = Counter(_source_key(job.payload) for job in self.sim.jobs.values())
+        created = Counter(source_key(job.payload) for job in self.sim.jobs.values())
         key_of = {u.job_id: u.key for u in self.uploads}
         paid_twice = sorted(key_of[job_id] for job_id in found if created[key_of[job_id]] > 1)
         invariants.append(
@@ -276,6 +279,8 @@ class _Soak:
         invariants.append(
             Invariant("counts add up to N", sum(statuses.values()) == n, f"{sum(statuses.values())} of {n}")
         )
+        invariants += self._aws_invariants(executions)
+        counts = self._look_counts(found, executions)
         return SoakReport(
             config=self.config,
             seconds=seconds,
@@ -289,8 +294,38 @@ class _Soak:
             posts=self.sim.post_count,
             executions=len(executions),
             truncations_healed=self.truncations_healed,
-            invariants=invariants,
+            invariants=[*invariants, within_policy(counts)],
+            aws_faults=self._aws_faults.table() if self._aws_faults is not None else [],
+            forks=len(self.ledger.forks()),
+            most_looks=max(counts, key=lambda c: (c.made, -c.policy), default=None),
+            simulated_seconds=self.warp,
         )
+
+    @property
+    def _aws_faults(self) -> AwsFaults | None:
+        return self.stack.settings.aws_faults
+
+    def _aws_invariants(self, executions: list[dict[str, Any]]) -> list[Invariant]:
+        table = self._aws_faults.table() if self._aws_faults is not None else []
+        return aws_invariants(table, len(self.config.aws_faults), self.sim.post_count, len(executions), self.ledger)
+
+    def _look_counts(self, found: Mapping[str, JobRecord], executions: list[dict[str, Any]]) -> list[LookCount]:
+        """Each watched job's status GETs against what the policy alone would make for it."""
+        policy = PollPolicy.model_validate_json(self.stack.function_environment()["POLL_POLICY"])
+        sfn, starts = self.stack.client("stepfunctions"), {}
+        for execution in sorted(executions, key=lambda e: str(e["name"])):
+            job_id = str(execution["name"]).rsplit("-", 1)[0]
+            if job_id not in starts:
+                starts[job_id] = Start.of(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+        job_of = {str(record.request_id): job_id for job_id, record in found.items() if record.request_id}
+        gets = status_gets(self.sim.requests_log, job_of, self.warps)
+        completes = Counter(str(event.get("job_id")) for event, _ in self.stack.router.calls("Complete"))
+        key_of = {u.job_id: u.key for u in self.uploads}
+        faulted = {
+            job_id for job_id in starts if _fault_name(self.fault_plan.get(key_of.get(job_id, ""))) in GET_FAULTS
+        }
+        allowance = {job_id: completes[job_id] + (job_id in faulted) for job_id in starts}
+        return look_counts(policy, starts, gets, allowance)
 
     def _executions(self) -> list[dict[str, Any]]:
         pages = self.stack.client("stepfunctions").get_paginator("list_executions")
@@ -306,29 +341,8 @@ class _Soak:
         return seen
 
 
-def _explained(record: JobRecord) -> bool:
-    if record.status == "succeeded":
-        return record.output is not None and record.output.size > 0
-    return record.failure is not None and bool(record.failure.category) and bool(record.failure.message)
-
-
-def _sample(job_ids: list[str], found: Mapping[str, JobRecord], executions: list[dict[str, Any]]) -> str:
-    """A few stuck jobs, each with its record's status and its executions' (a record that disagrees with a
-    finished execution points at the record's writes, one still running at the workflow)."""
-    if not job_ids:
-        return ""
-    runs = {job_id: [e["status"] for e in executions if e["name"].startswith(f"{job_id}-")] for job_id in job_ids}
-    return str([f"{j[:8]}:{found[j].status} (execution {'/'.join(runs[j]) or 'none'})" for j in job_ids[:5]])
-
-
 def _fault_name(spec: str | None) -> str:
     return spec.split()[0] if spec else ""
-
-
-def _source_key(payload: Mapping[str, Any]) -> str:
-    """The S3 key of the image a GMI job was created for (path-style presigned URL: /bucket/key)."""
-    path = unquote(urlsplit(str(payload.get("image_url", ""))).path)
-    return path.split("/", 2)[2] if path.count("/") >= 2 else path
 
 
 def run_soak(
@@ -342,8 +356,10 @@ def run_soak(
 
         template = synthesize_template()
     # No random faults in the simulator: every fault is planned per upload (see plan()).
-    with GmiSimulator(timing=Timing.zero(), faults=FaultPlan(), video_size_bytes=config.video_bytes) as sim:
-        settings = LocalSettings.for_simulator(sim, gmi_timeout_seconds=1)
+    timing = Timing.fixed(*config.gmi_seconds)
+    with GmiSimulator(timing=timing, faults=FaultPlan(), video_size_bytes=config.video_bytes) as sim:
+        aws_faults = AwsFaults.seeded(config.seed, config.aws_faults) if config.aws_faults else None
+        settings = LocalSettings.for_simulator(sim, gmi_timeout_seconds=1, aws_faults=aws_faults)
         with LocalStack(template, settings) as stack, (observe or _unobserved)(stack):
             soak = _Soak(config, stack, sim)
             started = time.monotonic()
@@ -361,15 +377,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uploads", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--in-flight", type=int, default=40, help="uploads in flight at once")
+    parser.add_argument("--no-aws-faults", action="store_true", help="AWS behaves (GMI faults only)")
     parser.add_argument("--verbose", action="store_true", help="keep the functions' logs and metrics on stdout")
     args = parser.parse_args(argv)
     config = SoakConfig(uploads=args.uploads, seed=args.seed, max_in_flight=args.in_flight)
+    if args.no_aws_faults:
+        config = dataclasses.replace(config, aws_faults={})
     if args.verbose:
         report = run_soak(config)
     else:
         # Before the handlers are imported (their Powertools logger reads it once); EMF metrics are printed.
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "CRITICAL")
-        logging.disable(logging.WARNING)
+        logging.disable(logging.ERROR)  # moto logs the previous-release executions' missing paths as errors
         with open(os.devnull, "w", encoding="utf-8") as devnull, contextlib.redirect_stdout(devnull):
             report = run_soak(config)
     print(report.table())

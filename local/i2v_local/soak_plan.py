@@ -8,6 +8,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from i2v_local.stack.aws_faults import SOAK_RULES, FaultRule
 from i2v_local.stack.driver import png_bytes
 
 # Share of the good uploads given each fault (each fault at least once); one fault per upload.
@@ -38,9 +39,14 @@ class SoakConfig:
     bad_image_share: float = 0.02
     max_in_flight: int = 40
     video_bytes: int = 256 * 1024
+    # GMI's time in queue and in processing per job (seconds): a job takes a few looks, so a duplicated or
+    # redelivered look can fork its chain while it still runs (with zero timing every job ends at its first look).
+    gmi_seconds: tuple[float, float] = (1.0, 9.0)
     timeout_seconds: float = 1800.0
     stall_seconds: float = 180.0
     faults: Mapping[str, float] = field(default_factory=lambda: dict(FAULT_MIX))
+    # AWS's own faults (i2v_local.stack.aws_faults), seeded by `seed`; empty: none.
+    aws_faults: Mapping[str, FaultRule] = field(default_factory=lambda: dict(SOAK_RULES))
 
 
 # Images GMI cannot use: rejected by submit (not an image, empty) or by the simulator (corrupt PNG).

@@ -1,5 +1,5 @@
-"""Simulated time for Powertools' circuit breaker, so a scenario or benchmark can live through hours of outage
-in seconds. The breaker reads `datetime.datetime.now()` through its modules' `dt` name; this swaps that name."""
+"""Simulated time, so a scenario, benchmark or soak can live through hours in seconds: Powertools' circuit breaker
+(it reads `datetime.datetime.now()` through its modules' `dt` name; this swaps that name) and moto's SQS clock."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import contextlib
 import datetime as _real_dt
 import importlib
 from collections.abc import Callable, Iterator
+from time import time as _real_time
 from types import SimpleNamespace
+from typing import Any
 
 BREAKER_MODULES = (
     "aws_lambda_powertools.utilities.circuit_breaker.base",
@@ -39,3 +41,39 @@ def breaker_clock(now_seconds: Callable[[], float]) -> Iterator[None]:
     finally:
         for module, original in zip(modules, saved, strict=True):
             module.dt = original  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def sqs_clock(offset_seconds: Callable[[], float]) -> Iterator[None]:
+    """moto's SQS clock (message delays, visibility timeouts, SentTimestamp) runs `offset_seconds()` ahead, so a
+    delayed message comes due without being waited for. Whoever reads SentTimestamp must move with it."""
+    import moto.sqs.models as sqs_models
+
+    real = sqs_models.unix_time_millis  # type: ignore[attr-defined]
+
+    def warped(*args: Any) -> float:
+        return float(real(*args)) + offset_seconds() * 1000
+
+    sqs_models.unix_time_millis = warped  # type: ignore[attr-defined,assignment]
+    try:
+        yield
+    finally:
+        sqs_models.unix_time_millis = real  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def functions_warped(offset_seconds: Callable[[], float]) -> Iterator[None]:
+    """moto's SQS clock and the clocks of the running local stack's submit, poll and watch services (those that
+    read SentTimestamp, leases, settle windows and deadlines) run `offset_seconds()` ahead."""
+    watch = importlib.import_module("i2v.handlers.watch").service()
+    handlers = [importlib.import_module(f"i2v.handlers.{name}").service() for name in ("submit", "poll")]
+    services = [*handlers, watch, watch.poller]
+    saved = [service.clock for service in services]
+    try:
+        with sqs_clock(offset_seconds):
+            for service in services:
+                service.clock = lambda: _real_time() + offset_seconds()
+            yield
+    finally:
+        for service, clock in zip(services, saved, strict=True):
+            service.clock = clock

@@ -17,6 +17,7 @@ from i2v_events import parse_event, parse_webhook
 from i2v_events.v1 import DetailType, FailedDetail, SubmittedDetail, SucceededDetail
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalSettings, LocalStack
+from i2v_local.stack.aws_faults import DUPLICATE, WEBHOOKS, AwsFaults, FaultRule
 from i2v_local.stack.driver import PipelineDriver
 from support.leaks import assert_no_secrets
 from support.webhook_receiver import WebhookReceiver
@@ -37,11 +38,11 @@ def webhook_template() -> dict[str, Any]:
         return synthesize(outdir, nag=False, config_overrides={"webhooks": [hook]}).template
 
 
-def start_stack(template: dict[str, Any], gmi: GmiSimulator, receiver_url: str) -> LocalStack:
+def start_stack(template: dict[str, Any], gmi: GmiSimulator, receiver_url: str, **options: Any) -> LocalStack:
     # The same template, its receiver moved to this machine (the real one is an https URL of the user's).
     local = json.loads(json.dumps(template).replace(CONFIGURED_URL, receiver_url))
     gmi.reset()
-    stack = LocalStack(local, LocalSettings.for_simulator(gmi, gmi_timeout_seconds=1.0)).start()
+    stack = LocalStack(local, LocalSettings.for_simulator(gmi, gmi_timeout_seconds=1.0, **options)).start()
     # The stack generated the signing secret; as after a deploy, the operator reads (here: sets) it.
     receivers = json.loads(stack.function("WebhooksSigner").environment["WEBHOOKS"])
     stack.client("secretsmanager").put_secret_value(SecretId=receivers["local"]["secret_arn"], SecretString=SECRET)
@@ -114,3 +115,22 @@ def test_a_receiver_that_keeps_failing_gets_retries_then_the_dead_letter_queue(
     assert len({d.headers["webhook-id"] for d in down.received}) == 1
     (dead,) = messages
     assert json.loads(dead["Body"])["event"]["detail"]["status"] == "rejected"
+
+
+def test_an_event_delivered_twice_reaches_the_receiver_twice_with_one_webhook_id(
+    webhook_template: dict[str, Any], local_gmi: GmiSimulator, receiver: WebhookReceiver
+) -> None:
+    """EventBridge and Lambda's asynchronous invoke deliver at least once (the local stack's duplicate_delivery
+    on the bus's Lambda rules): the receiver gets the copy with the same webhook-id, which it de-duplicates on."""
+    faults = AwsFaults({DUPLICATE: FaultRule(1.0, channels=(WEBHOOKS,), limit=1)})
+    stack = start_stack(webhook_template, local_gmi, receiver.url, aws_faults=faults)
+    try:
+        PipelineDriver(stack).upload("incoming/subscribers/twice.jpg", body=b"not an image")
+        stack.run_until_idle(timeout=60)
+    finally:
+        stack.stop()
+
+    assert faults.fired[DUPLICATE] == 1
+    first, second = receiver.received  # one Failed (rejected) event, delivered twice
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert first.body == second.body

@@ -3,7 +3,8 @@
 moto's EventBridge cannot invoke Lambda targets, so each such rule gets an SQS queue with the same pattern, and
 `pump()` does what EventBridge and Lambda's asynchronous invoke do: apply the target's input transformer, invoke
 the function (in-process), retry a failed invocation twice, then send the event to the target's dead-letter
-queue.
+queue. With `faults` (aws_faults) an event may be delivered twice: EventBridge and Lambda's asynchronous invoke
+both deliver at least once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from i2v_local.stack.aws_faults import DUPLICATE, WEBHOOKS, AwsFaults
 from i2v_local.stack.lambdas import HandlerRouter
 from i2v_local.stack.resources import LambdaRuleSpec, LambdaTarget
 from i2v_local.stack.template import DEFAULT_ACCOUNT, TemplateError
@@ -55,8 +57,15 @@ class _Route:
 
 
 class BusLambdaRules:
-    def __init__(self, rules: list[LambdaRuleSpec], router: HandlerRouter, clients: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        rules: list[LambdaRuleSpec],
+        router: HandlerRouter,
+        clients: Callable[[str], Any],
+        faults: AwsFaults | None = None,
+    ) -> None:
         self.router = router
+        self.faults = faults
         self.clients = clients
         self.delivered: list[tuple[str, Any]] = []  # (function arn, input) of every successful invocation
         self._routes: list[_Route] = []
@@ -88,8 +97,12 @@ class BusLambdaRules:
                 for message in messages:
                     # moto's delivery omits `account`, which EventBridge always sends.
                     event = {"account": DEFAULT_ACCOUNT, **json.loads(message["Body"])}
+                    twice = self.faults is not None and self.faults.draw(DUPLICATE, WEBHOOKS)
                     for target in route.rule.targets:
-                        self._invoke(target, transform(target, event, route.rule.name))
+                        for _copy in range(2 if twice else 1):
+                            self._invoke(target, transform(target, event, route.rule.name))
+                    if twice and self.faults is not None:
+                        self.faults.fire(DUPLICATE)
                     sqs.delete_message(QueueUrl=route.queue_url, ReceiptHandle=message["ReceiptHandle"])
                     handled += 1
         return handled

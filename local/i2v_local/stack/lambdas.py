@@ -23,6 +23,7 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
+from i2v_local.stack.aws_faults import InvocationKilled, killable
 from i2v_local.stack.resources import FunctionSpec
 
 _MOTO_INVOKE: Callable[..., tuple[str, bool, str]] = LambdaFunction._invoke_lambda
@@ -51,6 +52,7 @@ class FakeLambdaContext:
 class Invocation:
     payload: Any  # the handler's result, or the error object
     error: bool
+    killed: bool = False  # ended at its timeout (aws_faults): its answer, partial batch response included, is lost
 
 
 class HandlerRouter:
@@ -102,7 +104,16 @@ class HandlerRouter:
                 return spec
         return None
 
-    def invoke(self, function: FunctionSpec | str, event: Any) -> Invocation:
+    def invoke(
+        self,
+        function: FunctionSpec | str,
+        event: Any,
+        kill_at_call: int | str | None = None,
+        enforce_timeout: bool = False,
+    ) -> Invocation:
+        """`kill_at_call` / `enforce_timeout` (the SQS pump under aws_faults): the invocation is killed at its k-th
+        AWS or GMI call (or the call after a named one, aws_faults.FaultRule), or at its first call past the
+        function's timeout."""
         spec = function if isinstance(function, FunctionSpec) else self.find(function)
         if spec is None:
             raise KeyError(f"no local function {function!r}")
@@ -118,9 +129,18 @@ class HandlerRouter:
             for before in list(self.before_invoke):
                 before(spec, event)
             handler = getattr(importlib.import_module(module_name), attribute)
+            killing = kill_at_call is not None or enforce_timeout
             try:
-                # JSON round trip: the handler gets and returns what would cross the Lambda boundary.
-                result = Invocation(json.loads(json.dumps(handler(json.loads(json.dumps(event)), context))), False)
+                with killable(context.deadline, kill_at_call, enforce_timeout) if killing else nullcontext():
+                    # JSON round trip: the handler gets and returns what would cross the Lambda boundary.
+                    answer = handler(json.loads(json.dumps(event)), context)
+                result = Invocation(json.loads(json.dumps(answer)), False)
+            except InvocationKilled:
+                timed_out = {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"Task timed out after {spec.timeout_seconds} s",
+                }
+                result = Invocation(timed_out, True, killed=True)
             except Exception as error:
                 result = Invocation(error_payload(error), True)
             for after in list(self.after_invoke):

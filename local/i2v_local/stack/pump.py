@@ -4,17 +4,25 @@ SendMessage and deletes or releases the whole batch, ignoring `batchItemFailures
 Per batch: receive up to BatchSize messages, build a real-shaped SQS event, invoke the function, delete
 the messages that succeeded and leave the rest to become visible again after the visibility timeout
 (moto's SQS moves them to the DLQ after maxReceiveCount receives, as AWS does).
+
+With `faults` (aws_faults.AwsFaults) the mapping misbehaves as AWS documents it may: a received message
+throttled (not handed over; back after the visibility timeout, its receive count one higher), a message delivered
+twice (in the same batch, or its delete withheld so it comes back later), a batch killed at the function's
+timeout (no partial batch response; every message of the batch back once the function's timeout is over).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from i2v_local.stack.aws_faults import DUPLICATE, KILLED, THROTTLED, AwsFaults
 from i2v_local.stack.lambdas import HandlerRouter
 from i2v_local.stack.resources import EventSourceSpec
 
@@ -32,6 +40,8 @@ class PumpStats:
     received: int = 0
     deleted: int = 0
     failed: int = 0
+    killed: int = 0
+    throttled_receive_counts: list[int] = field(default_factory=list)  # ApproximateReceiveCount of each throttle
     errors: list[str] = field(default_factory=list)
 
 
@@ -44,6 +54,7 @@ class SqsPump:
         region: str,
         visibility_timeout: int | None = None,
         parallel: bool = False,
+        faults: AwsFaults | None = None,
     ) -> None:
         self.source = source
         self.router = router
@@ -52,6 +63,11 @@ class SqsPump:
         # None: the queue's own visibility timeout (600 s in the template). Tests shrink it to redeliver fast.
         self.visibility_timeout = visibility_timeout
         self.stats = PumpStats()
+        self.faults = faults
+        spec = router.find(source.function_name)
+        self.channel = spec.logical_id if spec is not None else source.function_name
+        self._duplicated: set[str] = set()  # message ids already given their second delivery
+        self._withheld: set[str] = set()  # message ids whose delete is withheld once (a later duplicate)
         # Pollers running a batch at once: one (see HandlerRouter: one warm instance), or with `parallel`
         # as many as the mapping's MaximumConcurrency allows (unbounded without one, as in Lambda).
         slots = (source.max_concurrency or _UNBOUNDED) if parallel else 1
@@ -81,16 +97,56 @@ class SqsPump:
             messages = self.sqs.receive_message(**request).get("Messages", [])
             if not messages:
                 return 0
-            self._handle(messages)
+            batch = self._misdelivered(messages) if self.faults is not None else messages
+            if batch:
+                self._handle(batch)
             return len(messages)
+
+    def _misdelivered(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The batch the function gets: throttled messages left out, planned duplicates added or withheld."""
+        assert self.faults is not None
+        batch: list[dict[str, Any]] = []
+        for message in messages:
+            if self.faults.draw(THROTTLED, self.channel):
+                # Not handed over, not deleted: back after the visibility timeout, its receive count one higher.
+                self.faults.fire(THROTTLED)
+                self.stats.throttled_receive_counts.append(int(message["Attributes"]["ApproximateReceiveCount"]))
+                continue
+            batch.append(message)
+            message_id = message["MessageId"]
+            if message_id in self._duplicated or not self.faults.draw(DUPLICATE, self.channel):
+                continue
+            self._duplicated.add(message_id)
+            if self.faults.same_batch():
+                batch.append({**message, "ReceiptHandle": message["ReceiptHandle"] + "-copy"})
+                self.faults.fire(DUPLICATE)
+            else:
+                self._withheld.add(message_id)
+        return batch
 
     def _handle(self, messages: list[dict[str, Any]]) -> None:
         self.stats.batches += 1
         self.stats.received += len(messages)
         event = self.event_for(messages)
-        result = self.router.invoke(self.source.function_name, event)
+        faults = self.faults
+        started = time.monotonic()
+        if faults is not None and faults.on(KILLED):
+            kill_at = faults.kill_point(self.channel)
+            result = self.router.invoke(self.source.function_name, event, kill_at_call=kill_at, enforce_timeout=True)
+        else:  # the plain call: whoever replaces the router's invoke (tests) keeps its signature
+            result = self.router.invoke(self.source.function_name, event)
+        if result.killed:
+            self._killed(messages, started)
+            return
         failed_ids = self._failed_ids(result.payload, result.error, messages)
-        done = [m for m in messages if m["MessageId"] not in failed_ids]
+        done = _unique([m for m in messages if m["MessageId"] not in failed_ids])
+        if self._withheld:
+            kept = [m for m in done if m["MessageId"] in self._withheld]
+            for message in kept:  # handled, not deleted: SQS delivers the copy again after the visibility timeout
+                self._withheld.discard(message["MessageId"])
+                if self.faults is not None:
+                    self.faults.fire(DUPLICATE)
+            done = [m for m in done if m not in kept]
         if done:
             self.sqs.delete_message_batch(
                 QueueUrl=self.source.queue_url,
@@ -98,6 +154,22 @@ class SqsPump:
             )
         self.stats.deleted += len(done)
         self.stats.failed += len(failed_ids)
+
+    def _killed(self, messages: list[dict[str, Any]], started: float) -> None:
+        """Lambda killed the invocation: nothing of the batch is deleted, and all of it comes back once the
+        function's timeout is over (a queue's visibility timeout is at least the function's timeout)."""
+        assert self.faults is not None
+        self.faults.fire(KILLED)
+        self.stats.killed += 1
+        spec = self.router.find(self.source.function_name)
+        left = (spec.timeout_seconds if spec is not None else 0) - (time.monotonic() - started)
+        for message in _unique(messages):
+            self._withheld.discard(message["MessageId"])
+            self.sqs.change_message_visibility(
+                QueueUrl=self.source.queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=max(1, math.ceil(left)),
+            )
 
     def _failed_ids(self, payload: Any, errored: bool, messages: list[dict[str, Any]]) -> set[str]:
         every = {m["MessageId"] for m in messages}
@@ -130,6 +202,14 @@ class SqsPump:
             "eventSourceARN": self.source.queue_arn,
             "awsRegion": self.region,
         }
+
+
+def _unique(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per message id, with the receipt handle SQS gave (a same-batch duplicate's is made up)."""
+    first: dict[str, dict[str, Any]] = {}
+    for message in messages:
+        first.setdefault(message["MessageId"], message)
+    return list(first.values())
 
 
 def _lambda_message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from i2v_local.stack.aws_faults import AwsFaults
 from i2v_local.stack.template import DEFAULT_REGION
 
 # Tiny waits for local runs (PollPolicy requires >= 1 s and min <= fine <= max).
@@ -52,6 +53,8 @@ class LocalSettings:
     # does (default: one at a time). Handlers share module state in one process (Powertools metrics are
     # flushed by whichever invocation ends first), so only tests that need the overlap turn this on.
     parallel_invocations: bool = False
+    # AWS's own misbehaviour (duplicates, kills at timeout, throttles, previous-release inputs); None: none.
+    aws_faults: AwsFaults | None = None
 
     @classmethod
     def for_simulator(cls, simulator: SimulatorLike, api_key: str | None = None, **options: Any) -> LocalSettings:

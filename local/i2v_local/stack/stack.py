@@ -1,10 +1,5 @@
 # Long file: one object owns the local stack's lifecycle (provision, run the handlers, pump, wait, tear down); its parts live in the sibling modules
-"""The local stack: the synthesized template's resources in moto, our handlers running in-process.
-
-    template = synthesize_template()                      # i2v_infra.synth
-    with GmiSimulator() as sim, LocalStack(template, LocalSettings.for_simulator(sim)) as stack:
-        stack.client("s3").put_object(Bucket=stack.outputs["InputBucketName"], Key="incoming/a.png", Body=png)
-        stack.run_until_idle()
+"""The local stack: the synthesized template's resources in moto, our handlers running in-process (usage: README.md).
 
 Modes: "mock" (moto.mock_aws in this process, for tests) and "server" (moto's ThreadedMotoServer on
 127.0.0.1, for the demo/CLI and other processes: `stack.endpoint_url`, `stack.client_env()`).
@@ -20,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from types import TracebackType
 from typing import Any, Literal
 
@@ -41,6 +36,7 @@ from i2v_local.stack.lambdas import HandlerRouter
 from i2v_local.stack.pump import BackgroundPoller, SqsPump
 from i2v_local.stack.resources import FunctionSpec, Provisioned, Provisioner
 from i2v_local.stack.s3events import realistic_s3_events
+from i2v_local.stack.s3limits import metadata_limited
 from i2v_local.stack.settings import LocalSettings
 from i2v_local.stack.taps import EventTap
 from i2v_local.stack.template import DEFAULT_ACCOUNT, Resolver
@@ -148,15 +144,17 @@ class LocalStack:
         provisioner = Provisioner(self.template, resolver, self.client, self.settings.overrides())
         self._check_overrides()
         self.provisioned = provisioner.provision(self.settings.secret_string())
-        parallel = self.provisioned.event_sources if self.settings.parallel_invocations else []
-        self.router = HandlerRouter(
-            self.provisioned.functions.values(),
-            parallel=[spec.name for s in parallel if (spec := _function_of(self.provisioned, s.function_name))],
+        pumped = (
+            {s.function_name for s in self.provisioned.event_sources} if self.settings.parallel_invocations else set()
         )
-        self._exit.enter_context(self.router.patched_moto())
-        self._exit.enter_context(tokens_valid_once_sent())  # moto registers a task token after its message
-        self._exit.enter_context(aws_error_rules())  # States.ALL does not catch States.Runtime (moto's does)
-        self._exit.enter_context(writes_isolated())  # moto's cancelled transactions undo other threads' writes
+        functions = self.provisioned.functions.values()
+        self.router = HandlerRouter(functions, parallel=[f.name for f in functions if pumped & {f.name, f.arn}])
+        # moto: late task tokens, cancelled transactions undoing others' writes, any metadata size, States.Runtime
+        fixes = (self.router.patched_moto(), tokens_valid_once_sent(), writes_isolated(), metadata_limited())
+        for fix in (*fixes, aws_error_rules()):  # (States.ALL catches States.Runtime in moto, never in AWS)
+            self._exit.enter_context(fix)
+        faults = self.settings.aws_faults
+        self._exit.enter_context(faults.installed() if faults is not None else nullcontext())
         self._set_env(self.function_environment())
         self._reset_caches()
         self.router.load_handlers()
@@ -169,6 +167,7 @@ class LocalStack:
                 self.settings.region,
                 self.settings.pump_visibility_timeout,
                 parallel=self.settings.parallel_invocations,
+                faults=faults,
             )
             for s in self.provisioned.event_sources
         ]
@@ -183,7 +182,7 @@ class LocalStack:
             account=DEFAULT_ACCOUNT,
             region=self.settings.region,
         )
-        self.bus_rules = BusLambdaRules(self.provisioned.lambda_rules, self.router, self.client)
+        self.bus_rules = BusLambdaRules(self.provisioned.lambda_rules, self.router, self.client, faults)
 
     def _start_server(self) -> str:
         self._server, url = _start_moto_server()
@@ -225,10 +224,8 @@ class LocalStack:
 
     # ---- clients and names --------------------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        """A boto3 client of this stack (in mock mode intercepted by moto, in server mode pointed at it).
-
-        Cached per service (clients are thread-safe; creating one costs ~0.1 s of model loading).
-        """
+        """A boto3 client of this stack (mock mode: intercepted by moto; server mode: pointed at it). Cached per
+        service (clients are thread-safe; creating one costs ~0.1 s of model loading)."""
         with self._clients_lock:
             if service not in self._clients:
                 self._clients[service] = self._session.client(  # type: ignore[call-overload]
@@ -400,10 +397,3 @@ class LocalStack:
             "skipped": sorted(set(self.provisioned.skipped.values())),
             "environment": json.loads(json.dumps(self.function_environment())),
         }
-
-
-def _function_of(provisioned: Provisioned, name_or_arn: str) -> FunctionSpec | None:
-    for spec in provisioned.functions.values():
-        if name_or_arn in (spec.name, spec.arn) or name_or_arn.startswith(spec.arn + ":"):
-            return spec
-    return None
