@@ -12,6 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
+from i2v.domain.budgets import SpendReservation
 from i2v.domain.jobs import JobStatus, TransientError, sources_of
 from i2v.domain.polling import CLASS_HISTORY_LIMIT, MODEL_HISTORY_LIMIT, history_key
 from i2v.domain.record import JobRecord, iso, utc_now
@@ -42,6 +43,26 @@ def _plain(value: Any) -> Any:
 
 def _from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+_CONFLICT_ATTEMPTS = 5
+SPEND_PREFIX = "usd#"
+
+
+def _spend_key(day: str) -> dict[str, Any]:
+    return {"pk": {"S": f"BUDGET#{day}"}, "sk": {"S": "USD"}}
+
+
+def _spend_attribute(budget: str) -> str:
+    return f"{SPEND_PREFIX}{budget}"
+
+
+def _spend_totals(attributes: dict[str, Any]) -> dict[str, Decimal]:
+    return {
+        name.removeprefix(SPEND_PREFIX): Decimal(value["N"])
+        for name, value in attributes.items()
+        if name.startswith(SPEND_PREFIX) and "N" in value
+    }
 
 
 def job_key(job_id: str) -> dict[str, Any]:
@@ -222,6 +243,83 @@ class JobRepository:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+
+    # ---- daily dollar budgets (i2v.domain.budgets): one item a day, a counter per budget ------------------------
+    def reserve_spend(
+        self, day: str, usd: Decimal, limits: Mapping[str, Decimal], expires_at: int
+    ) -> dict[str, Decimal] | None:
+        """Atomically add the job's price to each budget's counter if every one is still below its limit: the day's
+        totals afterwards, or None when a budget is used up (nothing added)."""
+        names = {f"#b{i}": _spend_attribute(name) for i, name in enumerate(limits)}
+        values: dict[str, Any] = {":usd": float(usd), ":exp": expires_at}
+        conditions = []
+        for i, limit in enumerate(limits.values()):
+            values[f":l{i}"] = float(limit)
+            conditions.append(f"(attribute_not_exists(#b{i}) OR #b{i} < :l{i})")
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                response = self._db.update_item(
+                    TableName=self.table_name,
+                    Key=_spend_key(day),
+                    UpdateExpression="ADD " + ", ".join(f"{n} :usd" for n in names) + " SET expires_at = :exp",
+                    ConditionExpression=" AND ".join(conditions),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=_to_item(values),
+                    ReturnValues="UPDATED_NEW",
+                )
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                if code == "ConditionalCheckFailedException":
+                    return None
+                if code != "TransactionConflictException" or attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise  # a release's transaction held the item: try again (a write, never a double count)
+                continue
+            return _spend_totals(response["Attributes"])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def spent(self, day: str) -> dict[str, Decimal]:
+        """The day's totals per budget (ALL, or a prefix)."""
+        item = self._db.get_item(TableName=self.table_name, Key=_spend_key(day), ConsistentRead=True).get("Item")
+        return _spend_totals(item or {})
+
+    def release_spend(self, reservation: SpendReservation, job_id: str | None = None) -> bool:
+        """Give a reservation back. With `job_id`, only if that job still holds it, and its `budget_reserved` is
+        removed in the same transaction: money goes back once however often it is asked (False: nothing given)."""
+        names = {f"#b{i}": _spend_attribute(name) for i, name in enumerate(reservation.budgets)}
+        budget_update = {
+            "TableName": self.table_name,
+            "Key": _spend_key(reservation.day),
+            "UpdateExpression": "ADD " + ", ".join(f"{n} :minus" for n in names),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": _to_item({":minus": -reservation.usd}),
+        }
+        if job_id is None:
+            self._db.update_item(**budget_update)
+            return True
+        job_update = {
+            "TableName": self.table_name,
+            "Key": job_key(job_id),
+            "UpdateExpression": "REMOVE budget_reserved",
+            "ConditionExpression": "budget_reserved.#day = :day AND budget_reserved.usd = :usd",
+            "ExpressionAttributeNames": {"#day": "day"},
+            "ExpressionAttributeValues": _to_item({":day": reservation.day, ":usd": reservation.usd}),
+        }
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=[{"Update": job_update}, {"Update": budget_update}])
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = {str(r.get("Code")) for r in error.response.get("CancellationReasons", [])} - {"None"}
+                if "ConditionalCheckFailed" in reasons:
+                    return False  # given back already (or never held by this job)
+                if attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise TransientError(
+                        f"budget of job {job_id} not given back ({', '.join(sorted(reasons))})"
+                    ) from None
+                continue
+            return True
+        return False  # pragma: no cover
 
     def _query(self, **kwargs: Any) -> Iterator[JobRecord]:
         paginator = self._db.get_paginator("query")

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from i2v.domain.budgets import SpendReservation
 from i2v.domain.jobs import Failure, JobStatus
 from i2v.domain.source import SourceObject
 
@@ -111,6 +112,9 @@ class JobRecord(BaseModel):
     # is: setting, gmi, documented, or none (then no estimate).
     estimated_cost_usd: float | None = None
     price_source: str | None = None
+    # The money it holds in a day's dollar budgets (i2v.domain.budgets), until given back: set with `submitting`,
+    # removed when GMI provably took nothing (a refusal, or an ambiguous job reconciled as not created).
+    budget_reserved: SpendReservation | None = None
 
     @property
     def source_id(self) -> str:

@@ -41,6 +41,12 @@ class MetricName(StrEnum):
     POSTERS_FAILED = "PostersFailed"
     SUBMISSIONS_RECONCILED = "SubmissionsReconciled"
     RECONCILE_NOT_FOUND = "ReconcileNotFound"
+    # Dollar budgets (issue 25): the UTC day's reserved spend so far, per budget (dimension BUDGET_DIMENSION:
+    # `all` or the prefix), emitted after each reservation and give-back; alarms at 80 % and 100 % read its Maximum.
+    DAILY_SPEND_USD = "DailySpendUsd"
+
+
+BUDGET_DIMENSION = "budget"
 
 
 # The count of jobs that ended in each status.
