@@ -57,10 +57,16 @@ def limits_for(
     return limits
 
 
+def dollars(value: Decimal) -> str:
+    """$2.25, $2.00, $0.1125: cents always, more digits only where the amount has them."""
+    cents = value.quantize(Decimal("0.01"))
+    return f"${cents:f}" if cents == value else f"${value.normalize():f}"
+
+
 def describe(budget: str, limit: Decimal) -> str:
     if budget == ALL:
-        return f"daily budget of ${limit:f} (daily_budget_usd)"
-    return f"daily budget of ${limit:f} for prefix {budget!r} (prefix_budgets)"
+        return f"daily budget of {dollars(limit)} (daily_budget_usd)"
+    return f"daily budget of {dollars(limit)} for prefix {budget!r} (prefix_budgets)"
 
 
 def unpriced_message(model_id: str, reason: str) -> str:

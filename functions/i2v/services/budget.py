@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from i2v.config import SubmitEnv
-from i2v.domain.budgets import SpendReservation, UnpricedPolicy, describe, limits_for, unpriced_message
+from i2v.domain.budgets import SpendReservation, UnpricedPolicy, describe, dollars, limits_for, unpriced_message
 from i2v.domain.jobs import Failure, FailureCategory
 from i2v.domain.pricing import JobPrice
 from i2v.domain.record import JobRecord
@@ -63,7 +63,9 @@ class DollarBudgets:
         if totals is None:
             spent = self.repo.spent(day)
             name = next(name for name, limit in limits.items() if spent.get(name, Decimal(0)) >= limit)
-            return BudgetCheck(over=f"{describe(name, limits[name])} reached (${spent[name]:f} spent on {day} UTC)")
+            return BudgetCheck(
+                over=f"{describe(name, limits[name])} reached ({dollars(spent[name])} spent on {day} UTC)"
+            )
         self._report(totals, limits)
         return BudgetCheck(SpendReservation(day=day, usd=float(price.usd), budgets=tuple(limits)))
 
