@@ -18,6 +18,7 @@ from constructs import Construct
 
 from i2v.services.metrics import MetricName
 from i2v_infra.config import PipelineConfig
+from i2v_infra.constructs.budget_alarms import budget_alarms, spend_widget
 from i2v_infra.nag import acknowledge
 
 METRICS_NAMESPACE = "ImageToVideo"  # POWERTOOLS_METRICS_NAMESPACE
@@ -171,6 +172,10 @@ class Monitoring(Construct):
             ),
         ]
         self.alarms: dict[str, cw.Alarm] = {}
+        for alarm in budget_alarms(self, config):  # 80 % and 100 % of each dollar budget (issue 25)
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+            self.alarms[alarm.node.id] = alarm
         for name, metric, description in definitions:
             alarm = cw.Alarm(
                 self,
@@ -228,3 +233,5 @@ class Monitoring(Construct):
             ),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=12),
         )
+        if (spend := spend_widget(config)) is not None:
+            self.dashboard.add_widgets(spend)
