@@ -130,4 +130,9 @@ def test_a_deferred_job_says_what_it_waits_for() -> None:
     )
     assert stage_of(_record(pace_slot_at=60.0)) == "waiting for its turn (submissions are paced; next at 00:01:00 UTC)"
     assert stage_of(_record()) == "waiting for budget (the daily cap is reached)"
+    over = {
+        "category": "budget",
+        "message": "daily budget of $2.00 (daily_budget_usd) reached; waiting for the next day",
+    }
+    assert stage_of(_record(failure=over)) == f"waiting for budget ({over['message']})"
     assert stage_of(_record(status="queued")) == "queued"
