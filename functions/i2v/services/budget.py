@@ -62,10 +62,11 @@ class DollarBudgets:
         totals = self.repo.reserve_spend(day, price.usd, limits, expires)
         if totals is None:
             spent = self.repo.spent(day)
-            name = next(name for name, limit in limits.items() if spent.get(name, Decimal(0)) >= limit)
-            return BudgetCheck(
-                over=f"{describe(name, limits[name])} reached ({dollars(spent[name])} spent on {day} UTC)"
-            )
+            # The budget that is used up; the first one if a give-back made room again since the refusal.
+            full = [name for name, limit in limits.items() if spent.get(name, Decimal(0)) >= limit]
+            name = (full or list(limits))[0]
+            used = dollars(spent.get(name, Decimal(0)))
+            return BudgetCheck(over=f"{describe(name, limits[name])} reached ({used} spent on {day} UTC)")
         self._report(totals, limits)
         return BudgetCheck(SpendReservation(day=day, usd=float(price.usd), budgets=tuple(limits)))
 

@@ -147,3 +147,16 @@ def test_an_ambiguous_job_keeps_its_money_until_reconciled_as_not_created_then_g
     assert service.reconcile_job(str(result.job_id), now=True).outcome == SubmitOutcome.RECONCILED
     assert fakes.repo.spend[DAY] == {"all": Decimal("0.45")}
     assert job_of(fakes, upload(fakes)).budget_reserved is not None
+
+
+def test_a_refusal_whose_budget_has_room_again_by_the_time_it_is_read_still_names_a_budget(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A give-back between the refused reservation and the read of the day's spend (another job's refusal)."""
+    service = _service(fakes, monkeypatch, DAILY_BUDGET_USD="2")
+    monkeypatch.setattr(fakes.repo, "reserve_spend", lambda *args: None)
+    result = service.submit_source(upload(fakes))
+    job = job_of(fakes, upload(fakes))
+    assert result.outcome == SubmitOutcome.REJECTED
+    assert job.failure is not None
+    assert job.failure.message == "daily budget of $2.00 (daily_budget_usd) reached ($0.00 spent on 2026-03-14 UTC)"
