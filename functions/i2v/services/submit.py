@@ -252,7 +252,7 @@ class SubmitService:
 
     def _take_budget(self, job: JobRecord, price: JobPrice) -> str | None:
         """The count cap's slot, then the dollar budgets' money: None when both are taken, else why not."""
-        today = self._today()
+        today, self._reservation = self._today(), None
         taken, self._budget_day = self.holds.take_budget(self.env.daily_submission_cap, today)
         if not taken:
             return f"daily submission cap of {self.env.daily_submission_cap} reached"
@@ -311,6 +311,7 @@ class SubmitService:
             job = self.reconciler.continue_with(job, outcome.found)
             return SubmitResult(SubmitOutcome.RECONCILED, job.job_id, job.status)
         if isinstance(outcome, Unclear):
+            self._keep_budget()  # GMI may have it: it counts until reconciled as not created
             return self._ambiguous(job, outcome.reason)
         self._give_back_budget(job.job_id)  # GMI took nothing: the slot and the money go back
         if isinstance(outcome, Park):
