@@ -91,6 +91,30 @@ MUTANTS: tuple[Mutant, ...] = (
         tests=("tests/scenarios/test_s24_daily_cap_race.py", "tests/scenarios/test_s24_daily_cap.py"),
     ),
     Mutant(
+        name="spend-not-atomic",
+        guarantee="Nothing is spent on bad input (daily dollar budgets, each checked atomically)",
+        path="functions/i2v/adapters/repository.py",
+        find=(
+            "        conditions = []\n"
+            "        for i, limit in enumerate(limits.values()):\n"
+            '            values[f":l{i}"] = float(limit)\n'
+            '            conditions.append(f"(attribute_not_exists(#b{i}) OR #b{i} < :l{i})")\n'
+        ),
+        replace=(
+            "        conditions = []\n"
+            "        current = self.spent(day)  # read, then write: racing submits all see room\n"
+            "        if any(current.get(name, Decimal(0)) >= limit for name, limit in limits.items()):\n"
+            "            return None\n"
+            "        for i, limit in enumerate(limits.values()):\n"
+            '            values[f":l{i}"] = float(limit)\n'
+            '            conditions.append(f"(attribute_not_exists(#b{i}) OR :l{i} = :l{i})")\n'
+        ),
+        tests=(
+            "tests/scenarios/test_s28_dollar_budgets.py::"
+            "test_s28_twelve_concurrent_submits_never_spend_more_than_the_budget_plus_one_price",
+        ),
+    ),
+    Mutant(
         name="leak-guard-narrowed",
         guarantee="Secrets stay secret (the test suite scans logs, records, events and executions)",
         path="tests/support/leak_guard.py",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, Json, field_validator, model_validator
 
 from i2v.domain import catalog
+from i2v.domain.budgets import UnpricedPolicy
 from i2v.domain.polling import PollPolicy
 from i2v.domain.pricing import PriceRule, check_rule
 from i2v.domain.settings import check_configured_settings
@@ -74,6 +76,12 @@ class SubmitEnv(PollingEnv):
     gmi_prices: Json[dict[str, PriceRule]] = Field(default_factory=dict, alias="GMI_PRICES")
     daily_submission_cap: int = Field(default=0, alias="DAILY_SUBMISSION_CAP", ge=0)
     budget_exceeded_action: BudgetAction = Field(default=BudgetAction.REJECT, alias="BUDGET_EXCEEDED_ACTION")
+    # Daily dollar budgets (issue 25): global (0 = none) and per sub-prefix under the input prefix.
+    daily_budget_usd: Decimal = Field(default=Decimal(0), alias="DAILY_BUDGET_USD", ge=0, le=10_000_000)
+    prefix_budgets: Json[dict[str, Decimal]] = Field(default_factory=dict, alias="PREFIX_BUDGETS")
+    unpriced_jobs_under_budget: UnpricedPolicy = Field(
+        default=UnpricedPolicy.REFUSE, alias="UNPRICED_JOBS_UNDER_BUDGET"
+    )
     submit_rate_per_minute: int = Field(default=0, alias="SUBMIT_RATE_PER_MINUTE", ge=0, le=6000)
     gmi_outage_patience_seconds: int = Field(default=86400, alias="GMI_OUTAGE_PATIENCE_SECONDS", ge=1)
     submit_queue_url: str = Field(default="", alias="SUBMIT_QUEUE_URL")
@@ -83,6 +91,16 @@ class SubmitEnv(PollingEnv):
     @classmethod
     def _prices_fit_the_catalog(cls, value: dict[str, PriceRule]) -> dict[str, PriceRule]:
         return {model_id: check_rule(model_id, rule) for model_id, rule in value.items()}
+
+    @field_validator("prefix_budgets")
+    @classmethod
+    def _prefix_budgets(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for prefix, usd in value.items():
+            if not prefix.endswith("/") or prefix.startswith("/"):
+                raise ValueError(f"{prefix!r}: a sub-prefix under the input prefix ends with '/', e.g. 'team-a/'")
+            if not 0 < usd <= 10_000_000:
+                raise ValueError(f"{prefix!r}: a daily budget in dollars above 0, got {usd}")
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -91,6 +91,10 @@ class PipelineConfig(BaseModel):
     # How long uploads wait out a GMI that accepts nothing (refused, 429, 503) before failing gmi_unavailable.
     gmi_outage_patience_seconds: int = Field(86400, ge=900, le=14 * 86400)
     budget_exceeded_action: Literal["reject", "defer"] = "reject"
+    # Daily dollar budgets (i2v.domain.budgets): the UTC day's GMI spend, global (0 = none) and per sub-prefix.
+    daily_budget_usd: float = Field(0, ge=0, le=10_000_000)
+    prefix_budgets: dict[str, float] = Field(default_factory=dict)
+    unpriced_jobs_under_budget: Literal["refuse", "allow"] = "refuse"
     # model id -> price rule (i2v.domain.pricing.PriceRule); beats GMI's price_info and the documented prices.
     gmi_prices: dict[str, dict[str, Any]] = Field(default_factory=dict)
     video_host_allowlist: tuple[str, ...] = ("storage.googleapis.com", "*.storage.googleapis.com")
@@ -190,6 +194,16 @@ class PipelineConfig(BaseModel):
         configured_rules(value)
         return value
 
+    @field_validator("prefix_budgets")
+    @classmethod
+    def _prefix_budgets(cls, value: dict[str, float]) -> dict[str, float]:
+        for prefix, usd in value.items():
+            if not prefix or prefix.startswith("/") or not _PREFIX.fullmatch(prefix):
+                raise ValueError(f"{prefix!r} must be a sub-prefix under input_prefix ending with '/', e.g. 'team-a/'")
+            if not 0 < usd <= 10_000_000:
+                raise ValueError(f"{prefix!r}: a daily budget in dollars above 0, got {usd}")
+        return value
+
     # ---- cross-field checks -------------------------------------------------------------------
 
     @model_validator(mode="after")
@@ -207,10 +221,10 @@ class PipelineConfig(BaseModel):
         check_settings(self.model_id, self.default_settings, self.prefix_presets)  # names the preset
         size = len(self.json_env("default_settings")) + len(self.json_env("prefix_presets"))
         size += len(self.json_env("poll_policy")) + len(",".join(self.video_host_allowlist))
-        size += len(self.json_env("gmi_prices"))
+        size += len(self.json_env("gmi_prices")) + len(self.json_env("prefix_budgets"))
         if size > MAX_JSON_ENV_BYTES:
             raise ValueError(
-                f"default_settings, prefix_presets, poll_policy, gmi_prices and video_host_allowlist together take {size} "
+                f"default_settings, prefix_presets, poll_policy, gmi_prices, prefix_budgets and video_host_allowlist together take {size} "
                 f"bytes of Lambda environment; keep them under {MAX_JSON_ENV_BYTES} (Lambda's limit is 4 KB)"
             )
         if self.end_frame_prefix.startswith(self.input_prefix) or self.input_prefix.startswith(self.end_frame_prefix):
@@ -234,8 +248,11 @@ class PipelineConfig(BaseModel):
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    def json_env(self, field: Literal["default_settings", "prefix_presets", "poll_policy", "gmi_prices"]) -> str:
-        """The compact JSON string passed to the Lambdas (DEFAULT_SETTINGS, PREFIX_PRESETS, POLL_POLICY, GMI_PRICES)."""
+    def json_env(
+        self, field: Literal["default_settings", "prefix_presets", "poll_policy", "gmi_prices", "prefix_budgets"]
+    ) -> str:
+        """The compact JSON string passed to the Lambdas (DEFAULT_SETTINGS, PREFIX_PRESETS, POLL_POLICY, GMI_PRICES,
+        PREFIX_BUDGETS)."""
         return json.dumps(getattr(self, field), separators=(",", ":"), sort_keys=True)
 
     @property

@@ -130,4 +130,20 @@ def test_a_deferred_job_says_what_it_waits_for() -> None:
     )
     assert stage_of(_record(pace_slot_at=60.0)) == "waiting for its turn (submissions are paced; next at 00:01:00 UTC)"
     assert stage_of(_record()) == "waiting for budget (the daily cap is reached)"
+    over = {
+        "category": "budget",
+        "message": "daily budget of $2.00 (daily_budget_usd) reached; waiting for the next day",
+    }
+    assert stage_of(_record(failure=over)) == f"waiting for budget ({over['message']})"
     assert stage_of(_record(status="queued")) == "queued"
+
+
+def test_status_says_which_days_budgets_a_job_counts_in() -> None:
+    from i2v_local.cli.price_views import job_price_line
+
+    held = {"day": "2026-03-14", "usd": 0.45, "budgets": ["all", "team-a/"]}
+    job = _record(status="submitted", price_source="setting", estimated_cost_usd=0.45, budget_reserved=held)
+    line = job_price_line(job)
+    assert line is not None
+    assert line.endswith("; counted in 2026-03-14's budgets: all, team-a/")
+    assert "counted in" not in str(job_price_line(_record(price_source="setting", estimated_cost_usd=0.45)))

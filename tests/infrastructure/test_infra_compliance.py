@@ -59,6 +59,8 @@ def test_variant_with_alarm_email_and_disposable_data_is_clean(tmp_path_factory:
             "retain_data": False,
             "daily_submission_cap": 100,
             "budget_exceeded_action": "defer",
+            "daily_budget_usd": 50,
+            "prefix_budgets": {"team-a/": 10, "team-b/": 25.5},
             "submit_concurrency": 10,
             "submit_batch_size": 10,
             "gmi_timeout_seconds": 20,

@@ -53,6 +53,29 @@ def test_json_env_is_compact_and_sorted() -> None:
     assert " " not in config.json_env("prefix_presets")
 
 
+def test_dollar_budgets_reach_the_submit_function_as_it_validates_them() -> None:
+    from i2v.config import SubmitEnv
+
+    config = build(daily_budget_usd=12.5, prefix_budgets={"team-a/": 2.25}, unpriced_jobs_under_budget="allow")
+    env = SubmitEnv.model_validate(
+        {
+            "JOBS_TABLE_NAME": "jobs",
+            "EVENT_BUS_NAME": "bus",
+            "GMI_API_KEY_SECRET_ID": "s",
+            "OUTPUT_BUCKET": "out",
+            "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:poll",
+            "DAILY_BUDGET_USD": str(config.daily_budget_usd),
+            "PREFIX_BUDGETS": config.json_env("prefix_budgets"),
+            "UNPRICED_JOBS_UNDER_BUDGET": config.unpriced_jobs_under_budget,
+        }
+    )
+    assert (str(env.daily_budget_usd), {k: str(v) for k, v in env.prefix_budgets.items()}) == (
+        "12.5",
+        {"team-a/": "2.25"},
+    )
+    assert env.unpriced_jobs_under_budget == "allow"
+
+
 def test_gmi_prices_reach_the_functions_as_given() -> None:
     prices = {"wan2.6-i2v": {"unit": "second", "rates": [{"when": {"resolution": "1080P"}, "usd": 0.1}]}}
     assert json.loads(build(gmi_prices=prices).json_env("gmi_prices")) == prices
@@ -93,6 +116,10 @@ def test_gmi_prices_reach_the_functions_as_given() -> None:
         ({"job_deadline_seconds": 10}, "i2v.job_deadline_seconds"),
         ({"daily_submission_cap": -1}, "i2v.daily_submission_cap"),
         ({"budget_exceeded_action": "ignore"}, "i2v.budget_exceeded_action"),
+        ({"daily_budget_usd": -1}, "i2v.daily_budget_usd: Input should be greater than or equal to 0"),
+        ({"prefix_budgets": {"team-a": 5}}, "i2v.prefix_budgets: 'team-a' must be a sub-prefix under input_prefix"),
+        ({"prefix_budgets": {"team-a/": 0}}, "i2v.prefix_budgets: 'team-a/': a daily budget in dollars above 0"),
+        ({"unpriced_jobs_under_budget": "guess"}, "i2v.unpriced_jobs_under_budget"),
         ({"video_host_allowlist": ["https://storage.googleapis.com"]}, "is not a lower-case host name"),
         ({"alarm_email": "ops"}, "i2v.alarm_email: 'ops' is not an e-mail address"),
         ({"log_retention_days": 31}, "i2v.log_retention_days: must be one of the CloudWatch Logs retention"),

@@ -15,9 +15,11 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from i2v.adapters.storage import ObjectInfo, Readable
+from i2v.domain.budgets import SpendReservation
 from i2v.domain.claims import ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus, sources_of
@@ -38,6 +40,7 @@ class FakeJobRepository:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.latest_sequencer: dict[str, str] = {}
         self.budget: dict[str, int] = {}
+        self.spend: dict[str, dict[str, Decimal]] = {}  # day -> budget (ALL or prefix) -> dollars reserved
         self.generation_history: list[float] = []
         self.model_history: list[float] = []  # what a model-wide question (time_class None) gets
         self.time_classes_asked: list[tuple[str, dict[str, str] | None]] = []
@@ -123,6 +126,30 @@ class FakeJobRepository:
     def stale(self, status: JobStatus, updated_before: str) -> Iterable[JobRecord]:
         found = [job for job in self.jobs.values() if job["status"] == status and job["updated_at"] < updated_before]
         return [JobRecord.model_validate(job) for job in sorted(found, key=lambda job: job["updated_at"])]
+
+    def reserve_spend(
+        self, day: str, usd: Decimal, limits: Mapping[str, Decimal], expires_at: int
+    ) -> dict[str, Decimal] | None:
+        totals = self.spend.setdefault(day, {})
+        if any(totals.get(name, Decimal(0)) >= limit for name, limit in limits.items()):
+            return None
+        for name in limits:
+            totals[name] = totals.get(name, Decimal(0)) + usd
+        return dict(totals)
+
+    def spent(self, day: str) -> dict[str, Decimal]:
+        return dict(self.spend.get(day, {}))
+
+    def release_spend(self, reservation: SpendReservation, job_id: str | None = None) -> bool:
+        if job_id is not None:
+            held = self.jobs.get(job_id, {}).get("budget_reserved")
+            if held is None or (held["day"], held["usd"]) != (reservation.day, reservation.usd):
+                return False
+            del self.jobs[job_id]["budget_reserved"]
+        totals = self.spend.setdefault(reservation.day, {})
+        for name in reservation.budgets:
+            totals[name] = totals.get(name, Decimal(0)) - Decimal(str(reservation.usd))
+        return True
 
     def recent_generation_seconds(self, model: str, time_class: Mapping[str, str] | None) -> list[float]:
         self.time_classes_asked.append((model, None if time_class is None else dict(time_class)))
@@ -351,6 +378,14 @@ class RecordingMetrics:
         return [name for name, _, _ in self.added]
 
 
+class RecordingSpend:
+    def __init__(self) -> None:
+        self.reported: list[tuple[str, float]] = []
+
+    def daily_spend(self, budget: str, total_usd: float) -> None:
+        self.reported.append((budget, total_usd))
+
+
 class FakeBreaker:
     """The circuit breaker: open or closed as the test says; counts the looks."""
 
@@ -394,3 +429,4 @@ class Fakes:
     workflow: FakeWorkflow = field(default_factory=FakeWorkflow)
     requeue: FakeRequeue = field(default_factory=FakeRequeue)
     metrics: RecordingMetrics = field(default_factory=RecordingMetrics)
+    spend: RecordingSpend = field(default_factory=RecordingSpend)

@@ -59,6 +59,7 @@ def submit_service(
         workflow=fakes.workflow,
         requeue=fakes.requeue,
         metrics=fakes.metrics,
+        spend_metrics=fakes.spend,
         time_left_ms=lambda: time_left_ms,
         sleep=sleep,
         rng=rng,

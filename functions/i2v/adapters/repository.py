@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from i2v.adapters.aws import client
 from i2v.adapters.dynamo_items import JOB_SK, from_item, job_key, to_item
 from i2v.adapters.job_queries import JobQueries
+from i2v.adapters.spend_ledger import SpendLedger
 from i2v.domain.claims import ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.domain.jobs import JobStatus, TransientError, sources_of
 from i2v.domain.record import JobRecord, iso, utc_now
@@ -18,7 +19,7 @@ from i2v.domain.record import JobRecord, iso, utc_now
 __all__ = ["ClaimResult", "JobRepository", "TransitionRejectedError", "WatchLookClaim", "job_key"]
 
 
-class JobRepository(JobQueries):
+class JobRepository(JobQueries, SpendLedger):
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 

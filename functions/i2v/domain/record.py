@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from i2v.domain.budgets import SpendReservation
 from i2v.domain.jobs import Failure, JobStatus
 from i2v.domain.source import SourceObject
 
@@ -113,6 +114,9 @@ class JobRecord(BaseModel):
     price_source: str | None = None
     # When the sweeper last sent this job on (epoch seconds): it does not act again while that message may run.
     swept_at: float | None = None
+    # The money it holds in a day's dollar budgets (i2v.domain.budgets), until given back: set with `submitting`,
+    # removed when GMI provably took nothing (a refusal, or an ambiguous job reconciled as not created).
+    budget_reserved: SpendReservation | None = None
 
     @property
     def source_id(self) -> str:

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from i2v.adapters.breaker import GmiSubmitBreaker
 from i2v.adapters.pacing import SubmitPace
 from i2v.adapters.queue import SubmitQueue
+from i2v.adapters.spend_metrics import SpendMetrics
 from i2v.adapters.storage import SourceImages
 from i2v.adapters.workflow import WorkflowStarter
 from i2v.config import SubmitEnv
@@ -38,6 +39,7 @@ def service() -> SubmitService:
         workflow=WorkflowStarter(env.state_machine_arn),
         requeue=SubmitQueue(env.submit_queue_url),
         metrics=metrics,
+        spend_metrics=SpendMetrics(namespace=metrics.namespace),
         gate=SubmitGate(
             breaker=GmiSubmitBreaker(env.jobs_table_name),
             pace=SubmitPace(env.jobs_table_name),

@@ -48,6 +48,12 @@ class MetricName(StrEnum):
     # Every job the sweeper moved on, whatever it did: the one metric the SweeperActed alarm watches (an alarm is
     # billed per metric it reads, and this one fires on any action).
     SWEEPER_ACTED = "SweeperActed"
+    # Dollar budgets (issue 25): the UTC day's reserved spend so far, per budget (dimension BUDGET_DIMENSION:
+    # `all` or the prefix), emitted after each reservation and give-back; alarms at 80 % and 100 % read its Maximum.
+    DAILY_SPEND_USD = "DailySpendUsd"
+
+
+BUDGET_DIMENSION = "budget"
 
 
 # The sweeper's actions (i2v.services.sweeper), each counted besides SWEEPER_ACTED (on the dashboard).

@@ -8,9 +8,11 @@ memory, so every service branch can be tested in milliseconds. The services impo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from i2v.adapters.storage import ObjectInfo, Readable
+from i2v.domain.budgets import SpendReservation
 from i2v.domain.claims import ClaimResult, WatchLookClaim
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus
@@ -24,6 +26,17 @@ T = TypeVar("T")
 
 class MetricsSink(Protocol):
     def add_metric(self, name: str, unit: Any, value: float) -> None: ...
+
+
+class SpendMetricsPort(Protocol):
+    """The day's spend of one budget (ALL or a prefix) as a metric with that budget as a dimension."""
+
+    def daily_spend(self, budget: str, total_usd: float) -> None: ...
+
+
+class NoSpendMetrics:
+    def daily_spend(self, budget: str, total_usd: float) -> None:
+        return None
 
 
 class Requeue(Protocol):
@@ -61,6 +74,15 @@ class JobRepositoryPort(Protocol):
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool: ...
 
     def release_budget(self, day: str) -> None: ...
+
+    # Daily dollar budgets (i2v.services.budget): the day's totals per budget (ALL or a prefix).
+    def reserve_spend(
+        self, day: str, usd: Decimal, limits: Mapping[str, Decimal], expires_at: int
+    ) -> dict[str, Decimal] | None: ...
+
+    def spent(self, day: str) -> dict[str, Decimal]: ...
+
+    def release_spend(self, reservation: SpendReservation, job_id: str | None = None) -> bool: ...
 
     def recent_generation_seconds(self, model: str, time_class: Mapping[str, str] | None) -> list[float]: ...
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
+from i2v.domain.budgets import SpendReservation
 from i2v.domain.gmi_answers import GmiRequest
 from i2v.domain.jobs import FailureCategory, JobStatus, TransientError
 from i2v.domain.reconciliation import Candidate, ListIncompleteError, NoTimeForListError, find_submission
@@ -57,6 +58,10 @@ class Reconciler:
     requeue: Requeue
     # Continues a job found at GMI exactly as after an accepted POST (Submitted event, workflow).
     continue_submitted: Callable[[JobRecord], None]
+    # Dollar budgets (i2v.services.budget): the money of a job reconciled as not created goes back; a job found
+    # after that is charged again (returns what it now holds, or None).
+    not_created: Callable[[JobRecord], None] = lambda _job: None
+    found_after_release: Callable[[JobRecord], SpendReservation | None] = lambda _job: None
     presign_ttl_seconds: int = 300
     metrics: MetricsSink = field(default_factory=NullMetrics)
     clock: Callable[[], float] = time.time
@@ -97,6 +102,7 @@ class Reconciler:
                 f"created while it was being sent); `i2v retry {job_id}` submits it again",
             )
             self.metrics.add_metric(MetricName.RECONCILE_NOT_FOUND, "Count", 1)
+            self.not_created(job)
             logger.warning("ambiguous job %s is not in GMI's request list", job_id)
         return self.repo.get(job_id)
 
@@ -170,6 +176,9 @@ class Reconciler:
         timestamps = {**job.timestamps, RECONCILED: iso(utc_now())}
         self.repo.annotate(job.job_id, {"timestamps": timestamps})
         job = job.model_copy(update={"timestamps": timestamps})
+        charged = self.found_after_release(job)
+        if charged is not None:
+            self.repo.annotate(job.job_id, {"budget_reserved": charged.model_dump(mode="json")})
         self.metrics.add_metric(MetricName.SUBMISSIONS_RECONCILED, "Count", 1)
         logger.info("job %s found at GMI as request %s", job.job_id, found.request_id)
         self.continue_submitted(job)

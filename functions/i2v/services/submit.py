@@ -17,21 +17,26 @@ from typing import TYPE_CHECKING
 
 from i2v.adapters.gmi import GmiPermanentError
 from i2v.config import BudgetAction, SubmitEnv
+from i2v.domain.budgets import SpendReservation
 from i2v.domain.claims import TransitionRejectedError
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
+from i2v.domain.pricing import JobPrice
 from i2v.domain.record import JobRecord, SourceRef, iso, utc_now
 from i2v.domain.redaction import redact
 from i2v.domain.settings import JobSettings
 from i2v.domain.source import SourceObject, job_id_for, padded_sequencer
+from i2v.services.budget import DollarBudgets
 from i2v.services.metrics import MetricName, announce_failure, count_job_end
 from i2v.services.ports import (
     GmiPort,
     ImageStoragePort,
     JobRepositoryPort,
     MetricsSink,
+    NoSpendMetrics,
     NullMetrics,
     PublisherPort,
     Requeue,
+    SpendMetricsPort,
     WorkflowPort,
 )
 from i2v.services.pricing import price_job
@@ -79,7 +84,9 @@ class SubmitService:
     clock: Callable[[], float] = time.time
     # Pace, circuit breaker and outage patience (issue 11); the default neither paces nor breaks.
     gate: SubmitGate = field(default_factory=SubmitGate)
+    spend_metrics: SpendMetricsPort = field(default_factory=NoSpendMetrics)
     _budget_day: str | None = field(default=None, init=False)
+    _reservation: SpendReservation | None = field(default=None, init=False)  # the job's money (dollar budgets)
 
     # ---- entry points -------------------------------------------------------------------------------------
     def submit_source(self, source: SourceObject) -> SubmitResult:
@@ -113,6 +120,10 @@ class SubmitService:
         return Holds(self.repo, self.requeue, self.metrics, self.gate, self.clock)
 
     @property
+    def budgets(self) -> DollarBudgets:
+        return DollarBudgets(self.env, self.repo, self.spend_metrics)
+
+    @property
     def starter(self) -> ExecutionStart:
         return ExecutionStart(self.env, self.repo, self.publisher, self.workflow, self.clock)
 
@@ -127,6 +138,8 @@ class SubmitService:
             images=self.images,
             requeue=self.requeue,
             continue_submitted=lambda job: self.starter.announce_and_start(job, job.gmi_status),
+            not_created=self.budgets.give_back_held,
+            found_after_release=lambda job: self.budgets.charge_found(job, self._today()),
             presign_ttl_seconds=self.env.presign_ttl_seconds,
             metrics=self.metrics,
             clock=self.clock,
@@ -178,6 +191,9 @@ class SubmitService:
                 job, JobStatus.FAILED, Failure(category=FailureCategory.GMI_UNAUTHORIZED, message=str(missing))
             )
         price = price_job(settings, self.env.gmi_prices, self.gmi)  # issue 25: the price, before anything is sent
+        unpriced = self.budgets.unpriced_refusal(job, price)
+        if unpriced is not None:
+            return self._end(job, JobStatus.REJECTED, unpriced)
         if self.time_left_ms() < self._post_needs_ms(job):
             # Too little of the invocation left to POST and record GMI's answer: the record goes back to the
             # queue untouched rather than risk being killed mid-POST (submit_ambiguous).
@@ -192,12 +208,13 @@ class SubmitService:
                 self.holds.wait_turn(job, turn)
                 return self._deferred(job)
             self.sleep(turn.wait_seconds)
-        if not self._take_budget():
+        over = self._take_budget(job, price)
+        if over is not None:
             if self.env.budget_exceeded_action == BudgetAction.DEFER:
-                self.holds.defer_for_budget(job, self.env.daily_submission_cap)
+                self.holds.defer_for_budget(job, over)
                 return self._deferred(job)
-            message = f"daily submission cap of {self.env.daily_submission_cap} reached"
-            return self._end(job, JobStatus.REJECTED, Failure(category=FailureCategory.BUDGET, message=message))
+            return self._end(job, JobStatus.REJECTED, Failure(category=FailureCategory.BUDGET, message=over))
+        held = self._reservation
         try:
             job = self.repo.transition(
                 job.job_id,
@@ -210,6 +227,7 @@ class SubmitService:
                     "submit_lease_until": self.clock() + self.time_left_ms() / 1000,
                     "submit_started_at": self.clock(),
                     **price.record_fields(),
+                    **({"budget_reserved": held.model_dump(mode="json")} if held else {}),
                     **({"end_frame": end_frame.model_dump(mode="json")} if end_frame else {}),
                 },
                 remove=(
@@ -219,6 +237,7 @@ class SubmitService:
                     "execution_name",
                     "pace_slot_at",
                     *price.stale_fields(),
+                    *(() if held else ("budget_reserved",)),
                     *(() if end_frame else ("end_frame",)),
                 ),
             )
@@ -231,13 +250,26 @@ class SubmitService:
     def _today(self) -> datetime:
         return datetime.now(UTC)
 
-    def _take_budget(self) -> bool:
-        taken, self._budget_day = self.holds.take_budget(self.env.daily_submission_cap, self._today())
-        return taken
+    def _take_budget(self, job: JobRecord, price: JobPrice) -> str | None:
+        """The count cap's slot, then the dollar budgets' money: None when both are taken, else why not."""
+        today, self._reservation = self._today(), None
+        taken, self._budget_day = self.holds.take_budget(self.env.daily_submission_cap, today)
+        if not taken:
+            return f"daily submission cap of {self.env.daily_submission_cap} reached"
+        check = self.budgets.reserve(job, price, today)
+        self._reservation = check.reservation
+        if check.over is not None:
+            self._give_back_budget()
+        return check.over
 
-    def _give_back_budget(self) -> None:
+    def _give_back_budget(self, job_id: str | None = None) -> None:
+        """Both back (`job_id`: the job's record holds the money, given back only while it does)."""
         self.holds.give_back_budget(self.env.daily_submission_cap, self._budget_day)
-        self._budget_day = None
+        self.budgets.give_back(self._reservation, job_id)
+        self._budget_day, self._reservation = None, None
+
+    def _keep_budget(self) -> None:
+        self._budget_day, self._reservation = None, None
 
     def _post_needs_ms(self, job: JobRecord) -> int:
         return post_needs_ms(job, self.env.gmi_timeout_seconds)
@@ -275,12 +307,13 @@ class SubmitService:
         if isinstance(outcome, Accepted):
             return self._accepted(job, outcome)
         if isinstance(outcome, FoundEarlier):
-            self._budget_day = None  # the job GMI created keeps the budget slot
+            self._keep_budget()  # the job GMI created keeps its budget slot and money
             job = self.reconciler.continue_with(job, outcome.found)
             return SubmitResult(SubmitOutcome.RECONCILED, job.job_id, job.status)
         if isinstance(outcome, Unclear):
+            self._keep_budget()  # GMI may have it: it counts until reconciled as not created
             return self._ambiguous(job, outcome.reason)
-        self._give_back_budget()  # GMI took nothing: the slot goes back
+        self._give_back_budget(job.job_id)  # GMI took nothing: the slot and the money go back
         if isinstance(outcome, Park):
             return self._park(job, outcome.reason, outcome.not_before)
         if isinstance(outcome, OutOfTime):
@@ -301,7 +334,7 @@ class SubmitService:
             {"request_id": response.request_id, "gmi_status": response.status},
             remove=("unavailable_since", "unavailable_looks", "post_503_since", "post_503_last"),
         )
-        self._budget_day = None
+        self._keep_budget()
         self.metrics.add_metric(MetricName.JOBS_SUBMITTED, "Count", 1)
         self.starter.announce_and_start(job, response.status)
         return SubmitResult(SubmitOutcome.SUBMITTED, job.job_id, job.status)

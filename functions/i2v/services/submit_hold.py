@@ -45,9 +45,10 @@ class Holds:
         if cap > 0 and day is not None:
             self.repo.release_budget(day)
 
-    def defer_for_budget(self, job: JobRecord, cap: int) -> None:
+    def defer_for_budget(self, job: JobRecord, reason: str) -> None:
+        """Over the count cap or a dollar budget (`reason`): look again later, the next UTC day at the latest."""
         if job.status != JobStatus.DEFERRED:
-            message = f"daily submission cap of {cap} reached; waiting for the next day"
+            message = f"{reason}; waiting for the next day"
             self.repo.transition(
                 job.job_id, JobStatus.DEFERRED, {"failure": {"category": "budget", "message": message}}
             )

@@ -19,6 +19,7 @@ from constructs import Construct
 from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS
 from i2v.services.metrics import MetricName
 from i2v_infra.config import PipelineConfig
+from i2v_infra.constructs.budget_alarms import budget_alarms, spend_widget
 from i2v_infra.nag import acknowledge
 
 METRICS_NAMESPACE = "ImageToVideo"  # POWERTOOLS_METRICS_NAMESPACE
@@ -206,6 +207,10 @@ class Monitoring(Construct):
             ),
         ]
         self.alarms: dict[str, cw.Alarm] = {}
+        for alarm in budget_alarms(self, config):  # 80 % and 100 % of each dollar budget (issue 25)
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+            self.alarms[alarm.node.id] = alarm
         for name, metric, description in definitions:
             alarm = cw.Alarm(
                 self,
@@ -241,9 +246,9 @@ class Monitoring(Construct):
         self.alarms["WatchQueueOldestMessageAge"] = watch_age
 
         # Opt-in (config dashboard): $3.00 a month, more than the rest of an idle stack together.
-        self.dashboard = self._dashboard(target) if config.dashboard else None
+        self.dashboard = self._dashboard(target, config) if config.dashboard else None
 
-    def _dashboard(self, target: Monitored) -> cw.Dashboard:
+    def _dashboard(self, target: Monitored, config: PipelineConfig) -> cw.Dashboard:
         sm = target.state_machine
         dashboard = cw.Dashboard(self, "Dashboard", default_interval=Duration.hours(24))
         dashboard.add_widgets(
@@ -297,4 +302,6 @@ class Monitoring(Construct):
             ),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=12),
         )
+        if (spend := spend_widget(config)) is not None:
+            dashboard.add_widgets(spend)
         return dashboard

@@ -72,4 +72,8 @@ def job_price_line(job: JobRecord) -> str | None:
     words = SOURCE_WORDS.get(PriceSource(job.price_source), job.price_source)
     if job.estimated_cost_usd is None:
         return f"no estimate ({words})"
-    return f"{usd(job.estimated_cost_usd)} ({words})"
+    line = f"{usd(job.estimated_cost_usd)} ({words})"
+    held = job.budget_reserved
+    if held is not None:  # the dollar budgets it counts in (issue 25)
+        line += f"; counted in {held.day}'s budgets: {', '.join(held.budgets)}"
+    return line

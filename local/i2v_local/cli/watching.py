@@ -40,6 +40,8 @@ def stage_of(job: JobRecord) -> str:
         return f"waiting for GMI (unreachable or refusing since {since} UTC, {job.unavailable_looks} looks)"
     if job.pace_slot_at is not None:
         return f"waiting for its turn (submissions are paced; next at {time.strftime('%H:%M:%S', time.gmtime(job.pace_slot_at))} UTC)"
+    if job.failure is not None and job.failure.category == "budget":  # the count cap or a dollar budget: which
+        return f"waiting for budget ({job.failure.message})"
     return STAGES[job.status]
 
 

@@ -135,9 +135,17 @@ def _swept() -> set[str]:
     return set(fakes.metrics.names())
 
 
+def _spent() -> set[str]:
+    """The day's spend of a dollar budget (a metric of its own, with the budget as a dimension)."""
+    fakes = Fakes()
+    prices = '{"pixverse-v5.5-i2v": {"unit": "video", "rates": [{"usd": 0.5}]}}'
+    _submit(fakes, DAILY_BUDGET_USD="10", GMI_PRICES=prices).submit_source(_upload(fakes, "incoming/paid.png"))
+    return {MetricName.DAILY_SPEND_USD} if fakes.spend.reported == [("all", 0.5)] else set()
+
+
 @pytest.fixture(scope="module")
 def emitted() -> set[str]:
-    return _emitted_by_every_branch() | _completed() | _answers() | _swept()
+    return _emitted_by_every_branch() | _completed() | _answers() | _swept() | _spent()
 
 
 @pytest.mark.parametrize("name", list(MetricName))
