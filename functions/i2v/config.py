@@ -116,6 +116,10 @@ class FailEnv(CommonEnv):
     pass
 
 
+class PreviewsEnv(CommonEnv):
+    """The previews function reads the video where the Succeeded event says it is: no bucket of its own."""
+
+
 class WebhookEnv(_Env):
     """The signer's receivers: WEBHOOKS = {"name": {"url": ..., "secret_arn": ...}} (no secret values)."""
 

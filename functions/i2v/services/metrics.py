@@ -41,6 +41,9 @@ class MetricName(StrEnum):
     POSTERS_FAILED = "PostersFailed"
     SUBMISSIONS_RECONCILED = "SubmissionsReconciled"
     RECONCILE_NOT_FOUND = "ReconcileNotFound"
+    # The previews function (docs/architecture.md, "Previews"): made, or the stored video could not be decoded.
+    PREVIEWS_MADE = "PreviewsMade"
+    UNDECODABLE_VIDEOS = "UndecodableVideos"
 
 
 # The count of jobs that ended in each status.

@@ -16,6 +16,7 @@ from i2v.adapters.publisher import EventPublisher
 from i2v.adapters.queue import WatchQueue
 from i2v.adapters.repository import JobRepository
 from i2v.adapters.storage import SourceImages, VideoStore
+from i2v.adapters.stored_video import StoredVideos
 from i2v.adapters.workflow import TaskTokens, WorkflowStarter
 from i2v.services import ports
 from support import fakes
@@ -31,6 +32,7 @@ TRIPLES = [
     (ports.SubmitPacePort, SubmitPace, fakes.FakePace),
     (ports.WatchQueuePort, WatchQueue, fakes.FakeWatchQueue),
     (ports.TaskTokenPort, TaskTokens, fakes.FakeTaskTokens),
+    (ports.StoredVideoPort, StoredVideos, fakes.FakeStoredVideos),
 ]
 
 
