@@ -164,7 +164,8 @@ def failed_detail(job: JobRecord) -> dict[str, Any]:
 
 
 def preview_ready_detail(job: JobRecord) -> dict[str, Any]:
-    assert job.output is not None and job.previews is not None
+    assert job.output is not None
+    assert job.previews is not None
     return {
         **_base_detail(job),
         "request_id": job.request_id,

@@ -13,7 +13,7 @@ from i2v.domain.previews import MAX_PREVIEW_BYTES, MIN_LUMA_STDDEV
 from i2v.domain.record import EventDetailType, JobRecord, OutputRef, PosterRef, SourceRef
 from i2v.services.metrics import MetricName
 from i2v.services.previews import PreviewService
-from support.fakes import FakeStoredVideos, Fakes
+from support.fakes import Fakes, FakeStoredVideos
 from support.videos import make_mp4
 
 JOB_ID = "d" * 32
@@ -73,7 +73,8 @@ def test_poster_and_animation_are_stored_recorded_and_announced(video: bytes) ->
     assert len(animated_bytes) <= MAX_PREVIEW_BYTES
 
     job = fakes.repo.get(JOB_ID)
-    assert job is not None and job.previews is not None
+    assert job is not None
+    assert job.previews is not None
     assert job.previews.poster.key == poster_key
     assert job.previews.poster.size == len(fakes.videos.videos[("out", poster_key)])
     assert job.previews.poster.at_seconds >= 1.0
@@ -148,4 +149,5 @@ def test_a_failed_read_of_the_stored_video_raises_for_lambdas_retry(video: bytes
     with pytest.raises(ConnectionError):
         _service(fakes, Broken()).make(JOB_ID)
     job = fakes.repo.get(JOB_ID)
-    assert job is not None and job.preview_failure is None
+    assert job is not None
+    assert job.preview_failure is None
