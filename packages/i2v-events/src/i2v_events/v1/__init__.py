@@ -13,6 +13,8 @@ from i2v_events.v1.details import (
     FailureInfo,
     OutputRef,
     PosterRef,
+    PreviewReadyDetail,
+    PreviewsRef,
     Quality,
     Settings,
     SourceRef,
@@ -21,7 +23,14 @@ from i2v_events.v1.details import (
     SucceededDetail,
     ThinkingType,
 )
-from i2v_events.v1.events import PipelineEvent, VideoFailed, VideoSubmitted, VideoSucceeded, parse_event
+from i2v_events.v1.events import (
+    PipelineEvent,
+    VideoFailed,
+    VideoPreviewReady,
+    VideoSubmitted,
+    VideoSucceeded,
+    parse_event,
+)
 
 __all__ = [
     "DETAIL_KINDS",
@@ -37,6 +46,8 @@ __all__ = [
     "OutputRef",
     "PipelineEvent",
     "PosterRef",
+    "PreviewReadyDetail",
+    "PreviewsRef",
     "Quality",
     "Settings",
     "SourceRef",
@@ -45,6 +56,7 @@ __all__ = [
     "SucceededDetail",
     "ThinkingType",
     "VideoFailed",
+    "VideoPreviewReady",
     "VideoSubmitted",
     "VideoSucceeded",
     "parse_event",
