@@ -66,6 +66,31 @@ def test_runtime_matches_the_wheels() -> None:
     assert RUNTIME.name == f"python{lambda_deps.LAMBDA_PYTHON_VERSION}"
     assert ARCHITECTURE.name == "arm64"
     assert lambda_deps.LAMBDA_PLATFORM == "manylinux2014_aarch64"
+    # PyAV's and Pillow's aarch64 wheels need glibc 2.28; python3.14 runs on Amazon Linux 2023 (glibc 2.34).
+    assert lambda_deps.EXTRA_PLATFORMS == ("manylinux_2_28_aarch64",)
+
+
+# Lambda's limit for a function's deployment package, unzipped (layers included: we have none).
+UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
+AARCH64 = 183  # ELF e_machine of arm64
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", path
+    return int.from_bytes(header[18:20], "little")
+
+
+def test_asset_fits_lambdas_unzipped_limit_with_the_previews_libraries() -> None:
+    from i2v_infra.bundling import build_asset
+
+    asset = build_asset()
+    total = sum(path.stat().st_size for path in asset.rglob("*") if path.is_file())
+    assert total < UNZIPPED_LIMIT_BYTES, f"the asset is {total / 2**20:.0f} MiB unzipped"
+    # The previews function's decoder and encoder, built for arm64 (FFmpeg inside PyAV's wheel).
+    assert _elf_machine(asset / "av" / "_core.abi3.so") == AARCH64
+    assert [_elf_machine(p) for p in (asset / "PIL").glob("_imaging.*.so")] == [AARCH64]
+    assert list((asset / "av.libs").glob("libavcodec-*.so*"))
 
 
 def test_asset_holds_the_package_and_arm64_wheels() -> None:

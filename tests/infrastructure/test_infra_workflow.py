@@ -198,7 +198,11 @@ def test_every_state_machine_path_is_a_field_of_the_workflow_models(template_dic
 
 
 def test_failed_executions_reach_the_fail_function(template_dict: dict[str, Any]) -> None:
-    _, rule = only_resource(template_dict, "AWS::Events::Rule")
+    (rule,) = [
+        r
+        for r in resources_of_type(template_dict, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.states"]
+    ]
     props = rule["Properties"]
     machine_id, _ = only_resource(template_dict, "AWS::StepFunctions::StateMachine")
     assert props["EventPattern"] == {
@@ -288,7 +292,7 @@ def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None
         for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7
+    assert len(alarms) == 9  # monitoring.py's 7, and the previews construct's 2
     for alarm in alarms.values():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": topic_id}]
@@ -302,7 +306,7 @@ def test_alarm_metrics(template_dict: dict[str, Any]) -> None:
     text = json.dumps(alarms)
     submit_id, _ = pipeline_function(template_dict, "submit")
     queue_metrics = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(queue_metrics) == 3  # submit DLQ, failure DLQ, watch DLQ
+    assert len(queue_metrics) == 4  # submit DLQ, failure DLQ, watch DLQ, previews DLQ
     watch_dlq = _watch_queue(template_dict)[1]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     (watch_alarm,) = [
         a
@@ -362,7 +366,7 @@ def test_dashboard_and_no_email_subscription_by_default(template: Any) -> None:
 
 def test_every_log_group_has_retention(template_dict: dict[str, Any]) -> None:
     groups = resources_of_type(template_dict, "AWS::Logs::LogGroup")
-    assert len(groups) == 6  # five functions and the state machine
+    assert len(groups) == 7  # six functions and the state machine
     assert all(g["Properties"]["RetentionInDays"] == CONFIG.log_retention_days for g in groups.values())
 
 

@@ -28,6 +28,7 @@ RESOURCE_NAMES = {
     ("AWS::SQS::Queue", "SubmitQueue"): "submit-queue",
     ("AWS::SQS::Queue", "WatcherQueue"): "watch-queue",
     ("AWS::SQS::Queue", "FailureDeadLetterQueue"): "failure-dlq",
+    ("AWS::SQS::Queue", "PreviewsDeadLetterQueue"): "previews-dlq",
 }
 
 

@@ -15,6 +15,7 @@ HANDLERS = {
     "watch": "i2v.handlers.watch.handler",
     "complete": "i2v.handlers.complete.handler",
     "fail": "i2v.handlers.fail.handler",
+    "previews": "i2v.handlers.previews.handler",
 }
 
 OWN_LOG_GROUP = "own-log-group"  # the log group in the function's LoggingConfig
@@ -90,6 +91,14 @@ def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Gra
             **publish,
             ("sqs:SendMessage", "failure-dlq"): "the function's DeadLetterConfig (async invocations by the rule)",
         },
+        "previews": {
+            **PLATFORM,
+            **jobs,
+            **publish,
+            ("s3:GetObject", videos): "StoredVideos.open: HEAD and ranged GETs of the stored video",
+            ("s3:PutObject", videos): "VideoStore.upload of the poster frame and the animated preview",
+            ("sqs:SendMessage", "previews-dlq"): "the function's DeadLetterConfig (async invocations by the rule)",
+        },
     }
 
 
@@ -113,6 +122,7 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
         ("complete", "s3:AbortMultipartUpload"): "only when a multipart upload fails midway",
         ("complete", "s3:GetObject"): "only when a retried complete finds the video already stored",
         ("fail", "sqs:SendMessage"): "Lambda sends a failed asynchronous invocation to the DLQ, not our code",
+        ("previews", "sqs:SendMessage"): "Lambda sends a failed asynchronous invocation to the DLQ, not our code",
     },
 }
 

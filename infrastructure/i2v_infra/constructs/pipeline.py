@@ -13,6 +13,7 @@ from constructs import Construct
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.ingestion import Ingestion
 from i2v_infra.constructs.monitoring import Monitored, Monitoring
+from i2v_infra.constructs.previews import Previews
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.storage import Storage
 from i2v_infra.constructs.subscribers import EventSchemaRegistry, video_event_pattern
@@ -89,6 +90,19 @@ class ImageToVideoPipeline(Construct):
                 functions=self.functions,
             ),
         )
+        # Poster and animated preview of each stored video, after its Succeeded event (off the critical path).
+        self.previews = Previews(
+            self,
+            "Previews",
+            config=config,
+            code=code,
+            records=self.records,
+            output_bucket=self.storage.output_bucket,
+            alarm_topic=self.monitoring.topic,
+            dashboard=self.monitoring.dashboard,
+            log_retention=retention,
+        )
+        self.functions["previews"] = self.previews.function.function
         # Subscribers (docs/subscribers.md): the bus, its schemas, one-line rules.
         self.bus: events.IEventBus = self.records.bus
         self.schema_registry = EventSchemaRegistry(self, "EventSchemas", source=config.event_source)
