@@ -13,21 +13,11 @@ from i2v.domain.previews import MAX_PREVIEW_BYTES, MIN_LUMA_STDDEV
 from i2v_events import VideoPreviewReady, parse_event
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
+from support.videos import detailed_png
 
 pytestmark = pytest.mark.xdist_group("local")
 
 MODELS = ("pixverse-v5.5-i2v", "wan2.6-i2v", "veo-3.1-fast-generate-001")
-
-
-def detailed_png(width: int = 320, height: int = 180) -> bytes:
-    """A picture with detail in it (stripes and a square), so its video's frames are anything but blank."""
-    image = Image.new("RGB", (width, height), (30, 60, 140))
-    for x in range(0, width, 20):
-        image.paste((240, 200, 40), (x, 0, x + 10, height))
-    image.paste((250, 250, 250), (width // 3, height // 3, width // 2, height // 2))
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def _object(stack: LocalStack, bucket: str, key: str) -> tuple[bytes, str]:

@@ -43,3 +43,15 @@ def make_mp4(
         for packet in stream.encode(None):
             container.mux(packet)
     return out.getvalue()
+
+
+def detailed_png(width: int = 320, height: int = 180) -> bytes:
+    """A picture with detail in it (stripes and a square): its video's frames are anything but blank, and the
+    simulator's zoom over it moves (a flat picture would make a still video, and a still preview)."""
+    image = Image.new("RGB", (width, height), (30, 60, 140))
+    for x in range(0, width, 20):
+        image.paste((240, 200, 40), (x, 0, x + 10, height))
+    image.paste((250, 250, 250), (width // 3, height // 3, width // 2, height // 2))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

@@ -49,8 +49,9 @@ class RenderedPreviews:
     poster: Encoded
     poster_seconds: float
     animated: Encoded
-    frame_count: int
+    frame_count: int  # frames the WebP holds (identical neighbours merged)
     fps: float
+    clip_seconds: float  # how much of the video it shows
 
 
 @dataclass
@@ -155,7 +156,10 @@ def _animation(clip: list[_Sample]) -> tuple[Encoded, int, float]:
         real_fps = min(float(fps), source_fps)
         attempt = _webp(frames, real_fps, quality)
         if len(attempt) <= MAX_PREVIEW_BYTES:
-            return Encoded(attempt, *size), len(frames), real_fps
+            # libwebp merges identical neighbours (a still video gives one frame): count what the file holds.
+            with Image.open(io.BytesIO(attempt)) as written:
+                held = int(getattr(written, "n_frames", 1))
+            return Encoded(attempt, *size), held, real_fps
     raise UndecodableVideoError(f"even the smallest animated preview is {len(attempt)} bytes")
 
 
@@ -182,7 +186,8 @@ def render_previews(video: Any) -> RenderedPreviews:
     if poster is None or not clip:
         raise UndecodableVideoError("the video stream has no decodable frame")
     animated, frame_count, fps = _animation(clip)
-    return RenderedPreviews(_jpeg(poster.image), poster.seconds, animated, frame_count, fps)
+    clip_seconds = clip[-1].seconds - clip[0].seconds + 1.0 / fps
+    return RenderedPreviews(_jpeg(poster.image), poster.seconds, animated, frame_count, fps, clip_seconds)
 
 
 __all__ = ["Encoded", "RenderedPreviews", "UndecodableVideoError", "render_previews"]

@@ -82,7 +82,7 @@ class PreviewService:
                 height=rendered.animated.height,
                 frame_count=rendered.frame_count,
                 fps=round(rendered.fps, 3),
-                duration_seconds=round(rendered.frame_count / rendered.fps, 3),
+                duration_seconds=round(rendered.clip_seconds, 3),
             ),
         )
         self.repo.annotate(job_id, {"previews": previews.model_dump()})
