@@ -46,7 +46,9 @@ def recent_jobs(target: Target, limit: int) -> list[JobRecord]:
     return sorted(jobs, key=lambda job: job.updated_at, reverse=True)[:limit]
 
 
-def _image_url(target: Target, stored: StoredObject | PreviewImage | None, out: Path, presign: bool, ttl: int) -> str | None:
+def _image_url(
+    target: Target, stored: StoredObject | PreviewImage | None, out: Path, presign: bool, ttl: int
+) -> str | None:
     if stored is None:
         return None
     if presign:
