@@ -30,15 +30,17 @@ def test_registry_has_one_schema_per_detail_type(template_dict: dict[str, Any]) 
     (registry,) = resources(template_dict, "AWS::EventSchemas::Registry")
     schemas = resources(template_dict, "AWS::EventSchemas::Schema").values()
     by_name = {s["Properties"]["SchemaName"]: s["Properties"] for s in schemas}
-    assert set(by_name) == {
-        "i2v.pipeline@VideoGenerationSubmitted",
-        "i2v.pipeline@VideoGenerationSucceeded",
-        "i2v.pipeline@VideoGenerationFailed",
+    kinds = {
+        "i2v.pipeline@VideoGenerationSubmitted": "submitted",
+        "i2v.pipeline@VideoGenerationSucceeded": "succeeded",
+        "i2v.pipeline@VideoGenerationFailed": "failed",
+        "i2v.pipeline@VideoPreviewReady": "preview_ready",
     }
+    assert set(by_name) == set(kinds)
     for name, props in by_name.items():
         assert props["Type"] == "JSONSchemaDraft4"
         assert props["RegistryName"] == {"Fn::GetAtt": [registry, "RegistryName"]}
-        kind = name.removeprefix("i2v.pipeline@VideoGeneration").lower()
+        kind = kinds[name]
         # Generated from the typed package's models, like schemas/events/v1 (tests/subscribers checks those).
         assert json.loads(props["Content"]) == registry_schema(kind, "i2v.pipeline")
 
