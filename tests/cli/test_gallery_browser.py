@@ -105,6 +105,13 @@ def test_gallery_posters_load_and_previews_animate_in_chromium(running_stack, ca
     failed = cli_json(out)["job"]["job_id"]
     _wait_for_previews(JobRepository(running_stack.outputs["JobsTableName"]), succeeded)
 
+    code, out, _ = run(capsys, "fetch", succeeded[0], "--out", str(tmp_path / "fetched"), "--json")
+    files = cli_json(out)
+    assert Path(files["frame"]).read_bytes()[:3] == b"\xff\xd8\xff"  # i2v fetch brings the previews too
+    assert Path(files["preview"]).read_bytes()[8:12] == b"WEBP"
+    code, out, _ = run(capsys, "status", succeeded[0])
+    assert "previews: s3://" in out
+
     out_dir = tmp_path / "gallery"
     code, out, _ = run(capsys, "gallery", "--out", str(out_dir), "--no-open", "--json")
     assert code == 0, out
