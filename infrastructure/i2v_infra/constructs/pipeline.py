@@ -41,10 +41,12 @@ class ImageToVideoPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config = config or PipelineConfig()
+        # Given code serves every function; ours keeps the previews function's video libraries to itself.
+        previews_code = code
         if code is None:
             from i2v_infra.bundling import lambda_code
 
-            code = lambda_code()
+            code, previews_code = lambda_code(), lambda_code(media=True)
         retention = retention_days(config.log_retention_days)
 
         self.storage = Storage(self, "Storage", config=config, input_bucket=input_bucket, output_bucket=output_bucket)
@@ -95,7 +97,7 @@ class ImageToVideoPipeline(Construct):
             self,
             "Previews",
             config=config,
-            code=code,
+            code=previews_code or code,
             records=self.records,
             output_bucket=self.storage.output_bucket,
             alarm_topic=self.monitoring.topic,
