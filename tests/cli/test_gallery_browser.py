@@ -31,6 +31,15 @@ from support.videos import detailed_png
 pytestmark = pytest.mark.xdist_group("local")
 
 SELFTEST = re.compile(r'<pre id="selftest">(.*?)</pre>', re.DOTALL)
+# Headless, and nothing but loopback: the browser's own background traffic (updates, safe browsing, DNS) goes
+# nowhere (a dead local proxy, every other host unresolvable); Chromium never proxies loopback.
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-pings",
+    "--disable-domain-reliability", "--disable-client-side-phishing-detection", "--metrics-recording-only",
+    "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--virtual-time-budget=30000",
+)  # fmt: skip
 DUMP_ATTEMPTS = 3  # virtual time can run out before an off-thread decode reports; a broken page fails all three
 
 
@@ -65,11 +74,7 @@ def selftest_report(url: str, profile: Path) -> dict[str, Any]:
     dom = ""
     for attempt in range(DUMP_ATTEMPTS):
         done = subprocess.run(
-            [
-                chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", f"--user-data-dir={profile / str(attempt)}", "--virtual-time-budget=30000",
-                "--dump-dom", url,
-            ],
+            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile / str(attempt)}", "--dump-dom", url],
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         dom = done.stdout
