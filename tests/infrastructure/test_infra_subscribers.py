@@ -16,7 +16,7 @@ HOOKS = [
     {
         "name": "ops",
         "url": "https://ops.example.com/x",
-        "events": ["failed"],
+        "events": ["failed", "preview_ready"],
         "secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ops-hook-AbCdEf",
     },
 ]
@@ -86,7 +86,7 @@ def test_webhooks_become_a_rule_each_to_the_signer_with_retries_and_a_dlq(webhoo
     assert set(rules) == {"crm", "ops"}
     crm, crm_target = rules["crm"]
     assert crm["EventPattern"]["detail-type"] == ["Video Generation Succeeded", "Video Generation Failed"]
-    assert rules["ops"][0]["EventPattern"]["detail-type"] == ["Video Generation Failed"]
+    assert rules["ops"][0]["EventPattern"]["detail-type"] == ["Video Generation Failed", "Video Preview Ready"]
     assert crm_target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
     assert crm_target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 8}
     assert "<aws.events.event.json>" in crm_target["InputTransformer"]["InputTemplate"]
