@@ -23,9 +23,14 @@ def detailed_image(width: int, height: int, shift: int = 0) -> Image.Image:
 
 
 def make_mp4(
-    seconds: float = 3.0, fps: int = 10, size: tuple[int, int] = (160, 90), blank_seconds: float = 0.0
+    seconds: float = 3.0,
+    fps: int = 10,
+    size: tuple[int, int] = (160, 90),
+    blank_seconds: float = 0.0,
+    starts_at: float = 0.0,
 ) -> bytes:
-    """An H.264 (or MPEG-4) MP4: `blank_seconds` of black, then the detailed picture, moving."""
+    """An H.264 (or MPEG-4) MP4: `blank_seconds` of black, then the detailed picture, moving; its first frame's
+    timestamp is `starts_at` (streams cut from a longer recording do not start at 0)."""
     width, height = size
     codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
     out = io.BytesIO()
@@ -38,7 +43,7 @@ def make_mp4(
         for index in range(round(seconds * fps)):
             picture = black if index < blank_seconds * fps else detailed_image(width, height, index)
             frame = av.VideoFrame.from_image(picture)  # type: ignore[no-untyped-call]
-            frame.pts = index
+            frame.pts = index + round(starts_at * fps)
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode(None):

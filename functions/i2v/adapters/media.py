@@ -108,10 +108,12 @@ def _samples(video: Any) -> Iterator[_Sample]:
             raise UndecodableVideoError("the container has no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        next_at = 0.0
+        next_at, start = 0.0, None
         try:
             for index, frame in enumerate(container.decode(stream)):
-                seconds = frame.time if frame.time is not None else index / float(stream.average_rate or 25)
+                moment = frame.time if frame.time is not None else index / float(stream.average_rate or 25)
+                start = moment if start is None else start
+                seconds = moment - start  # from the first frame: a stream may not start at 0
                 if seconds > horizon:
                     return
                 if seconds + 1e-6 < next_at:
@@ -164,10 +166,11 @@ def _animation(clip: list[_Sample]) -> tuple[Encoded, int, float]:
 
 
 def render_previews(video: Any) -> RenderedPreviews:
-    """Poster (JPEG) and animated preview (WebP) of a video (any seekable binary file object). Raises UndecodableVideoError for anything that
-    yields no frame; errors of the file object itself (e.g. a failed S3 read) propagate unchanged.
+    """Poster (JPEG) and animated preview (WebP) of a video (any seekable binary file object).
 
-    Memory: one full-size candidate poster and the clip's small frames, whatever the video's size."""
+    Raises UndecodableVideoError for anything that yields no frame; errors of the file object itself (e.g. a
+    failed S3 read) propagate unchanged. Memory: one full-size candidate poster and the clip's small frames,
+    whatever the video's size."""
     clip: list[_Sample] = []
     stats: list[FrameStats] = []
     poster: _Sample | None = None

@@ -151,3 +151,17 @@ def test_a_failed_read_of_the_stored_video_raises_for_lambdas_retry(video: bytes
     job = fakes.repo.get(JOB_ID)
     assert job is not None
     assert job.preview_failure is None
+
+
+def test_a_stream_that_does_not_start_at_zero_is_previewed_from_its_first_frame() -> None:
+    fakes = Fakes()
+    _job(fakes)
+    late = make_mp4(seconds=3.0, fps=10, size=(160, 90), blank_seconds=1.0, starts_at=12.0)
+    result = _service(fakes, _stored(late)).make(JOB_ID)
+
+    assert result["status"] == "ready", result
+    job = fakes.repo.get(JOB_ID)
+    assert job is not None
+    assert job.previews is not None
+    assert 1.0 <= job.previews.poster.at_seconds < 2.0  # counted from the stream's first frame
+    assert job.previews.animated.frame_count > 1
