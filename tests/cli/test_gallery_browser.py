@@ -162,3 +162,16 @@ def test_the_self_test_reports_a_broken_preview(tmp_path):
     assert card["preview"] is True
     assert card["animated"] is False
     assert card["frameCount"] == 1
+
+
+def test_gallery_opens_the_page_in_the_browser_unless_told_not_to(running_stack, capsys, tmp_path, monkeypatch):  # noqa: F811
+    from i2v_local.cli import gallery
+
+    opened: list[str] = []
+    monkeypatch.setattr(gallery.webbrowser, "open", opened.append)
+    code, out, _ = run(capsys, "gallery", "--out", str(tmp_path / "g"), "--limit", "5")
+    assert code == 0, out
+    assert opened == [(tmp_path / "g" / "index.html").resolve().as_uri()]
+    assert "gallery of" in out
+    run(capsys, "gallery", "--out", str(tmp_path / "g2"), "--no-open")
+    assert len(opened) == 1
