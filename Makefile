@@ -47,8 +47,23 @@ lint: install
 typecheck: install
 	$(BIN)/mypy functions infrastructure local benchmarks packages/i2v-events/src examples
 
-test: lint typecheck security
+test: lint typecheck security browser
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The gallery's browser test (tests/cli/test_gallery_browser.py) drives Debian's chromium headless. Installed
+# here when missing and we are root (as CI runs); otherwise a clear stop, never a silently skipped test.
+.PHONY: browser
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+	  echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null && \
+	  command -v chromium; \
+	else \
+	  echo "chromium is missing, and installing it needs root and apt-get: run 'sudo apt-get install -y chromium'" \
+	    "(Debian's package), then make test again" >&2; \
+	  exit 1; \
+	fi
 
 # Benchmarks (docs/benchmarks.md): about 5 minutes on 2 cores; numbers, not pass/fail.
 bench: install

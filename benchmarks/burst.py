@@ -157,7 +157,8 @@ def _collect(
     s3 = stack.client("s3")
     stored = 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.outputs["OutputBucketName"]):
-        stored += len(page.get("Contents", []))
+        # Videos only: the previews function's poster frame and animation sit beside each one.
+        stored += sum(1 for o in page.get("Contents", []) if not o["Key"].endswith((".frame.jpg", ".preview.webp")))
     sfn = stack.client("stepfunctions")
     executions = sfn.list_executions(stateMachineArn=stack.outputs["StateMachineArn"])["executions"]
     history = sum(len(sfn.get_execution_history(executionArn=e["executionArn"])["events"]) for e in executions)

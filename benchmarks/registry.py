@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks import burst, coldstart, copy, cost, pacing, polling
+from benchmarks import burst, coldstart, copy, cost, pacing, polling, previews
 from benchmarks.report import Benchmark
 
 BENCHMARKS: tuple[Benchmark, ...] = (
@@ -12,4 +12,5 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     burst.BENCHMARK,
     cost.BENCHMARK,
     pacing.BENCHMARK,
+    previews.BENCHMARK,
 )

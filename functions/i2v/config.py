@@ -150,6 +150,10 @@ class SweeperEnv(CommonEnv):
     sweep_limit_per_status: int = Field(default=100, alias="SWEEP_LIMIT_PER_STATUS", ge=1, le=1000)
 
 
+class PreviewsEnv(CommonEnv):
+    """The previews function reads the video where the Succeeded event says it is: no bucket of its own."""
+
+
 class WebhookEnv(_Env):
     """The signer's receivers: WEBHOOKS = {"name": {"url": ..., "secret_arn": ...}} (no secret values)."""
 

@@ -1,4 +1,6 @@
-"""The one Lambda asset shared by all four functions, assembled locally (no Docker) at synth time.
+"""The Lambda assets, assembled locally (no Docker) at synth time: one shared by the pipeline's functions, and
+the same plus the video libraries (PyAV with its FFmpeg, Pillow: about 115 MB unpacked) for the previews function
+alone, so they never slow the other functions' cold starts.
 
 Layout of the asset directory::
 
@@ -30,6 +32,9 @@ ASSET_ROOT = BUILD_DIR / "lambda-asset"
 _SKIP_DIRS = {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 _SKIP_SUFFIXES = (".pyc", ".pyo")
 _STALE_AFTER_SECONDS = 24 * 3600
+# Top-level entries of the dependencies that only the previews function needs (its `media` asset).
+MEDIA_ONLY = ("av", "av.libs", "PIL", "pillow.libs")
+_MEDIA_DIST_INFO = ("av-", "pillow-")
 
 
 class BundlingError(RuntimeError):
@@ -48,6 +53,15 @@ def _ignore(_dir: str, names: list[str]) -> set[str]:
     return {n for n in names if n in _SKIP_DIRS or n.endswith(_SKIP_SUFFIXES) or n == lambda_deps.STAMP.name}
 
 
+def _is_media(name: str) -> bool:
+    return name in MEDIA_ONLY or (name.startswith(_MEDIA_DIST_INFO) and name.endswith(".dist-info"))
+
+
+def _ignore_media(directory: str, names: list[str]) -> set[str]:
+    top = Path(directory) == lambda_deps.DEPS_DIR
+    return _ignore(directory, names) | ({n for n in names if _is_media(n)} if top else set())
+
+
 def check_dependencies() -> None:
     if not lambda_deps.is_current():
         raise BundlingError(
@@ -57,28 +71,28 @@ def check_dependencies() -> None:
         )
 
 
-def asset_fingerprint(package_dir: Path = LAMBDA_PACKAGE_DIR) -> str:
-    """Hash of the Lambda package's files plus the dependency stamp (which pins every wheel)."""
-    digest = hashlib.sha256(lambda_deps.expected_stamp().encode())
+def asset_fingerprint(package_dir: Path = LAMBDA_PACKAGE_DIR, media: bool = False) -> str:
+    """Hash of the Lambda package's files plus the dependency stamp (which pins every wheel) and the variant."""
+    digest = hashlib.sha256(lambda_deps.expected_stamp().encode() + (b"\0media" if media else b"\0shared"))
     for path in _files(package_dir):
         digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
 
 
-def build_asset(package_dir: Path = LAMBDA_PACKAGE_DIR) -> Path:
-    """Assemble (or reuse) the asset directory and return its path."""
+def build_asset(package_dir: Path = LAMBDA_PACKAGE_DIR, media: bool = False) -> Path:
+    """Assemble (or reuse) the asset directory and return its path; `media` keeps the video libraries."""
     check_dependencies()
     if not (package_dir / "handlers").is_dir():
         raise BundlingError(f"{package_dir} does not look like the i2v Lambda package (no handlers/)")
-    target = ASSET_ROOT / asset_fingerprint(package_dir)
+    target = ASSET_ROOT / asset_fingerprint(package_dir, media)
     if target.is_dir():
         os.utime(target)  # recently used: keeps _prune_stale of another version away from it
         return target
     ASSET_ROOT.mkdir(parents=True, exist_ok=True)
     tmp = ASSET_ROOT / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        shutil.copytree(lambda_deps.DEPS_DIR, tmp, ignore=_ignore)
+        shutil.copytree(lambda_deps.DEPS_DIR, tmp, ignore=_ignore if media else _ignore_media)
         shutil.copytree(package_dir, tmp / "i2v", ignore=_ignore)
         try:
             tmp.rename(target)
@@ -102,9 +116,9 @@ def _prune_stale(keep: Path) -> None:
             continue
 
 
-def lambda_code() -> lambda_.Code:
-    """`lambda.Code` for the shared asset (one S3 asset: CDK de-duplicates identical hashes)."""
-    return lambda_.Code.from_asset(str(build_asset()))
+def lambda_code(media: bool = False) -> lambda_.Code:
+    """`lambda.Code` for the shared asset, or with `media` the previews function's (CDK de-duplicates by hash)."""
+    return lambda_.Code.from_asset(str(build_asset(media=media)))
 
 
 def local_only_code() -> lambda_.Code:

@@ -24,12 +24,16 @@ STAMP = DEPS_DIR / ".stamp"
 # Keep in step with the runtime in i2v_infra/constructs/functions.py (a test checks it).
 LAMBDA_PYTHON_VERSION = "3.14"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"  # arm64 (Graviton) functions
+# The python3.14 runtime runs on Amazon Linux 2023 (glibc 2.34): wheels built for glibc 2.28 run there too, and
+# PyAV and Pillow publish their cp314/abi3 aarch64 wheels only for manylinux_2_28.
+EXTRA_PLATFORMS = ("manylinux_2_28_aarch64",)
 
 
 def expected_stamp() -> str:
     """What the stamp must contain for the deps dir to match the requirement list and platform."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    return f"requirements-sha256={digest}\nplatform={LAMBDA_PLATFORM}\npython={LAMBDA_PYTHON_VERSION}\n"
+    platforms = ",".join((LAMBDA_PLATFORM, *EXTRA_PLATFORMS))
+    return f"requirements-sha256={digest}\nplatform={platforms}\npython={LAMBDA_PYTHON_VERSION}\n"
 
 
 def is_current() -> bool:
@@ -42,7 +46,8 @@ def build(pip_python: str) -> None:
     command = [
         pip_python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
         "--no-deps", "--only-binary=:all:", "--implementation", "cp",
-        "--platform", LAMBDA_PLATFORM, "--python-version", LAMBDA_PYTHON_VERSION,
+        "--platform", LAMBDA_PLATFORM, *(f"--platform={extra}" for extra in EXTRA_PLATFORMS),
+        "--python-version", LAMBDA_PYTHON_VERSION,
         "--target", str(tmp), "-r", str(REQUIREMENTS),
     ]  # fmt: skip
     subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 _URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s#]*)?$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
-EventKind = Literal["submitted", "succeeded", "failed"]
+EventKind = Literal["submitted", "succeeded", "failed", "preview_ready"]
 
 
 class WebhookConfig(BaseModel):
@@ -34,7 +34,7 @@ class WebhookConfig(BaseModel):
     @classmethod
     def _some_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value or len(set(value)) != len(value):
-            raise ValueError("must list some of submitted, succeeded, failed, each once")
+            raise ValueError("must list some of submitted, succeeded, failed, preview_ready, each once")
         return value
 
     @field_validator("secret_arn")

@@ -86,3 +86,26 @@ def test_events_without_follow_stops_after_its_time(running_stack: LocalStack, c
     assert "listening to" in out
     assert " for 0 s" in out
     assert "Ctrl-C" not in out  # it stops by itself (issue 28, stumble 13)
+
+
+def test_a_preview_ready_event_is_one_line_naming_both_images() -> None:
+    base = "videos/cat-" + "a" * 32
+    image = {"bucket": "out", "content_type": "image/jpeg", "size": 9000, "width": 320, "height": 180}
+    event = {
+        "version": "0", "id": "1", "detail-type": "Video Preview Ready", "source": "i2v.pipeline",
+        "account": "123456789012", "time": "2026-01-01T10:11:12Z", "region": "us-east-1", "resources": [],
+        "detail": {
+            "schema_version": "1", "job_id": "a" * 32, "attempt": 1, "model": "m", "status": "succeeded",
+            "occurred_at": "2026-01-01T10:11:12Z", "source": {"bucket": "in", "key": "incoming/cat.png", "version_id": None},
+            "output": {"bucket": "out", "key": base + ".mp4"},
+            "previews": {
+                "poster": {**image, "key": base + ".frame.jpg", "at_seconds": 1.0},
+                "animated": {**image, "key": base + ".preview.webp", "content_type": "image/webp",
+                             "frame_count": 40, "fps": 10, "duration_seconds": 4.0},
+            },
+        },
+    }  # fmt: skip
+    line = event_line(event)
+    assert line.startswith("10:11:12  preview ready")
+    assert f"s3://out/{base}.frame.jpg (at 1.0 s)" in line
+    assert "cat-" + "a" * 32 + ".preview.webp (40 frames, 8 KB)" in line

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,60 @@ def test_runtime_matches_the_wheels() -> None:
     assert RUNTIME.name == f"python{lambda_deps.LAMBDA_PYTHON_VERSION}"
     assert ARCHITECTURE.name == "arm64"
     assert lambda_deps.LAMBDA_PLATFORM == "manylinux2014_aarch64"
+    # PyAV's and Pillow's aarch64 wheels need glibc 2.28; python3.14 runs on Amazon Linux 2023 (glibc 2.34).
+    assert lambda_deps.EXTRA_PLATFORMS == ("manylinux_2_28_aarch64",)
+
+
+# Lambda's limit for a function's deployment package, unzipped (layers included: we have none).
+UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
+AARCH64 = 183  # ELF e_machine of arm64
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", path
+    return int.from_bytes(header[18:20], "little")
+
+
+def _size(asset: Path) -> int:
+    return sum(path.stat().st_size for path in asset.rglob("*") if path.is_file())
+
+
+def test_the_previews_asset_fits_lambdas_unzipped_limit_with_its_arm64_video_libraries() -> None:
+    from i2v_infra.bundling import build_asset
+
+    asset = build_asset(media=True)
+    assert _size(asset) < UNZIPPED_LIMIT_BYTES, f"the asset is {_size(asset) / 2**20:.0f} MiB unzipped"
+    # The previews function's decoder and encoder, built for arm64 (FFmpeg inside PyAV's wheel).
+    assert _elf_machine(asset / "av" / "_core.abi3.so") == AARCH64
+    assert [_elf_machine(p) for p in (asset / "PIL").glob("_imaging.*.so")] == [AARCH64]
+    assert list((asset / "av.libs").glob("libavcodec-*.so*"))
+    assert list(asset.glob("av-*.dist-info"))
+    assert (asset / "i2v" / "handlers" / "previews.py").is_file()
+
+
+def test_the_other_functions_asset_leaves_the_video_libraries_out() -> None:
+    from i2v_infra.bundling import MEDIA_ONLY, build_asset
+
+    shared, media = build_asset(), build_asset(media=True)
+    assert shared != media
+    assert not [name for name in MEDIA_ONLY if (shared / name).exists()]
+    assert not list(shared.glob("av-*.dist-info"))
+    assert not list(shared.glob("pillow-*.dist-info"))
+    assert (shared / "pydantic_core").is_dir()
+    assert _size(media) - _size(shared) > 50 * 1024 * 1024  # what every other cold start no longer unpacks
+
+
+def test_only_the_previews_function_gets_the_media_asset(template_dict: dict[str, Any]) -> None:
+    from i2v_infra.template_tools import functions_by_handler
+
+    keys = {
+        handler: template_dict["Resources"][logical]["Properties"]["Code"]["S3Key"]
+        for handler, logical in functions_by_handler(template_dict).items()
+    }
+    previews = keys.pop("i2v.handlers.previews.handler")
+    assert len(set(keys.values())) == 1
+    assert previews not in keys.values()
 
 
 def test_asset_holds_the_package_and_arm64_wheels() -> None:

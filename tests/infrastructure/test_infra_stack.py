@@ -164,8 +164,8 @@ def _queue_of(template_dict: dict[str, Any], name: str) -> tuple[str, dict[str, 
 def test_queues_are_encrypted_ssl_only_with_dead_letter_queue(template: Any, template_dict: dict[str, Any]) -> None:
     queues = resources_of_type(template_dict, "AWS::SQS::Queue")
     assert (
-        len(queues) == 6
-    )  # submit queue, its DLQ, the failure DLQ, the watch queue, its DLQ, the sweeper schedule's DLQ
+        len(queues) == 7
+    )  # submit queue, its DLQ, the failure DLQ, the watch queue, its DLQ, the sweeper schedule's DLQ, the previews DLQ
     for props in (q["Properties"] for q in queues.values()):
         assert props["SqsManagedSseEnabled"] is True
     for policy in resources_of_type(template_dict, "AWS::SQS::QueuePolicy").values():

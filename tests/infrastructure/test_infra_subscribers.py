@@ -16,7 +16,7 @@ HOOKS = [
     {
         "name": "ops",
         "url": "https://ops.example.com/x",
-        "events": ["failed"],
+        "events": ["failed", "preview_ready"],
         "secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ops-hook-AbCdEf",
     },
 ]
@@ -30,15 +30,17 @@ def test_registry_has_one_schema_per_detail_type(template_dict: dict[str, Any]) 
     (registry,) = resources(template_dict, "AWS::EventSchemas::Registry")
     schemas = resources(template_dict, "AWS::EventSchemas::Schema").values()
     by_name = {s["Properties"]["SchemaName"]: s["Properties"] for s in schemas}
-    assert set(by_name) == {
-        "i2v.pipeline@VideoGenerationSubmitted",
-        "i2v.pipeline@VideoGenerationSucceeded",
-        "i2v.pipeline@VideoGenerationFailed",
+    kinds = {
+        "i2v.pipeline@VideoGenerationSubmitted": "submitted",
+        "i2v.pipeline@VideoGenerationSucceeded": "succeeded",
+        "i2v.pipeline@VideoGenerationFailed": "failed",
+        "i2v.pipeline@VideoPreviewReady": "preview_ready",
     }
+    assert set(by_name) == set(kinds)
     for name, props in by_name.items():
         assert props["Type"] == "JSONSchemaDraft4"
         assert props["RegistryName"] == {"Fn::GetAtt": [registry, "RegistryName"]}
-        kind = name.removeprefix("i2v.pipeline@VideoGeneration").lower()
+        kind = kinds[name]
         # Generated from the typed package's models, like schemas/events/v1 (tests/subscribers checks those).
         assert json.loads(props["Content"]) == registry_schema(kind, "i2v.pipeline")
         detail = json.loads(props["Content"])["properties"]["detail"]["properties"]
@@ -95,7 +97,7 @@ def test_webhooks_become_a_rule_each_to_the_signer_with_retries_and_a_dlq(webhoo
     assert set(rules) == {"crm", "ops"}
     crm, crm_target = rules["crm"]
     assert crm["EventPattern"]["detail-type"] == ["Video Generation Succeeded", "Video Generation Failed"]
-    assert rules["ops"][0]["EventPattern"]["detail-type"] == ["Video Generation Failed"]
+    assert rules["ops"][0]["EventPattern"]["detail-type"] == ["Video Generation Failed", "Video Preview Ready"]
     assert crm_target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}}
     assert crm_target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 8}
     assert "<aws.events.event.json>" in crm_target["InputTransformer"]["InputTemplate"]

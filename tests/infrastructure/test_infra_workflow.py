@@ -212,7 +212,11 @@ def test_every_state_machine_path_is_a_field_of_the_workflow_models(template_dic
 
 
 def test_failed_executions_reach_the_fail_function(template_dict: dict[str, Any]) -> None:
-    _, rule = only_resource(template_dict, "AWS::Events::Rule")
+    (rule,) = [
+        r
+        for r in resources_of_type(template_dict, "AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.states"]
+    ]
     props = rule["Properties"]
     machine_id, _ = only_resource(template_dict, "AWS::StepFunctions::StateMachine")
     assert props["EventPattern"] == {
@@ -320,7 +324,7 @@ def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None
         for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = resources_of_type(template_dict, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 10  # 8 of monitoring.py, the sweeper's 2
+    assert len(alarms) == 12  # 8 of monitoring.py, the sweeper's 2, the previews construct's 2
     for alarm in alarms.values():
         props = alarm["Properties"]
         assert props["AlarmActions"] == [{"Ref": topic_id}]
@@ -335,7 +339,7 @@ def test_alarm_metrics(template_dict: dict[str, Any]) -> None:
     text = json.dumps(alarms)
     submit_id, _ = pipeline_function(template_dict, "submit")
     queue_metrics = [a for a in alarms if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"]
-    assert len(queue_metrics) == 4  # submit DLQ, failure DLQ, watch DLQ, sweeper schedule DLQ
+    assert len(queue_metrics) == 5  # submit DLQ, failure DLQ, watch DLQ, sweeper schedule DLQ, previews DLQ
     watch_dlq = _watch_queue(template_dict)[1]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     (watch_alarm,) = [
         a

@@ -56,13 +56,15 @@ def test_resources_follow_the_template(local_stack: LocalStack, cdk_template: di
     ]
     states = json.loads(definition)["States"]
     tasks = [f for f in local_stack.functions.values() if "Submit" not in f.logical_id]
-    # The watch function runs off its queue, the sweeper on its schedule.
-    arns = {f.arn for f in tasks if "Watcher" not in f.logical_id and "Sweeper" not in f.logical_id}
+    # The watch function runs off its queue, the sweeper on its schedule, the previews function off a bus rule.
+    arns = {f.arn for f in tasks if not any(name in f.logical_id for name in ("Watcher", "Sweeper", "Previews"))}
     watch_task = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
     assert {state.get("Resource") for state in states.values()} - {None} == arns | {watch_task}
 
     handlers = sorted(f.handler for f in local_stack.functions.values())
-    assert handlers == [f"i2v.handlers.{n}.handler" for n in ("complete", "fail", "poll", "submit", "sweeper", "watch")]
+    assert handlers == [
+        f"i2v.handlers.{n}.handler" for n in ("complete", "fail", "poll", "previews", "submit", "sweeper", "watch")
+    ]
     env = local_stack.function_environment()
     assert json.loads(env["POLL_POLICY"]) == FAST_POLL_POLICY
     assert env["ALLOW_PRIVATE_VIDEO_ADDRESSES"] == "true"

@@ -32,6 +32,7 @@ from scenarios.workflow_helpers import (
     open_multipart_uploads,
     results_of,
     shorten_deadline,
+    videos_under,
 )
 from support.poll_looks import Look, Looks, record_looks
 
@@ -102,7 +103,7 @@ def test_s18_gmi_outage_longer_than_completes_retries_is_ridden_out_and_the_vide
     refused = [e for e in local_gmi.requests_log if e.method == "GET" and "/requests/" in e.path and e.status == 503]
     assert len(refused) > COMPLETE_ATTEMPTS_PER_ROUND
     assert job.output is not None
-    (stored,) = objects_under(local_stack, pipeline.output_bucket)
+    (stored,) = videos_under(local_stack, pipeline.output_bucket)
     assert (stored["Key"], stored["Size"]) == (job.output.key, job.output.size)
     (event,) = tap.wait_for(SUCCEEDED)
     assert event["detail"]["job_id"] == job_id

@@ -33,6 +33,7 @@ from scenarios.workflow_helpers import (
     results_of,
     route_to_subprocess,
     video_requests,
+    videos_under,
 )
 
 pytestmark = pytest.mark.xdist_group("local")
@@ -236,7 +237,7 @@ def test_s19_expired_video_url_is_fetched_again_once(
         (200, None),
     ]
     assert [r.error for r in results_of(local_stack, "Complete")] == [False]  # handled inside one attempt
-    assert len(objects_under(local_stack, pipeline.output_bucket)) == 1
+    assert len(videos_under(local_stack, pipeline.output_bucket)) == 1
 
 
 def test_s19_video_url_that_stays_forbidden_fails_artifact_expired(
@@ -342,11 +343,12 @@ def test_s21_completion_retried_between_upload_and_record_write_is_consistent(
     assert first.error
     assert first.payload["errorType"] == "TransientError", first.payload
     assert not second.error
-    assert calls["PutObject"] + calls["CompleteMultipartUpload"] == 2  # the copy ran twice...
+    # The copy ran twice... (the other 2 PutObjects: the previews function's poster and animation, once)
+    assert calls["PutObject"] + calls["CompleteMultipartUpload"] == 2 + 2
     job = pipeline.job(job_id)
     assert job.status == "succeeded"
     assert job.output is not None
-    (stored,) = objects_under(local_stack, pipeline.output_bucket)  # ...into the same deterministic key
+    (stored,) = videos_under(local_stack, pipeline.output_bucket)  # ...into the same deterministic key
     assert (stored["Key"], stored["Size"]) == (job.output.key, job.output.size)
     assert "succeeded" in job.timestamps
     # At least once: one Succeeded event here (the first attempt never got as far as announcing).

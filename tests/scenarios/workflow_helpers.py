@@ -193,6 +193,11 @@ def objects_under(stack: LocalStack, bucket: str, prefix: str = "") -> list[dict
     return list(stack.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []))
 
 
+def videos_under(stack: LocalStack, bucket: str) -> list[dict[str, Any]]:
+    """The stored videos, without the poster frame and animated preview the previews function puts beside each."""
+    return [o for o in objects_under(stack, bucket) if not o["Key"].endswith((".frame.jpg", ".preview.webp"))]
+
+
 # ---- Step Functions history -----------------------------------------------------------------------------
 def full_history(stack: LocalStack, execution_arn: str) -> list[dict[str, Any]]:
     pages = stack.client("stepfunctions").get_paginator("get_execution_history")

@@ -29,6 +29,7 @@ RESOURCE_NAMES = {
     ("AWS::SQS::Queue", "WatcherQueue"): "watch-queue",
     ("AWS::SQS::Queue", "FailureDeadLetterQueue"): "failure-dlq",
     ("AWS::SQS::Queue", "SweeperScheduleDeadLetterQueue"): "sweeper-dlq",
+    ("AWS::SQS::Queue", "PreviewsDeadLetterQueue"): "previews-dlq",
 }
 
 

@@ -11,6 +11,7 @@ assert on records, events, starts and metrics. The moto and simulator scenarios 
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -306,6 +307,18 @@ class FakeVideoStorage:
             chunks.append(chunk)
         self.videos[(bucket, key)] = b"".join(chunks)
         self.metadata[(bucket, key)] = metadata
+
+
+class FakeStoredVideos:
+    """Stored videos by (bucket, key); `open` gives a seekable in-memory file and remembers it was asked."""
+
+    def __init__(self) -> None:
+        self.videos: dict[tuple[str, str], bytes] = {}
+        self.opened: list[tuple[str, str]] = []
+
+    def open(self, bucket: str, key: str) -> io.BytesIO:
+        self.opened.append((bucket, key))
+        return io.BytesIO(self.videos[(bucket, key)])
 
 
 class FakeWorkflow:

@@ -16,6 +16,7 @@ HANDLERS = {
     "complete": "i2v.handlers.complete.handler",
     "fail": "i2v.handlers.fail.handler",
     "sweeper": "i2v.handlers.sweeper.handler",
+    "previews": "i2v.handlers.previews.handler",
 }
 
 OWN_LOG_GROUP = "own-log-group"  # the log group in the function's LoggingConfig
@@ -114,6 +115,14 @@ def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Gra
             ("sqs:GetQueueAttributes", "sweeper-dlq"): "part of CDK's send grant for the on-failure destination",
             ("sqs:GetQueueUrl", "sweeper-dlq"): "part of CDK's send grant for the on-failure destination",
         },
+        "previews": {
+            **PLATFORM,
+            **jobs,
+            **publish,
+            ("s3:GetObject", videos): "StoredVideos.open: HEAD and ranged GETs of the stored video",
+            ("s3:PutObject", videos): "VideoStore.upload of the poster frame and the animated preview",
+            ("sqs:SendMessage", "previews-dlq"): "the function's DeadLetterConfig (async invocations by the rule)",
+        },
     }
 
 
@@ -153,6 +162,7 @@ NOT_EXERCISED: dict[tuple[str, str], str] = {
                 "states:DescribeExecution",
             )
         },
+        ("previews", "sqs:SendMessage"): "Lambda sends a failed asynchronous invocation to the DLQ, not our code",
     },
 }
 

@@ -60,4 +60,5 @@ def test_emitted_events_match_their_schemas(local_stack_factory: Any, local_gmi:
         (DETAIL_TYPES["failed"], "failed"),
         (DETAIL_TYPES["failed"], "submit_ambiguous"),
         (DETAIL_TYPES["failed"], "rejected"),
+        (DETAIL_TYPES["preview_ready"], "succeeded"),
     }

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from i2v.domain.budgets import SpendReservation
 from i2v.domain.jobs import Failure, JobStatus
+from i2v.domain.previews import PreviewFailure, Previews
 from i2v.domain.source import SourceObject
 
 SCHEMA_VERSION = "1"
@@ -82,6 +83,9 @@ class JobRecord(BaseModel):
     gmi_status: str | None = None
     output: OutputRef | None = None
     poster: PosterRef | None = None
+    # Made from the video's own frames by the previews function, after the Succeeded event (or why not).
+    previews: Previews | None = None
+    preview_failure: PreviewFailure | None = None
     timestamps: dict[str, str] = Field(default_factory=dict)
     created_at: str
     updated_at: str
@@ -129,10 +133,11 @@ class EventDetailType(StrEnum):
     SUBMITTED = "Video Generation Submitted"
     SUCCEEDED = "Video Generation Succeeded"
     FAILED = "Video Generation Failed"
+    PREVIEW_READY = "Video Preview Ready"
 
     @property
     def kind(self) -> str:
-        """The schema's name: submitted, succeeded, failed."""
+        """The schema's name: submitted, succeeded, failed, preview_ready."""
         return self.name.lower()
 
 
@@ -176,3 +181,14 @@ def succeeded_detail(job: JobRecord) -> dict[str, Any]:
 def failed_detail(job: JobRecord) -> dict[str, Any]:
     failure = job.failure.model_dump() if job.failure else {"category": "internal", "message": "unknown"}
     return {**_base_detail(job), "request_id": job.request_id, "failure": failure}
+
+
+def preview_ready_detail(job: JobRecord) -> dict[str, Any]:
+    assert job.output is not None
+    assert job.previews is not None
+    return {
+        **_base_detail(job),
+        "request_id": job.request_id,
+        "output": {"bucket": job.output.bucket, "key": job.output.key},
+        "previews": job.previews.model_dump(),
+    }

@@ -51,6 +51,9 @@ class MetricName(StrEnum):
     # Dollar budgets (issue 25): the UTC day's reserved spend so far, per budget (dimension BUDGET_DIMENSION:
     # `all` or the prefix), emitted after each reservation and give-back; alarms at 80 % and 100 % read its Maximum.
     DAILY_SPEND_USD = "DailySpendUsd"
+    # The previews function (docs/architecture.md, "Previews"): made, or the stored video could not be decoded.
+    PREVIEWS_MADE = "PreviewsMade"
+    UNDECODABLE_VIDEOS = "UndecodableVideos"
 
 
 BUDGET_DIMENSION = "budget"

@@ -128,6 +128,22 @@ class VideoStoragePort(Protocol):
     def upload(self, stream: Readable, bucket: str, key: str, content_type: str, metadata: dict[str, str]) -> None: ...
 
 
+class SeekableReader(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class StoredVideoPort(Protocol):
+    """A stored video, opened as a seekable file whose reads fetch only the bytes asked for."""
+
+    def open(self, bucket: str, key: str) -> SeekableReader: ...
+
+
 class WorkflowPort(Protocol):
     """Starts the polling workflow; False when an execution of that name already exists."""
 

@@ -13,6 +13,7 @@ from constructs import Construct
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.ingestion import Ingestion
 from i2v_infra.constructs.monitoring import Monitored, Monitoring, watch_queue_age_threshold
+from i2v_infra.constructs.previews import Previews
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.storage import Storage
 from i2v_infra.constructs.subscribers import EventSchemaRegistry, video_event_pattern
@@ -41,10 +42,12 @@ class ImageToVideoPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config = config or PipelineConfig()
+        # Given code serves every function; ours keeps the previews function's video libraries to itself.
+        previews_code = code
         if code is None:
             from i2v_infra.bundling import lambda_code
 
-            code = lambda_code()
+            code, previews_code = lambda_code(), lambda_code(media=True)
         retention = retention_days(config.log_retention_days)
 
         self.storage = Storage(self, "Storage", config=config, input_bucket=input_bucket, output_bucket=output_bucket)
@@ -114,6 +117,19 @@ class ImageToVideoPipeline(Construct):
             ),
         )
         self.sweeper.monitored_by(self.monitoring)
+        # Poster and animated preview of each stored video, after its Succeeded event (off the critical path).
+        self.previews = Previews(
+            self,
+            "Previews",
+            config=config,
+            code=previews_code or code,
+            records=self.records,
+            output_bucket=self.storage.output_bucket,
+            alarm_topic=self.monitoring.topic,
+            dashboard=self.monitoring.dashboard,
+            log_retention=retention,
+        )
+        self.functions["previews"] = self.previews.function.function
 
     def on_video_ready(self, target: events.IRuleTarget, *, rule_id: str | None = None) -> events.Rule:
         """A rule on the pipeline's bus sending every 'Video Generation Succeeded' event to `target`."""

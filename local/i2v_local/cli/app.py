@@ -16,7 +16,7 @@ from i2v.adapters.queue import SubmitQueue
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord
 from i2v.services.retry import RetryRefusedError, retry_hint, retry_job
-from i2v_local.cli import results
+from i2v_local.cli import gallery, results
 from i2v_local.cli.events import events_command
 from i2v_local.cli.models import models_app, parse_sets
 from i2v_local.cli.output import CliError, console, emit_json
@@ -280,6 +280,7 @@ def simulate(ctx: typer.Context) -> None:
 app.command("events")(events_command)  # i2v_local/cli/events.py
 results.register(app)  # i2v fetch, i2v reconcile
 app.command()(estimate)  # i2v_local/cli/prices.py
+gallery.register(app)  # i2v gallery
 
 local_app = typer.Typer(help="A long-running local stack that the other commands can talk to.")
 app.add_typer(local_app, name="local")

@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from i2v_events import parse_event
-from i2v_events.v1 import DetailType, FailedDetail, SubmittedDetail, SucceededDetail
+from i2v_events.v1 import DetailType, FailedDetail, PreviewReadyDetail, SubmittedDetail, SucceededDetail
 from i2v_local.cli.output import console
 from i2v_local.cli.target import resolve_target
 from i2v_local.stack.taps import EventTap
@@ -31,6 +31,13 @@ def event_line(event: dict[str, Any]) -> str:
     except ValidationError:
         return f"{event.get('time', '')[11:19]}  {event.get('detail-type')}  (not a v1 pipeline event)"
     detail = parsed.detail
+    if isinstance(detail, PreviewReadyDetail):  # the job stays succeeded: say what this event adds
+        poster, animated = detail.previews.poster, detail.previews.animated
+        return (
+            f"{parsed.time:%H:%M:%S}  {'preview ready':<16} {detail.job_id[:8]}  {detail.source.key}  "
+            f"s3://{poster.bucket}/{poster.key} (at {poster.at_seconds:.1f} s), "
+            f"{animated.key.rsplit('/', 1)[-1]} ({animated.frame_count} frames, {animated.size // 1024} KB)"
+        )
     head = f"{parsed.time:%H:%M:%S}  {detail.status:<16} {detail.job_id[:8]}  {detail.source.key}"
     if isinstance(detail, SubmittedDetail):
         # Each model names its own parameters (open `settings`): show the common ones it happens to send.

@@ -82,6 +82,10 @@ def print_summary(job: JobRecord) -> None:
     price = job_price_line(job)
     if price:
         lines.append(f"  price:    {price}")
+    if job.previews:
+        lines.append(f"  previews: s3://{job.previews.poster.bucket}/{job.previews.poster.key} (+ .preview.webp)")
+    elif job.preview_failure:
+        lines.append(f"  previews: none ({job.preview_failure.message})")
     if job.failure:
         lines.append(f"  reason:   {job.failure.category}: {job.failure.message}")
     if facts["reconciled"]:
@@ -103,11 +107,11 @@ def _download(target: Target, stored: StoredObject, out: Path) -> Path:
 
 def fetch(
     job: Annotated[str, typer.Argument(help="job id, S3 key, or s3://bucket/key")],
-    out: Annotated[Path, typer.Option(help="directory to write the video (and poster) to")] = Path("out"),
+    out: Annotated[Path, typer.Option(help="directory to write the video (and its pictures) to")] = Path("out"),
     target: Where = "auto",
     as_json: Json = False,
 ) -> None:
-    """Download a finished job's video (and its poster) from the local or deployed stack."""
+    """Download a finished job's video (its poster, frame and animated preview too) from the local or deployed stack."""
     where = resolve_target(target)
     record = find_job(where, job)
     if record.output is None:
@@ -115,6 +119,10 @@ def fetch(
     files = {"video": str(_download(where, record.output, out))}
     if record.poster is not None:
         files["poster"] = str(_download(where, record.poster, out))
+    if record.previews is not None:  # made from the video's frames, after it succeeded
+        for kind, image in (("frame", record.previews.poster), ("preview", record.previews.animated)):
+            stored = StoredObject(bucket=image.bucket, key=image.key, size=image.size, content_type=image.content_type)
+            files[kind] = str(_download(where, stored, out))
     if as_json:
         emit_json(files)
     else:

@@ -143,9 +143,21 @@ def _spent() -> set[str]:
     return {MetricName.DAILY_SPEND_USD} if fakes.spend.reported == [("all", 0.5)] else set()
 
 
+def _previews() -> set[str]:
+    """The previews function: one video previewed, one that cannot be decoded."""
+    from support.videos import make_mp4
+    from unit.services import test_previews_service as previews
+
+    fakes = Fakes()
+    for body in (make_mp4(seconds=1.0, size=(64, 36)), b"not a video"):
+        previews._job(fakes)
+        previews._service(fakes, previews._stored(body)).make(previews.JOB_ID)
+    return set(fakes.metrics.names())
+
+
 @pytest.fixture(scope="module")
 def emitted() -> set[str]:
-    return _emitted_by_every_branch() | _completed() | _answers() | _swept() | _spent()
+    return _emitted_by_every_branch() | _completed() | _answers() | _swept() | _spent() | _previews()
 
 
 @pytest.mark.parametrize("name", list(MetricName))

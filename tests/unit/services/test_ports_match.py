@@ -16,6 +16,7 @@ from i2v.adapters.publisher import EventPublisher
 from i2v.adapters.queue import WatchQueue
 from i2v.adapters.repository import JobRepository
 from i2v.adapters.storage import SourceImages, VideoStore
+from i2v.adapters.stored_video import StoredVideos
 from i2v.adapters.workflow import Executions, TaskTokens, WorkflowStarter
 from i2v.services import ports
 from support import fakes
@@ -33,6 +34,7 @@ TRIPLES = [
     (ports.TaskTokenPort, TaskTokens, fakes.FakeTaskTokens),
     (ports.StaleJobsPort, JobRepository, fakes.FakeJobRepository),
     (ports.ExecutionsPort, Executions, fakes.FakeExecutions),
+    (ports.StoredVideoPort, StoredVideos, fakes.FakeStoredVideos),
 ]
 
 

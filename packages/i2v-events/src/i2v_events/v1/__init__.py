@@ -13,6 +13,8 @@ from i2v_events.v1.details import (
     FailureInfo,
     OutputRef,
     PosterRef,
+    PreviewReadyDetail,
+    PreviewsRef,
     PriceSource,
     Quality,
     Settings,
@@ -22,7 +24,14 @@ from i2v_events.v1.details import (
     SucceededDetail,
     ThinkingType,
 )
-from i2v_events.v1.events import PipelineEvent, VideoFailed, VideoSubmitted, VideoSucceeded, parse_event
+from i2v_events.v1.events import (
+    PipelineEvent,
+    VideoFailed,
+    VideoPreviewReady,
+    VideoSubmitted,
+    VideoSucceeded,
+    parse_event,
+)
 
 __all__ = [
     "DETAIL_KINDS",
@@ -38,6 +47,8 @@ __all__ = [
     "OutputRef",
     "PipelineEvent",
     "PosterRef",
+    "PreviewReadyDetail",
+    "PreviewsRef",
     "PriceSource",
     "Quality",
     "Settings",
@@ -47,6 +58,7 @@ __all__ = [
     "SucceededDetail",
     "ThinkingType",
     "VideoFailed",
+    "VideoPreviewReady",
     "VideoSubmitted",
     "VideoSucceeded",
     "parse_event",

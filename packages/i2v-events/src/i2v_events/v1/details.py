@@ -26,6 +26,7 @@ class DetailType(StrEnum):
     SUBMITTED = "Video Generation Submitted"
     SUCCEEDED = "Video Generation Succeeded"
     FAILED = "Video Generation Failed"
+    PREVIEW_READY = "Video Preview Ready"
 
 
 class FailureCategory(StrEnum):
@@ -236,15 +237,62 @@ class FailedDetail(_JobDetail):
     failure: FailureInfo
 
 
+class PreviewImageRef(_Detail):
+    """An image made from the video's own frames, stored beside it."""
+
+    bucket: str
+    key: str
+    size: int = Field(ge=1)
+    content_type: str
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+
+
+class PosterFrameRef(PreviewImageRef):
+    """The poster (JPEG): the first frame that is not blank, taken `at_seconds` into the video."""
+
+    at_seconds: float = Field(ge=0)
+
+
+class AnimatedPreviewRef(PreviewImageRef):
+    """The animated preview (WebP) of the video's first seconds, at most 500 KB."""
+
+    frame_count: int = Field(ge=1)
+    fps: float = Field(ge=0)
+    duration_seconds: float = Field(ge=0)
+
+
+class PreviewsRef(_Detail):
+    poster: PosterFrameRef
+    animated: AnimatedPreviewRef
+
+
+class VideoRef(_Detail):
+    bucket: str
+    key: str
+
+
+class PreviewReadyDetail(_JobDetail):
+    """Added in v1 (a new kind): the poster and animated preview made from a stored video. GMI's own
+    thumbnail, when it sent one, stays the Succeeded event's `poster`."""
+
+    request_id: str | None = None
+    status: Literal["succeeded"]
+    output: VideoRef
+    previews: PreviewsRef
+
+
 #: detail-type -> detail model, the whole of v1.
 DETAIL_MODELS: dict[DetailType, type[_JobDetail]] = {
     DetailType.SUBMITTED: SubmittedDetail,
     DetailType.SUCCEEDED: SucceededDetail,
     DetailType.FAILED: FailedDetail,
+    DetailType.PREVIEW_READY: PreviewReadyDetail,
 }
 #: The short names used in file names and webhook settings.
 DETAIL_KINDS: dict[str, DetailType] = {
     "submitted": DetailType.SUBMITTED,
     "succeeded": DetailType.SUCCEEDED,
     "failed": DetailType.FAILED,
+    "preview_ready": DetailType.PREVIEW_READY,
 }

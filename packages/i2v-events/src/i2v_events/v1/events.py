@@ -7,7 +7,7 @@
     def handler(event: VideoSucceeded, context) -> None:
         print(event.detail.output.key)
 
-Or any of the three: `parse_event(raw)` returns the model that matches the event's `detail-type`.
+Or any of the four: `parse_event(raw)` returns the model that matches the event's `detail-type`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import Field, TypeAdapter
 
-from i2v_events.v1.details import FailedDetail, SubmittedDetail, SucceededDetail
+from i2v_events.v1.details import FailedDetail, PreviewReadyDetail, SubmittedDetail, SucceededDetail
 
 
 class VideoSubmitted(EventBridgeModel):
@@ -37,11 +37,17 @@ class VideoFailed(EventBridgeModel):
     detail: FailedDetail
 
 
-PipelineEvent = Annotated[VideoSubmitted | VideoSucceeded | VideoFailed, Field(discriminator="detail_type")]
-_PIPELINE_EVENT: TypeAdapter[VideoSubmitted | VideoSucceeded | VideoFailed] = TypeAdapter(PipelineEvent)
+class VideoPreviewReady(EventBridgeModel):
+    detail_type: Literal["Video Preview Ready"] = Field(alias="detail-type")
+    detail: PreviewReadyDetail
 
 
-def parse_event(raw: Mapping[str, Any] | str | bytes) -> VideoSubmitted | VideoSucceeded | VideoFailed:
+AnyEvent = VideoSubmitted | VideoSucceeded | VideoFailed | VideoPreviewReady
+PipelineEvent = Annotated[AnyEvent, Field(discriminator="detail_type")]
+_PIPELINE_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(PipelineEvent)
+
+
+def parse_event(raw: Mapping[str, Any] | str | bytes) -> AnyEvent:
     """An EventBridge event of the pipeline (a dict, or its JSON), typed by its `detail-type`.
 
     Raises pydantic.ValidationError for anything else (another detail-type, a detail that is not v1).
