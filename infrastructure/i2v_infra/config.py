@@ -127,6 +127,8 @@ class PipelineConfig(BaseModel):
         for suffix in value:
             if not _SUFFIX.fullmatch(suffix):
                 raise ValueError(f"{suffix!r} is not a file suffix like '.jpg'")
+            if suffix.lower() == ".json":
+                raise ValueError("'.json' objects are settings sidecars, never images: they start no job")
         for a in value:
             for b in value:
                 # S3 rejects notification filters that overlap (".jpg" and ".JPG" do not).

@@ -202,30 +202,56 @@ class StoredImage:
     body: bytes
     metadata: dict[str, str] = field(default_factory=dict)
     content_type: str = "image/png"
+    version_id: str | None = None
 
 
 class FakeImageStorage:
-    """Source images by (bucket, key); a key in `deleted` is gone (a delete marker) though its version stays."""
+    """Source images by (bucket, key); a key in `deleted` is gone (a delete marker) though its version stays.
+    Objects added with a `version_id` keep every such version readable by it (a version not kept reads the latest)."""
 
     def __init__(self) -> None:
         self.images: dict[tuple[str, str], StoredImage] = {}
+        self.versions: dict[tuple[str, str, str], StoredImage] = {}
         self.deleted: set[tuple[str, str]] = set()
         self.presigned: list[str] = []
 
-    def add(self, bucket: str, key: str, body: bytes = PNG, metadata: dict[str, str] | None = None) -> None:
-        self.images[(bucket, key)] = StoredImage(body, dict(metadata or {}))
+    def add(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes = PNG,
+        metadata: dict[str, str] | None = None,
+        version_id: str | None = None,
+    ) -> None:
+        stored = StoredImage(body, dict(metadata or {}), version_id=version_id)
+        self.images[(bucket, key)] = stored
+        if version_id is not None:
+            self.versions[(bucket, key, version_id)] = stored
+
+    def _object(self, bucket: str, key: str, version_id: str | None) -> StoredImage | None:
+        if version_id is not None and (bucket, key, version_id) in self.versions:
+            return self.versions[(bucket, key, version_id)]
+        return self.images.get((bucket, key))
 
     def head(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo | None:
-        image = self.images.get((bucket, key))
+        image = self._object(bucket, key, version_id)
         if image is None:
             return None
-        return ObjectInfo(size=len(image.body), content_type=image.content_type, etag="e", metadata=image.metadata)
+        return ObjectInfo(
+            size=len(image.body),
+            content_type=image.content_type,
+            etag="e",
+            metadata=image.metadata,
+            version_id=image.version_id,
+        )
 
     def is_deleted(self, bucket: str, key: str) -> bool:
         return (bucket, key) in self.deleted
 
     def first_bytes(self, bucket: str, key: str, version_id: str | None, count: int) -> bytes:
-        return self.images[(bucket, key)].body[:count]
+        image = self._object(bucket, key, version_id)
+        assert image is not None, f"no object {key}"
+        return image.body[:count]
 
     def presign_get(self, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str:
         url = f"https://{bucket}.s3.example/{key}?ttl={ttl_seconds}"

@@ -77,6 +77,9 @@ class JobRecord(BaseModel):
     model: str
     # The end frame (metadata `end_frame`), checked and pinned to its version like the source.
     end_frame: SourceRef | None = None
+    # The settings sidecar (i2v.domain.sidecar) the job first read valid settings from, pinned to that version:
+    # a deferral or a retry reads the same settings, whatever was written to the key since.
+    sidecar: SourceRef | None = None
     request_id: str | None = None
     gmi_status: str | None = None
     output: OutputRef | None = None

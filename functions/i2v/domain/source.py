@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 SEQUENCER_WIDTH = 32
+# Settings sidecars (i2v.domain.sidecar) live beside the images and start no job.
+SIDECAR_SUFFIX = ".json"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ def ignore_reason(bucket: str, key: str, scope: KeyScope) -> str | None:
         return "outside the input prefix"
     if not key[len(scope.input_prefix) :].strip():
         return "empty name"
+    if key.lower().endswith(SIDECAR_SUFFIX):
+        return "settings sidecar"
     return None
 
 

@@ -167,9 +167,12 @@ class SubmitService:
 
     def _process(self, job: JobRecord) -> SubmitResult:
         try:
-            source, settings, end_frame = SubmitValidation(self.env, self.images).validate(job)
+            source, settings, end_frame, sidecar = SubmitValidation(self.env, self.images).validate(job)
         except JobFailedError as rejection:
             return self._end(job, JobStatus.REJECTED, rejection.failure)
+        if sidecar is not None and job.sidecar is None:
+            # Pinned once its settings were found valid: a deferral or a retry reads this version again.
+            self.repo.annotate(job.job_id, {"sidecar": sidecar.model_dump(mode="json")})
         try:
             self.gmi.check_credentials()
         except GmiPermanentError as missing:
