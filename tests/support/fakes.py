@@ -21,6 +21,7 @@ from i2v.adapters.repository import ClaimResult, TransitionRejectedError
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus, sources_of
+from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
 from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
 from i2v.domain.record import JobRecord, iso, utc_now
 from i2v.domain.workflow import WatchMessage
@@ -214,6 +215,7 @@ class FakeImageStorage:
         self.versions: dict[tuple[str, str, str], StoredImage] = {}
         self.deleted: set[tuple[str, str]] = set()
         self.presigned: list[str] = []
+        self.ranges_read: list[tuple[str, int, int]] = []
 
     def add(
         self,
@@ -253,10 +255,75 @@ class FakeImageStorage:
         assert image is not None, f"no object {key}"
         return image.body[:count]
 
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, count: int) -> bytes:
+        self.ranges_read.append((key, start, count))
+        return self.first_bytes(bucket, key, version_id, start + count)[start:]
+
     def presign_get(self, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str:
         url = f"https://{bucket}.s3.example/{key}?ttl={ttl_seconds}"
         self.presigned.append(url)
         return url
+
+
+class FakeMessageBatch:
+    """The submit queue's batches: every body sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send_batch(self, bodies: list[dict[str, Any]]) -> None:
+        self.sent.extend(bodies)
+
+    def take(self) -> list[dict[str, Any]]:
+        taken, self.sent = self.sent, []
+        return taken
+
+
+class FakeManifestSummaries:
+    """Summary records with the adapter's conditions: a chunk is recorded only as the next one."""
+
+    def __init__(self) -> None:
+        self.summaries: dict[str, ManifestSummary] = {}
+
+    def get(self, manifest_id: str) -> ManifestSummary | None:
+        return self.summaries.get(manifest_id)
+
+    def record_chunk(
+        self,
+        manifest: ManifestRef,
+        offset: int,
+        next_offset: int,
+        next_line: int,
+        lines: int,
+        bad: list[BadLine],
+        bad_total: int,
+        done: bool,
+    ) -> bool:
+        current = self.summaries.get(manifest.manifest_id)
+        if current is not None and current.next_offset != offset:
+            return False
+        current = current or ManifestSummary(manifest_id=manifest.manifest_id, manifest=manifest)
+        self.summaries[manifest.manifest_id] = current.model_copy(
+            update={
+                "next_offset": next_offset,
+                "next_line": next_line,
+                "lines": current.lines + lines,
+                "bad_lines": {**current.bad_lines, **{str(line.line): line.reason for line in bad}},
+                "bad_total": current.bad_total + bad_total,
+                "split_done": done,
+            }
+        )
+        return True
+
+    def add_bad_line(self, manifest_id: str, bad: BadLine) -> None:
+        current = self.summaries[manifest_id]
+        if str(bad.line) not in current.bad_lines:
+            self.summaries[manifest_id] = current.model_copy(
+                update={
+                    "bad_lines": {**current.bad_lines, str(bad.line): bad.reason},
+                    "bad_total": current.bad_total + 1,
+                }
+            )
 
 
 class FakeVideoStorage:
@@ -375,3 +442,5 @@ class Fakes:
     workflow: FakeWorkflow = field(default_factory=FakeWorkflow)
     requeue: FakeRequeue = field(default_factory=FakeRequeue)
     metrics: RecordingMetrics = field(default_factory=RecordingMetrics)
+    summaries: FakeManifestSummaries = field(default_factory=FakeManifestSummaries)
+    batches: FakeMessageBatch = field(default_factory=FakeMessageBatch)

@@ -17,7 +17,9 @@ KEY = "incoming/anime/cat.json"
 
 
 def resolve(metadata: dict[str, str], sidecar: dict[str, Any] | None, key: str = "anime/cat.png") -> JobSettings:
-    return resolve_settings(metadata, key, PRESETS, DEFAULTS, "pixverse-v5.5-i2v", sidecar=sidecar, sidecar_key=KEY)
+    return resolve_settings(
+        metadata, key, PRESETS, DEFAULTS, "pixverse-v5.5-i2v", sidecar=sidecar, sidecar_key=f"settings sidecar {KEY!r}"
+    )
 
 
 def test_metadata_beats_sidecar_beats_preset_beats_defaults() -> None:

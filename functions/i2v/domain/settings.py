@@ -155,10 +155,11 @@ def resolve_settings(
     defaults: Mapping[str, Any],
     default_model: str,
     sidecar: Mapping[str, Any] | None = None,
-    sidecar_key: str = "sidecar",
+    sidecar_key: str = "settings sidecar",
 ) -> JobSettings:
     """Choose the model, layer its settings, validate them: InvalidSettingsError before any money is spent.
-    `sidecar`: the parsed settings sidecar (i2v.domain.sidecar.parse_sidecar), named `sidecar_key` in errors."""
+    `sidecar`: the parsed settings sidecar (i2v.domain.sidecar.parse_sidecar) or a manifest line's settings, named
+    `sidecar_key` in errors (e.g. "settings sidecar 'incoming/cat.json'")."""
     meta = normalized_metadata(metadata)
     side = dict(sidecar or {})
     preset = preset_for_key(relative_key, presets)
@@ -174,7 +175,7 @@ def resolve_settings(
     merged = {
         **_layer(model_id, default_model, defaults),
         **_layer(model_id, preset_model, preset),
-        **_sidecar_settings(model, side, f"settings sidecar {sidecar_key!r}"),
+        **_sidecar_settings(model, side, sidecar_key),
         **_metadata_settings(model, meta),
     }
     return JobSettings(model_id, validate(model, merged), end_frame)

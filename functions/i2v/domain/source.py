@@ -34,6 +34,7 @@ class KeyScope:
     input_prefix: str
     output_bucket: str
     output_prefix: str
+    manifest_prefix: str = "manifests/"
 
 
 def decode_s3_key(raw_key: str) -> str:

@@ -14,6 +14,7 @@ from i2v.adapters.repository import ClaimResult
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus
+from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
 from i2v.domain.pacing import Reservation
 from i2v.domain.record import JobRecord
 from i2v.domain.workflow import WatchMessage
@@ -91,6 +92,8 @@ class ImageStoragePort(Protocol):
 
     def first_bytes(self, bucket: str, key: str, version_id: str | None, count: int) -> bytes: ...
 
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, count: int) -> bytes: ...
+
     def presign_get(self, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str: ...
 
 
@@ -134,3 +137,30 @@ class SubmitPacePort(Protocol):
     """The submission pace shared by every submit invocation: the next free turn to POST."""
 
     def take_turn(self, now: float, rate_per_minute: int) -> Reservation: ...
+
+
+class MessageBatchPort(Protocol):
+    """The submit queue, many messages at once (a manifest's lines): sent in SQS batches of 10."""
+
+    def send_batch(self, bodies: list[dict[str, Any]]) -> None: ...
+
+
+class ManifestSummaryPort(Protocol):
+    """Per-manifest summary records (i2v.domain.manifest). `record_chunk` is conditional on the chunk being the
+    next one (False: another delivery recorded it first); `add_bad_line` is idempotent per line number."""
+
+    def get(self, manifest_id: str) -> ManifestSummary | None: ...
+
+    def record_chunk(
+        self,
+        manifest: ManifestRef,
+        offset: int,
+        next_offset: int,
+        next_line: int,
+        lines: int,
+        bad: list[BadLine],
+        bad_total: int,
+        done: bool,
+    ) -> bool: ...
+
+    def add_bad_line(self, manifest_id: str, bad: BadLine) -> None: ...

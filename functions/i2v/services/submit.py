@@ -19,7 +19,8 @@ from i2v.adapters.gmi import GmiPermanentError
 from i2v.adapters.repository import TransitionRejectedError
 from i2v.config import BudgetAction, SubmitEnv
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
-from i2v.domain.record import JobRecord, SourceRef, iso, utc_now
+from i2v.domain.manifest import ManifestLine
+from i2v.domain.record import JobRecord, ManifestLineRef, SourceRef, iso, utc_now
 from i2v.domain.redaction import redact
 from i2v.domain.settings import JobSettings
 from i2v.domain.source import SourceObject, job_id_for, padded_sequencer
@@ -82,8 +83,11 @@ class SubmitService:
     _budget_day: str | None = field(default=None, init=False)
 
     # ---- entry points -------------------------------------------------------------------------------------
-    def submit_source(self, source: SourceObject) -> SubmitResult:
+    def submit_source(self, source: SourceObject, line: ManifestLine | None = None) -> SubmitResult:
+        """An upload's job; with `line`, a manifest line's (the line's settings kept on the record)."""
         job = self._new_job(source)
+        if line is not None:
+            job = job.model_copy(update={"manifest_line": ManifestLineRef.of(line), "line_settings": line.settings})
         claim = self.repo.claim(job, padded_sequencer(source.sequencer))
         if claim.outcome == "superseded":
             logger.info("older version of %s ignored: a newer upload is already known", source.key)

@@ -36,18 +36,29 @@ class SubmitValidation:
                 self.env.default_settings,
                 self.env.gmi_model_id,
                 sidecar=sidecar,
-                sidecar_key=sidecar_ref.key if sidecar_ref else "",
+                sidecar_key=self._label(job, sidecar_ref),
             )
         except InvalidSettingsError as error:
-            raise JobFailedError(FailureCategory.INVALID_SETTINGS, str(error)) from None
+            message = str(error)
+            if job.manifest_line is not None and not message.startswith("manifest "):
+                message = f"{self._label(job, None)}: {message}"  # which line of which manifest, always
+            raise JobFailedError(FailureCategory.INVALID_SETTINGS, message) from None
         checked = src.model_copy(update={"size": info.size, "content_type": content_type})
         end_frame = self._end_frame(src.bucket, settings) if settings.end_frame_key else None
         return checked, settings, end_frame, sidecar_ref
+
+    @staticmethod
+    def _label(job: JobRecord, sidecar: SourceRef | None) -> str:
+        if job.manifest_line is not None:
+            return f"manifest {job.manifest_line.key!r} line {job.manifest_line.line}"
+        return f"settings sidecar {sidecar.key!r}" if sidecar else "settings sidecar"
 
     def _sidecar(self, job: JobRecord, metadata: dict[str, str]) -> tuple[SourceRef | None, dict[str, object] | None]:
         """The settings sidecar: the version this job read first (pinned on its record), else the one its
         `settings` metadata names (required), else `<image>.json` beside it if there is one."""
         bucket = job.source.bucket
+        if job.manifest_line is not None:  # a manifest line's settings stand where a sidecar would
+            return None, dict(job.line_settings or {})
         named = normalized_metadata(metadata).get(SIDECAR_KEY, "").strip()
         version_id: str | None = None
         if job.sidecar is not None:

@@ -11,9 +11,10 @@ import pytest
 
 from i2v.adapters.breaker import GmiSubmitBreaker
 from i2v.adapters.gmi import GmiClient
+from i2v.adapters.manifests import ManifestSummaries
 from i2v.adapters.pacing import SubmitPace
 from i2v.adapters.publisher import EventPublisher
-from i2v.adapters.queue import WatchQueue
+from i2v.adapters.queue import SubmitQueue, WatchQueue
 from i2v.adapters.repository import JobRepository
 from i2v.adapters.storage import SourceImages, VideoStore
 from i2v.adapters.workflow import TaskTokens, WorkflowStarter
@@ -31,6 +32,8 @@ TRIPLES = [
     (ports.SubmitPacePort, SubmitPace, fakes.FakePace),
     (ports.WatchQueuePort, WatchQueue, fakes.FakeWatchQueue),
     (ports.TaskTokenPort, TaskTokens, fakes.FakeTaskTokens),
+    (ports.ManifestSummaryPort, ManifestSummaries, fakes.FakeManifestSummaries),
+    (ports.MessageBatchPort, SubmitQueue, fakes.FakeMessageBatch),
 ]
 
 

@@ -1,0 +1,101 @@
+"""Manifest summary records in the jobs table: pk `MANIFEST#{manifest_id}`, sk `SUMMARY` (i2v.domain.manifest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from i2v.adapters.aws import client
+from i2v.adapters.repository import _from_item, _to_item
+from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
+from i2v.domain.record import iso, utc_now
+
+SUMMARY_SK = "SUMMARY"
+
+
+def summary_key(manifest_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"MANIFEST#{manifest_id}"}, "sk": {"S": SUMMARY_SK}}
+
+
+class ManifestSummaries:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _db(self) -> Any:
+        return client("dynamodb")
+
+    def get(self, manifest_id: str) -> ManifestSummary | None:
+        response = self._db.get_item(TableName=self.table_name, Key=summary_key(manifest_id), ConsistentRead=True)
+        item = response.get("Item")
+        return ManifestSummary.model_validate(_from_item(item)) if item else None
+
+    def record_chunk(
+        self,
+        manifest: ManifestRef,
+        offset: int,
+        next_offset: int,
+        next_line: int,
+        lines: int,
+        bad: list[BadLine],
+        bad_total: int,
+        done: bool,
+    ) -> bool:
+        """One chunk split: only if it is the next one (a redelivered chunk finds next_offset moved on)."""
+        now = iso(utc_now())
+        names = {f"#b{i}": str(line.line) for i, line in enumerate(bad)}
+        values = {
+            ":offset": offset,
+            ":next": next_offset,
+            ":line": next_line,
+            ":lines": lines,
+            ":bad_total": bad_total,
+            ":done": done,
+            ":manifest": manifest.model_dump(mode="json"),
+            ":id": manifest.manifest_id,
+            ":now": now,
+            ":empty": {},
+        }
+        first = (
+            "SET manifest_id = :id, manifest = :manifest, next_offset = :next, next_line = :line, "
+            "split_done = :done, updated_at = :now, created_at = if_not_exists(created_at, :now), "
+            "bad_lines = if_not_exists(bad_lines, :empty) ADD #lines :lines, bad_total :bad_total"
+        )
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=summary_key(manifest.manifest_id),
+                UpdateExpression=first,
+                ConditionExpression="attribute_not_exists(pk) OR next_offset = :offset",
+                ExpressionAttributeNames={"#lines": "lines"},
+                ExpressionAttributeValues=_to_item(values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        if bad:  # the map exists now: one SET per kept bad line, keyed by line number (idempotent)
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=summary_key(manifest.manifest_id),
+                UpdateExpression="SET " + ", ".join(f"bad_lines.#b{i} = :b{i}" for i in range(len(bad))),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=_to_item({f":b{i}": line.reason for i, line in enumerate(bad)}),
+            )
+        return True
+
+    def add_bad_line(self, manifest_id: str, bad: BadLine) -> None:
+        """A line found bad when its job was to be made (its image missing): counted once per line number."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=summary_key(manifest_id),
+                UpdateExpression="SET bad_lines.#n = :reason ADD bad_total :one",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(bad_lines.#n)",
+                ExpressionAttributeNames={"#n": str(bad.line)},
+                ExpressionAttributeValues=_to_item({":reason": bad.reason, ":one": 1}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
