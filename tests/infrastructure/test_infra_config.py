@@ -82,6 +82,8 @@ def test_gmi_prices_reach_the_functions_as_given() -> None:
         ({"allowed_suffixes": [".jpg", ".thumb.jpg"]}, "overlap"),
         ({"allowed_suffixes": []}, "at least one suffix"),
         ({"allowed_suffixes": [".jpg", ".JSON"]}, "settings sidecars"),
+        ({"manifest_prefix": "incoming/batches/"}, "manifest_prefix and input_prefix must not overlap"),
+        ({"manifest_prefix": "manifests"}, "i2v.manifest_prefix: must be a non-empty S3 key prefix"),
         ({"max_image_bytes": 0}, "i2v.max_image_bytes"),
         ({"presign_ttl_seconds": 43201}, "i2v.presign_ttl_seconds: Input should be less than or equal to 43200"),
         ({"end_frame_prefix": "incoming/frames/"}, "end_frame_prefix and input_prefix must not overlap"),
