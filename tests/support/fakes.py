@@ -306,6 +306,7 @@ class FakeManifestSummaries:
         self.summaries[manifest.manifest_id] = current.model_copy(
             update={
                 "next_offset": next_offset,
+                "chunk_offset": offset,
                 "next_line": next_line,
                 "lines": current.lines + lines,
                 "bad_lines": {**current.bad_lines, **{str(line.line): line.reason for line in bad}},

@@ -58,7 +58,8 @@ class ManifestSummaries:
             ":empty": {},
         }
         first = (
-            "SET manifest_id = :id, manifest = :manifest, next_offset = :next, next_line = :line, "
+            "SET manifest_id = :id, manifest = :manifest, next_offset = :next, chunk_offset = :offset, "
+            "next_line = :line, "
             "split_done = :done, updated_at = :now, created_at = if_not_exists(created_at, :now), "
             "bad_lines = if_not_exists(bad_lines, :empty) ADD #lines :lines, bad_total :bad_total"
         )

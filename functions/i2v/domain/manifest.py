@@ -86,6 +86,7 @@ class ManifestSummary(BaseModel):
     manifest_id: str
     manifest: ManifestRef
     next_offset: int = 0
+    chunk_offset: int = 0  # where the last recorded chunk began
     next_line: int = 1
     lines: int = 0
     bad_lines: dict[str, str] = Field(default_factory=dict)

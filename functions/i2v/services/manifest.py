@@ -51,9 +51,10 @@ class ManifestSplitter:
         ref = chunk.manifest
         summary = self.summaries.get(ref.manifest_id)
         if summary is not None and (summary.split_done or summary.next_offset != chunk.offset):
-            # Delivered again (or a manifest uploaded again with the same version): already split. The chunk
-            # after the recorded one may never have been sent (the invocation died after recording): send it.
-            if not summary.split_done and summary.next_offset > chunk.offset:
+            # Delivered again: already split. If this was the last chunk recorded, the one after it may never have
+            # been sent (the invocation died after recording): send it. An older chunk's copy sends nothing, so one
+            # redelivery never echoes down the rest of the manifest.
+            if not summary.split_done and summary.chunk_offset == chunk.offset:
                 self.queue.send_batch([self._next(chunk, summary.next_offset, summary.next_line, chunk.columns)])
             return SplitResult(ref.manifest_id, 0, 0, summary.split_done, repeated=True)
         info = self.images.head(ref.bucket, ref.key, ref.version_id)

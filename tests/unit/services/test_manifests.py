@@ -124,3 +124,33 @@ def test_a_csv_without_an_image_column_rejects_line_1_and_reads_no_further(fakes
     assert summary.split_done
     assert summary.lines == 0
     assert "must name an 'image' column" in summary.bad_lines["1"]
+
+
+def test_10000_lines_are_split_500_at_a_time_each_chunk_its_own_message(fakes: Fakes) -> None:
+    """Within the submit function's limits: no invocation handles more than CHUNK_LINES lines or reads more than
+    CHUNK_BYTES; the chunks follow one another through the queue, and a chunk delivered again sends no line."""
+    prompt = "a long, slow, careful description of the motion " * 3
+    body = "".join(json.dumps({"image": f"manifests/big/{n}.png", "prompt": prompt}) + "\n" for n in range(10_000))
+    fakes.images.add(BUCKET, "manifests/big.jsonl", body=body.encode(), version_id="m1")
+    ref = ManifestRef(bucket=BUCKET, key="manifests/big.jsonl", version_id="m1")
+    splitter = ManifestSplitter(fakes.images, fakes.batches, fakes.summaries, "incoming/", "manifests/")
+    chunk: ManifestChunk | None = ManifestChunk(manifest=ref)
+    previous = chunk
+    invocations, lines = 0, 0
+    while chunk is not None:
+        first = splitter.split(chunk)
+        again = splitter.split(chunk)  # delivered twice: the next chunk's message is sent again (it may be lost)
+        if invocations:
+            assert splitter.split(previous).lines == 0  # an older chunk's copy sends nothing at all
+        previous = chunk
+        assert (first.lines <= manifest_service.CHUNK_LINES, again.lines, again.repeated) == (True, 0, True)
+        invocations += 1
+        sent = fakes.batches.take()
+        following = [body for body in sent if body["kind"] == "manifest"]
+        lines += len(sent) - len(following)
+        assert len(following) == (0 if first.done else 2)  # the first and its copy; the older copy sent none
+        chunk = ManifestChunk.model_validate(following[0]) if following else None
+    assert (invocations, lines) == (20, 10_000)
+    assert all(count <= manifest_service.CHUNK_BYTES for _, _, count in fakes.images.ranges_read)
+    summary = _summary(fakes, ref)
+    assert (summary.split_done, summary.lines, summary.next_line, summary.bad_total) == (True, 10_000, 10_001, 0)
