@@ -51,7 +51,7 @@ def _drain_twice(stack: LocalStack) -> int:
     return delivered
 
 
-def test_a_50_line_manifest_with_bad_lines_and_redelivered_messages_pays_each_good_line_once(
+def test_a_50_line_manifest_with_bad_lines_and_redelivered_messages_pays_each_good_line_once_and_completes(
     pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
 ) -> None:
     body = _manifest(pipeline)
@@ -68,6 +68,8 @@ def test_a_50_line_manifest_with_bad_lines_and_redelivered_messages_pays_each_go
     for number, words in BAD.items():
         assert words in summary.bad_lines[str(number)], (number, summary.bad_lines)
     assert summary.bad_total == len(BAD)
+    # Every line has ended (44 jobs succeeded, the missing image's line): the manifest is complete, once.
+    assert (summary.ended, summary.completed_at is not None) == (LINES - 4, True)
     good = [n for n in range(1, LINES + 1) if n not in BAD]
     assert len(posts(local_gmi)) == len(good) == 45  # each good line paid once, every message came twice
     prompts = sorted(job.payload["prompt"] for job in local_gmi.jobs.values())
@@ -78,6 +80,11 @@ def test_a_50_line_manifest_with_bad_lines_and_redelivered_messages_pays_each_go
 
     # The same manifest uploaded again: a new version, every line lands on its image's existing job.
     pipeline.s3.put_object(Bucket=pipeline.input_bucket, Key="manifests/shoot.jsonl", Body=body)
+    second = pipeline.s3.head_object(Bucket=pipeline.input_bucket, Key="manifests/shoot.jsonl")["VersionId"]
     _drain_twice(local_stack)
     local_stack.run_until_idle(timeout=120)
     assert len(posts(local_gmi)) == 45
+    again = ManifestRef(bucket=pipeline.input_bucket, key="manifests/shoot.jsonl", version_id=second)
+    resplit = ManifestSummaries(local_stack.outputs["JobsTableName"]).get(again.manifest_id)
+    assert resplit is not None
+    assert (resplit.lines, resplit.ended, resplit.completed_at is not None) == (LINES - 4, LINES - 4, True)

@@ -284,6 +284,9 @@ class FakeManifestSummaries:
 
     def __init__(self) -> None:
         self.summaries: dict[str, ManifestSummary] = {}
+        self.ended: dict[tuple[str, int], str] = {}
+        self.early_ends: dict[str, int] = {}
+        self.completions: list[str] = []
 
     def get(self, manifest_id: str) -> ManifestSummary | None:
         return self.summaries.get(manifest_id)
@@ -302,7 +305,8 @@ class FakeManifestSummaries:
         current = self.summaries.get(manifest.manifest_id)
         if current is not None and current.next_offset != offset:
             return False
-        current = current or ManifestSummary(manifest_id=manifest.manifest_id, manifest=manifest)
+        early_ends = self.early_ends.pop(manifest.manifest_id, 0)
+        current = current or ManifestSummary(manifest_id=manifest.manifest_id, manifest=manifest, ended=early_ends)
         self.summaries[manifest.manifest_id] = current.model_copy(
             update={
                 "next_offset": next_offset,
@@ -314,6 +318,25 @@ class FakeManifestSummaries:
                 "split_done": done,
             }
         )
+        return True
+
+    def end_line(self, manifest_id: str, line: int, outcome: str) -> bool:
+        if (manifest_id, line) in self.ended:
+            return False
+        self.ended[(manifest_id, line)] = outcome
+        current = self.summaries.get(manifest_id)
+        if current is None:
+            self.early_ends[manifest_id] = self.early_ends.get(manifest_id, 0) + 1
+        else:
+            self.summaries[manifest_id] = current.model_copy(update={"ended": current.ended + 1})
+        return True
+
+    def mark_completed(self, manifest_id: str) -> bool:
+        current = self.summaries.get(manifest_id)
+        if current is None or current.completed_at is not None:
+            return False
+        self.summaries[manifest_id] = current.model_copy(update={"completed_at": "now"})
+        self.completions.append(manifest_id)
         return True
 
     def add_bad_line(self, manifest_id: str, bad: BadLine) -> None:

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
 from i2v.adapters.repository import _from_item, _to_item
+from i2v.domain.jobs import TransientError
 from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
 from i2v.domain.record import iso, utc_now
 
@@ -29,7 +30,8 @@ class ManifestSummaries:
     def get(self, manifest_id: str) -> ManifestSummary | None:
         response = self._db.get_item(TableName=self.table_name, Key=summary_key(manifest_id), ConsistentRead=True)
         item = response.get("Item")
-        return ManifestSummary.model_validate(_from_item(item)) if item else None
+        # Only `ended` yet (a line ended before the first chunk was recorded): not a summary yet.
+        return ManifestSummary.model_validate(_from_item(item)) if item and "manifest" in item else None
 
     def record_chunk(
         self,
@@ -68,7 +70,8 @@ class ManifestSummaries:
                 TableName=self.table_name,
                 Key=summary_key(manifest.manifest_id),
                 UpdateExpression=first,
-                ConditionExpression="attribute_not_exists(pk) OR next_offset = :offset",
+                # A line may end before the first chunk is recorded (its `ended` count then comes first).
+                ConditionExpression="attribute_not_exists(next_offset) OR next_offset = :offset",
                 ExpressionAttributeNames={"#lines": "lines"},
                 ExpressionAttributeValues=_to_item(values),
             )
@@ -100,3 +103,56 @@ class ManifestSummaries:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+            if self.get(manifest_id) is None:  # its chunk is not recorded yet: the line message comes back
+                raise TransientError(f"manifest {manifest_id} has no summary yet") from None
+
+    def end_line(self, manifest_id: str, line: int, outcome: str) -> bool:
+        """Count one line's end once: a marker item per line and the summary's `ended`, in one transaction."""
+        marker = {"pk": {"S": f"MANIFEST#{manifest_id}"}, "sk": {"S": f"LINE#{line:07d}"}}
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": marker,
+                            "UpdateExpression": "SET outcome = :outcome",
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "ExpressionAttributeValues": {":outcome": {"S": outcome}},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": summary_key(manifest_id),
+                            "UpdateExpression": "ADD ended :one",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = {str(r.get("Code")) for r in error.response.get("CancellationReasons", [])} - {"None"}
+            if reasons - {"ConditionalCheckFailed"}:
+                raise TransientError(
+                    f"end of manifest line {line} not recorded ({', '.join(sorted(reasons))})"
+                ) from None
+            return False
+        return True
+
+    def mark_completed(self, manifest_id: str) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=summary_key(manifest_id),
+                UpdateExpression="SET completed_at = :now",
+                ConditionExpression="attribute_exists(manifest) AND attribute_not_exists(completed_at)",
+                ExpressionAttributeValues=_to_item({":now": iso(utc_now())}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -92,6 +92,14 @@ class ManifestSummary(BaseModel):
     bad_lines: dict[str, str] = Field(default_factory=dict)
     bad_total: int = 0
     split_done: bool = False
+    # Lines whose end is counted (their job ended, their image was missing, or their image already had a job),
+    # and when every line had ended (set once).
+    ended: int = 0
+    completed_at: str | None = None
+
+    @property
+    def every_line_ended(self) -> bool:
+        return self.split_done and self.ended >= self.lines
 
 
 def complete_lines(data: bytes, at_end: bool) -> tuple[list[bytes], int]:

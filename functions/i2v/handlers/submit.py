@@ -40,6 +40,7 @@ def service() -> SubmitService:
         workflow=WorkflowStarter(env.state_machine_arn),
         requeue=SubmitQueue(env.submit_queue_url),
         metrics=metrics,
+        manifests=ManifestSummaries(env.jobs_table_name),
         gate=SubmitGate(
             breaker=GmiSubmitBreaker(env.jobs_table_name),
             pace=SubmitPace(env.jobs_table_name),

@@ -22,7 +22,9 @@ from i2v.domain.manifest import (
     csv_header,
     parse_line,
 )
+from i2v.domain.record import ManifestLineRef
 from i2v.domain.source import SIDECAR_SUFFIX, SourceObject
+from i2v.services.manifest_tally import end_line, settle
 from i2v.services.ports import ImageStoragePort, ManifestSummaryPort, MessageBatchPort
 from i2v.services.submit import SubmitService
 from i2v.services.submit_result import SubmitOutcome, SubmitResult
@@ -106,6 +108,8 @@ class ManifestSplitter:
         )
         if recorded and not at_end:
             self.queue.send_batch([self._next(chunk, chunk.offset + used, next_line, columns)])
+        if at_end:  # lines may all have ended already (or there were none)
+            settle(self.summaries, ref.manifest_id)
         for refused in bad:
             logger.info("manifest %s line %d rejected: %s", ref.key, refused.line, refused.reason)
         return SplitResult(ref.manifest_id, len(messages), len(bad), at_end, repeated=not recorded)
@@ -128,10 +132,20 @@ def submit_line(service: SubmitService, summaries: ManifestSummaryPort, line: Ma
     """One line's job: the image's own job (its version now), carrying the line's settings as its sidecar layer."""
     bucket = line.manifest.bucket
     info = service.images.head(bucket, line.image, None)
+    manifest_id = line.manifest.manifest_id
     if info is None:
-        summaries.add_bad_line(line.manifest.manifest_id, BadLine(line=line.line, reason=f"no image {line.image!r}"))
+        reason = f"no image {line.image!r}"
+        summaries.add_bad_line(manifest_id, BadLine(line=line.line, reason=reason))
+        end_line(summaries, manifest_id, line.line, reason)
         return SubmitResult(SubmitOutcome.REJECTED, None)
     source = SourceObject(
         bucket=bucket, key=line.image, version_id=info.version_id, etag=info.etag, sequencer="0", size=info.size
     )
-    return service.submit_source(source, line)
+    result = service.submit_source(source, line)
+    if result.outcome in (SubmitOutcome.DUPLICATE, SubmitOutcome.SUPERSEDED):
+        job = service.repo.get(result.job_id) if result.job_id else None
+        if job is None or job.manifest_line != ManifestLineRef.of(line):
+            # Its image already has a job from elsewhere (its own upload, another line or manifest): this line
+            # ends here; that job is counted where it came from.
+            end_line(summaries, manifest_id, line.line, f"{result.outcome}: job {result.job_id}")
+    return result

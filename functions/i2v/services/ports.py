@@ -147,7 +147,8 @@ class MessageBatchPort(Protocol):
 
 class ManifestSummaryPort(Protocol):
     """Per-manifest summary records (i2v.domain.manifest). `record_chunk` is conditional on the chunk being the
-    next one (False: another delivery recorded it first); `add_bad_line` is idempotent per line number."""
+    next one (False: another delivery recorded it first); `add_bad_line` and `end_line` are idempotent per line
+    number (`end_line`: True when this end was new); `mark_completed` sets `completed_at` once (True then)."""
 
     def get(self, manifest_id: str) -> ManifestSummary | None: ...
 
@@ -164,3 +165,7 @@ class ManifestSummaryPort(Protocol):
     ) -> bool: ...
 
     def add_bad_line(self, manifest_id: str, bad: BadLine) -> None: ...
+
+    def end_line(self, manifest_id: str, line: int, outcome: str) -> bool: ...
+
+    def mark_completed(self, manifest_id: str) -> bool: ...

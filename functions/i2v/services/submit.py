@@ -24,11 +24,13 @@ from i2v.domain.record import JobRecord, ManifestLineRef, SourceRef, iso, utc_no
 from i2v.domain.redaction import redact
 from i2v.domain.settings import JobSettings
 from i2v.domain.source import SourceObject, job_id_for, padded_sequencer
+from i2v.services.manifest_tally import end_job_line
 from i2v.services.metrics import MetricName, announce_failure, count_job_end
 from i2v.services.ports import (
     GmiPort,
     ImageStoragePort,
     JobRepositoryPort,
+    ManifestSummaryPort,
     MetricsSink,
     NullMetrics,
     PublisherPort,
@@ -80,6 +82,8 @@ class SubmitService:
     clock: Callable[[], float] = time.time
     # Pace, circuit breaker and outage patience (issue 11); the default neither paces nor breaks.
     gate: SubmitGate = field(default_factory=SubmitGate)
+    # Manifest summaries: a manifest line's job that ends here is counted (None: not counted, e.g. in tests).
+    manifests: ManifestSummaryPort | None = None
     _budget_day: str | None = field(default=None, init=False)
 
     # ---- entry points -------------------------------------------------------------------------------------
@@ -332,6 +336,7 @@ class SubmitService:
         except TransitionRejectedError as lost_race:
             return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
         count_job_end(self.metrics, job)
+        end_job_line(self.manifests, job)
         self._announce_failure(job)
         outcome = {
             JobStatus.REJECTED: SubmitOutcome.REJECTED,

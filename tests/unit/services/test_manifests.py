@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from i2v.domain.jobs import JobStatus
+from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.manifest import ManifestChunk, ManifestLine, ManifestRef, ManifestSummary
 from i2v.services import manifest as manifest_service
+from i2v.services.failure import FailureService
 from i2v.services.manifest import ManifestSplitter, submit_line
 from i2v.services.submit import SubmitService
 from support.fakes import Fakes
@@ -154,3 +155,38 @@ def test_10000_lines_are_split_500_at_a_time_each_chunk_its_own_message(fakes: F
     assert all(count <= manifest_service.CHUNK_BYTES for _, _, count in fakes.images.ranges_read)
     summary = _summary(fakes, ref)
     assert (summary.split_done, summary.lines, summary.next_line, summary.bad_total) == (True, 10_000, 10_001, 0)
+
+
+def test_the_manifest_is_complete_once_every_line_has_ended(fakes: Fakes) -> None:
+    """Each line ends once: its job's end (here: failed by GMI, or rejected at submit), its image missing, or its
+    image's job coming from elsewhere; then the summary is marked complete, once, whatever is delivered again."""
+    for name in ("a", "b", "c"):
+        fakes.images.add(BUCKET, f"manifests/{name}.png", version_id="v1")
+    lines = [
+        {"image": "manifests/a.png", "prompt": "ok"},
+        {"image": "manifests/b.png", "quality": "9000p"},  # a rejected job
+        {"image": "manifests/gone.png"},  # no image
+        {"image": "manifests/a.png", "prompt": "again"},  # the same image: a's job
+        {"image": "manifests/c.png", "prompt": "ok"},
+    ]
+    body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    fakes.images.add(BUCKET, "manifests/e.jsonl", body=body, version_id="m1")
+    ref = ManifestRef(bucket=BUCKET, key="manifests/e.jsonl", version_id="m1")
+    service = submit_service(fakes)
+    service.manifests = fakes.summaries
+
+    _run(fakes, service, ref)
+
+    summary = _summary(fakes, ref)
+    assert (summary.lines, summary.ended, summary.completed_at) == (5, 3, None)  # a and c still running
+    failures = FailureService(repo=fakes.repo, publisher=fakes.publisher, manifests=fakes.summaries)
+    running = [job_id for job_id, job in fakes.repo.jobs.items() if job["status"] == JobStatus.SUBMITTED]
+    assert len(running) == 2
+    failures.record(running[0], Failure(category=FailureCategory.GMI_FAILED, message="no"))
+    assert _summary(fakes, ref).completed_at is None
+    for _ in range(2):  # the fail function retried: counted once
+        failures.record(running[1], Failure(category=FailureCategory.GMI_FAILED, message="no"))
+    summary = _summary(fakes, ref)
+    assert (summary.ended, summary.completed_at is not None) == (5, True)
+    assert fakes.summaries.completions == [ref.manifest_id]
+    assert fakes.summaries.ended[(ref.manifest_id, 4)].startswith("duplicate: job ")
