@@ -34,11 +34,13 @@ def test_registry_has_one_schema_per_detail_type(template_dict: dict[str, Any]) 
         "i2v.pipeline@VideoGenerationSubmitted",
         "i2v.pipeline@VideoGenerationSucceeded",
         "i2v.pipeline@VideoGenerationFailed",
+        "i2v.pipeline@VideoManifestCompleted",  # issue 27, additive in v1
     }
     for name, props in by_name.items():
         assert props["Type"] == "JSONSchemaDraft4"
         assert props["RegistryName"] == {"Fn::GetAtt": [registry, "RegistryName"]}
-        kind = name.removeprefix("i2v.pipeline@VideoGeneration").lower()
+        kind = {"ManifestCompleted": "manifest_completed"}.get(rest := name.split("@Video")[1], rest.lower())
+        kind = kind.removeprefix("generation")
         # Generated from the typed package's models, like schemas/events/v1 (tests/subscribers checks those).
         assert json.loads(props["Content"]) == registry_schema(kind, "i2v.pipeline")
         detail = json.loads(props["Content"])["properties"]["detail"]["properties"]

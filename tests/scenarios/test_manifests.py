@@ -11,6 +11,8 @@ import pytest
 
 from i2v.adapters.manifests import ManifestSummaries
 from i2v.domain.manifest import ManifestRef
+from i2v.domain.record import EventDetailType
+from i2v_events import ManifestCompletedDetail
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
@@ -54,6 +56,7 @@ def _drain_twice(stack: LocalStack) -> int:
 def test_a_50_line_manifest_with_bad_lines_and_redelivered_messages_pays_each_good_line_once_and_completes(
     pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
 ) -> None:
+    tap = leak_guard.watch(local_stack)
     body = _manifest(pipeline)
     version = pipeline.s3.put_object(Bucket=pipeline.input_bucket, Key="manifests/shoot.jsonl", Body=body)
     ref = ManifestRef(bucket=pipeline.input_bucket, key="manifests/shoot.jsonl", version_id=version["VersionId"])
@@ -88,3 +91,10 @@ def test_a_50_line_manifest_with_bad_lines_and_redelivered_messages_pays_each_go
     resplit = ManifestSummaries(local_stack.outputs["JobsTableName"]).get(again.manifest_id)
     assert resplit is not None
     assert (resplit.lines, resplit.ended, resplit.completed_at is not None) == (LINES - 4, LINES - 4, True)
+    # One Manifest Completed event per manifest version, though every message was delivered twice.
+    completed = [event["detail"] for event in tap.of_type(EventDetailType.MANIFEST_COMPLETED)]
+    assert sorted((d["manifest"]["version_id"], d["lines"], d["ended"], d["bad_lines"]) for d in completed) == sorted(
+        [(ref.version_id, 46, 46, 5), (second, 46, 46, 5)]
+    )
+    for detail in completed:
+        ManifestCompletedDetail.model_validate(detail)

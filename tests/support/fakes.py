@@ -339,6 +339,9 @@ class FakeManifestSummaries:
         self.completions.append(manifest_id)
         return True
 
+    def mark_announced(self, manifest_id: str) -> None:
+        self.summaries[manifest_id] = self.summaries[manifest_id].model_copy(update={"announced_at": "now"})
+
     def add_bad_line(self, manifest_id: str, bad: BadLine) -> None:
         current = self.summaries[manifest_id]
         if str(bad.line) not in current.bad_lines:

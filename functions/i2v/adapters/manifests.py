@@ -156,3 +156,11 @@ class ManifestSummaries:
                 return False
             raise
         return True
+
+    def mark_announced(self, manifest_id: str) -> None:
+        self._db.update_item(
+            TableName=self.table_name,
+            Key=summary_key(manifest_id),
+            UpdateExpression="SET announced_at = :now",
+            ExpressionAttributeValues=_to_item({":now": iso(utc_now())}),
+        )

@@ -96,6 +96,7 @@ class ManifestSummary(BaseModel):
     # and when every line had ended (set once).
     ended: int = 0
     completed_at: str | None = None
+    announced_at: str | None = None  # when its Manifest Completed event went out
 
     @property
     def every_line_ended(self) -> bool:

@@ -149,6 +149,7 @@ class EventDetailType(StrEnum):
     SUBMITTED = "Video Generation Submitted"
     SUCCEEDED = "Video Generation Succeeded"
     FAILED = "Video Generation Failed"
+    MANIFEST_COMPLETED = "Video Manifest Completed"
 
     @property
     def kind(self) -> str:

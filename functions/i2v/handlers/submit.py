@@ -58,7 +58,9 @@ def summaries() -> ManifestSummaries:
 def splitter() -> ManifestSplitter:
     env = service().env
     queue = SubmitQueue(env.submit_queue_url)
-    return ManifestSplitter(service().images, queue, summaries(), env.input_prefix, env.manifest_prefix)
+    return ManifestSplitter(
+        service().images, queue, summaries(), service().publisher, env.input_prefix, env.manifest_prefix
+    )
 
 
 def record_handler(record: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -187,7 +187,7 @@ class CompleteService:
                 ) from None
             job = current
         count_job_end(self.metrics, job)
-        end_job_line(self.manifests, job)
+        end_job_line(self.manifests, self.publisher, job)
         self.metrics.add_metric(MetricName.VIDEO_BYTES, "Bytes", output.size)
         if generation is not None:
             self.metrics.add_metric(MetricName.GENERATION_SECONDS, "Seconds", generation)

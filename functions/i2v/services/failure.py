@@ -35,7 +35,7 @@ class FailureService:
                 self._announce_again(job_id, failure)
             return str(already.current)
         count_job_end(self.metrics, job)
-        end_job_line(self.manifests, job)
+        end_job_line(self.manifests, self.publisher, job)
         announce_failure(self.publisher, self.repo, job)
         return str(job.status)
 

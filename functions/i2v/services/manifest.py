@@ -25,7 +25,7 @@ from i2v.domain.manifest import (
 from i2v.domain.record import ManifestLineRef
 from i2v.domain.source import SIDECAR_SUFFIX, SourceObject
 from i2v.services.manifest_tally import end_line, settle
-from i2v.services.ports import ImageStoragePort, ManifestSummaryPort, MessageBatchPort
+from i2v.services.ports import ImageStoragePort, ManifestSummaryPort, MessageBatchPort, PublisherPort
 from i2v.services.submit import SubmitService
 from i2v.services.submit_result import SubmitOutcome, SubmitResult
 
@@ -46,6 +46,7 @@ class ManifestSplitter:
     images: ImageStoragePort
     queue: MessageBatchPort
     summaries: ManifestSummaryPort
+    publisher: PublisherPort
     input_prefix: str
     manifest_prefix: str
 
@@ -109,7 +110,7 @@ class ManifestSplitter:
         if recorded and not at_end:
             self.queue.send_batch([self._next(chunk, chunk.offset + used, next_line, columns)])
         if at_end:  # lines may all have ended already (or there were none)
-            settle(self.summaries, ref.manifest_id)
+            settle(self.summaries, self.publisher, ref.manifest_id)
         for refused in bad:
             logger.info("manifest %s line %d rejected: %s", ref.key, refused.line, refused.reason)
         return SplitResult(ref.manifest_id, len(messages), len(bad), at_end, repeated=not recorded)
@@ -136,7 +137,7 @@ def submit_line(service: SubmitService, summaries: ManifestSummaryPort, line: Ma
     if info is None:
         reason = f"no image {line.image!r}"
         summaries.add_bad_line(manifest_id, BadLine(line=line.line, reason=reason))
-        end_line(summaries, manifest_id, line.line, reason)
+        end_line(summaries, service.publisher, manifest_id, line.line, reason)
         return SubmitResult(SubmitOutcome.REJECTED, None)
     source = SourceObject(
         bucket=bucket, key=line.image, version_id=info.version_id, etag=info.etag, sequencer="0", size=info.size
@@ -147,5 +148,5 @@ def submit_line(service: SubmitService, summaries: ManifestSummaryPort, line: Ma
         if job is None or job.manifest_line != ManifestLineRef.of(line):
             # Its image already has a job from elsewhere (its own upload, another line or manifest): this line
             # ends here; that job is counted where it came from.
-            end_line(summaries, manifest_id, line.line, f"{result.outcome}: job {result.job_id}")
+            end_line(summaries, service.publisher, manifest_id, line.line, f"{result.outcome}: job {result.job_id}")
     return result

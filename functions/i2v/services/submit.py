@@ -336,7 +336,7 @@ class SubmitService:
         except TransitionRejectedError as lost_race:
             return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
         count_job_end(self.metrics, job)
-        end_job_line(self.manifests, job)
+        end_job_line(self.manifests, self.publisher, job)
         self._announce_failure(job)
         outcome = {
             JobStatus.REJECTED: SubmitOutcome.REJECTED,

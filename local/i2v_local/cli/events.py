@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from i2v_events import parse_event
-from i2v_events.v1 import DetailType, FailedDetail, SubmittedDetail, SucceededDetail
+from i2v_events.v1 import DetailType, FailedDetail, ManifestCompletedDetail, SubmittedDetail, SucceededDetail
 from i2v_local.cli.output import console
 from i2v_local.cli.target import resolve_target
 from i2v_local.stack.taps import EventTap
@@ -31,6 +31,11 @@ def event_line(event: dict[str, Any]) -> str:
     except ValidationError:
         return f"{event.get('time', '')[11:19]}  {event.get('detail-type')}  (not a v1 pipeline event)"
     detail = parsed.detail
+    if isinstance(detail, ManifestCompletedDetail):
+        return (
+            f"{parsed.time:%H:%M:%S}  {'manifest done':<16} {detail.manifest_id[:8]}  {detail.manifest.key}  "
+            f"{detail.lines} lines ended, {detail.bad_lines} bad"
+        )
     head = f"{parsed.time:%H:%M:%S}  {detail.status:<16} {detail.job_id[:8]}  {detail.source.key}"
     if isinstance(detail, SubmittedDetail):
         # Each model names its own parameters (open `settings`): show the common ones it happens to send.
@@ -56,7 +61,7 @@ def events_command(
     limit: Annotated[int | None, typer.Option(help="stop after this many events")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON event per line (JSON Lines)")] = False,
 ) -> None:
-    """Show the pipeline's events (Submitted, Succeeded, Failed) of the local stack as they happen."""
+    """Show the pipeline's events (Submitted, Succeeded, Failed, Manifest Completed) of the local stack as they happen."""
     target = resolve_target("local")
     tap = EventTap(target.client, target.outputs["EventBusName"], PATTERN)
     if not as_json:

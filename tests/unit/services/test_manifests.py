@@ -14,6 +14,7 @@ from i2v.services import manifest as manifest_service
 from i2v.services.failure import FailureService
 from i2v.services.manifest import ManifestSplitter, submit_line
 from i2v.services.submit import SubmitService
+from i2v_events import ManifestCompleted
 from support.fakes import Fakes
 from support.submit_service import BUCKET, submit_service
 
@@ -39,7 +40,9 @@ def _jsonl(fakes: Fakes, count: int = 50, missing: int | None = 40) -> bytes:
 
 def _run(fakes: Fakes, service: SubmitService, ref: ManifestRef, deliveries: int = 2) -> None:
     """The submit queue, drained: every message handled `deliveries` times (SQS delivers at least once)."""
-    splitter = ManifestSplitter(fakes.images, fakes.batches, fakes.summaries, "incoming/", "manifests/")
+    splitter = ManifestSplitter(
+        fakes.images, fakes.batches, fakes.summaries, fakes.publisher, "incoming/", "manifests/"
+    )
     pending: list[dict[str, Any]] = [ManifestChunk(manifest=ref).model_dump(mode="json")]
     while pending:
         body = pending.pop(0)
@@ -134,7 +137,9 @@ def test_10000_lines_are_split_500_at_a_time_each_chunk_its_own_message(fakes: F
     body = "".join(json.dumps({"image": f"manifests/big/{n}.png", "prompt": prompt}) + "\n" for n in range(10_000))
     fakes.images.add(BUCKET, "manifests/big.jsonl", body=body.encode(), version_id="m1")
     ref = ManifestRef(bucket=BUCKET, key="manifests/big.jsonl", version_id="m1")
-    splitter = ManifestSplitter(fakes.images, fakes.batches, fakes.summaries, "incoming/", "manifests/")
+    splitter = ManifestSplitter(
+        fakes.images, fakes.batches, fakes.summaries, fakes.publisher, "incoming/", "manifests/"
+    )
     chunk: ManifestChunk | None = ManifestChunk(manifest=ref)
     previous = chunk
     invocations, lines = 0, 0
@@ -189,4 +194,24 @@ def test_the_manifest_is_complete_once_every_line_has_ended(fakes: Fakes) -> Non
     summary = _summary(fakes, ref)
     assert (summary.ended, summary.completed_at is not None) == (5, True)
     assert fakes.summaries.completions == [ref.manifest_id]
+    (completed,) = [detail for kind, detail in fakes.publisher.events if kind == "Video Manifest Completed"]
+    assert (completed["manifest_id"], completed["lines"], completed["ended"], completed["bad_lines"]) == (
+        ref.manifest_id,
+        5,
+        5,
+        1,
+    )
+    ManifestCompleted.model_validate(
+        {
+            "version": "0",
+            "id": "1",
+            "detail-type": "Video Manifest Completed",
+            "source": "i2v.pipeline",
+            "account": "1",
+            "time": "2026-12-07T00:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": completed,
+        }
+    )  # the typed package reads it
     assert fakes.summaries.ended[(ref.manifest_id, 4)].startswith("duplicate: job ")

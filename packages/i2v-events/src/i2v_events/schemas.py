@@ -19,12 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from i2v_events.v1.details import DETAIL_KINDS, DETAIL_MODELS, NEVER_NULL, OPEN_OBJECT, SCHEMA_VERSION
-from i2v_events.v1.events import VideoFailed, VideoSubmitted, VideoSucceeded
+from i2v_events.v1.events import ManifestCompleted, VideoFailed, VideoSubmitted, VideoSucceeded
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 SCHEMA_ID_BASE = f"https://github.com/i2v-pipeline/schemas/events/v{SCHEMA_VERSION}"
-_EVENT_MODELS = {"submitted": VideoSubmitted, "succeeded": VideoSucceeded, "failed": VideoFailed}
+_EVENT_MODELS = {
+    "submitted": VideoSubmitted,
+    "succeeded": VideoSucceeded,
+    "failed": VideoFailed,
+    "manifest_completed": ManifestCompleted,
+}
 # Annotations of pydantic's output that say nothing to a validator or a code generator.
 _NOISE = ("title", "examples")
 

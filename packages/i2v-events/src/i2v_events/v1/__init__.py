@@ -11,6 +11,8 @@ from i2v_events.v1.details import (
     FailedStatus,
     FailureCategory,
     FailureInfo,
+    ManifestCompletedDetail,
+    ManifestRef,
     OutputRef,
     PosterRef,
     PriceSource,
@@ -22,7 +24,14 @@ from i2v_events.v1.details import (
     SucceededDetail,
     ThinkingType,
 )
-from i2v_events.v1.events import PipelineEvent, VideoFailed, VideoSubmitted, VideoSucceeded, parse_event
+from i2v_events.v1.events import (
+    ManifestCompleted,
+    PipelineEvent,
+    VideoFailed,
+    VideoSubmitted,
+    VideoSucceeded,
+    parse_event,
+)
 
 __all__ = [
     "DETAIL_KINDS",
@@ -35,6 +44,9 @@ __all__ = [
     "FailedStatus",
     "FailureCategory",
     "FailureInfo",
+    "ManifestCompleted",
+    "ManifestCompletedDetail",
+    "ManifestRef",
     "OutputRef",
     "PipelineEvent",
     "PosterRef",

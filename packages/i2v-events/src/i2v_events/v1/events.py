@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import Field, TypeAdapter
 
-from i2v_events.v1.details import FailedDetail, SubmittedDetail, SucceededDetail
+from i2v_events.v1.details import FailedDetail, ManifestCompletedDetail, SubmittedDetail, SucceededDetail
 
 
 class VideoSubmitted(EventBridgeModel):
@@ -37,11 +37,17 @@ class VideoFailed(EventBridgeModel):
     detail: FailedDetail
 
 
-PipelineEvent = Annotated[VideoSubmitted | VideoSucceeded | VideoFailed, Field(discriminator="detail_type")]
-_PIPELINE_EVENT: TypeAdapter[VideoSubmitted | VideoSucceeded | VideoFailed] = TypeAdapter(PipelineEvent)
+class ManifestCompleted(EventBridgeModel):
+    detail_type: Literal["Video Manifest Completed"] = Field(alias="detail-type")
+    detail: ManifestCompletedDetail
 
 
-def parse_event(raw: Mapping[str, Any] | str | bytes) -> VideoSubmitted | VideoSucceeded | VideoFailed:
+AnyPipelineEvent = VideoSubmitted | VideoSucceeded | VideoFailed | ManifestCompleted
+PipelineEvent = Annotated[AnyPipelineEvent, Field(discriminator="detail_type")]
+_PIPELINE_EVENT: TypeAdapter[AnyPipelineEvent] = TypeAdapter(PipelineEvent)
+
+
+def parse_event(raw: Mapping[str, Any] | str | bytes) -> AnyPipelineEvent:
     """An EventBridge event of the pipeline (a dict, or its JSON), typed by its `detail-type`.
 
     Raises pydantic.ValidationError for anything else (another detail-type, a detail that is not v1).
