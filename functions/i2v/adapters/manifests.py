@@ -96,7 +96,8 @@ class ManifestSummaries:
                 TableName=self.table_name,
                 Key=summary_key(manifest_id),
                 UpdateExpression="SET bad_lines.#n = :reason ADD bad_total :one",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(bad_lines.#n)",
+                # bad_lines exists once the first chunk is recorded (before, a SET into it would be invalid).
+                ConditionExpression="attribute_exists(bad_lines) AND attribute_not_exists(bad_lines.#n)",
                 ExpressionAttributeNames={"#n": str(bad.line)},
                 ExpressionAttributeValues=_to_item({":reason": bad.reason, ":one": 1}),
             )
