@@ -70,6 +70,8 @@ class SubmitEnv(PollingEnv):
     # Default: the job deadline. A presigned URL dies with the role session that signed it (docs/configuration.md).
     presign_ttl_seconds: int = Field(alias="PRESIGN_TTL_SECONDS", ge=30, le=43200)
     end_frame_prefix: str = Field(default="end-frames/", alias="END_FRAME_PREFIX", min_length=1)
+    # .jsonl / .csv manifests here start one job per line (i2v.domain.manifest).
+    manifest_prefix: str = Field(default="manifests/", alias="MANIFEST_PREFIX", min_length=1)
     default_settings: Json[dict[str, Any]] = Field(default_factory=lambda: {"prompt": ""}, alias="DEFAULT_SETTINGS")
     prefix_presets: Json[dict[str, dict[str, Any]]] = Field(default_factory=dict, alias="PREFIX_PRESETS")
     # model id -> its price rule (cdk.json gmi_prices): beats GMI's price_info and the documented prices.
@@ -121,7 +123,7 @@ class SubmitEnv(PollingEnv):
 
     @property
     def scope(self) -> KeyScope:
-        return KeyScope(self.input_prefix, self.output_bucket, self.output_prefix)
+        return KeyScope(self.input_prefix, self.output_bucket, self.output_prefix, self.manifest_prefix)
 
 
 class CompleteEnv(GmiEnv):

@@ -73,6 +73,8 @@ class PipelineConfig(BaseModel):
     # longest an IAM role session (the credentials that sign the URL) can last: docs/configuration.md.
     presign_ttl_seconds: int | None = Field(None, ge=30, le=PRESIGN_TTL_MAX_SECONDS)
     end_frame_prefix: str = "end-frames/"
+    # .jsonl / .csv manifests here start one job per line; images they name may live here too (no job of their own).
+    manifest_prefix: str = "manifests/"
     poll_policy: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_POLL_POLICY))
     # <= 6 h; with the poll_policy it must also fit Step Functions' history (checked below, aws_limits).
     job_deadline_seconds: int = Field(1800, ge=60, le=21600)
@@ -129,7 +131,7 @@ class PipelineConfig(BaseModel):
             raise ValueError("must be an https:// origin without a path, e.g. https://console.gmicloud.ai")
         return value.rstrip("/")
 
-    @field_validator("input_prefix", "output_prefix", "end_frame_prefix")
+    @field_validator("input_prefix", "output_prefix", "end_frame_prefix", "manifest_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         if not value or not _PREFIX.fullmatch(value):
@@ -144,6 +146,8 @@ class PipelineConfig(BaseModel):
         for suffix in value:
             if not _SUFFIX.fullmatch(suffix):
                 raise ValueError(f"{suffix!r} is not a file suffix like '.jpg'")
+            if suffix.lower() == ".json":
+                raise ValueError("'.json' objects are settings sidecars, never images: they start no job")
         for a in value:
             for b in value:
                 # S3 rejects notification filters that overlap (".jpg" and ".JPG" do not).
@@ -229,6 +233,10 @@ class PipelineConfig(BaseModel):
             )
         if self.end_frame_prefix.startswith(self.input_prefix) or self.input_prefix.startswith(self.end_frame_prefix):
             raise ValueError("end_frame_prefix and input_prefix must not overlap (an end frame must not start a job)")
+        for name in ("input_prefix", "end_frame_prefix"):
+            other = getattr(self, name)
+            if self.manifest_prefix.startswith(other) or other.startswith(self.manifest_prefix):
+                raise ValueError(f"manifest_prefix and {name} must not overlap (their notifications differ)")
         if self.video_part_size_bytes > self.max_video_bytes:
             raise ValueError("video_part_size_bytes must not exceed max_video_bytes")
         parts = video_parts(self.max_video_bytes, self.video_part_size_bytes)

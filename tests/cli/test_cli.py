@@ -312,13 +312,69 @@ def test_a_key_outside_the_input_prefix_is_refused_with_a_hint(running_stack, im
     assert "end-frames/dusk.png: only keys under incoming/ start a job (an end frame goes with --end-frame)" in err
 
 
-def test_settings_over_s3s_metadata_limit_are_refused_before_upload(running_stack, image, capsys):
-    """Issue 28, stumble 2: a long prompt used to end in a raw 431 "Request Header Fields Too Large"."""
-    code, _, err = run(capsys, "submit", str(image), "--prompt", "waves " * 400, "--model", "kling-v3-image-to-video")
-    assert code == 1
-    said = " ".join(err.split())
-    assert "S3 allows 2048 bytes in all; the longest is 'prompt' (2400 bytes)" in said
-    assert "431" not in said
+def test_settings_over_s3s_metadata_limit_go_into_a_sidecar(running_stack, image, capsys):
+    """Issue 28, stumble 2 (a long prompt ended in a raw 431), then issue 27: instead of refusing settings S3's
+    2 KB of metadata cannot carry, the CLI uploads them as the image's settings sidecar."""
+    prompt = "waves " * 400  # 2,400 bytes: over S3's 2 KB, within kling-v3's 2,500 characters
+    code, out, _ = run(
+        capsys,
+        "submit",
+        str(image),
+        "--prompt",
+        prompt,
+        "--model",
+        "kling-v3-image-to-video",
+        "--key",
+        "incoming/cli/long.png",
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+    )
+    assert code == 0, out
+    result = cli_json(out)
+    assert result["uploaded"]["sidecar"] == "incoming/cli/long.json"
+    job = result["job"]
+    assert (job["status"], job["model"], job["settings"]["prompt"]) == (
+        "succeeded",
+        "kling-v3-image-to-video",
+        prompt.strip(),
+    )
+    assert job["sidecar"]["key"] == "incoming/cli/long.json"
+    code, _, err = run(capsys, "submit", str(image), "--prompt", "waves " * 500, "--model", "kling-v3-image-to-video")
+    assert code == 1  # the model's own limit still holds, checked before anything is uploaded
+    assert "2500" in " ".join(err.split())
+
+
+def test_submit_with_a_settings_file_uploads_its_sidecar_and_options_beat_it(running_stack, image, tmp_path, capsys):
+    settings = tmp_path / "harbour.json"
+    prompt = ("gulls lift off the pier as the tide turns, " * 80)[:3000]
+    settings.write_text(f'{{"model": "pixverse-v6-i2v", "prompt": "{prompt}", "duration": 8, "quality": "360p"}}')
+    code, out, _ = run(
+        capsys,
+        "submit",
+        str(image),
+        "--settings-file",
+        str(settings),
+        "--set",
+        "quality=540p",
+        "--key",
+        "incoming/cli/harbour.png",
+        "--wait",
+        "--timeout",
+        "60",
+        "--json",
+    )
+    assert code == 0, out
+    job = cli_json(out)["job"]
+    assert job["status"] == "succeeded"
+    assert (job["model"], job["settings"]["prompt"], job["settings"]["duration"]) == ("pixverse-v6-i2v", prompt, 8)
+    assert job["settings"]["quality"] == "540p"  # the option (metadata) beats the file (sidecar)
+
+    settings.write_text('{"prompt": "the cat blinks", "qualty": "720p"}')
+    code, _, err = run(capsys, "submit", str(image), "--settings-file", str(settings))
+    assert code == 1  # refused before anything is uploaded
+    assert "'qualty'" in err
 
 
 def test_list_at_80_columns_cuts_nothing_and_every_command_takes_its_id_prefix(

@@ -42,6 +42,7 @@ SPECIFIC_ENV = {  # docs/architecture.md, "Environment variables"
         "MAX_IMAGE_BYTES",
         "PRESIGN_TTL_SECONDS",
         "END_FRAME_PREFIX",
+        "MANIFEST_PREFIX",
         "DEFAULT_SETTINGS",
         "PREFIX_PRESETS",
         "GMI_PRICES",
@@ -140,13 +141,14 @@ def test_data_is_retained_on_delete(template_dict: dict[str, Any]) -> None:
 def test_upload_notifications_filter_prefix_and_each_suffix(template_dict: dict[str, Any]) -> None:
     _, notifications = only_resource(template_dict, "Custom::S3BucketNotifications")
     configs = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-    seen = set()
+    seen: dict[str, set[str]] = {}
     for config in configs:
         assert config["Events"] == ["s3:ObjectCreated:*"]
         rules = {r["Name"]: r["Value"] for r in config["Filter"]["Key"]["FilterRules"]}
-        assert rules["prefix"] == "incoming/"
-        seen.add(rules["suffix"])
-    assert seen == set(CONFIG.allowed_suffixes)
+        seen.setdefault(rules["prefix"], set()).add(rules["suffix"])
+    # Images under the input prefix; manifests (issue 27) under their own prefix, to the same submit queue.
+    assert seen == {"incoming/": set(CONFIG.allowed_suffixes), "manifests/": {".jsonl", ".csv"}}
+    assert len({config["QueueArn"]["Fn::GetAtt"][0] for config in configs}) == 1
 
 
 def _queue_of(template_dict: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
@@ -386,7 +388,8 @@ def test_the_state_machine_may_send_to_the_watch_queue_only(template_dict: dict[
 
 
 def test_object_access_is_scoped_to_prefixes(template_dict: dict[str, Any]) -> None:
-    for name, prefixes in (("submit", {"/incoming/*", "/end-frames/*"}), ("complete", {"/videos/*"})):
+    submit = {"/incoming/*", "/end-frames/*", "/manifests/*"}
+    for name, prefixes in (("submit", submit), ("complete", {"/videos/*"})):
         role_id = pipeline_function(template_dict, name)[1]["Role"]["Fn::GetAtt"][0]
         object_statements = [
             s for s in role_statements(template_dict, role_id) if {"s3:GetObject", "s3:PutObject"} & actions_of([s])

@@ -35,6 +35,7 @@ def test_registry_has_one_schema_per_detail_type(template_dict: dict[str, Any]) 
         "i2v.pipeline@VideoGenerationSucceeded": "succeeded",
         "i2v.pipeline@VideoGenerationFailed": "failed",
         "i2v.pipeline@VideoPreviewReady": "preview_ready",
+        "i2v.pipeline@VideoManifestCompleted": "manifest_completed",  # issue 27, additive in v1
     }
     assert set(by_name) == set(kinds)
     for name, props in by_name.items():

@@ -33,7 +33,7 @@ from botocore.exceptions import ClientError
 
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalStack
-from i2v_local.stack.driver import PipelineDriver
+from i2v_local.stack.driver import PipelineDriver, png_bytes
 from support.call_recorder import CallRecorder
 from support.iam_allow_list import HANDLERS, NOT_EXERCISED, Grant, platform_keys
 from support.leaks import assert_no_secrets
@@ -154,6 +154,12 @@ def recorded_run(cdk_template: dict[str, Any], local_gmi: GmiSimulator) -> Itera
         refuse.job_id = jobs["failed"]
         stack.run_until_idle(timeout=60)
         jobs["deferred"] = pipeline.upload("incoming/over-budget.png")  # the daily cap of 2 is used up
+        stack.run_until_idle(timeout=60)
+        # A one-line manifest (issue 27): its ranged read, the line's image under the manifest prefix, the line
+        # messages' SendMessageBatch and the summary's writes (its job waits for tomorrow's budget, too).
+        stack.client("s3").put_object(Bucket=pipeline.input_bucket, Key="manifests/one.png", Body=png_bytes())
+        line = json.dumps({"image": "manifests/one.png", "prompt": "waves"}).encode() + b"\n"
+        stack.client("s3").put_object(Bucket=pipeline.input_bucket, Key="manifests/batch.jsonl", Body=line)
         stack.run_until_idle(timeout=60)
         # The deferred job comes back (as SubmitQueue sends it 15 minutes later) and is deferred again.
         stack.client("sqs").send_message(

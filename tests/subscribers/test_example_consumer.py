@@ -57,7 +57,7 @@ def test_example_subscribes_a_lambda_and_a_queue(example_synth: Any) -> None:
         "detail": {"status": ["failed", "timed_out", "submit_ambiguous"]},
     } in patterns
     schemas = [r for r in example_synth.template["Resources"].values() if r["Type"] == "AWS::EventSchemas::Schema"]
-    assert len(schemas) == 4  # submitted, succeeded, failed, preview_ready
+    assert len(schemas) == 5  # submitted, succeeded, failed, preview_ready, manifest_completed (issue 27)
 
 
 def test_example_asset_carries_the_typed_package(example_synth: Any) -> None:

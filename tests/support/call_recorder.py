@@ -44,6 +44,8 @@ def iam_actions(service: str, operation: str, params: dict[str, Any]) -> list[tu
             "ConditionCheck": "ConditionCheckItem",
         }
         return [(f"dynamodb:{verbs[kind]}", body) for item in params["TransactItems"] for kind, body in item.items()]
+    if service == "sqs" and operation == "SendMessageBatch":
+        return [("sqs:SendMessage", params)]  # SQS authorizes a batch as its single action (AWS SQS API reference)
     prefix = {"stepfunctions": "states"}.get(service, service)
     return [(f"{prefix}:{operation}", params)]
 

@@ -24,6 +24,7 @@ from i2v.domain.budgets import SpendReservation
 from i2v.domain.claims import ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus, sources_of
+from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
 from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
 from i2v.domain.record import JobRecord, iso, utc_now
 from i2v.domain.sweep import Execution
@@ -263,35 +264,154 @@ class StoredImage:
     body: bytes
     metadata: dict[str, str] = field(default_factory=dict)
     content_type: str = "image/png"
+    version_id: str | None = None
 
 
 class FakeImageStorage:
-    """Source images by (bucket, key); a key in `deleted` is gone (a delete marker) though its version stays."""
+    """Source images by (bucket, key); a key in `deleted` is gone (a delete marker) though its version stays.
+    Objects added with a `version_id` keep every such version readable by it (a version not kept reads the latest)."""
 
     def __init__(self) -> None:
         self.images: dict[tuple[str, str], StoredImage] = {}
+        self.versions: dict[tuple[str, str, str], StoredImage] = {}
         self.deleted: set[tuple[str, str]] = set()
         self.presigned: list[str] = []
+        self.ranges_read: list[tuple[str, int, int]] = []
 
-    def add(self, bucket: str, key: str, body: bytes = PNG, metadata: dict[str, str] | None = None) -> None:
-        self.images[(bucket, key)] = StoredImage(body, dict(metadata or {}))
+    def add(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes = PNG,
+        metadata: dict[str, str] | None = None,
+        version_id: str | None = None,
+    ) -> None:
+        stored = StoredImage(body, dict(metadata or {}), version_id=version_id)
+        self.images[(bucket, key)] = stored
+        if version_id is not None:
+            self.versions[(bucket, key, version_id)] = stored
+
+    def _object(self, bucket: str, key: str, version_id: str | None) -> StoredImage | None:
+        if version_id is not None and (bucket, key, version_id) in self.versions:
+            return self.versions[(bucket, key, version_id)]
+        return self.images.get((bucket, key))
 
     def head(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo | None:
-        image = self.images.get((bucket, key))
+        image = self._object(bucket, key, version_id)
         if image is None:
             return None
-        return ObjectInfo(size=len(image.body), content_type=image.content_type, etag="e", metadata=image.metadata)
+        return ObjectInfo(
+            size=len(image.body),
+            content_type=image.content_type,
+            etag="e",
+            metadata=image.metadata,
+            version_id=image.version_id,
+        )
 
     def is_deleted(self, bucket: str, key: str) -> bool:
         return (bucket, key) in self.deleted
 
     def first_bytes(self, bucket: str, key: str, version_id: str | None, count: int) -> bytes:
-        return self.images[(bucket, key)].body[:count]
+        image = self._object(bucket, key, version_id)
+        assert image is not None, f"no object {key}"
+        return image.body[:count]
+
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, count: int) -> bytes:
+        self.ranges_read.append((key, start, count))
+        return self.first_bytes(bucket, key, version_id, start + count)[start:]
 
     def presign_get(self, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str:
         url = f"https://{bucket}.s3.example/{key}?ttl={ttl_seconds}"
         self.presigned.append(url)
         return url
+
+
+class FakeMessageBatch:
+    """The submit queue's batches: every body sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send_batch(self, bodies: list[dict[str, Any]]) -> None:
+        self.sent.extend(bodies)
+
+    def take(self) -> list[dict[str, Any]]:
+        taken, self.sent = self.sent, []
+        return taken
+
+
+class FakeManifestSummaries:
+    """Summary records with the adapter's conditions: a chunk is recorded only as the next one."""
+
+    def __init__(self) -> None:
+        self.summaries: dict[str, ManifestSummary] = {}
+        self.ended: dict[tuple[str, int], str] = {}
+        self.early_ends: dict[str, int] = {}
+        self.completions: list[str] = []
+
+    def get(self, manifest_id: str) -> ManifestSummary | None:
+        return self.summaries.get(manifest_id)
+
+    def record_chunk(
+        self,
+        manifest: ManifestRef,
+        offset: int,
+        next_offset: int,
+        next_line: int,
+        lines: int,
+        bad: list[BadLine],
+        bad_total: int,
+        done: bool,
+    ) -> bool:
+        current = self.summaries.get(manifest.manifest_id)
+        if current is not None and current.next_offset != offset:
+            return False
+        early_ends = self.early_ends.pop(manifest.manifest_id, 0)
+        current = current or ManifestSummary(manifest_id=manifest.manifest_id, manifest=manifest, ended=early_ends)
+        self.summaries[manifest.manifest_id] = current.model_copy(
+            update={
+                "next_offset": next_offset,
+                "chunk_offset": offset,
+                "next_line": next_line,
+                "lines": current.lines + lines,
+                "bad_lines": {**current.bad_lines, **{str(line.line): line.reason for line in bad}},
+                "bad_total": current.bad_total + bad_total,
+                "split_done": done,
+            }
+        )
+        return True
+
+    def end_line(self, manifest_id: str, line: int, outcome: str) -> bool:
+        if (manifest_id, line) in self.ended:
+            return False
+        self.ended[(manifest_id, line)] = outcome
+        current = self.summaries.get(manifest_id)
+        if current is None:
+            self.early_ends[manifest_id] = self.early_ends.get(manifest_id, 0) + 1
+        else:
+            self.summaries[manifest_id] = current.model_copy(update={"ended": current.ended + 1})
+        return True
+
+    def mark_completed(self, manifest_id: str) -> bool:
+        current = self.summaries.get(manifest_id)
+        if current is None or current.completed_at is not None:
+            return False
+        self.summaries[manifest_id] = current.model_copy(update={"completed_at": "now"})
+        self.completions.append(manifest_id)
+        return True
+
+    def mark_announced(self, manifest_id: str) -> None:
+        self.summaries[manifest_id] = self.summaries[manifest_id].model_copy(update={"announced_at": "now"})
+
+    def add_bad_line(self, manifest_id: str, bad: BadLine) -> None:
+        current = self.summaries[manifest_id]
+        if str(bad.line) not in current.bad_lines:
+            self.summaries[manifest_id] = current.model_copy(
+                update={
+                    "bad_lines": {**current.bad_lines, str(bad.line): bad.reason},
+                    "bad_total": current.bad_total + 1,
+                }
+            )
 
 
 class FakeVideoStorage:
@@ -443,3 +563,5 @@ class Fakes:
     requeue: FakeRequeue = field(default_factory=FakeRequeue)
     metrics: RecordingMetrics = field(default_factory=RecordingMetrics)
     spend: RecordingSpend = field(default_factory=RecordingSpend)
+    summaries: FakeManifestSummaries = field(default_factory=FakeManifestSummaries)
+    batches: FakeMessageBatch = field(default_factory=FakeMessageBatch)

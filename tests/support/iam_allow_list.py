@@ -41,12 +41,14 @@ SCOPED_WILDCARDS: dict[Grant, str] = {
 
 # The end-frame prefix of the shipped configuration (not an output of the template).
 END_FRAME_PREFIX = "end-frames/"
+MANIFEST_PREFIX = "manifests/"
 
 
 def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Grant, str]]:
     """The allow-list: (action, resource) -> the code or AWS requirement that needs it."""
     uploads, videos = f"input-bucket/{input_prefix}*", f"output-bucket/{output_prefix}*"
     end_frames = f"input-bucket/{END_FRAME_PREFIX}*"
+    manifests = f"input-bucket/{MANIFEST_PREFIX}*"
     jobs = {
         ("dynamodb:GetItem", "table"): "JobRepository.get (and re-reading a job after a refused transition)",
         ("dynamodb:UpdateItem", "table"): "JobRepository.transition/annotate (conditional updates)",
@@ -67,9 +69,12 @@ def expected_grants(input_prefix: str, output_prefix: str) -> dict[str, dict[Gra
             "deleted the image); the versioned calls for an object without a version id",
             ("s3:GetObject", end_frames): "SourceImages.head of the end frame named by metadata (current version)",
             ("s3:GetObjectVersion", end_frames): "SourceImages.first_bytes/presign_get of the end frame's version",
+            ("s3:GetObject", manifests): "SourceImages.head of an image a manifest line names (current version)",
+            ("s3:GetObjectVersion", manifests): "SourceImages.read_range of a manifest's version; a line's image",
             ("s3:ListBucket", "input-bucket"): "makes S3 answer 404, not 403, for a deleted upload (source_missing)",
             ("states:StartExecution", "state-machine"): "WorkflowStarter.start",
-            ("sqs:SendMessage", "submit-queue"): "SubmitQueue: budget deferrals go back on the queue",
+            ("sqs:SendMessage", "submit-queue"): "SubmitQueue: budget deferrals go back on the queue; "
+            "send_batch (SendMessageBatch is authorized as SendMessage): a manifest's lines and next chunk",
             ("sqs:ReceiveMessage", "submit-queue"): "the SQS event source mapping (runs as the function's role)",
             ("sqs:DeleteMessage", "submit-queue"): "the SQS event source mapping (runs as the function's role)",
             ("sqs:GetQueueAttributes", "submit-queue"): "the SQS event source mapping (runs as the function's role)",

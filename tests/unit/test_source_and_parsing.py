@@ -47,6 +47,9 @@ def test_ignore_rules_keep_the_pipeline_from_feeding_itself():
     assert ignore_reason("in", "other/cat.jpg", SCOPE) == "outside the input prefix"
     assert ignore_reason("in", "incoming/", SCOPE) == "folder marker"
     assert ignore_reason("in", "incoming/cat.jpg", SCOPE) is None
+    # A settings sidecar (issue 27) starts no job, should its notification ever arrive.
+    assert ignore_reason("in", "incoming/cat.json", SCOPE) == "settings sidecar"
+    assert ignore_reason("in", "incoming/cat.JSON", SCOPE) == "settings sidecar"
 
 
 def _source(**changes):

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from i2v.adapters.aws import client
+from i2v.domain.jobs import TransientError
 from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS, WatchMessage
 
 
@@ -25,6 +26,19 @@ class SubmitQueue:
         if not self.queue_url:
             raise RuntimeError("SUBMIT_QUEUE_URL is not configured; cannot defer")
         send_delayed(self.queue_url, json.dumps(body), delay_seconds)
+
+    def send_batch(self, bodies: list[dict[str, Any]]) -> None:
+        """SendMessageBatch, 10 at a time; a message SQS refused raises (the caller's message comes back, and
+        what was sent is idempotent downstream)."""
+        sqs = client("sqs")
+        for start in range(0, len(bodies), 10):
+            entries = [
+                {"Id": str(index), "MessageBody": json.dumps(body)}
+                for index, body in enumerate(bodies[start : start + 10])
+            ]
+            failed = sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed") or []
+            if failed:
+                raise TransientError(f"SQS refused {len(failed)} of {len(entries)} messages ({failed[0].get('Code')})")
 
 
 class WatchQueue:

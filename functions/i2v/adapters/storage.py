@@ -63,6 +63,14 @@ class SourceImages:
         body: bytes = response["Body"].read(count)
         return body
 
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, count: int) -> bytes:
+        """Bytes start..start+count-1 (fewer at the end of the object): a manifest is read a chunk at a time."""
+        response = client("s3").get_object(
+            Bucket=bucket, Key=key, Range=f"bytes={start}-{start + count - 1}", **_version(version_id)
+        )
+        body: bytes = response["Body"].read()
+        return body
+
     def presign_get(self, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str:
         url: str = presigning_s3_client().generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key, **_version(version_id)}, ExpiresIn=ttl_seconds

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from i2v.domain.budgets import SpendReservation
 from i2v.domain.jobs import Failure, JobStatus
+from i2v.domain.manifest import ManifestLine
 from i2v.domain.previews import PreviewFailure, Previews
 from i2v.domain.source import SourceObject
 
@@ -64,6 +65,25 @@ class OutputRef(StoredObject):
     height: int | None = None
 
 
+class ManifestLineRef(BaseModel):
+    """The manifest line a job came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    manifest_id: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+    line: int
+
+    @classmethod
+    def of(cls, line: ManifestLine) -> ManifestLineRef:
+        ref = line.manifest
+        return cls(
+            manifest_id=ref.manifest_id, bucket=ref.bucket, key=ref.key, version_id=ref.version_id, line=line.line
+        )
+
+
 # The poster: the still GMI gave beside the video (thumbnail_image_url), stored next to it.
 PosterRef = StoredObject
 
@@ -79,6 +99,12 @@ class JobRecord(BaseModel):
     model: str
     # The end frame (metadata `end_frame`), checked and pinned to its version like the source.
     end_frame: SourceRef | None = None
+    # The settings sidecar (i2v.domain.sidecar) the job first read valid settings from, pinned to that version:
+    # a deferral or a retry reads the same settings, whatever was written to the key since.
+    sidecar: SourceRef | None = None
+    # A manifest line's job (i2v.domain.manifest): which line, and its settings (the sidecar layer of this job).
+    manifest_line: ManifestLineRef | None = None
+    line_settings: dict[str, Any] | None = None
     request_id: str | None = None
     gmi_status: str | None = None
     output: OutputRef | None = None
@@ -134,6 +160,7 @@ class EventDetailType(StrEnum):
     SUCCEEDED = "Video Generation Succeeded"
     FAILED = "Video Generation Failed"
     PREVIEW_READY = "Video Preview Ready"
+    MANIFEST_COMPLETED = "Video Manifest Completed"
 
     @property
     def kind(self) -> str:

@@ -1,9 +1,11 @@
 """Generation settings of one job: which catalog model, which of its settings, which end frame.
 
-Precedence: the object's metadata, then the key-prefix preset, then the deployment defaults. Defaults and
-presets are settings *of a model* (the deployment's `model_id`, or the preset's own `model`): a job that ends
-up on another model gets that model's own defaults plus the default prompt. The object's metadata is what the
-uploader asked for: every setting in it must be accepted by the chosen model, or the job is rejected.
+Precedence: the object's metadata, then its settings sidecar (i2v.domain.sidecar), then the key-prefix preset,
+then the deployment defaults. Defaults and presets are settings *of a model* (the deployment's `model_id`, or the
+preset's own `model`): a job that ends up on another model gets that model's own defaults plus the default prompt.
+The object's metadata and its sidecar are what the uploader asked for: every setting in them must be accepted by
+the chosen model, or the job is rejected (a sidecar is stricter: a name no model has is rejected too, since
+nothing else writes there).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from i2v.domain import catalog
-from i2v.domain.catalog.base import CatalogModel, describe_validation_error
+from i2v.domain.catalog.base import CatalogModel, as_text, describe_validation_error
 
 # Metadata keys that steer the job rather than being GMI payload fields.
 MODEL_KEY = "model"
 END_FRAME_KEY = "end_frame"
+# Metadata only: names the image's settings sidecar (i2v.domain.sidecar).
+SIDECAR_KEY = "settings"
+CONTROL_KEYS = (MODEL_KEY, END_FRAME_KEY, SIDECAR_KEY)
 # Carried from the deployment defaults to whichever model a job uses.
 SHARED_DEFAULTS = ("prompt",)
 
@@ -91,7 +96,7 @@ def _metadata_settings(model: type[CatalogModel], meta: Mapping[str, str]) -> di
     picked: dict[str, Any] = {}
     foreign: list[str] = []
     for key, value in meta.items():
-        if key.replace("-", "_") in (MODEL_KEY, END_FRAME_KEY):
+        if key.replace("-", "_") in CONTROL_KEYS:
             continue
         field = model.field_for(key)
         if field is not None:
@@ -104,6 +109,31 @@ def _metadata_settings(model: type[CatalogModel], meta: Mapping[str, str]) -> di
             f"its settings: {', '.join(model.model_fields)}"
         )
     return picked
+
+
+def _sidecar_settings(model: type[CatalogModel], sidecar: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Every name must be a setting of the chosen model; values are read as metadata's are ("5" or 5 alike)."""
+    picked: dict[str, Any] = {}
+    unknown: list[str] = []
+    for name, value in sidecar.items():
+        if name.replace("-", "_").lower() in (MODEL_KEY, END_FRAME_KEY):
+            continue
+        field = model.field_for(name)
+        if field is None:
+            unknown.append(name)
+            continue
+        picked[field] = model.from_text(field, value if isinstance(value, str) else as_text(value))
+    if unknown:
+        raise InvalidSettingsError(
+            f"{where}: model {model.MODEL_ID!r} has no setting {', '.join(map(repr, sorted(unknown)))}; "
+            f"its settings: {', '.join(model.model_fields)}"
+        )
+    return picked
+
+
+def _sidecar_control(sidecar: Mapping[str, Any], name: str) -> str | None:
+    value = next((v for k, v in sidecar.items() if k.replace("-", "_").lower() == name), None)
+    return (str(value).strip() or None) if value is not None else None
 
 
 def _is_setting_of_any_model(key: str) -> bool:
@@ -124,14 +154,19 @@ def resolve_settings(
     presets: Mapping[str, Mapping[str, Any]],
     defaults: Mapping[str, Any],
     default_model: str,
+    sidecar: Mapping[str, Any] | None = None,
+    sidecar_key: str = "settings sidecar",
 ) -> JobSettings:
-    """Choose the model, layer its settings, validate them: InvalidSettingsError before any money is spent."""
+    """Choose the model, layer its settings, validate them: InvalidSettingsError before any money is spent.
+    `sidecar`: the parsed settings sidecar (i2v.domain.sidecar.parse_sidecar) or a manifest line's settings, named
+    `sidecar_key` in errors (e.g. "settings sidecar 'incoming/cat.json'")."""
     meta = normalized_metadata(metadata)
+    side = dict(sidecar or {})
     preset = preset_for_key(relative_key, presets)
     preset_model = str(preset.get(MODEL_KEY) or default_model)
-    model_id = _control(meta, MODEL_KEY) or preset_model
+    model_id = _control(meta, MODEL_KEY) or _sidecar_control(side, MODEL_KEY) or preset_model
     model = model_for(model_id)
-    end_frame = _control(meta, END_FRAME_KEY)
+    end_frame = _control(meta, END_FRAME_KEY) or _sidecar_control(side, END_FRAME_KEY)
     if end_frame is not None and model.END_FRAME_FIELD is None:
         takers = [mid for mid in catalog.ids() if catalog.get(mid).END_FRAME_FIELD]
         raise InvalidSettingsError(
@@ -140,6 +175,7 @@ def resolve_settings(
     merged = {
         **_layer(model_id, default_model, defaults),
         **_layer(model_id, preset_model, preset),
+        **_sidecar_settings(model, side, sidecar_key),
         **_metadata_settings(model, meta),
     }
     return JobSettings(model_id, validate(model, merged), end_frame)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 SEQUENCER_WIDTH = 32
+# Settings sidecars (i2v.domain.sidecar) live beside the images and start no job.
+SIDECAR_SUFFIX = ".json"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class KeyScope:
     input_prefix: str
     output_bucket: str
     output_prefix: str
+    manifest_prefix: str = "manifests/"
 
 
 def decode_s3_key(raw_key: str) -> str:
@@ -49,6 +52,8 @@ def ignore_reason(bucket: str, key: str, scope: KeyScope) -> str | None:
         return "outside the input prefix"
     if not key[len(scope.input_prefix) :].strip():
         return "empty name"
+    if key.lower().endswith(SIDECAR_SUFFIX):
+        return "settings sidecar"
     return None
 
 

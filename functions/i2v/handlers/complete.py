@@ -12,6 +12,7 @@ import requests
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from i2v.adapters.aws import aws_errors_are_transient
+from i2v.adapters.manifests import ManifestSummaries
 from i2v.adapters.storage import VideoStore
 from i2v.config import CompleteEnv
 from i2v.domain.workflow import CompletePayload
@@ -31,6 +32,7 @@ def service() -> CompleteService:
         publisher=event_publisher(env),
         session=requests.Session(),
         metrics=metrics,
+        manifests=ManifestSummaries(env.jobs_table_name),
     )
 
 

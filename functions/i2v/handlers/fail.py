@@ -11,6 +11,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from i2v.adapters.manifests import ManifestSummaries
 from i2v.config import FailEnv
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.workflow import FailureState
@@ -55,7 +56,12 @@ FailEvent: TypeAdapter[ExecutionStatusChange | FailureState] = TypeAdapter(Execu
 @cache
 def service() -> FailureService:
     env = FailEnv.from_environ()
-    return FailureService(repo=job_repository(env), publisher=event_publisher(env), metrics=metrics)
+    return FailureService(
+        repo=job_repository(env),
+        publisher=event_publisher(env),
+        metrics=metrics,
+        manifests=ManifestSummaries(env.jobs_table_name),
+    )
 
 
 def failure_from_execution_event(event: ExecutionStatusChange) -> tuple[str, Failure]:

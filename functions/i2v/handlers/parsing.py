@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
+from i2v.domain.manifest import ManifestChunk, ManifestLine, ManifestRef, is_manifest_key
 from i2v.domain.source import KeyScope, SourceObject, decode_s3_key, ignore_reason
 
 
@@ -37,7 +40,21 @@ class Ignore:
     key: str | None = None
 
 
-Command = Upload | Resume | Reconcile | Ignore
+@dataclass(frozen=True)
+class Split:
+    """A chunk of a manifest to split into line messages (its upload's notification is the first chunk)."""
+
+    chunk: ManifestChunk
+
+
+@dataclass(frozen=True)
+class Line:
+    """One manifest line's job."""
+
+    line: ManifestLine
+
+
+Command = Upload | Resume | Reconcile | Ignore | Split | Line
 
 
 def commands_from_body(body: str, scope: KeyScope) -> list[Command]:
@@ -53,6 +70,13 @@ def commands_from_body(body: str, scope: KeyScope) -> list[Command]:
         return [Resume(message["job_id"])]
     if message.get("kind") == "reconcile" and isinstance(message.get("job_id"), str):
         return [Reconcile(message["job_id"], now=message.get("now") is True)]
+    if message.get("kind") in ("manifest", "manifest_line"):
+        try:
+            if message["kind"] == "manifest":
+                return [Split(ManifestChunk.model_validate(message))]
+            return [Line(ManifestLine.model_validate(message))]
+        except ValidationError as error:
+            raise MalformedMessageError(f"{message['kind']} message: {error.errors()[0]['msg']}") from None
     records = message.get("Records")
     if not isinstance(records, list) or not records:
         raise MalformedMessageError("message is not an S3 event notification")
@@ -69,6 +93,9 @@ def _command_for(record: Any, scope: KeyScope) -> Command:
         s3_object = record["s3"]["object"]
         bucket = record["s3"]["bucket"]["name"]
         key = decode_s3_key(s3_object["key"])  # S3 sends the key URL-encoded
+        if is_manifest_key(key, scope.manifest_prefix):
+            ref = ManifestRef(bucket=bucket, key=key, version_id=s3_object.get("versionId") or None)
+            return Split(ManifestChunk(manifest=ref))
         reason = ignore_reason(bucket, key, scope)
         if reason:
             return Ignore(reason, key)

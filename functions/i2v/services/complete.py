@@ -30,8 +30,17 @@ from i2v.domain.record import EventDetailType, JobRecord, OutputRef, PosterRef, 
 from i2v.domain.source import output_key_for
 from i2v.domain.video_probe import NotAVideoError, ProbedReader
 from i2v.domain.workflow import VideoNotStoredError
+from i2v.services.manifest_tally import end_job_line
 from i2v.services.metrics import MetricName, count_job_end
-from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink, NullMetrics, PublisherPort, VideoStoragePort
+from i2v.services.ports import (
+    GmiPort,
+    JobRepositoryPort,
+    ManifestSummaryPort,
+    MetricsSink,
+    NullMetrics,
+    PublisherPort,
+    VideoStoragePort,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +69,7 @@ class CompleteService:
     publisher: PublisherPort
     session: requests.Session = field(default_factory=requests.Session)
     metrics: MetricsSink = field(default_factory=NullMetrics)
+    manifests: ManifestSummaryPort | None = None  # a manifest line's job that ends here is counted
 
     def complete(self, job_id: str, request_id: str, time_left_ms: Callable[[], int] = _no_deadline) -> dict[str, Any]:
         """`time_left_ms`: the invocation's time left (Lambda's context). Downloads stop STOP_RESERVE_SECONDS
@@ -212,6 +222,7 @@ class CompleteService:
                 ) from None
             job = current
         count_job_end(self.metrics, job)
+        end_job_line(self.manifests, self.publisher, job)
         self.metrics.add_metric(MetricName.VIDEO_BYTES, "Bytes", output.size)
         if generation is not None:
             self.metrics.add_metric(MetricName.GENERATION_SECONDS, "Seconds", generation)

@@ -9,8 +9,9 @@ from i2v.domain.claims import TransitionRejectedError
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.record import EventDetailType, failed_detail
 from i2v.domain.redaction import redact, truncate
+from i2v.services.manifest_tally import end_job_line
 from i2v.services.metrics import announce_failure, count_job_end
-from i2v.services.ports import JobRepositoryPort, MetricsSink, NullMetrics, PublisherPort
+from i2v.services.ports import JobRepositoryPort, ManifestSummaryPort, MetricsSink, NullMetrics, PublisherPort
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ class FailureService:
     repo: JobRepositoryPort
     publisher: PublisherPort
     metrics: MetricsSink = field(default_factory=NullMetrics)
+    manifests: ManifestSummaryPort | None = None  # a manifest line's job that ends here is counted
 
     def record(self, job_id: str, failure: Failure) -> str:
         status = JobStatus.TIMED_OUT if failure.category == FailureCategory.TIMED_OUT else JobStatus.FAILED
@@ -33,6 +35,7 @@ class FailureService:
                 self._announce_again(job_id, failure)
             return str(already.current)
         count_job_end(self.metrics, job)
+        end_job_line(self.manifests, self.publisher, job)
         announce_failure(self.publisher, self.repo, job)
         return str(job.status)
 

@@ -16,6 +16,7 @@ from i2v.domain.budgets import SpendReservation
 from i2v.domain.claims import ClaimResult, WatchLookClaim
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus
+from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
 from i2v.domain.pacing import Reservation
 from i2v.domain.record import JobRecord
 from i2v.domain.sweep import Execution
@@ -119,6 +120,8 @@ class ImageStoragePort(Protocol):
 
     def first_bytes(self, bucket: str, key: str, version_id: str | None, count: int) -> bytes: ...
 
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, count: int) -> bytes: ...
+
     def presign_get(self, bucket: str, key: str, version_id: str | None, ttl_seconds: int) -> str: ...
 
 
@@ -191,3 +194,37 @@ class ExecutionsPort(Protocol):
     """The workflow's executions by name: what DescribeExecution says, None when none of that name exists."""
 
     def describe(self, name: str) -> Execution | None: ...
+
+
+class MessageBatchPort(Protocol):
+    """The submit queue, many messages at once (a manifest's lines): sent in SQS batches of 10."""
+
+    def send_batch(self, bodies: list[dict[str, Any]]) -> None: ...
+
+
+class ManifestSummaryPort(Protocol):
+    """Per-manifest summary records (i2v.domain.manifest). `record_chunk` is conditional on the chunk being the
+    next one (False: another delivery recorded it first); `add_bad_line` and `end_line` are idempotent per line
+    number (`end_line`: True when this end was new); `mark_completed` sets `completed_at` once (True then)."""
+
+    def get(self, manifest_id: str) -> ManifestSummary | None: ...
+
+    def record_chunk(
+        self,
+        manifest: ManifestRef,
+        offset: int,
+        next_offset: int,
+        next_line: int,
+        lines: int,
+        bad: list[BadLine],
+        bad_total: int,
+        done: bool,
+    ) -> bool: ...
+
+    def add_bad_line(self, manifest_id: str, bad: BadLine) -> None: ...
+
+    def end_line(self, manifest_id: str, line: int, outcome: str) -> bool: ...
+
+    def mark_completed(self, manifest_id: str) -> bool: ...
+
+    def mark_announced(self, manifest_id: str) -> None: ...

@@ -39,6 +39,12 @@ def retry_hint(job: JobRecord) -> str | None:
     """What an operator should know before a retry that would most likely end as the last attempt did."""
     if job.failure is None or job.failure.category not in FIXED_BY_A_NEW_UPLOAD:
         return None
+    if job.sidecar is None and "settings sidecar" in job.failure.message:
+        # A rejected sidecar is not pinned: the retry reads the sidecar's key again, so fixing it there is enough.
+        return (
+            f"attempt {job.attempt} was rejected for its settings sidecar; a retry reads the sidecar again, so fix "
+            "it first (the image and its metadata are read as they are)"
+        )
     return (
         f"attempt {job.attempt} was rejected as {job.failure.category}; a retry reads the same image and metadata "
         "again, so it only helps if the deployment's settings changed. To fix the image or its settings, upload it "

@@ -20,17 +20,20 @@ from i2v.config import BudgetAction, SubmitEnv
 from i2v.domain.budgets import SpendReservation
 from i2v.domain.claims import TransitionRejectedError
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
+from i2v.domain.manifest import ManifestLine
 from i2v.domain.pricing import JobPrice
-from i2v.domain.record import JobRecord, SourceRef, iso, utc_now
+from i2v.domain.record import JobRecord, ManifestLineRef, SourceRef, iso, utc_now
 from i2v.domain.redaction import redact
 from i2v.domain.settings import JobSettings
 from i2v.domain.source import SourceObject, job_id_for, padded_sequencer
 from i2v.services.budget import DollarBudgets
+from i2v.services.manifest_tally import end_job_line
 from i2v.services.metrics import MetricName, announce_failure, count_job_end
 from i2v.services.ports import (
     GmiPort,
     ImageStoragePort,
     JobRepositoryPort,
+    ManifestSummaryPort,
     MetricsSink,
     NoSpendMetrics,
     NullMetrics,
@@ -85,12 +88,17 @@ class SubmitService:
     # Pace, circuit breaker and outage patience (issue 11); the default neither paces nor breaks.
     gate: SubmitGate = field(default_factory=SubmitGate)
     spend_metrics: SpendMetricsPort = field(default_factory=NoSpendMetrics)
+    # Manifest summaries: a manifest line's job that ends here is counted (None: not counted, e.g. in tests).
+    manifests: ManifestSummaryPort | None = None
     _budget_day: str | None = field(default=None, init=False)
     _reservation: SpendReservation | None = field(default=None, init=False)  # the job's money (dollar budgets)
 
     # ---- entry points -------------------------------------------------------------------------------------
-    def submit_source(self, source: SourceObject) -> SubmitResult:
+    def submit_source(self, source: SourceObject, line: ManifestLine | None = None) -> SubmitResult:
+        """An upload's job; with `line`, a manifest line's (the line's settings kept on the record)."""
         job = self._new_job(source)
+        if line is not None:
+            job = job.model_copy(update={"manifest_line": ManifestLineRef.of(line), "line_settings": line.settings})
         claim = self.repo.claim(job, padded_sequencer(source.sequencer))
         if claim.outcome == "superseded":
             logger.info("older version of %s ignored: a newer upload is already known", source.key)
@@ -180,9 +188,12 @@ class SubmitService:
 
     def _process(self, job: JobRecord) -> SubmitResult:
         try:
-            source, settings, end_frame = SubmitValidation(self.env, self.images).validate(job)
+            source, settings, end_frame, sidecar = SubmitValidation(self.env, self.images).validate(job)
         except JobFailedError as rejection:
             return self._end(job, JobStatus.REJECTED, rejection.failure)
+        if sidecar is not None and job.sidecar is None:
+            # Pinned once its settings were found valid: a deferral or a retry reads this version again.
+            self.repo.annotate(job.job_id, {"sidecar": sidecar.model_dump(mode="json")})
         try:
             self.gmi.check_credentials()
         except GmiPermanentError as missing:
@@ -358,6 +369,7 @@ class SubmitService:
         except TransitionRejectedError as lost_race:
             return SubmitResult(SubmitOutcome.DUPLICATE, job.job_id, str(lost_race.current))
         count_job_end(self.metrics, job)
+        end_job_line(self.manifests, self.publisher, job)
         self._announce_failure(job)
         outcome = {
             JobStatus.REJECTED: SubmitOutcome.REJECTED,

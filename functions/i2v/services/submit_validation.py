@@ -8,7 +8,8 @@ from i2v.config import SubmitEnv
 from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
 from i2v.domain.jobs import FailureCategory, JobFailedError
 from i2v.domain.record import JobRecord, SourceRef
-from i2v.domain.settings import InvalidSettingsError, JobSettings, resolve_settings
+from i2v.domain.settings import SIDECAR_KEY, InvalidSettingsError, JobSettings, normalized_metadata, resolve_settings
+from i2v.domain.sidecar import check_sidecar_size, default_sidecar_key, named_sidecar_key, parse_sidecar
 from i2v.domain.source import relative_key
 from i2v.services.ports import ImageStoragePort
 
@@ -18,26 +19,67 @@ class SubmitValidation:
     env: SubmitEnv
     images: ImageStoragePort
 
-    def validate(self, job: JobRecord) -> tuple[SourceRef, JobSettings, SourceRef | None]:
-        """The checked source, its settings and its end frame; raises JobFailedError (the job is rejected)."""
+    def validate(self, job: JobRecord) -> tuple[SourceRef, JobSettings, SourceRef | None, SourceRef | None]:
+        """The checked source, its settings, its end frame and its settings sidecar (None: none); raises
+        JobFailedError (the job is rejected)."""
         src = job.source
         info = self.images.head(src.bucket, src.key, src.version_id)
         if info is None or (src.version_id and self.images.is_deleted(src.bucket, src.key)):
             raise JobFailedError(FailureCategory.SOURCE_MISSING, "the image no longer exists")
         content_type = self._check_image(src.bucket, src.key, src.version_id, info.size, "the image")
         try:
+            sidecar_ref, sidecar = self._sidecar(job, info.metadata)
             settings = resolve_settings(
                 info.metadata,
                 relative_key(src.key, self.env.input_prefix),
                 self.env.prefix_presets,
                 self.env.default_settings,
                 self.env.gmi_model_id,
+                sidecar=sidecar,
+                sidecar_key=self._label(job, sidecar_ref),
             )
         except InvalidSettingsError as error:
-            raise JobFailedError(FailureCategory.INVALID_SETTINGS, str(error)) from None
+            message = str(error)
+            if job.manifest_line is not None and not message.startswith("manifest "):
+                message = f"{self._label(job, None)}: {message}"  # which line of which manifest, always
+            raise JobFailedError(FailureCategory.INVALID_SETTINGS, message) from None
         checked = src.model_copy(update={"size": info.size, "content_type": content_type})
         end_frame = self._end_frame(src.bucket, settings) if settings.end_frame_key else None
-        return checked, settings, end_frame
+        return checked, settings, end_frame, sidecar_ref
+
+    @staticmethod
+    def _label(job: JobRecord, sidecar: SourceRef | None) -> str:
+        if job.manifest_line is not None:
+            return f"manifest {job.manifest_line.key!r} line {job.manifest_line.line}"
+        return f"settings sidecar {sidecar.key!r}" if sidecar else "settings sidecar"
+
+    def _sidecar(self, job: JobRecord, metadata: dict[str, str]) -> tuple[SourceRef | None, dict[str, object] | None]:
+        """The settings sidecar: the version this job read first (pinned on its record), else the one its
+        `settings` metadata names (required), else `<image>.json` beside it if there is one."""
+        bucket = job.source.bucket
+        if job.manifest_line is not None:  # a manifest line's settings stand where a sidecar would
+            return None, dict(job.line_settings or {})
+        named = normalized_metadata(metadata).get(SIDECAR_KEY, "").strip()
+        version_id: str | None = None
+        if job.sidecar is not None:
+            key, version_id, required = job.sidecar.key, job.sidecar.version_id, True
+        elif named:
+            key, required = named_sidecar_key(job.source.key, named, self.env.input_prefix), True
+        else:
+            key, required = default_sidecar_key(job.source.key), False
+        info = self.images.head(bucket, key, version_id)
+        if info is None:
+            if required:
+                raise InvalidSettingsError(
+                    f"settings sidecar {key!r} does not exist{f' (version {version_id})' if version_id else ''}: "
+                    "upload it before the image"
+                )
+            return None, None
+        check_sidecar_size(key, info.size)
+        version_id = info.version_id or version_id
+        body = self.images.first_bytes(bucket, key, version_id, info.size)
+        ref = SourceRef(bucket=bucket, key=key, version_id=version_id, etag=info.etag, size=info.size)
+        return ref, parse_sidecar(key, body)
 
     def _check_image(self, bucket: str, key: str, version_id: str | None, size: int, what: str) -> str:
         """Size and format checks shared by the source and the end frame; returns the content type."""

@@ -12,6 +12,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from i2v.domain.manifest import MANIFEST_SUFFIXES
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.queues import dead_letter_queue, work_queue
@@ -61,6 +62,13 @@ class Ingestion(Construct):
                 s3n.SqsDestination(self.queue),
                 s3.NotificationKeyFilter(prefix=config.input_prefix, suffix=suffix),
             )
+        # Manifests (issue 27): their own notifications, to the same queue; the submit function splits them.
+        for suffix in MANIFEST_SUFFIXES:
+            input_bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3n.SqsDestination(self.queue),
+                s3.NotificationKeyFilter(prefix=config.manifest_prefix, suffix=suffix),
+            )
 
         environment = {
             **common_environment(config, records),
@@ -70,6 +78,7 @@ class Ingestion(Construct):
             "MAX_IMAGE_BYTES": str(config.max_image_bytes),
             "PRESIGN_TTL_SECONDS": str(config.image_url_ttl_seconds),
             "END_FRAME_PREFIX": config.end_frame_prefix,
+            "MANIFEST_PREFIX": config.manifest_prefix,
             "DEFAULT_SETTINGS": config.json_env("default_settings"),
             "PREFIX_PRESETS": config.json_env("prefix_presets"),
             "GMI_PRICES": config.json_env("gmi_prices"),
@@ -112,10 +121,14 @@ class Ingestion(Construct):
         uploads = input_bucket.arn_for_objects(f"{config.input_prefix}*")
         # End frames (metadata `end_frame`) live under their own prefix, so uploading one starts no job.
         end_frames = input_bucket.arn_for_objects(f"{config.end_frame_prefix}*")
+        # Manifests, and the images they name that live beside them (their uploads start no job of their own).
+        manifests = input_bucket.arn_for_objects(f"{config.manifest_prefix}*")
         fn.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[uploads, end_frames])
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[uploads, end_frames, manifests]
+            )
         )
-        for readable in (uploads, end_frames):
+        for readable in (uploads, end_frames, manifests):
             acknowledge_wildcard_resource(
                 self.submit.role,
                 readable,

@@ -75,7 +75,9 @@ def demo(
 @app.command()
 def submit(
     image: Annotated[Path, typer.Argument(help="JPEG, PNG or WebP")],
-    prompt: Annotated[str, typer.Option(help="description of the motion")],
+    prompt: Annotated[
+        str | None, typer.Option(help="description of the motion (default: the settings file's, or the deployment's)")
+    ] = None,
     negative_prompt: Annotated[str | None, typer.Option()] = None,
     duration: Annotated[str | None, typer.Option(help="5, 8 or 10 (10 not at 1080p)")] = None,
     quality: Annotated[str | None, typer.Option(help="360p, 540p, 720p or 1080p")] = None,
@@ -93,12 +95,19 @@ def submit(
     end_frame: Annotated[
         Path | None, typer.Option(help="the last frame, for models that take one: uploaded under the end-frame prefix")
     ] = None,
+    settings_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="a JSON object of settings, uploaded beside the image as its sidecar (no 2 KB limit); options beat it"
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="follow the job until it ends")] = False,
     timeout: Annotated[float, typer.Option(help="seconds to --wait")] = 1800,
     target: Where = "auto",
     as_json: Json = False,
 ) -> None:
-    """Upload an image with its generation settings; the pipeline takes it from there."""
+    """Upload an image with its generation settings (as S3 metadata; in a settings sidecar beside it when they
+    are longer than S3's 2 KB of metadata allow, or with --settings-file); the pipeline takes it from there."""
     where = resolve_target(target)
     settings = {
         "prompt": prompt,
@@ -114,7 +123,7 @@ def submit(
         "model": model,
         **parse_sets(sets),
     }
-    uploaded = upload(where, image, key, settings, end_frame)
+    uploaded = upload(where, image, key, settings, end_frame, settings_file)
     if not wait:
         if as_json:
             emit_json({"uploaded": uploaded})

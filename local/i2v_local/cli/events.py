@@ -15,7 +15,14 @@ import typer
 from pydantic import ValidationError
 
 from i2v_events import parse_event
-from i2v_events.v1 import DetailType, FailedDetail, PreviewReadyDetail, SubmittedDetail, SucceededDetail
+from i2v_events.v1 import (
+    DetailType,
+    FailedDetail,
+    ManifestCompletedDetail,
+    PreviewReadyDetail,
+    SubmittedDetail,
+    SucceededDetail,
+)
 from i2v_local.cli.output import console
 from i2v_local.cli.target import resolve_target
 from i2v_local.stack.taps import EventTap
@@ -37,6 +44,11 @@ def event_line(event: dict[str, Any]) -> str:
             f"{parsed.time:%H:%M:%S}  {'preview ready':<16} {detail.job_id[:8]}  {detail.source.key}  "
             f"s3://{poster.bucket}/{poster.key} (at {poster.at_seconds:.1f} s), "
             f"{animated.key.rsplit('/', 1)[-1]} ({animated.frame_count} frames, {animated.size // 1024} KB)"
+        )
+    if isinstance(detail, ManifestCompletedDetail):
+        return (
+            f"{parsed.time:%H:%M:%S}  {'manifest done':<16} {detail.manifest_id[:8]}  {detail.manifest.key}  "
+            f"{detail.lines} lines ended, {detail.bad_lines} bad"
         )
     head = f"{parsed.time:%H:%M:%S}  {detail.status:<16} {detail.job_id[:8]}  {detail.source.key}"
     if isinstance(detail, SubmittedDetail):
@@ -63,7 +75,7 @@ def events_command(
     limit: Annotated[int | None, typer.Option(help="stop after this many events")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON event per line (JSON Lines)")] = False,
 ) -> None:
-    """Show the pipeline's events (Submitted, Succeeded, Failed) of the local stack as they happen."""
+    """Show the pipeline's events (Submitted, Succeeded, Failed, Manifest Completed) of the local stack as they happen."""
     target = resolve_target("local")
     tap = EventTap(target.client, target.outputs["EventBusName"], PATTERN)
     if not as_json:

@@ -119,3 +119,11 @@ def test_a_retry_that_reads_the_same_upload_again_says_so(fakes: Fakes, category
     if hint:
         assert f"rejected as {category}" in hint
         assert "upload it again" in hint
+
+
+def test_a_retry_after_a_rejected_sidecar_says_to_fix_the_sidecar_first(fakes: Fakes) -> None:
+    message = "settings sidecar 'incoming/cat.json' is not valid JSON (Expecting value at line 1 column 1)"
+    _job(fakes, JobStatus.REJECTED, failure={"category": "invalid_settings", "message": message})
+    hint = retry_hint(fakes.repo.get(JOB_ID))
+    assert hint is not None
+    assert "a retry reads the sidecar again, so fix it first" in hint

@@ -11,9 +11,10 @@ import pytest
 
 from i2v.adapters.breaker import GmiSubmitBreaker
 from i2v.adapters.gmi import GmiClient
+from i2v.adapters.manifests import ManifestSummaries
 from i2v.adapters.pacing import SubmitPace
 from i2v.adapters.publisher import EventPublisher
-from i2v.adapters.queue import WatchQueue
+from i2v.adapters.queue import SubmitQueue, WatchQueue
 from i2v.adapters.repository import JobRepository
 from i2v.adapters.storage import SourceImages, VideoStore
 from i2v.adapters.stored_video import StoredVideos
@@ -35,6 +36,8 @@ TRIPLES = [
     (ports.StaleJobsPort, JobRepository, fakes.FakeJobRepository),
     (ports.ExecutionsPort, Executions, fakes.FakeExecutions),
     (ports.StoredVideoPort, StoredVideos, fakes.FakeStoredVideos),
+    (ports.ManifestSummaryPort, ManifestSummaries, fakes.FakeManifestSummaries),
+    (ports.MessageBatchPort, SubmitQueue, fakes.FakeMessageBatch),
 ]
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from i2v_events.v1.details import DETAIL_KINDS, DETAIL_MODELS, NEVER_NULL, OPEN_OBJECT, SCHEMA_VERSION
-from i2v_events.v1.events import VideoFailed, VideoPreviewReady, VideoSubmitted, VideoSucceeded
+from i2v_events.v1.events import ManifestCompleted, VideoFailed, VideoPreviewReady, VideoSubmitted, VideoSucceeded
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
@@ -29,6 +29,7 @@ _EVENT_MODELS = {
     "succeeded": VideoSucceeded,
     "failed": VideoFailed,
     "preview_ready": VideoPreviewReady,
+    "manifest_completed": ManifestCompleted,
 }
 # Annotations of pydantic's output that say nothing to a validator or a code generator.
 _NOISE = ("title", "examples")

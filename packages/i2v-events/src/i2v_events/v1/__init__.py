@@ -11,6 +11,8 @@ from i2v_events.v1.details import (
     FailedStatus,
     FailureCategory,
     FailureInfo,
+    ManifestCompletedDetail,
+    ManifestRef,
     OutputRef,
     PosterRef,
     PreviewReadyDetail,
@@ -25,6 +27,7 @@ from i2v_events.v1.details import (
     ThinkingType,
 )
 from i2v_events.v1.events import (
+    ManifestCompleted,
     PipelineEvent,
     VideoFailed,
     VideoPreviewReady,
@@ -44,6 +47,9 @@ __all__ = [
     "FailedStatus",
     "FailureCategory",
     "FailureInfo",
+    "ManifestCompleted",
+    "ManifestCompletedDetail",
+    "ManifestRef",
     "OutputRef",
     "PipelineEvent",
     "PosterRef",

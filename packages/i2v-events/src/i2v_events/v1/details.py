@@ -27,6 +27,8 @@ class DetailType(StrEnum):
     SUCCEEDED = "Video Generation Succeeded"
     FAILED = "Video Generation Failed"
     PREVIEW_READY = "Video Preview Ready"
+    # Added in v1 (additive): a manifest's every line has ended (issue 27).
+    MANIFEST_COMPLETED = "Video Manifest Completed"
 
 
 class FailureCategory(StrEnum):
@@ -282,12 +284,35 @@ class PreviewReadyDetail(_JobDetail):
     previews: PreviewsRef
 
 
+class ManifestRef(_Detail):
+    """The manifest object (`.jsonl` or `.csv`) whose lines started the jobs."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+
+
+class ManifestCompletedDetail(_Detail):
+    """Every line of a manifest has ended (added in v1): each line's job ended (succeeded, failed, timed_out or
+    rejected: those jobs' own events say which), its image was missing, or its image already had a job. Not a job
+    event: no `job_id`; the counts come from the manifest's summary record."""
+
+    schema_version: Literal["1"]
+    manifest_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    manifest: ManifestRef
+    occurred_at: datetime
+    lines: int = Field(ge=0, description="lines that became job messages (a good line of the manifest)")
+    ended: int = Field(ge=0, description="of those, lines whose end was counted (every one, by now)")
+    bad_lines: int = Field(ge=0, description="lines rejected with their line number (in the summary record)")
+
+
 #: detail-type -> detail model, the whole of v1.
-DETAIL_MODELS: dict[DetailType, type[_JobDetail]] = {
+DETAIL_MODELS: dict[DetailType, type[_Detail]] = {
     DetailType.SUBMITTED: SubmittedDetail,
     DetailType.SUCCEEDED: SucceededDetail,
     DetailType.FAILED: FailedDetail,
     DetailType.PREVIEW_READY: PreviewReadyDetail,
+    DetailType.MANIFEST_COMPLETED: ManifestCompletedDetail,
 }
 #: The short names used in file names and webhook settings.
 DETAIL_KINDS: dict[str, DetailType] = {
@@ -295,4 +320,5 @@ DETAIL_KINDS: dict[str, DetailType] = {
     "succeeded": DetailType.SUCCEEDED,
     "failed": DetailType.FAILED,
     "preview_ready": DetailType.PREVIEW_READY,
+    "manifest_completed": DetailType.MANIFEST_COMPLETED,
 }

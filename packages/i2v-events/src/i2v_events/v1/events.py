@@ -19,7 +19,13 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import Field, TypeAdapter
 
-from i2v_events.v1.details import FailedDetail, PreviewReadyDetail, SubmittedDetail, SucceededDetail
+from i2v_events.v1.details import (
+    FailedDetail,
+    ManifestCompletedDetail,
+    PreviewReadyDetail,
+    SubmittedDetail,
+    SucceededDetail,
+)
 
 
 class VideoSubmitted(EventBridgeModel):
@@ -42,7 +48,12 @@ class VideoPreviewReady(EventBridgeModel):
     detail: PreviewReadyDetail
 
 
-AnyEvent = VideoSubmitted | VideoSucceeded | VideoFailed | VideoPreviewReady
+class ManifestCompleted(EventBridgeModel):
+    detail_type: Literal["Video Manifest Completed"] = Field(alias="detail-type")
+    detail: ManifestCompletedDetail
+
+
+AnyEvent = VideoSubmitted | VideoSucceeded | VideoFailed | VideoPreviewReady | ManifestCompleted
 PipelineEvent = Annotated[AnyEvent, Field(discriminator="detail_type")]
 _PIPELINE_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(PipelineEvent)
 
