@@ -117,6 +117,9 @@ class PipelineConfig(BaseModel):
     trace_looks: bool = False
     # The operations dashboard: $3.00 a month at list price, the largest fixed item of an idle stack.
     dashboard: bool = False
+    # Encrypt the alarm topic at rest with a customer managed key: $1.00 a month (alarm notifications hold no job
+    # data or secrets, and travel over TLS either way).
+    alarm_topic_cmk: bool = False
     # by-source and by-status projecting every attribute, as stacks deployed before issue 25 were built:
     # CloudFormation cannot change an index's projection in place (docs/deploy.md, "Updating").
     wide_indexes: bool = False

@@ -46,7 +46,7 @@ def test_the_deployed_template_is_read_as_built() -> None:
     assert {"submit", "complete"} <= facts.traced
     assert facts.dashboards == 0  # opt-in
     assert facts.polled_queues == 2  # the submit and watch queues' event source mappings
-    assert facts.kms_keys == 1
+    assert facts.kms_keys == 0  # the alarm topic's key is opt-in (alarm_topic_cmk)
     assert facts.secrets == 1
     assert {i.name: i.projection for i in facts.indexes} == {
         "by-source": "KEYS_ONLY",

@@ -253,8 +253,8 @@ def _queue_id(arn: Any) -> str | None:
 
 
 def _dead_letter_queues(template: dict[str, Any]) -> set[str]:
-    """Every queue something dead-letters into: a queue's or subscription's redrive, a function's DLQ, a rule
-    target's DLQ."""
+    """Every queue something dead-letters into: a queue's or subscription's redrive, a function's DLQ or
+    on-failure destination, a rule's or schedule's target DLQ."""
     found: set[str] = set()
     for resource in template["Resources"].values():
         props = resource.get("Properties", {})
@@ -264,6 +264,9 @@ def _dead_letter_queues(template: dict[str, Any]) -> set[str]:
         found.add(str(_queue_id(props.get("DeadLetterConfig", {}).get("TargetArn"))))
         for target in props.get("Targets", []):
             found.add(str(_queue_id(target.get("DeadLetterConfig", {}).get("Arn"))))
+        # a schedule's target (EventBridge Scheduler), a function's asynchronous on-failure destination
+        found.add(str(_queue_id(props.get("Target", {}).get("DeadLetterConfig", {}).get("Arn"))))
+        found.add(str(_queue_id(props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"))))
     found.discard("None")
     return found
 
@@ -287,7 +290,7 @@ def test_every_dead_letter_queue_has_an_alarm_on_the_alarm_topic(
     """Defect 4: the webhooks' DLQ had none (and so had the alarm e-mail's)."""
     template = template_dict if variant == "default" else request.getfixturevalue("full_template")
     dead = _dead_letter_queues(template)
-    assert len(dead) == (3 if variant == "default" else 5)
+    assert len(dead) == (5 if variant == "default" else 7)  # + the sweeper schedule's and the previews DLQ
     alarmed = _alarmed_queues(template, "ApproximateNumberOfMessagesVisible")
     assert dead <= set(alarmed)
     for queue_id in dead:

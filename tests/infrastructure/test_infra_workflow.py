@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -309,10 +310,22 @@ def test_secret_value_never_appears_in_the_template(template_dict: dict[str, Any
 # ---- monitoring --------------------------------------------------------------------------------
 
 
-def test_alarms_notify_an_encrypted_topic(template_dict: dict[str, Any]) -> None:
+def test_alarms_notify_a_tls_only_topic_encrypted_at_rest_when_asked(
+    template_dict: dict[str, Any], tmp_path: Path
+) -> None:
+    from i2v_infra.nag import ACKNOWLEDGED
+    from i2v_infra.synth import synthesize
+
     topic_id, topic = only_resource(template_dict, "AWS::SNS::Topic")
-    key_id, key = only_resource(template_dict, "AWS::KMS::Key")
-    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    # By default no customer managed key: $1.00 a month for alarm names and states (issue 25's idle bill).
+    assert "KmsMasterKeyId" not in topic["Properties"]
+    assert resources_of_type(template_dict, "AWS::KMS::Key") == {}
+    before = len(ACKNOWLEDGED)
+    encrypted = synthesize(tmp_path, nag=False, config_overrides={"alarm_topic_cmk": True}).template
+    del ACKNOWLEDGED[before:]  # the record of acknowledgments is the default app's (test_infra_compliance)
+    _, cmk_topic = only_resource(encrypted, "AWS::SNS::Topic")
+    key_id, key = only_resource(encrypted, "AWS::KMS::Key")
+    assert cmk_topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert key["Properties"]["EnableKeyRotation"] is True
     assert any(
         s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
@@ -407,7 +420,7 @@ def test_the_dashboard_is_opt_in(opt_in_template_dict: dict[str, Any]) -> None:
 
 def test_every_log_group_has_retention(template_dict: dict[str, Any]) -> None:
     groups = resources_of_type(template_dict, "AWS::Logs::LogGroup")
-    assert len(groups) == 7  # six functions and the state machine
+    assert len(groups) == 8  # seven functions and the state machine
     assert all(g["Properties"]["RetentionInDays"] == CONFIG.log_retention_days for g in groups.values())
 
 

@@ -73,23 +73,16 @@ def watch_queue_age_threshold(visibility_timeout_seconds: int) -> int:
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, target: Monitored) -> None:
         super().__init__(scope, construct_id)
-        # CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key: a CMK it may use.
-        self.key = kms.Key(
-            self,
-            "AlarmTopicKey",
-            enable_key_rotation=True,
-            description="i2v alarm topic",
-            removal_policy=RemovalPolicy.DESTROY,  # deletion is scheduled (30-day waiting period)
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
-            )
-        )
+        self.key = self._topic_key() if config.alarm_topic_cmk else None
         self.topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True, display_name="i2v alarms")
+        if self.key is None:
+            acknowledge(
+                self.topic,
+                "AwsSolutions-SNS2",
+                "Alarm notifications carry alarm names, states and metric values only (no job data, no secrets), "
+                "over TLS (the topic denies plain transport). Encryption at rest needs a customer managed key "
+                "($1.00 a month, a third of an idle stack's bill): opt in with alarm_topic_cmk.",
+            )
         # enforce_ssl writes a topic policy holding only its Deny; CloudWatch publishes as a service principal
         # and needs an explicit Allow, scoped to this account's alarms, or no alarm is ever delivered.
         stack = Stack.of(self)
@@ -247,6 +240,25 @@ class Monitoring(Construct):
 
         # Opt-in (config dashboard): $3.00 a month, more than the rest of an idle stack together.
         self.dashboard = self._dashboard(target, config) if config.dashboard else None
+
+    def _topic_key(self) -> kms.Key:
+        """CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key: a CMK it may use."""
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            enable_key_rotation=True,
+            description="i2v alarm topic",
+            removal_policy=RemovalPolicy.DESTROY,  # deletion is scheduled (30-day waiting period)
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
+        return key
 
     def _dashboard(self, target: Monitored, config: PipelineConfig) -> cw.Dashboard:
         sm = target.state_machine
