@@ -3,8 +3,8 @@
 A chain is the watch messages of one Watch task (named by a short hash of its task token: a token is never
 printed or stored). A fork: two different messages (two MessageIds) on the watch queue for the same
 (job_id, chain, look), i.e. two successors of one look, so two live chains of looks for one job. `look` is the
-message's `look` field (WatchMessage.look) when it has one, else its state's `poll.poll_count`, which each look
-raises by one (a hop past SQS's 900 s delay keeps it: with the soak's short waits there is none).
+message's `look` field read as the watch function reads it (WatchMessage.look): the state machine's own message
+has none and is look 0, whatever its state's `poll.poll_count` (the Poll task may have looked before Watch).
 A duplicate delivery of one message (same MessageId) is not a fork; what the look then sends is.
 """
 
@@ -19,8 +19,10 @@ from urllib.parse import unquote, urlsplit
 
 from i2v.domain.polling import Expectation, PollPolicy, next_wait_seconds, wait_before_deadline
 from i2v.domain.record import JobRecord
+from i2v.domain.workflow import WatchMessage
 
 Look = tuple[str, str, int]  # (job_id, chain, look)
+FIRST_LOOK: int = WatchMessage.model_fields["look"].default  # the state machine's own message carries none
 
 
 def chain_of(token: str) -> str:
@@ -58,9 +60,8 @@ class WatchLedger:
         try:
             body = json.loads(str(record["body"]))
             state = body["state"]
-            job_id, poll = str(state["job_id"]), state["poll"]
-            look = int(body["look"]) if body.get("look") is not None else int(poll.get("poll_count", 0))
-            key = (job_id, chain_of(str(body["task_token"])), look)
+            look = int(body.get("look", FIRST_LOOK))
+            key = (str(state["job_id"]), chain_of(str(body["task_token"])), look)
         except (KeyError, TypeError, ValueError):
             return
         self.messages.setdefault(key, set()).add(str(record["messageId"]))

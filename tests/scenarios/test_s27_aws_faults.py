@@ -29,7 +29,7 @@ from i2v_local.stack.aws_faults import DUPLICATE, KILLED, PREVIOUS_INPUT, THROTT
 from i2v_local.stack.driver import PipelineDriver, png_bytes
 from i2v_local.timewarp import functions_warped
 from scenarios.conftest import SCENARIO_API_KEY
-from support.watch_queue import move_watch_clock, submit_pump, watch_pump, watch_queue_url
+from support.watch_queue import move_watch_clock, submit_pump, wait_for_watch_messages, watch_pump
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -124,16 +124,17 @@ def test_s27_a_killed_watch_batch_comes_back_whole_and_forks_no_chain(
     monkeypatch: pytest.MonkeyPatch,
     sqs_clock: SqsClock,
 ) -> None:
-    """Two looks in one batch, killed at the call after its first SendMessage (the second record's heartbeat):
-    the first record had heartbeated, looked and sent its successor. Lambda makes the whole batch visible again after the timeout:
-    the first look's redelivery must not send a second successor. Needs the watch branch's fixes."""
-    stack, faults, pipeline = _stack(
-        local_stack_factory, **{KILLED: FaultRule(1.0, channels=WATCH, limit=1, kill_at_call="after SendMessage")}
-    )
+    """Two looks in one batch, killed at the second record's heartbeat: the first record had heartbeated, looked,
+    sent its successor and marked its look finished. Lambda makes the whole batch visible again after the
+    timeout, here before the successor is handled (a wait longer than the visibility timeout): the first look's
+    redelivery must not look again nor send a second successor. (Killed between its send and its mark, the
+    redelivery would redo the look: one more GET and a second successor that the next look's claim stops.)"""
+    kill = FaultRule(1.0, channels=WATCH, limit=1, kill_at_call="before SendTaskHeartbeat #2")
+    stack, faults, pipeline = _stack(local_stack_factory, **{KILLED: kill})
     move_watch_clock(monkeypatch, sqs_clock.now)
     job_ids = [pipeline.upload(f"incoming/aws/killed-{n}.png", png_bytes(shade=10 + n)) for n in range(2)]
     submit_pump(stack).pump()
-    _wait_for_watch_messages(stack, 2)
+    wait_for_watch_messages(stack, 2)
 
     watch_pump(stack).pump()  # both looks in one batch, killed
     assert faults.fired[KILLED] == 1
@@ -221,19 +222,6 @@ def _past_s3_test_event(stack: LocalStack, faults: AwsFaults) -> None:
     faults.rules = {}
     stack.run_until_idle(timeout=30)
     faults.rules = rules
-
-
-def _wait_for_watch_messages(stack: LocalStack, count: int, timeout: float = 20.0) -> None:
-    """Until `count` watch messages are visible at once (sent by the Watch states, their delay over)."""
-    sqs, deadline = stack.client("sqs"), time.monotonic() + timeout
-    while True:
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=watch_queue_url(stack), AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        if int(attributes["ApproximateNumberOfMessages"]) >= count:
-            return
-        assert time.monotonic() < deadline, "the Watch states' messages never became visible together"
-        time.sleep(0.1)
 
 
 def _status(pipeline: PipelineDriver, job_id: str) -> str | None:

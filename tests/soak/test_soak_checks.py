@@ -1,8 +1,9 @@
 """The soak's judges on crafted input (i2v_local.soak_checks): they must fail when they should.
 
 - fork detector: one chain of looks, each look's successor once, is no fork, even when SQS delivers a message twice
-  (same MessageId); two successors of one look (two MessageIds for one (job, chain, look)) are one, whether the
-  message carries `look` (the watch branch's WatchMessage.look) or only its state's poll_count;
+  (same MessageId); two successors of one look (two MessageIds for one (job, chain, look)) are one; the look is
+  the message's `look` (WatchMessage.look), and the state machine's own message, which has none, is look 0
+  whatever its state's poll_count;
 - look bound: a job looked at on the policy's schedule is within it; one looked at twice as often (two chains) is
   over it, and the allowance (Complete's own GET, a faulted GET) is what it says.
 """
@@ -35,7 +36,7 @@ def _record(message_id: str, poll_count: int, look: int | None = None, token: st
 
 def test_one_chain_delivered_twice_is_no_fork() -> None:
     ledger = WatchLedger()
-    for record in (_record("m0", 0), _record("m1", 1), _record("m1", 1), _record("m2", 2)):  # m1 came twice
+    for record in (_record("m0", 0), _record("m1", 1, 1), _record("m1", 1, 1), _record("m2", 2, 2)):  # m1 twice
         ledger.observe(record)
 
     assert ledger.forks() == []
@@ -43,10 +44,20 @@ def test_one_chain_delivered_twice_is_no_fork() -> None:
 
 def test_two_successors_of_one_look_are_a_fork() -> None:
     ledger = WatchLedger()
-    for record in (_record("m0", 0), _record("m1", 1), _record("m1-again", 1), _record("m2", 2)):
+    for record in (_record("m0", 0), _record("m1", 1, 1), _record("m1-again", 1, 1), _record("m2", 2, 2)):
         ledger.observe(record)
 
     assert ledger.forks() == [("job-1", chain_of(TOKEN), 1)]
+
+
+def test_the_state_machines_message_is_look_0_whatever_its_poll_count() -> None:
+    """The Poll task looked twice before the Watch state: its message (no `look`) has poll_count 2, and the
+    watcher's second successor is look 2. One chain, no fork."""
+    ledger = WatchLedger()
+    for record in (_record("sm", 2), _record("a", 3, look=1), _record("b", 4, look=2)):
+        ledger.observe(record)
+
+    assert ledger.forks() == []
 
 
 def test_the_look_field_names_the_look_when_the_message_has_one() -> None:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.budgets import SpendReservation
-from i2v.domain.claims import ClaimResult, TransitionRejectedError, WatchLookClaim
+from i2v.domain.claims import FINISHED_LOOK_LEASE, ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus, sources_of
 from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
@@ -110,10 +110,16 @@ class FakeJobRepository:
         return allowed
 
     def release_look(self, job_id: str, look: WatchLookClaim) -> None:
+        self._set_lease(job_id, look, 0)
+
+    def finish_look(self, job_id: str, look: WatchLookClaim) -> None:
+        self._set_lease(job_id, look, FINISHED_LOOK_LEASE)
+
+    def _set_lease(self, job_id: str, look: WatchLookClaim, lease_until: float) -> None:
         item = self.jobs.get(job_id) or {}
         held = (item.get("watch_chain"), item.get("watch_look"), item.get("watch_message"))
         if held == (look.chain, look.look, look.message_id):
-            item["watch_lease_until"] = 0
+            item["watch_lease_until"] = lease_until
 
     def consume_budget(self, day: str, cap: int, expires_at: int) -> bool:
         if self.budget.get(day, 0) >= cap:

@@ -3,6 +3,7 @@ state's chain of looks so the fallback (Wait -> Poll) has to take over.
 
     submit_pump(stack), watch_pump(stack)          # the pump of each event source mapping
     watch_queue_url(stack)
+    wait_for_watch_messages(stack, 2)              # until two watch messages are visible at once (one batch)
     with refuse_watch_messages() as refused: ...   # SQS refuses the Watch state's SendMessage (TaskFailed)
     with_watch_heartbeat(template, 2)              # a template whose Watch state gives up after 2 s of silence
     move_watch_clock(monkeypatch, now)             # the watch function's clock, for tests that move SQS's clock
@@ -14,6 +15,7 @@ import copy
 import importlib
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +47,20 @@ def watch_pump(stack: LocalStack) -> SqsPump:
 
 def watch_queue_url(stack: LocalStack) -> str:
     return watch_pump(stack).source.queue_url
+
+
+def wait_for_watch_messages(stack: LocalStack, count: int, timeout: float = 20.0) -> None:
+    """Until `count` watch messages are visible at once (sent by the Watch states, their delay over): the next
+    receive hands them to the function in one batch, whatever the machine's load."""
+    sqs, deadline = stack.client("sqs"), time.monotonic() + timeout
+    while True:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=watch_queue_url(stack), AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        if int(attributes["ApproximateNumberOfMessages"]) >= count:
+            return
+        assert time.monotonic() < deadline, "the Watch states' messages never became visible together"
+        time.sleep(0.1)
 
 
 def event_source_mapping(template: dict[str, Any], logical_part: str) -> dict[str, Any]:

@@ -80,3 +80,14 @@ def test_a_released_look_may_be_redone_by_its_own_message_only(repo: Any) -> Non
     assert repo.claim_look(JOB_ID, _claim("a", 0, "m0", now=NOW + 1))
     repo.release_look(JOB_ID, _claim("a", 0, "someone-else"))  # not the holder: nothing happens
     assert not repo.claim_look(JOB_ID, _claim("a", 0, "m0", now=NOW + 2))
+
+
+def test_a_finished_look_is_never_redone(repo: Any) -> None:
+    """Its successor sent: the same message back after the lease (a lost delete) may not look again."""
+    claim = _claim("a", 0, "m0")
+    assert repo.claim_look(JOB_ID, claim)
+    repo.finish_look(JOB_ID, claim)
+    assert not repo.claim_look(JOB_ID, _claim("a", 0, "m0", now=NOW + 3600))
+    assert repo.claim_look(JOB_ID, _claim("a", 1, "m1", now=NOW + 3600))  # its successor still may
+    repo.finish_look(JOB_ID, _claim("a", 0, "m0"))  # no longer the holder: nothing happens
+    assert repo.claim_look(JOB_ID, _claim("a", 1, "m1", now=NOW + 7200))  # m1's own redo after its lease

@@ -10,18 +10,18 @@ Bound: a copy adds at most one look, and only when it arrives after the invocati
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import pytest
 
 from fixtures.leak_guard import CapturingLeakGuard
+from i2v.services.watch import BATCH_TAIL_SECONDS
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
 from i2v_local.stack.driver import PipelineDriver
-from support.watch_queue import watch_pump
+from support.watch_queue import submit_pump, wait_for_watch_messages, watch_pump
 
 pytestmark = pytest.mark.xdist_group("local")
 
@@ -107,45 +107,54 @@ def test_a_batch_sends_again_the_looks_it_has_no_time_for_and_fails_none(
     cdk_template: dict[str, Any], slow_gmi: GmiSimulator, leak_guard: CapturingLeakGuard
 ) -> None:
     """Issue 24, defect 1: a batch of looks could outlive the function (10 GETs at their worst against a 30 s
-    timeout), and a timed-out batch comes back whole. Here a look needs nearly the whole timeout: a batch's first
-    record looks, every later one is sent again untouched (not failed: no receive counted towards
-    maxReceiveCount) and looked at in a later invocation; every job still ends, with no look failed."""
+    timeout), and a timed-out batch comes back whole. Here each GET takes its worst case (the time left the
+    watch function sees drops by a look at its worst after each look) and the JOBS jobs' first looks are due
+    together in one batch (arranged: each Watch state's message visible before the watch queue is received):
+    the batch's first record looks, every later one is sent again untouched (same look, no delay; not failed:
+    no receive counted towards maxReceiveCount) and looked at in a later invocation; every job ends, no look
+    failed."""
     import importlib
 
     slow_gmi.reset()
     with LocalStack(cdk_template, LocalSettings.for_simulator(slow_gmi)) as stack, leak_guard.watching(stack):
         watcher = importlib.import_module("i2v.handlers.watch").service()
         timeout = stack.function("Watcher").timeout_seconds
-        watcher.look_needs_seconds = timeout - 0.5  # only a batch's first record has that much left
+        worst = watcher.look_needs_seconds - BATCH_TAIL_SECONDS  # one look at its worst (GET at its timeouts)
+        # The product's own numbers: a fresh invocation has time for one look, not for a second.
+        assert timeout - worst < watcher.look_needs_seconds < timeout - 1
         sent_again: list[int] = []
-        send = watcher.queue.send
+        send, handle = watcher.queue.send, watcher.handle
+        looked = [0]  # looks made by the running invocation, each taken at its worst
 
         def counting(message: Any, delay_seconds: int) -> None:
             if delay_seconds == 0:  # a successor or a hop waits at least a second
                 sent_again.append(message.look)
             send(message, delay_seconds)
 
+        def at_worst(message: Any, sent_at: float, message_id: str, time_left_ms: Callable[[], int]) -> Any:
+            verdict = handle(message, sent_at, message_id, lambda: time_left_ms() - int(looked[0] * worst * 1000))
+            looked[0] += verdict is not None  # a look was made (never None here unless sent again)
+            return verdict
+
+        def new_invocation(spec: Any, event: Any) -> None:
+            if "Watcher" in spec.logical_id:
+                looked[0] = 0
+
         watcher.queue.send = counting  # type: ignore[method-assign]
-        pump = watch_pump(stack)
-        receive, handle = pump.poll_once, pump._handle
-        batch_sizes: list[int] = []
-
-        def gathering(wait_seconds: int = 0) -> int:
-            time.sleep(1.5)  # due looks gather on the queue (waits are 1-2 s locally): batches of several
-            return receive(wait_seconds)
-
-        def handling(messages: list[dict[str, Any]]) -> None:
-            batch_sizes.append(len(messages))
-            handle(messages)
-
-        pump.poll_once = gathering  # type: ignore[method-assign]
-        pump._handle = handling  # type: ignore[method-assign]
+        watcher.handle = at_worst  # type: ignore[method-assign]
+        stack.router.before_invoke.append(new_invocation)
         pipeline = PipelineDriver(stack)
         job_ids = [pipeline.upload(f"incoming/batches/{n}.png") for n in range(JOBS)]
+        submit_pump(stack).pump()
+        wait_for_watch_messages(stack, JOBS)
+
+        pump = watch_pump(stack)
+        pump.pump(max_batches=1)  # the JOBS first looks, in one batch
+        ((event, _result),) = stack.router.calls("Watcher")
+        assert len(event["Records"]) == JOBS
+        assert sent_again == [0] * (JOBS - 1)  # only the first record had time to look
         stack.run_until_idle(timeout=120)
 
         for job_id in job_ids:
             assert pipeline.job(job_id).status == "succeeded", pipeline.job(job_id).failure
         assert pump.stats.failed == 0
-        assert max(batch_sizes) >= 2
-        assert sent_again, "no batch held more than one due look"

@@ -11,7 +11,7 @@ from i2v.adapters.aws import client
 from i2v.adapters.dynamo_items import JOB_SK, from_item, job_key, to_item
 from i2v.adapters.job_queries import JobQueries
 from i2v.adapters.spend_ledger import SpendLedger
-from i2v.domain.claims import ClaimResult, TransitionRejectedError, WatchLookClaim
+from i2v.domain.claims import FINISHED_LOOK_LEASE, ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.domain.jobs import JobStatus, TransientError, sources_of
 from i2v.domain.record import JobRecord, iso, utc_now
 
@@ -183,14 +183,22 @@ class JobRepository(JobQueries, SpendLedger):
     def release_look(self, job_id: str, look: WatchLookClaim) -> None:
         """End the lease of a look whose invocation failed after claiming it: the same SQS message, delivered
         again, may redo it at once (another copy still may not). Nothing to release is not an error."""
+        self._set_lease(job_id, look, 0)
+
+    def finish_look(self, job_id: str, look: WatchLookClaim) -> None:
+        """Its successor is sent: the lease never ends, so its own message back (a lost delete, a timed-out
+        batch) never redoes it. Not the holder any more (the successor claimed): nothing to do."""
+        self._set_lease(job_id, look, FINISHED_LOOK_LEASE)
+
+    def _set_lease(self, job_id: str, look: WatchLookClaim, lease_until: float) -> None:
         try:
             self._db.update_item(
                 TableName=self.table_name,
                 Key=job_key(job_id),
-                UpdateExpression="SET watch_lease_until = :over",
+                UpdateExpression="SET watch_lease_until = :lease",
                 ConditionExpression="watch_chain = :chain AND watch_look = :look AND watch_message = :message",
                 ExpressionAttributeValues=to_item(
-                    {":over": 0, ":chain": look.chain, ":look": look.look, ":message": look.message_id}
+                    {":lease": lease_until, ":chain": look.chain, ":look": look.look, ":message": look.message_id}
                 ),
             )
         except ClientError as error:

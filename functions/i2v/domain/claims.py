@@ -30,6 +30,11 @@ class WatchLookClaim:
     lease_until: float
 
 
+# The lease of a finished look (its successor sent): never over, so its own message, back after a lost delete or
+# a batch timeout, never redoes it (year 33658; a number DynamoDB stores).
+FINISHED_LOOK_LEASE = 1e12
+
+
 class TransitionRejectedError(Exception):
     def __init__(self, job_id: str, target: JobStatus, current: JobStatus | None) -> None:
         super().__init__(f"job {job_id}: {current} -> {target} is not allowed")

@@ -89,12 +89,16 @@ class WatchService:
         try:
             if hop:
                 self._send(message.model_copy(update={"due_at": due_at, "look": message.look + 1}), due_at - now)
-                return None
-            return self._look(message, token, now)
+                verdict = None
+            else:
+                verdict = self._look(message, token, now)
         except Exception:
             # The record fails and SQS delivers it again: this same message may redo its look at once.
             self.poller.repo.release_look(job_id, claim)
             raise
+        if hop or verdict == PollOutcome.WAITING:
+            self._finish(job_id, claim)
+        return verdict
 
     def _look(self, message: WatchMessage, token: str, now: float) -> PollOutcome | None:
         state = message.state
@@ -127,6 +131,16 @@ class WatchService:
             return claim
         logger.info("job %s: look %d is another copy's; this one stops", message.state.job_id, message.look)
         return None
+
+    def _finish(self, job_id: str, claim: WatchLookClaim) -> None:
+        """The successor is sent: this look is never redone, even by its own message back after its lease (a
+        lost delete; a batch timed out after it) before the successor claims the next look. Killed between the
+        send and this write, the redelivery may still redo it: one more GET, and a second successor that the
+        next look's claim stops (never two live chains)."""
+        try:
+            self.poller.repo.finish_look(job_id, claim)
+        except Exception:  # the successor is out: failing the record would only bring the same redelivery
+            logger.warning("job %s: look %d not marked finished; its redelivery may redo it", job_id, claim.look)
 
     def _send(self, message: WatchMessage, wait_seconds: float) -> None:
         self.queue.send(message, min(SQS_MAX_DELAY_SECONDS, max(0, math.ceil(wait_seconds))))

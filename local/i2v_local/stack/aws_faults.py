@@ -84,8 +84,9 @@ class FaultRule:
     first_within: int = 0  # > 0: one of the first N events is hit whatever the share (a small run fires it too)
     limit: int | None = None  # hit at most this many events
     same_batch: bool | None = None  # duplicate_delivery: where the copy goes; None: drawn by the seed
-    # killed_at_timeout: the call it lands on (k, or "after <operation>": the call after the invocation's first
-    # call of that botocore operation, e.g. "after SendMessage", or "after HTTP POST"); None: k drawn by the seed
+    # killed_at_timeout: the call it lands on (k; "after <operation>": the call after the invocation's first
+    # call of that botocore operation, e.g. "after SendMessage", or "after HTTP POST"; "before <operation> #n":
+    # the invocation's n-th call of it, e.g. "before SendTaskHeartbeat #2"); None: k drawn by the seed
     kill_at_call: int | str | None = None
 
 
@@ -117,6 +118,7 @@ class _Guard:
     enforce_deadline: bool
     calls: int = 0
     armed: bool = False  # the operation a kill "after <operation>" waits for was called
+    seen: Counter[str] = field(default_factory=Counter)  # calls of each operation so far
 
 
 _current = threading.local()
@@ -127,8 +129,13 @@ def _count_call(operation: str) -> None:
     if guard is None:
         return
     guard.calls += 1
+    guard.seen[operation] += 1
     at = guard.kill_at_call
-    if guard.armed or (isinstance(at, int) and guard.calls >= at):
+    if (
+        guard.armed
+        or (isinstance(at, int) and guard.calls >= at)
+        or at == f"before {operation} #{guard.seen[operation]}"
+    ):
         raise InvocationKilled(f"killed before call {guard.calls} ({operation})")
     guard.armed = at == f"after {operation}"
     if guard.enforce_deadline and time.monotonic() > guard.deadline:

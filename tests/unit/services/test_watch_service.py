@@ -222,6 +222,34 @@ def test_a_redelivered_record_whose_successor_was_already_claimed_stops(fakes: F
     assert [sent.look for sent, _ in queue.sent] == [1, 2]
 
 
+def test_a_handled_record_back_after_its_lease_before_its_successor_redoes_nothing(fakes: Fakes) -> None:
+    """Its delete was lost (or its batch timed out after it): SQS brings the handled record back after the
+    visibility timeout, before its successor (due later) is claimed. Its look is finished: no GET, no second
+    successor (a second message of look 1 is a dead copy at best, an extra look at worst)."""
+    _answer(fakes, "processing")
+    _answer(fakes, "processing")
+    watcher, queue, _, clock = _watcher(fakes, 20)
+    message = _message(_state())
+    first = watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0", time_left_ms=lambda: 30_000)
+    assert first == PollOutcome.WAITING
+    clock.now += 600  # the queue's visibility timeout: the lease is over, the successor not yet claimed
+
+    assert watcher.handle(message, sent_at=SUBMITTED_AT, message_id="m-0") is None
+
+    assert fakes.gmi.looked_up == ["req-1"]
+    assert [sent.look for sent, _ in queue.sent] == [1]
+
+
+def test_a_finished_hop_is_not_redone_either(fakes: Fakes) -> None:
+    watcher, queue, _, clock = _watcher(fakes, 0)
+    message = _message(_state(next_wait=1500))
+    watcher.handle(message, sent_at=SUBMITTED_AT - 900, message_id="m-0", time_left_ms=lambda: 30_000)
+    clock.now += 600
+
+    assert watcher.handle(message, sent_at=SUBMITTED_AT - 900, message_id="m-0") is None
+    assert len(queue.sent) == 1
+
+
 def test_the_same_message_after_its_lease_may_redo_a_look_whose_invocation_died(fakes: Fakes) -> None:
     """The invocation claimed the look and died before its send: SQS brings the same message back after the
     visibility timeout, and it may look again (a different copy within the lease may not)."""
