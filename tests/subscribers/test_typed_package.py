@@ -151,6 +151,26 @@ def test_webhook_body_parses_by_type() -> None:
         parse_webhook(body.replace("video.failed", "video.succeeded"))
 
 
+def test_every_event_kind_has_a_webhook_message_whose_type_narrows_its_data() -> None:
+    """Issue 28, stumble 13: `type` was a plain str, so `message.data` needed narrowing by isinstance; and a
+    kind added later (preview_ready) had no model its data could parse with."""
+    from typing import get_args
+
+    from i2v_events.v1.details import DETAIL_KINDS, DETAIL_MODELS
+    from i2v_events.webhooks import AnyWebhook
+
+    by_type = {m.model_fields["type"].annotation: m for m in get_args(AnyWebhook)}
+    assert {get_args(t)[0] for t in by_type} == {f"video.{kind}" for kind in DETAIL_KINDS}
+    for literal, model in by_type.items():
+        kind = get_args(literal)[0].removeprefix("video.")
+        assert model.model_fields["data"].annotation is DETAIL_MODELS[DETAIL_KINDS[kind]]
+    message = parse_webhook(
+        json.dumps({"type": "video.failed", "timestamp": "2026-01-01T00:00:00Z", "data": FAILED["detail"]})
+    )
+    assert message.type == "video.failed"
+    assert type(message).__name__ == "FailedWebhook"
+
+
 def test_package_stands_alone() -> None:
     project = tomllib.loads((PACKAGE / "pyproject.toml").read_text())["project"]
     names = {dep.split(">")[0].split("=")[0].split("<")[0].strip() for dep in project["dependencies"]}

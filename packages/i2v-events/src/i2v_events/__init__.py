@@ -20,18 +20,33 @@ from i2v_events.v1 import (
     VideoSucceeded,
     parse_event,
 )
-from i2v_events.webhooks import WebhookMessage, parse_webhook
+from i2v_events.webhooks import (
+    AnyWebhook,
+    FailedWebhook,
+    ManifestCompletedWebhook,
+    PreviewReadyWebhook,
+    SubmittedWebhook,
+    SucceededWebhook,
+    WebhookMessage,
+    parse_webhook,
+)
 
 __all__ = [
+    "AnyWebhook",
     "DetailType",
     "FailedDetail",
+    "FailedWebhook",
     "FailureCategory",
     "ManifestCompleted",
     "ManifestCompletedDetail",
+    "ManifestCompletedWebhook",
     "PipelineEvent",
     "PreviewReadyDetail",
+    "PreviewReadyWebhook",
     "SubmittedDetail",
+    "SubmittedWebhook",
     "SucceededDetail",
+    "SucceededWebhook",
     "VideoFailed",
     "VideoPreviewReady",
     "VideoSubmitted",
