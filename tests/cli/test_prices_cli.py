@@ -137,11 +137,16 @@ def test_estimate_errors_are_one_line(
 def test_models_with_a_target_show_the_deployments_rules(priced_stack: LocalStack, capsys: Any) -> None:
     code, out, _ = run(capsys, "models", "--target", "local", "--json")
     assert code == 0, out
-    rows = {row["id"]: row["price"] for row in cli_json(out)}
-    assert rows["wan2.6-i2v"] == "$0.05/s at resolution=1080P (gmi_prices)"
-    assert rows["kling-3.0-turbo-i2v"] == "$0.112/s (GMI's price_info)"
-    assert rows["kling-v3-image-to-video"].endswith("(GMI docs, 2026-12-07)")
-    assert rows["pixverse-v5.5-i2v"] == "none known"
+    rows = {row["id"]: row["price"] for row in cli_json(out)}  # data: the rule, its source, its text
+    assert (rows["wan2.6-i2v"]["source"], rows["wan2.6-i2v"]["text"]) == ("setting", "$0.05/s at resolution=1080P")
+    assert (rows["kling-3.0-turbo-i2v"]["source"], rows["kling-3.0-turbo-i2v"]["text"]) == ("gmi", "$0.112/s")
+    assert rows["kling-v3-image-to-video"]["source"] == "documented"
+    assert rows["pixverse-v5.5-i2v"] == {"source": "none", "rule": None, "text": None}
+    code, out, _ = run(capsys, "models", "--target", "local")
+    said = " ".join(out.split())
+    assert "$0.05/s at resolution=1080P (gmi_prices)" in said
+    assert "$0.112/s (GMI's price_info)" in said
+    assert "none known" in said
     code, out, _ = run(capsys, "models", "show", "wan2.6-i2v", "--target", "local", "--json")
     assert cli_json(out)["price"]["source"] == "setting"
     code, out, _ = run(capsys, "models", "show", "kling-3.0-turbo-i2v", "--target", "local")
