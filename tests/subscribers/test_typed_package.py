@@ -23,6 +23,7 @@ from i2v_events.v1 import (
     VideoSubmitted,
     VideoSucceeded,
 )
+from i2v_events.v1.details import DETAIL_KINDS
 
 PACKAGE = Path(__file__).parents[2] / "packages" / "i2v-events"
 JOB = "0123456789abcdef0123456789abcdef"
@@ -209,3 +210,17 @@ def _sqs_record(body: dict[str, Any]) -> dict[str, Any]:
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
         "awsRegion": "us-east-1",
     }
+
+
+@pytest.mark.parametrize("kind", sorted(DETAIL_KINDS))
+def test_the_package_ships_a_sample_of_each_event_kind_that_parses_and_meets_its_schema(kind: str) -> None:
+    """Issue 28, stumble 13: the package shipped no sample event."""
+    from jsonschema import Draft4Validator
+
+    from i2v_events.samples import sample_event
+    from i2v_events.schemas import registry_schema
+
+    sample = sample_event(kind)
+    parsed = parse_event(sample)
+    assert parsed.detail_type == DETAIL_KINDS[kind]
+    Draft4Validator(registry_schema(kind, "i2v.pipeline")).validate(sample)
