@@ -12,8 +12,9 @@ with 500 or 503 after creating the job, POSTs that time out after acceptance (GM
 downloads cut short once (retried by the state machine). AWS faults (i2v_local.stack.aws_faults, all on,
 seeded by the same seed): SQS messages delivered twice, watch batches killed at the function's timeout, throttled
 receives, executions started with the previous release's input. Once the pipeline is idle the clocks (moto's SQS
-clock, the submit and watch functions') are moved on until no message is delayed or in flight, so every
-ambiguous job's reconcile and every killed batch's redelivery happens. Prints a table; exits non-zero unless
+clock, the submit and watch functions', the GMI simulator's: reconciliation matches GMI's created_at against ours)
+are moved on until no message is delayed or in flight, so every ambiguous job's reconcile and every killed batch's
+redelivery happens. Prints a table; exits non-zero unless
 every invariant holds:
 
 - no job lost: every upload has a record;

@@ -63,17 +63,25 @@ def sqs_clock(offset_seconds: Callable[[], float]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def functions_warped(offset_seconds: Callable[[], float]) -> Iterator[None]:
-    """moto's SQS clock and the clocks of the running local stack's submit, poll and watch services (those that
-    read SentTimestamp, leases, settle windows and deadlines) run `offset_seconds()` ahead."""
+    """moto's SQS clock, the clocks of the running local stack's submit, poll and watch services (those that
+    read SentTimestamp, leases, settle windows and deadlines) and the GMI simulator's clock (its requests'
+    `created_at`, its jobs' progress) run `offset_seconds()` ahead. GMI's moves with ours: left behind, a request
+    created after a warp looks older than its POST by the warp, and reconciliation (a minute's clock skew allowed)
+    does not find it: a second POST after a 503, an ambiguous job left unreconciled."""
+    from i2v_local.simulator.jobs import GmiClock
+
     watch = importlib.import_module("i2v.handlers.watch").service()
     handlers = [importlib.import_module(f"i2v.handlers.{name}").service() for name in ("submit", "poll")]
     services = [*handlers, watch, watch.poller]
     saved = [service.clock for service in services]
+    saved_gmi = GmiClock.offset
     try:
         with sqs_clock(offset_seconds):
             for service in services:
                 service.clock = lambda: _real_time() + offset_seconds()
+            GmiClock.offset = staticmethod(offset_seconds)  # type: ignore[assignment]
             yield
     finally:
+        GmiClock.offset = staticmethod(saved_gmi)  # type: ignore[assignment]
         for service, clock in zip(services, saved, strict=True):
             service.clock = clock

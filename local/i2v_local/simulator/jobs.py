@@ -40,6 +40,18 @@ TERMINAL = frozenset({"success", "failed", "cancelled"})
 DEFAULT_FAILURE = "video generation failed (simulated)"
 
 
+class GmiClock:
+    """GMI's clock: the wall clock, plus the offset a time-warped run moves every clock by
+    (i2v_local.timewarp.functions_warped). Ours and GMI's must move together: reconciliation matches GMI's
+    `created_at` against our send times within a minute's skew, as real (NTP-synchronised) clocks allow."""
+
+    offset: Callable[[], float] = staticmethod(lambda: 0.0)
+
+    @classmethod
+    def now(cls) -> float:
+        return time.time() + cls.offset()
+
+
 @dataclass
 class CountedFault:
     spec: FaultSpec
@@ -101,7 +113,7 @@ class JobStore:
         fetch_context: Callable[[], ssl.SSLContext | None],
         video_size_bytes: int | None = None,
         render_workers: int = 2,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = GmiClock.now,
     ) -> None:
         self._sampler = sampler
         self._cache = render_cache
