@@ -97,9 +97,6 @@ class PolicyResult:
         chosen = [o for o in self.outcomes if o.job_class == job_class] or self.outcomes
         return statistics.fmean(float(getattr(o, attribute)) for o in chosen)
 
-    def mean_polls(self, job_class: str) -> float:
-        return self.mean_of(job_class, "polls")
-
     def summary(self, warm: bool | None = None) -> dict[str, float]:
         chosen = self.subset(warm)
         if not chosen:

@@ -22,7 +22,6 @@ class JobStatus(StrEnum):
 
 
 TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.REJECTED})
-IN_FLIGHT = frozenset({JobStatus.SUBMITTED, JobStatus.QUEUED, JobStatus.PROCESSING})
 RETRYABLE_BY_OPERATOR = frozenset(
     {JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.SUBMIT_AMBIGUOUS, JobStatus.REJECTED}
 )

@@ -15,7 +15,6 @@ from typing import Any
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 HEAD_BYTES = 12
 MAX_MOOV_BYTES = 16 * 1024 * 1024
-_CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf"})
 
 
 class NotAVideoError(Exception):

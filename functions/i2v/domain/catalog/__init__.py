@@ -1,7 +1,8 @@
 """The GMI image-to-video model catalog: one module per model, loaded only when a job uses it.
 
 Adding a model: write `<module>.py` defining `MODEL` (a CatalogModel subclass), add one line to `_MODULES`,
-and one test in tests/unit/catalog/. Importing this package imports no model module (cold start).
+one test in tests/unit/catalog/, then regenerate the README's settings per model (`python -m
+i2v_local.catalog_docs`). Importing this package imports no model module (cold start).
 """
 
 from __future__ import annotations
