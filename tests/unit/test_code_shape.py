@@ -19,7 +19,13 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("i2v", "i2v_infra", "i2v_cli", "i2v_local", "benchmarks")  # functions/, infrastructure/, cli/, local/, benchmarks/
+PACKAGES = (
+    "i2v",
+    "i2v_infra",
+    "i2v_cli",
+    "i2v_local",
+    "benchmarks",
+)  # functions/, infrastructure/, cli/, local/, benchmarks/
 MAX_LINES = 400
 LONG_FILE_REASON = re.compile(r"^#\s*Long file:\s*(?P<reason>\S.{9,})$")
 REASON_WITHIN_LINES = 3  # the reason sits at the top: after at most a shebang and a coding line
