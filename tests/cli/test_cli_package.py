@@ -120,3 +120,15 @@ def test_the_harness_adds_its_commands_where_it_is_installed(site: Path) -> None
     local = i2v(site, (), "local", "--help")
     assert local.returncode == 0, local.stderr
     assert "up" in listed(local.stdout)
+
+
+def test_the_installed_entry_points_are_the_declared_ones() -> None:
+    """`i2v` (the console script) and the in-process CLI tests use the virtualenv's metadata, written by
+    `pip install -e .`: it must say what pyproject.toml says."""
+    from importlib.metadata import entry_points
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {**project["entry-points"]["i2v_cli.plugins"], "i2v": project["scripts"]["i2v"]}
+    installed = {entry.name: entry.value for entry in entry_points(group="i2v_cli.plugins")}
+    installed |= {entry.name: entry.value for entry in entry_points(group="console_scripts", name="i2v")}
+    assert installed == declared, "the virtualenv's entry points are stale: run `.venv/bin/pip install --no-deps -e .`"
