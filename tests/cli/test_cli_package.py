@@ -132,3 +132,15 @@ def test_the_installed_entry_points_are_the_declared_ones() -> None:
     installed = {entry.name: entry.value for entry in entry_points(group="i2v_cli.plugins")}
     installed |= {entry.name: entry.value for entry in entry_points(group="console_scripts", name="i2v")}
     assert installed == declared, "the virtualenv's entry points are stale: run `.venv/bin/pip install --no-deps -e .`"
+
+
+def test_the_cli_imports_nothing_of_the_harness_nor_moto() -> None:
+    """Every import, also those inside functions (a command's lazy import runs only when it is used)."""
+    import grimp
+
+    graph = grimp.build_graph(
+        "i2v_cli", "i2v", "i2v_local", include_external_packages=True, exclude_type_checking_imports=True
+    )
+    for forbidden in ("i2v_local", "moto"):
+        chain = graph.find_shortest_chain(importer="i2v_cli", imported=forbidden, as_packages=True)
+        assert chain is None, f"the CLI imports {forbidden}: {' -> '.join(chain or ())}"
