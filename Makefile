@@ -45,7 +45,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy functions infrastructure local benchmarks packages/i2v-events/src examples
+	$(BIN)/mypy functions infrastructure cli local benchmarks packages/i2v-events/src examples
 
 test: lint typecheck security browser
 	$(BIN)/pytest -n 2 --dist loadgroup
@@ -132,8 +132,8 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	touch $@
 
 security: install $(CHECKOV_VENV)/.installed
-	@echo "== bandit: medium and high findings in functions/ infrastructure/ local/ tools/"
-	$(BIN)/bandit -q -c pyproject.toml -ll -r functions infrastructure local tools
+	@echo "== bandit: medium and high findings in functions/ infrastructure/ cli/ local/ tools/"
+	$(BIN)/bandit -q -c pyproject.toml -ll -r functions infrastructure cli local tools
 	@echo "== checkov: the synthesized CloudFormation template (skips justified in .checkov.yaml)"
 	rm -rf $(SECURITY_SYNTH)
 	$(BIN)/python -c 'import sys; from i2v_infra.synth import synthesize; synthesize(sys.argv[1], nag=False)' $(SECURITY_SYNTH)

@@ -204,7 +204,7 @@ def _pytest(copy: Path, tests: tuple[str, ...]) -> tuple[int, list[str], str]:
     """Runs the tests in the copy (its code first on the path); returns pytest's exit code and the failures."""
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(str(copy / part) for part in ("functions", "infrastructure", "local")),
+        "PYTHONPATH": os.pathsep.join(str(copy / part) for part in ("functions", "infrastructure", "cli", "local")),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     command = [str(PYTHON), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE", *tests]

@@ -12,7 +12,7 @@ from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.pipeline import ImageToVideoPipeline
 from i2v_infra.stack_acks import acknowledge_stack_findings
 
-#: Output keys are a contract with local/i2v_local (the CLI finds a deployed stack through them).
+#: Output keys are a contract with the CLI (cli/i2v_cli/target.py finds a deployed stack through them).
 OUTPUT_KEYS = (
     "InputBucketName",
     "OutputBucketName",

@@ -1,1 +1,1 @@
-"""Local tooling: the GMI simulator, the local stack and the i2v CLI."""
+"""The local harness: the GMI simulator, the local stack, the soak, and `i2v demo` / `local up` / `simulate`."""

@@ -11,8 +11,8 @@ import pytest
 from fixtures.cli import cli_json, run, transcript
 from fixtures.leak_guard import remember_presigned_signatures
 from fixtures.local_stack import png_bytes
-from i2v_local.cli import target as cli_target
-from i2v_local.cli.demo import lambda_output_to_file, local_functions
+from i2v_cli import target as cli_target
+from i2v_local.demo import lambda_output_to_file, local_functions
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
 from support.leak_guard import LeakGuard
@@ -395,7 +395,7 @@ def test_list_at_80_columns_cuts_nothing_and_every_command_takes_its_id_prefix(
         "--json",
     )
     job_id = cli_json(out)["job"]["job_id"]
-    monkeypatch.setattr("i2v_local.cli.output.console.width", 80)
+    monkeypatch.setattr("i2v_cli.output.console.width", 80)
     code, out, _ = run(capsys, "list", "--since", "1h")
     assert code == 0
     assert "…" not in out

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from fixtures.cli import cli_json, run
-from i2v_local.cli.demo import SAMPLE_IMAGE
+from i2v_local.demo import SAMPLE_IMAGE
 from i2v_local.simulator.video import frame_size
 
 pytestmark = pytest.mark.xdist_group("local")

@@ -15,7 +15,7 @@ from PIL import Image
 
 from fixtures.cli import run
 from i2v.domain import catalog
-from i2v_local.cli.demo import SAMPLE_IMAGE, lambda_output_to_file, run_demo
+from i2v_local.demo import SAMPLE_IMAGE, lambda_output_to_file, run_demo
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.simulator.video import frame_size
 from i2v_local.stack import LocalSettings, LocalStack

@@ -12,10 +12,10 @@ import pytest
 
 from fixtures.cli import run
 from fixtures.local_stack import png_bytes
+from i2v_cli import target as cli_target
+from i2v_cli.events import event_line
 from i2v_events import parse_event
-from i2v_local.cli import target as cli_target
-from i2v_local.cli.demo import lambda_output_to_file, local_functions
-from i2v_local.cli.events import event_line
+from i2v_local.demo import lambda_output_to_file, local_functions
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
 

@@ -147,7 +147,7 @@ def test_the_self_test_reports_a_broken_preview(tmp_path):
     from PIL import Image
 
     from i2v.domain.record import JobRecord, SourceRef
-    from i2v_local.cli.gallery import Card, page_html
+    from i2v_cli.gallery import Card, page_html
 
     media = tmp_path / "media"
     media.mkdir()
@@ -165,7 +165,7 @@ def test_the_self_test_reports_a_broken_preview(tmp_path):
 
 
 def test_gallery_opens_the_page_in_the_browser_unless_told_not_to(running_stack, capsys, tmp_path, monkeypatch):  # noqa: F811
-    from i2v_local.cli import gallery
+    from i2v_cli import gallery
 
     opened: list[str] = []
     monkeypatch.setattr(gallery.webbrowser, "open", opened.append)

@@ -11,9 +11,9 @@ from rich.console import Console
 
 from fixtures.cli import run
 from i2v.domain.record import JobRecord
-from i2v_local.cli import demo
-from i2v_local.cli.output import CliError
-from i2v_local.cli.watching import stage_of
+from i2v_cli.output import CliError
+from i2v_cli.watching import stage_of
+from i2v_local import demo
 
 
 @pytest.mark.parametrize("command", [["demo"], ["local", "up"]])
@@ -23,7 +23,7 @@ def test_a_plain_http_gmi_is_refused_before_anything_starts(
     def must_not_synthesize() -> None:
         raise AssertionError("refused too late: the stack was being built")
 
-    monkeypatch.setattr("i2v_local.cli.demo.synthesize_in_own_session", must_not_synthesize)
+    monkeypatch.setattr("i2v_local.demo.synthesize_in_own_session", must_not_synthesize)
     code, out, err = run(capsys, *command, "--gmi-base-url", "http://127.0.0.1:8089", "--gmi-api-key", "k")
 
     assert code != 0
@@ -60,7 +60,7 @@ def no_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     def must_not_synthesize() -> None:
         raise AssertionError("refused too late: the stack was being built")
 
-    monkeypatch.setattr("i2v_local.cli.demo.synthesize_in_own_session", must_not_synthesize)
+    monkeypatch.setattr("i2v_local.demo.synthesize_in_own_session", must_not_synthesize)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +139,7 @@ def test_a_deferred_job_says_what_it_waits_for() -> None:
 
 
 def test_status_says_which_days_budgets_a_job_counts_in() -> None:
-    from i2v_local.cli.price_views import job_price_line
+    from i2v_cli.price_views import job_price_line
 
     held = {"day": "2026-03-14", "usd": 0.45, "budgets": ["all", "team-a/"]}
     job = _record(status="submitted", price_source="setting", estimated_cost_usd=0.45, budget_reserved=held)

@@ -23,7 +23,7 @@ READY = "(Ctrl-C stops)"
 def test_ctrl_c_on_local_up_exits_without_a_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-c", "from i2v_local.cli import main; main()", "local", "up"],
+        [sys.executable, "-c", "from i2v_cli.app import main; main()", "local", "up"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

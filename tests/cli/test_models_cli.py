@@ -8,10 +8,10 @@ import pytest
 
 from fixtures.cli import cli_json, run
 from i2v.domain import catalog
-from i2v_local import catalog_docs
-from i2v_local.cli.models import parse_sets
-from i2v_local.cli.output import CliError
-from i2v_local.cli.uploads import settings_metadata
+from i2v_cli import catalog_docs
+from i2v_cli.models import parse_sets
+from i2v_cli.output import CliError
+from i2v_cli.uploads import settings_metadata
 
 
 def test_models_lists_the_catalog_with_image_field_durations_resolutions_end_frame_audio(capsys: Any) -> None:
@@ -34,7 +34,7 @@ def test_models_lists_the_catalog_with_image_field_durations_resolutions_end_fra
 @pytest.mark.parametrize("columns", [80, 200])
 def test_models_never_cuts_a_word_at_any_width(columns: int, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 28, stumble 4: at 80 columns the table cut every column to "dura…"."""
-    monkeypatch.setattr("i2v_local.cli.output.console.width", columns)
+    monkeypatch.setattr("i2v_cli.output.console.width", columns)
     code, out, _ = run(capsys, "models")
     assert code == 0
     assert "…" not in out
@@ -68,7 +68,7 @@ def test_set_options_become_typed_settings_of_the_chosen_model() -> None:
 
 def test_readme_settings_per_model_are_generated_from_the_catalog() -> None:
     text = catalog_docs.README.read_text(encoding="utf-8")
-    assert catalog_docs.readme_with_section(text) == text, "run: python -m i2v_local.catalog_docs"
+    assert catalog_docs.readme_with_section(text) == text, "run: python -m i2v_cli.catalog_docs"
     for model_id in catalog.ids():
         assert f"#### `{model_id}`" in text
 

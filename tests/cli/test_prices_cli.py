@@ -14,9 +14,9 @@ import pytest
 from fixtures.cli import cli_json, run, transcript
 from fixtures.leak_guard import remember_presigned_signatures
 from fixtures.local_stack import png_bytes
-from i2v_local.cli import target as cli_target
-from i2v_local.cli.demo import local_functions
-from i2v_local.cli.price_views import usd
+from i2v_cli import target as cli_target
+from i2v_cli.price_views import usd
+from i2v_local.demo import local_functions
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
 from support.leak_guard import LeakGuard

@@ -9,8 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from i2v_local.cli import target as cli_target
-from i2v_local.cli.output import CliError
+from i2v_cli import target as cli_target
+from i2v_cli.output import CliError
 
 OUTPUTS = {
     "InputBucketName": "in-bucket",
@@ -67,7 +67,7 @@ def test_a_second_local_up_is_refused_and_leaves_the_first_ones_state(tmp_path, 
     def must_not_synthesize() -> None:
         raise AssertionError("a second stack was being built")
 
-    monkeypatch.setattr("i2v_local.cli.demo.synthesize_in_own_session", must_not_synthesize)
+    monkeypatch.setattr("i2v_local.demo.synthesize_in_own_session", must_not_synthesize)
     code, out, err = run(capsys, "local", "up")
     assert code == 1
     assert f"a local stack is already up (pid {os.getppid()}, AWS at http://127.0.0.1:1)" in " ".join(

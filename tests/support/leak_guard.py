@@ -25,8 +25,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from i2v_cli.taps import EventTap
 from i2v_local.stack import LocalStack
-from i2v_local.stack.taps import EventTap
 from support.leaks import assert_no_secrets
 
 CHANNELS = ("dynamodb item", "event", "dead letter", "queued message", "execution", "execution history")

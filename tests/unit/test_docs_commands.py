@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import typer
 
+from i2v_cli.app import app
 from i2v_infra.config import PipelineConfig
 from i2v_infra.synth import load_cdk_context
-from i2v_local.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ["README.md", "docs/deploy.md", "docs/configuration.md"]

@@ -10,8 +10,8 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
 from i2v.domain.record import DETAIL_TYPES
+from i2v_cli.uploads import encode_metadata_value
 from i2v_events import parse_event
-from i2v_local.cli.uploads import encode_metadata_value
 from i2v_local.stack.driver import PipelineDriver
 
 pytestmark = pytest.mark.xdist_group("local")

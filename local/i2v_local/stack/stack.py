@@ -27,6 +27,7 @@ from moto.core.config import DefaultConfig, default_user_config
 from moto.server import ThreadedMotoServer
 
 from i2v.adapters.aws import reset_clients
+from i2v_cli.taps import EventTap
 from i2v_local.stack.bus_rules import BusLambdaRules
 from i2v_local.stack.callbacks import tokens_valid_once_sent
 from i2v_local.stack.compat import aws_error_rules, moto_incompatibilities
@@ -38,7 +39,6 @@ from i2v_local.stack.resources import FunctionSpec, Provisioned, Provisioner
 from i2v_local.stack.s3events import realistic_s3_events
 from i2v_local.stack.s3limits import metadata_limited
 from i2v_local.stack.settings import LocalSettings
-from i2v_local.stack.taps import EventTap
 from i2v_local.stack.template import DEFAULT_ACCOUNT, Resolver
 
 logger = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from i2v.domain.jobs import TERMINAL, JobStatus
 from i2v.domain.record import JobRecord
-from i2v_local.cli.output import CliError
-from i2v_local.cli.target import Target
+from i2v_cli.output import CliError
+from i2v_cli.target import Target
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 JOB_ID_PREFIX = re.compile(r"^[0-9a-f]{6,31}$")

@@ -12,8 +12,8 @@ from i2v.domain import catalog
 from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
 from i2v.domain.settings import SIDECAR_KEY, InvalidSettingsError, resolve_settings
 from i2v.domain.sidecar import default_sidecar_key, parse_sidecar
-from i2v_local.cli.output import CliError
-from i2v_local.cli.target import Target
+from i2v_cli.output import CliError
+from i2v_cli.target import Target
 
 
 def encode_metadata_value(value: str) -> str:

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from i2v.adapters.aws import reset_clients
 from i2v.adapters.repository import JobRepository
-from i2v_local.cli.output import CliError
+from i2v_cli.output import CliError
 
 DEFAULT_STACK = os.environ.get("I2V_STACK_NAME", "ImageToVideoPipeline")
 STATE_DIR = Path(os.environ.get("I2V_STATE_DIR", ".i2v"))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from typer.core import TyperOption
 
@@ -24,6 +25,9 @@ TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assi
 # wraps what is too long. Tables still fit the width.
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
 class CliError(Exception):

@@ -13,10 +13,10 @@ from i2v.adapters.queue import SubmitQueue
 from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord, StoredObject
-from i2v_local.cli.output import CliError, console, emit_json
-from i2v_local.cli.price_views import job_price_line
-from i2v_local.cli.target import Target, resolve_target
-from i2v_local.cli.watching import find_job
+from i2v_cli.output import CliError, console, emit_json
+from i2v_cli.price_views import job_price_line
+from i2v_cli.target import Target, resolve_target
+from i2v_cli.watching import find_job
 
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 Where = Annotated[

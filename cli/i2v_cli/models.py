@@ -8,11 +8,11 @@ import typer
 
 from i2v.domain import catalog
 from i2v.domain.pricing import DOCUMENTED, PriceRule, PriceSource
-from i2v_local.catalog_docs import summary, summary_data
-from i2v_local.cli.deployment import Deployment
-from i2v_local.cli.output import CliError, console, emit_json
-from i2v_local.cli.price_views import model_price_lines, price_summary, rule_json
-from i2v_local.cli.target import resolve_target
+from i2v_cli.catalog_docs import summary, summary_data
+from i2v_cli.deployment import Deployment
+from i2v_cli.output import CliError, console, emit_json
+from i2v_cli.price_views import model_price_lines, price_summary, rule_json
+from i2v_cli.target import resolve_target
 
 models_app = typer.Typer(help="The GMI image-to-video models the pipeline can use.", invoke_without_command=True)
 

@@ -14,6 +14,9 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from i2v_cli.output import console
+from i2v_cli.taps import EventTap
+from i2v_cli.target import resolve_target
 from i2v_events import parse_event
 from i2v_events.v1 import (
     DetailType,
@@ -23,9 +26,6 @@ from i2v_events.v1 import (
     SubmittedDetail,
     SucceededDetail,
 )
-from i2v_local.cli.output import console
-from i2v_local.cli.target import resolve_target
-from i2v_local.stack.taps import EventTap
 
 PATTERN = {"detail-type": [str(detail_type) for detail_type in DetailType]}
 POLL_SECONDS = 0.2

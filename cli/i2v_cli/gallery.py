@@ -19,8 +19,8 @@ import typer
 from i2v.domain.jobs import JobStatus
 from i2v.domain.previews import PreviewImage
 from i2v.domain.record import JobRecord, StoredObject
-from i2v_local.cli.output import console, emit_json
-from i2v_local.cli.target import Target, resolve_target
+from i2v_cli.output import console, emit_json
+from i2v_cli.target import Target, resolve_target
 
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 Where = Annotated[

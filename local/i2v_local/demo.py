@@ -22,12 +22,12 @@ from rich.status import Status
 from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import EventDetailType, JobRecord
-from i2v_local.cli.output import CliError
-from i2v_local.cli.target import STATE_DIR, Target, clear_local_state, running_local_state, write_local_state
-from i2v_local.cli.uploads import read_image, upload
-from i2v_local.cli.watching import ENDED, find_job, stage_of
+from i2v_cli.output import CliError
+from i2v_cli.target import STATE_DIR, Target, clear_local_state, running_local_state, write_local_state
+from i2v_cli.uploads import read_image, upload
+from i2v_cli.watching import ENDED, find_job, stage_of
 
-SAMPLE_IMAGE = Path(__file__).parents[1] / "assets" / "sample.png"
+SAMPLE_IMAGE = Path(__file__).parent / "assets" / "sample.png"
 DEMO_TIMEOUT_SECONDS = 120
 LAMBDA_LOG = STATE_DIR / "lambda.log"
 GMI_CONNECT_SECONDS = 3.05  # the pipeline's own connect timeout

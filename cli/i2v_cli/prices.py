@@ -14,12 +14,12 @@ import typer
 
 from i2v.domain.pricing import JobPrice, price_of
 from i2v.domain.settings import JobSettings
-from i2v_local.cli.deployment import Deployment
-from i2v_local.cli.models import parse_sets
-from i2v_local.cli.output import CliError, console, emit_json
-from i2v_local.cli.price_views import SOURCE_WORDS, rule_json, rule_origin, usd
-from i2v_local.cli.target import Target, resolve_target
-from i2v_local.cli.uploads import read_image
+from i2v_cli.deployment import Deployment
+from i2v_cli.models import parse_sets
+from i2v_cli.output import CliError, console, emit_json
+from i2v_cli.price_views import SOURCE_WORDS, rule_json, rule_origin, usd
+from i2v_cli.target import Target, resolve_target
+from i2v_cli.uploads import read_image
 
 
 def _metadata_of(target: Target, image_or_key: str) -> tuple[dict[str, str], str]:

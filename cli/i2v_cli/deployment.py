@@ -18,8 +18,8 @@ from i2v.domain.pricing import (
     rule_from_price_info,
 )
 from i2v.domain.settings import InvalidSettingsError, JobSettings, resolve_settings
-from i2v_local.cli.output import CliError
-from i2v_local.cli.target import Target
+from i2v_cli.output import CliError
+from i2v_cli.target import Target
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The `i2v` command: try the pipeline locally, and drive a local or deployed one."""
+"""The `i2v` command: drive a deployed pipeline, or a local one (`i2v demo`, `i2v local up` come with the harness)."""
 
 from __future__ import annotations
 
@@ -16,30 +16,23 @@ from i2v.adapters.queue import SubmitQueue
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord
 from i2v.services.retry import RetryRefusedError, retry_hint, retry_job
-from i2v_local.cli import gallery, results
-from i2v_local.cli.events import events_command
-from i2v_local.cli.models import models_app, parse_sets
-from i2v_local.cli.output import CliError, console, emit_json
-from i2v_local.cli.price_views import usd
-from i2v_local.cli.prices import estimate
-from i2v_local.cli.results import print_summary
-from i2v_local.cli.target import resolve_target
-from i2v_local.cli.uploads import upload
-from i2v_local.cli.watching import SHORT_ID, find_job, follow, stage_of
+from i2v_cli import gallery, results
+from i2v_cli.events import events_command
+from i2v_cli.models import models_app, parse_sets
+from i2v_cli.output import CliError, Json, console, emit_json
+from i2v_cli.plugins import load_plugins
+from i2v_cli.price_views import usd
+from i2v_cli.prices import estimate
+from i2v_cli.results import print_summary
+from i2v_cli.target import resolve_target
+from i2v_cli.uploads import upload
+from i2v_cli.watching import SHORT_ID, find_job, follow, stage_of
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 
-Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 Where = Annotated[
     str,
     typer.Option("--target", envvar="I2V_TARGET", help="local, aws (the deployed stack), a stack name, or auto"),
-]
-GmiUrl = Annotated[
-    str | None,
-    typer.Option("--gmi-base-url", envvar="I2V_GMI_BASE_URL", help="use this GMI-compatible server, not our simulator"),
-]
-GmiKey = Annotated[
-    str | None, typer.Option("--gmi-api-key", envvar="I2V_GMI_API_KEY", help="API key for --gmi-base-url")
 ]
 
 
@@ -50,26 +43,6 @@ def record_view(job: JobRecord) -> dict[str, Any]:
 def print_stage(job: JobRecord) -> None:
     polls = f" (poll {job.poll_count})" if job.poll_count else ""
     console.print(f"  {datetime.now(UTC):%H:%M:%S}  [bold]{stage_of(job)}[/]{polls}")
-
-
-@app.command()
-def demo(
-    image: Annotated[Path | None, typer.Argument(help="image to animate (default: the bundled sample)")] = None,
-    prompt: Annotated[
-        str, typer.Option(help="what should happen")
-    ] = "the lighthouse beam sweeps slowly, waves shimmer",
-    out: Annotated[Path, typer.Option(help="where the MP4 is copied")] = Path("out"),
-    gmi_base_url: GmiUrl = None,
-    gmi_api_key: GmiKey = None,
-    model: Annotated[str | None, typer.Option(help="a catalog model (`i2v models`); default: the deployment's")] = None,
-    as_json: Json = False,
-) -> None:
-    """Run the whole pipeline offline (emulated AWS + local GMI) on an image and keep the MP4."""
-    from i2v_local.cli.demo import run_demo
-
-    result = run_demo(image, prompt, out, gmi_base_url, gmi_api_key, quiet=as_json, model=model)
-    if as_json:
-        emit_json(result)
 
 
 @app.command()
@@ -278,30 +251,13 @@ def invoke(
     emit_json(payload) if as_json else console.print_json(data=payload)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
-def simulate(ctx: typer.Context) -> None:
-    """Run the GMI simulator on its own (`i2v simulate --help` for its options)."""
-    from i2v_local.simulator import main as simulator_main
-
-    raise typer.Exit(simulator_main(list(ctx.args)))
-
-
-app.command("events")(events_command)  # i2v_local/cli/events.py
+app.command("events")(events_command)  # i2v_cli/events.py
 results.register(app)  # i2v fetch, i2v reconcile
-app.command()(estimate)  # i2v_local/cli/prices.py
+app.command()(estimate)  # i2v_cli/prices.py
 gallery.register(app)  # i2v gallery
 
-local_app = typer.Typer(help="A long-running local stack that the other commands can talk to.")
-app.add_typer(local_app, name="local")
 app.add_typer(models_app, name="models")
-
-
-@local_app.command("up")
-def local_up(gmi_base_url: GmiUrl = None, gmi_api_key: GmiKey = None) -> None:
-    """Start emulated AWS + the GMI simulator + the pipeline, until Ctrl-C."""
-    from i2v_local.cli.demo import serve_local
-
-    serve_local(gmi_base_url, gmi_api_key)
+load_plugins(app)  # `i2v demo`, `i2v local up`, `i2v simulate` when the local harness is installed
 
 
 def main() -> None:
@@ -311,11 +267,11 @@ def main() -> None:
     try:
         app()
     except CliError as error:
-        from i2v_local.cli.output import fail
+        from i2v_cli.output import fail
 
         fail(str(error))
     except (ClientError, BotoCoreError) as error:
-        from i2v_local.cli.output import fail
+        from i2v_cli.output import fail
 
         fail(f"AWS said: {error}")
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""Subscribers for tests and the demo: an SQS queue behind an EventBridge rule on a bus."""
+"""Subscribers for `i2v events`, the demo and tests: an SQS queue behind an EventBridge rule on a bus."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import secrets
 import time
 from collections.abc import Callable
 from typing import Any
-
-from i2v_local.stack.template import DEFAULT_ACCOUNT
 
 
 class EventTap:
@@ -24,6 +22,7 @@ class EventTap:
         events = clients("events")
         events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
+        self._account = arn.split(":")[4]  # the queue's account, which is the bus's
         self.received: list[dict[str, Any]] = []
         self._events, self._name, self._bus = events, name, bus
 
@@ -41,7 +40,7 @@ class EventTap:
                 return list(self.received)
             for message in messages:
                 # moto's delivery omits `account`, which EventBridge always sends (typed subscribers require it).
-                self.received.append({"account": DEFAULT_ACCOUNT, **json.loads(message["Body"])})
+                self.received.append({"account": self._account, **json.loads(message["Body"])})
                 self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def of_type(self, detail_type: str) -> list[dict[str, Any]]:
