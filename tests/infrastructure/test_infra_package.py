@@ -204,6 +204,11 @@ app.synth()
 """
 
 
+def test_the_readmes_show_the_app_the_suite_synthesizes() -> None:
+    for readme in (REPO_ROOT / "README.md", PACKAGE / "README.md"):
+        assert f"```python\n{USER_APP}```" in readme.read_text(), readme
+
+
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 

@@ -13,7 +13,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
-from i2v_infra.feature_flags import apply_feature_flags
 from i2v_infra.constructs.ingestion import Ingestion
 from i2v_infra.constructs.monitoring import Monitored, Monitoring, watch_queue_age_threshold
 from i2v_infra.constructs.previews import Previews
@@ -23,6 +22,7 @@ from i2v_infra.constructs.subscribers import EventSchemaRegistry, video_event_pa
 from i2v_infra.constructs.sweeper import Sweeper
 from i2v_infra.constructs.webhooks import Webhooks
 from i2v_infra.constructs.workflow import Workflow
+from i2v_infra.feature_flags import apply_feature_flags
 
 
 class ImageToVideoPipeline(Construct):
