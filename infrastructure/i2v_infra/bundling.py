@@ -5,6 +5,7 @@ alone, so they never slow the other functions' cold starts.
 Layout of the asset directory::
 
     i2v/                 <- the importable `i2v` package (functions/i2v in a checkout, site-packages when installed)
+    i2v_events/          <- the importable `i2v_events` (packages/i2v-events/src/i2v_events in a checkout)
     requests/, pydantic/, pydantic_core/ (cp314 aarch64), aws_lambda_powertools/, ...
                          <- the Lambda dependencies (i2v_infra.lambda_deps: .build/lambda-deps, filled by
                             `make install`; an installed construct's cache or a directory it is given)
@@ -28,8 +29,7 @@ from pathlib import Path
 from aws_cdk import aws_lambda as lambda_
 
 from i2v_infra import lambda_deps
-from i2v_infra.paths import BUILD_DIR, LAMBDA_PACKAGE_DIR
-from i2v_infra.paths import package_dir as importable_dir
+from i2v_infra.paths import BUILD_DIR, EVENTS_PACKAGE_DIR, LAMBDA_PACKAGE_DIR
 
 ASSET_ROOT = BUILD_DIR / "lambda-asset"
 _SKIP_DIRS = {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
@@ -79,9 +79,11 @@ def check_dependencies(deps_dir: DepsDir = None) -> Path:
         raise BundlingError(str(exc)) from None
 
 
-def asset_fingerprint(package_dir: Path = LAMBDA_PACKAGE_DIR, media: bool = False) -> str:
-    """Hash of the Lambda package's files plus the dependency stamp (which pins every wheel) and the variant."""
-    return _fingerprint({"i2v": package_dir}, media)
+def asset_fingerprint(
+    package_dir: Path = LAMBDA_PACKAGE_DIR, media: bool = False, events_dir: Path = EVENTS_PACKAGE_DIR
+) -> str:
+    """Hash of our two packages' files plus the dependency stamp (which pins every wheel) and the variant."""
+    return _fingerprint({"i2v": package_dir, "i2v_events": events_dir}, media)
 
 
 def _fingerprint(sources: Mapping[str, Path], media: bool) -> str:
@@ -97,7 +99,7 @@ def build_asset(package_dir: Path = LAMBDA_PACKAGE_DIR, media: bool = False, dep
     """Assemble (or reuse) the asset directory and return its path; `media` keeps the video libraries."""
     if not (package_dir / "handlers").is_dir():
         raise BundlingError(f"{package_dir} does not look like the i2v Lambda package (no handlers/)")
-    return _assemble({"i2v": package_dir}, media, deps_dir)
+    return _assemble({"i2v": package_dir, "i2v_events": EVENTS_PACKAGE_DIR}, media, deps_dir)
 
 
 def _assemble(sources: Mapping[str, Path], media: bool, deps_dir: DepsDir) -> Path:
@@ -146,9 +148,7 @@ def lambda_code(media: bool = False, deps_dir: DepsDir = None) -> lambda_.Code:
 def subscriber_code(sources: Mapping[str, Path], deps_dir: DepsDir = None) -> lambda_.Code:
     """Code for a subscriber's own function: its files or directories (name in the asset -> path), the typed
     `i2v_events` package and the pipeline's Lambda dependencies (pydantic, Powertools; no video libraries)."""
-    return lambda_.Code.from_asset(
-        str(_assemble({"i2v_events": importable_dir("i2v_events"), **sources}, False, deps_dir))
-    )
+    return lambda_.Code.from_asset(str(_assemble({"i2v_events": EVENTS_PACKAGE_DIR, **sources}, False, deps_dir)))
 
 
 def local_only_code() -> lambda_.Code:

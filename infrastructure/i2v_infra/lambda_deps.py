@@ -5,7 +5,7 @@ into the function asset offline. An installed construct (i2v-pipeline-cdk) downl
 into the user's cache, or takes a directory filled beforehand (the construct's `lambda_deps_dir`, or the
 environment variable I2V_LAMBDA_DEPS_DIR), e.g. in a build that has no PyPI:
 
-    python -m i2v_infra.lambda_deps [--target DIR] [--python PIP_PYTHON]
+    python -m i2v_pipeline_cdk.lambda_deps [--target DIR] [--python PIP_PYTHON]   (`make install`: i2v_infra's)
 """
 
 from __future__ import annotations

@@ -46,3 +46,6 @@ def package_dir(name: str) -> Path:
 
 #: functions/i2v in a checkout; site-packages/i2v when installed.
 LAMBDA_PACKAGE_DIR = package_dir("i2v")
+#: The event models the functions build every detail with; the Lambda asset ships it beside `i2v`
+#: (packages/i2v-events/src/i2v_events in a checkout).
+EVENTS_PACKAGE_DIR = package_dir("i2v_events")

@@ -308,6 +308,9 @@ def test_pip_install_then_synth_a_20_line_app_in_a_fresh_venv(tmp_path: Path) ->
         assert (site / "i2v" / "handlers" / f"{module}.py").read_bytes() == (
             REPO_ROOT / "functions" / "i2v" / "handlers" / f"{module}.py"
         ).read_bytes()
+        assert (code / "i2v_events" / "v1" / "details.py").read_bytes() == (
+            site / "i2v_events" / "v1" / "details.py"
+        ).read_bytes()
         assert (code / "pydantic_core").is_dir()  # with its arm64 dependencies
     # Installed, the construct assembles its assets in the user's cache, not in a checkout's .build/.
     assert list((home / ".cache" / "i2v-pipeline-cdk" / "lambda-asset").iterdir())
