@@ -123,6 +123,22 @@ def test_keyword_props_are_the_config_models_keys() -> None:
         PipelineConfig.with_props(None, {"modle_id": "kling-v2-6"})
 
 
+def test_the_construct_takes_keyword_props() -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+
+    from i2v_pipeline_cdk import ConfigError, ImageToVideoPipeline, PipelineConfig
+
+    code = lambda_.Code.from_inline("def handler(event, context):\n    return None\n")
+    stack = cdk.Stack(cdk.App(), "Theirs")
+    pipeline = ImageToVideoPipeline(
+        stack, "I2v", config=PipelineConfig(model_id="kling-v2-6"), code=code, input_prefix="uploads/"
+    )
+    assert (pipeline.config.model_id, pipeline.config.input_prefix) == ("kling-v2-6", "uploads/")
+    with pytest.raises(ConfigError, match=r"props\.watch_concurrency"):
+        ImageToVideoPipeline(stack, "Bad", code=code, watch_concurrency=0)
+
+
 def test_a_given_dependency_dir_must_be_filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from i2v_infra import lambda_deps
 
