@@ -45,7 +45,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy functions infrastructure cli local benchmarks packages/i2v-events/src examples
+	$(BIN)/mypy functions infrastructure cli local benchmarks packages/i2v-events/src packages/i2v-pipeline-cdk/src packages/i2v-pipeline-cdk/backend examples
 
 test: lint typecheck security browser
 	$(BIN)/pytest -n 2 --dist loadgroup
@@ -94,7 +94,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 install: $(LAMBDA_DEPS)
 
 $(LAMBDA_DEPS): infrastructure/lambda-requirements.txt infrastructure/i2v_infra/lambda_deps.py | $(VENV)/.installed
-	$(BIN)/python infrastructure/i2v_infra/lambda_deps.py
+	$(BIN)/python -m i2v_infra.lambda_deps
 
 # The aws-cdk CLI, pinned in package.json / package-lock.json.
 node_modules/.installed: package.json package-lock.json

@@ -1,24 +1,23 @@
 #!/usr/bin/env python3
-"""CDK app entry point (cdk.json: `"app": ".venv/bin/python infrastructure/app.py"`)."""
+"""CDK app entry point (cdk.json: `"app": ".venv/bin/python infrastructure/app.py"`).
+
+It uses the construct package exactly as another team's app would (`pip install packages/i2v-pipeline-cdk`;
+here `make install` has it importable): the cdk.json `i2v` object becomes the stack's `PipelineConfig`.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 # jsii prints an 11-line "Node 20 is end-of-life" box (as b'...' lines) on every synth; the README states the
 # Node versions we support, so `npx cdk ...` run by hand stays as quiet as `make synth` (which sets the same).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "functions")]
+import aws_cdk as cdk
 
-import aws_cdk as cdk  # noqa: E402
-
-from i2v_infra.bundling import BundlingError  # noqa: E402
-from i2v_infra.config import ConfigError  # noqa: E402
-from i2v_infra.synth import create_stack  # noqa: E402
+from i2v_pipeline_cdk import BundlingError, ConfigError, create_stack
 
 
 def main() -> int:

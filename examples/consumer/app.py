@@ -4,7 +4,8 @@
 - every finished video -> a Lambda function typed with the `i2v-events` package (Powertools Parser);
 - failures that need a human (failed, timed_out, submit_ambiguous) -> an SQS queue.
 
-Synthesize from the repository root after `make install`:
+It imports the construct package as any app would (`pip install packages/i2v-pipeline-cdk`; `make install` has it
+importable). Synthesize from the repository root after `make install`:
 
     npx cdk synth --app ".venv/bin/python examples/consumer/app.py"
 
@@ -13,58 +14,27 @@ The test suite synthesizes it and checks it with cdk-nag (tests/subscribers/test
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+import aws_cdk as cdk
+from aws_cdk import Duration
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from i2v_pipeline_cdk import (
+    ImageToVideoPipeline,
+    PipelineConfig,
+    PipelineFunction,
+    acknowledge,
+    acknowledge_stack_findings,
+    add_checks,
+    retention_days,
+    subscriber_code,
+)
+
 HERE = Path(__file__).resolve().parent
-for _path in (REPO / "infrastructure", REPO / "functions", REPO / "packages" / "i2v-events" / "src"):
-    if str(_path) not in sys.path:
-        sys.path.append(str(_path))
-
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk import Duration  # noqa: E402
-from aws_cdk import aws_events_targets as targets  # noqa: E402
-from aws_cdk import aws_lambda as lambda_  # noqa: E402
-from aws_cdk import aws_sqs as sqs  # noqa: E402
-from constructs import Construct  # noqa: E402
-
-from i2v_infra import lambda_deps  # noqa: E402
-from i2v_infra.bundling import check_dependencies  # noqa: E402
-from i2v_infra.config import PipelineConfig  # noqa: E402
-from i2v_infra.constructs import ImageToVideoPipeline  # noqa: E402
-from i2v_infra.constructs.functions import PipelineFunction  # noqa: E402
-from i2v_infra.constructs.pipeline import retention_days  # noqa: E402
-from i2v_infra.nag import acknowledge, add_checks  # noqa: E402
-from i2v_infra.paths import BUILD_DIR  # noqa: E402
-from i2v_infra.stack_acks import acknowledge_stack_findings  # noqa: E402
-
-EVENTS_PACKAGE = REPO / "packages" / "i2v-events" / "src" / "i2v_events"
-
-
-def consumer_code() -> lambda_.Code:
-    """The subscriber's asset: its handler, the typed package and the pipeline's downloaded Lambda dependencies
-    (pydantic, Powertools for arm64), assembled locally like the pipeline's own asset (no Docker)."""
-    check_dependencies()
-    sources = sorted([*EVENTS_PACKAGE.rglob("*.py"), *(HERE / "functions").glob("*.py")])
-    digest = hashlib.sha256(lambda_deps.expected_stamp().encode())
-    for path in sources:
-        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
-    target = BUILD_DIR / "example-consumer" / digest.hexdigest()[:24]
-    if not target.is_dir():
-        tmp = target.with_name(f".tmp-{uuid.uuid4().hex[:8]}")
-        shutil.copytree(lambda_deps.DEPS_DIR, tmp, ignore=shutil.ignore_patterns("__pycache__", ".stamp"))
-        shutil.copytree(EVENTS_PACKAGE, tmp / "i2v_events", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy2(HERE / "functions" / "notify.py", tmp / "notify.py")
-        try:
-            tmp.rename(target)
-        except OSError:  # another synth built the same content first
-            shutil.rmtree(tmp, ignore_errors=True)
-    return lambda_.Code.from_asset(str(target))
 
 
 class ConsumerStack(cdk.Stack):
@@ -84,7 +54,8 @@ class ConsumerStack(cdk.Stack):
         notify = PipelineFunction(
             self,
             "Notify",
-            code=consumer_code(),
+            # The handler, the typed i2v_events package and pydantic/Powertools for arm64, bundled without Docker.
+            code=subscriber_code({"notify.py": HERE / "functions" / "notify.py"}),
             handler="notify.handler",
             description="example subscriber: a video is ready",
             memory_size=256,

@@ -287,7 +287,16 @@ class PipelineConfig(BaseModel):
                 loc = ".".join(str(part) for part in err["loc"])
                 where = f"{source}.{loc}" if loc else source
                 lines.append(f"  {where}: {err['msg'].removeprefix('Value error, ')}")
-            raise ConfigError("invalid pipeline configuration (cdk.json context):\n" + "\n".join(lines)) from None
+            what = "cdk.json context" if source == CONTEXT_KEY else "construct props"
+            raise ConfigError(f"invalid pipeline configuration ({what}):\n" + "\n".join(lines)) from None
+
+    @classmethod
+    def with_props(cls, config: PipelineConfig | None, props: Mapping[str, Any]) -> PipelineConfig:
+        """``config`` (else the defaults) with the construct's keyword props over it, validated like cdk.json."""
+        if not props:
+            return config or cls()
+        base = config.model_dump(exclude_unset=True) if config else {}
+        return cls.from_mapping({**base, **props}, source="props")
 
     @classmethod
     def from_context(cls, context: Any, overrides: Any = None) -> PipelineConfig:

@@ -9,14 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from i2v_infra.paths import ensure_import_paths
+from pydantic import ValidationError
 
-ensure_import_paths()
-
-from pydantic import ValidationError  # noqa: E402
-
-from i2v.domain.polling import PollPolicy  # noqa: E402
-from i2v.domain.settings import check_configured_settings  # noqa: E402
+from i2v.domain.polling import PollPolicy
+from i2v.domain.settings import check_configured_settings
 
 
 def check_settings(

@@ -142,7 +142,8 @@ def test_asset_holds_the_package_and_arm64_wheels() -> None:
 def test_missing_dependencies_fail_with_instructions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from i2v_infra import bundling, lambda_deps
 
-    monkeypatch.setattr(lambda_deps, "STAMP", tmp_path / "missing" / ".stamp")
+    monkeypatch.delenv(lambda_deps.DEPS_DIR_ENV, raising=False)
+    monkeypatch.setattr(lambda_deps, "DEFAULT_DEPS_DIR", tmp_path / "missing")
     with pytest.raises(bundling.BundlingError, match="Run `make install`"):
         bundling.build_asset()
 
@@ -155,7 +156,8 @@ def test_the_local_stacks_template_needs_no_lambda_wheels(
     from i2v_infra import lambda_deps
     from i2v_infra.synth import synthesize
 
-    monkeypatch.setattr(lambda_deps, "STAMP", tmp_path / "missing" / ".stamp")
+    monkeypatch.delenv(lambda_deps.DEPS_DIR_ENV, raising=False)
+    monkeypatch.setattr(lambda_deps, "DEFAULT_DEPS_DIR", tmp_path / "missing")
     local = synthesize(tmp_path / "out", nag=False, local_only=True).template
 
     def without_code(template: dict) -> dict:

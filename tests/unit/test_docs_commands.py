@@ -18,7 +18,14 @@ from i2v_infra.synth import load_cdk_context
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ["README.md", "docs/deploy.md", "docs/configuration.md"]
 # A command's first word -> the words its prerequisite is listed under in docs/deploy.md.
-TOOLS = {"aws": "AWS CLI", "jq": "`jq`", "make": "`make`", "npx": "Node.js", ".venv/bin/i2v": "`make install`"}
+TOOLS = {
+    "aws": "AWS CLI",
+    "jq": "`jq`",
+    "make": "`make`",
+    "npx": "Node.js",
+    ".venv/bin/i2v": "`make install`",
+    "pip": "Python 3.11+",  # the construct package into your own app's environment
+}
 SHELL_WORDS = {"for", "do", "done", "if", "then", "fi", "export", "cd"}
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
@@ -20,14 +22,17 @@ from i2v_infra.constructs.subscribers import EventSchemaRegistry, video_event_pa
 from i2v_infra.constructs.sweeper import Sweeper
 from i2v_infra.constructs.webhooks import Webhooks
 from i2v_infra.constructs.workflow import Workflow
+from i2v_infra.feature_flags import apply_feature_flags
 
 
 class ImageToVideoPipeline(Construct):
     """Everything the pipeline needs inside one scope.
 
     Another CDK app can bring its own buckets (``input_bucket`` must be versioned: object versions
-    identify jobs) or its own function code (``code``; defaults to the locally bundled asset).
+    identify jobs) or its own function code (``code``; defaults to the locally bundled asset, whose Lambda
+    dependencies come from ``lambda_deps_dir`` if given: i2v_infra.lambda_deps).
     If input and output are the same bucket, the input and output prefixes must not overlap.
+    The settings are ``config`` or keyword props (the same keys, validated by the same model; props win).
     """
 
     def __init__(
@@ -39,15 +44,18 @@ class ImageToVideoPipeline(Construct):
         input_bucket: s3.IBucket | None = None,
         output_bucket: s3.IBucket | None = None,
         code: lambda_.Code | None = None,
+        lambda_deps_dir: str | os.PathLike[str] | None = None,
+        **props: Any,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.config = config = config or PipelineConfig()
+        apply_feature_flags(self.node)  # before any child: the flags we are tested with, unless the app sets them
+        self.config = config = PipelineConfig.with_props(config, props)
         # Given code serves every function; ours keeps the previews function's video libraries to itself.
         previews_code = code
         if code is None:
             from i2v_infra.bundling import lambda_code
 
-            code, previews_code = lambda_code(), lambda_code(media=True)
+            code, previews_code = lambda_code(deps_dir=lambda_deps_dir), lambda_code(True, lambda_deps_dir)
         retention = retention_days(config.log_retention_days)
 
         self.storage = Storage(self, "Storage", config=config, input_bucket=input_bucket, output_bucket=output_bucket)
