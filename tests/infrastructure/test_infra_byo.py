@@ -1,6 +1,6 @@
 """Bring your own resources (issue 27): an existing input bucket, output bucket (and prefix), event bus and
 customer managed KMS key, each a key of the one config model. For each: what the template creates, what it does
-not, what our roles are granted (scoped); with all four set (examples/bring-your-own), cdk-nag and cfn-lint find
+not, what our roles are granted (scoped); with all four set (examples/bring_your_own), cdk-nag and cfn-lint find
 nothing (`make security` runs checkov over the same example)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "bring-your-own" / "app.py"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bring_your_own" / "app.py"
 
 INPUT = "acme-images"
 OUTPUT = "acme-media"
@@ -80,7 +80,7 @@ def _example() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def byo(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """examples/bring-your-own as `cdk synth` builds it (bundled code, nag packs): all four resources brought."""
+    """examples/bring_your_own as `cdk synth` builds it (bundled code, nag packs): all four resources brought."""
     from i2v_infra.nag import ACKNOWLEDGED
     from i2v_infra.synth import synthesize_app
 

@@ -14,10 +14,11 @@ configuration model, the same keys as the `i2v` object of cdk.json:
 Replace the names with yours (the key policy your key needs is in docs/deploy.md), then synthesize from the
 repository root after `make install`:
 
-    npx cdk synth --app ".venv/bin/python examples/bring-your-own/app.py"
+    npx cdk synth --app ".venv/bin/python examples/bring_your_own/app.py"
 
 The test suite synthesizes it and checks it with cdk-nag and cfn-lint (tests/infrastructure/test_infra_byo.py);
-`make security` runs checkov over it.
+`make security` runs checkov over it. (The directory's name has underscores: mypy checks examples/ whole, and
+`infrastructure/app.py` is already the module `app`.)
 """
 
 from __future__ import annotations
