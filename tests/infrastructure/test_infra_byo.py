@@ -325,6 +325,19 @@ def test_customer_key_grants_each_function_its_use_of_that_key_only() -> None:
                 assert statement["Resource"] == KEY, statement
 
 
+def test_customer_key_of_another_region_is_refused_when_the_stack_has_one() -> None:
+    import aws_cdk as cdk
+
+    from i2v_infra.config import ConfigError, PipelineConfig
+    from i2v_infra.constructs import ImageToVideoPipeline
+    from i2v_infra.synth import load_cdk_context
+
+    app = cdk.App(context=load_cdk_context())
+    stack = cdk.Stack(app, "TheirStack", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    with pytest.raises(ConfigError, match=r"i2v\.kms_key_arn: the key is in us-east-1, the stack in eu-west-1"):
+        ImageToVideoPipeline(stack, "I2v", config=PipelineConfig(kms_key_arn=KEY))
+
+
 def test_defaults_bring_nothing(template_dict: dict[str, Any]) -> None:
     assert len(_resources(template_dict, "AWS::Events::EventBus")) == 1
     assert len(_resources(template_dict, "AWS::S3::Bucket")) == 3

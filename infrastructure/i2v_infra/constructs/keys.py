@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 from typing import cast
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from i2v_infra.config import PipelineConfig
+from i2v_infra.config import ConfigError, PipelineConfig
 from i2v_infra.nag import acknowledge
 
 # DynamoDB (read and write the table), S3 (SSE-KMS objects: read, write, multipart), SQS (send, receive).
@@ -29,6 +29,7 @@ def customer_key(scope: Construct, config: PipelineConfig) -> kms.IKey | None:
     if config.kms_key_arn is None:
         return None
     stack = Stack.of(scope)
+    _check_same_region(stack, config.kms_key_arn)
     construct_id = "I2vCustomerKey" + hashlib.sha256(config.kms_key_arn.encode()).hexdigest()[:8]
     found = stack.node.try_find_child(construct_id)
     if found is not None:
@@ -41,6 +42,15 @@ def customer_key(scope: Construct, config: PipelineConfig) -> kms.IKey | None:
         "The key policy grants s3.amazonaws.com kms:GenerateDataKey* and kms:Decrypt (docs/deploy.md).",
     )
     return key
+
+
+def _check_same_region(stack: Stack, key_arn: str) -> None:
+    """SQS, SNS, S3 and DynamoDB take a key of their own region only (an environment-agnostic stack: not known)."""
+    region = key_arn.split(":")[3]
+    if not Token.is_unresolved(stack.region) and stack.region != region:
+        raise ConfigError(
+            f"i2v.kms_key_arn: the key is in {region}, the stack in {stack.region}: use a key of the stack's region"
+        )
 
 
 def grant_key_use(role: iam.IRole, key: kms.IKey) -> None:
