@@ -30,6 +30,8 @@ class ImageToVideoPipeline(Construct):
     Another CDK app can bring its own buckets (``input_bucket`` must be versioned: object versions
     identify jobs) or its own function code (``code``; defaults to the locally bundled asset).
     If input and output are the same bucket, the input and output prefixes must not overlap.
+    Existing buckets, an event bus and a KMS key can also be named in the config (``input_bucket_name``,
+    ``output_bucket_name``, ``event_bus_name``, ``kms_key_arn``: docs/deploy.md, "Bring your own resources").
     """
 
     def __init__(
