@@ -175,6 +175,14 @@ def test_existing_input_bucket_gets_only_notifications_and_read_grants() -> None
     (statement,) = handler_policy["Properties"]["PolicyDocument"]["Statement"]
     assert sorted(statement["Action"]) == ["s3:GetBucketNotification", "s3:PutBucketNotification"]
     assert _text(statement["Resource"]) == f"arn:<AWS::Partition>:s3:::{INPUT}"
+    # S3 may send to our submit queue for that bucket only (the queue's policy: ours, not the bucket's)
+    (submit_queue_policy,) = [p for k, p in _resources(template, "AWS::SQS::QueuePolicy").items() if "Submit" in k]
+    (from_s3,) = [
+        st
+        for st in submit_queue_policy["Properties"]["PolicyDocument"]["Statement"]
+        if st.get("Principal") == {"Service": "s3.amazonaws.com"}
+    ]
+    assert _text(from_s3["Condition"]["ArnLike"]["aws:SourceArn"]) == f"arn:<AWS::Partition>:s3:::{INPUT}"
     s3_grants = {g for g in _role_grants(template, "i2v.handlers.submit.handler") if g[0].startswith("s3:")}
     objects = {f"arn:<AWS::Partition>:s3:::{INPUT}/{p}*" for p in ("incoming/", "end-frames/", "manifests/")}
     assert s3_grants == {
