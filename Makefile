@@ -138,6 +138,10 @@ security: install $(CHECKOV_VENV)/.installed
 	rm -rf $(SECURITY_SYNTH)
 	$(BIN)/python -c 'import sys; from i2v_infra.synth import synthesize; synthesize(sys.argv[1], nag=False)' $(SECURITY_SYNTH)
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(SECURITY_SYNTH)/*.template.json
+	@echo "== checkov: examples/bring_your_own (existing buckets, bus and customer managed key: issue 27)"
+	rm -rf $(SECURITY_SYNTH)-byo
+	$(BIN)/python -c 'import runpy, sys; from i2v_infra.synth import synthesize_app; synthesize_app(sys.argv[1], runpy.run_path(sys.argv[2])["build"])' $(SECURITY_SYNTH)-byo examples/bring_your_own/app.py
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(SECURITY_SYNTH)-byo/*.template.json
 
 # Live audit (network): known vulnerabilities in the lock, and pins that cannot be audited, fail loudly.
 # When it fails: `make lock` (takes the newest releases), or a reasoned entry in tools/audit_lock.py's allow-lists.

@@ -32,6 +32,15 @@ _HOST = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
 _SUFFIX = re.compile(r"^(\.[A-Za-z0-9_-]{1,16}){1,3}$")
+# S3 general purpose bucket names (AWS "Bucket naming rules"): 3-63 of a-z 0-9 . -, a letter or digit at each end.
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_BUS_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,256}$")  # AWS::Events::EventBus Name
+# A key ARN (a single-Region key id or a multi-Region mrk- id); aliases are refused: IAM grants need the key's ARN.
+_KEY_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/"
+    r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
 
 # A prompt for unlabelled uploads; every other setting is the model's own default, so changing `model_id` alone
 # keeps the configuration valid.
@@ -124,6 +133,17 @@ class PipelineConfig(BaseModel):
     # CloudFormation cannot change an index's projection in place (docs/deploy.md, "Updating").
     wide_indexes: bool = False
     webhooks: Webhooks = ()
+    # ---- bring your own resources (docs/deploy.md, "Bring your own resources"); None: the stack creates its own.
+    # An existing bucket (this account and region, versioned) whose uploads under input_prefix start jobs: we add
+    # its S3 notifications and our read grants, nothing else.
+    input_bucket_name: str | None = None
+    # An existing bucket the videos, posters and previews are written to, under output_prefix (grants scoped to it).
+    output_bucket_name: str | None = None
+    # An existing EventBridge bus (this account and region) our events go to; the archive, schema registry and
+    # rules stay ours, on that bus.
+    event_bus_name: str | None = None
+    # A customer managed KMS key for the table, queues, alarm topic and buckets the stack creates.
+    kms_key_arn: str | None = None
 
     # ---- field checks -------------------------------------------------------------------------
 
@@ -178,6 +198,37 @@ class PipelineConfig(BaseModel):
         assert value is not None
         if not _EMAIL.fullmatch(value):
             raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @field_validator("input_bucket_name", "output_bucket_name")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not _BUCKET.fullmatch(value) or ".." in value or _IPV4.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not an S3 bucket name (3-63 characters: lower-case letters, digits, '.' and '-'); "
+                "give the bucket's name, not its ARN"
+            )
+        return value
+
+    @field_validator("event_bus_name")
+    @classmethod
+    def _bus_name(cls, value: str | None) -> str | None:
+        if value is not None and not _BUS_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not an EventBridge bus name; give the name of a bus in this account and region"
+            )
+        return value
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _key_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _KEY_ARN.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY_ID); an alias or a bare key id "
+                "will not do: IAM grants need the key's ARN"
+            )
         return value
 
     @field_validator("log_retention_days")
@@ -240,6 +291,15 @@ class PipelineConfig(BaseModel):
             other = getattr(self, name)
             if self.manifest_prefix.startswith(other) or other.startswith(self.manifest_prefix):
                 raise ValueError(f"manifest_prefix and {name} must not overlap (their notifications differ)")
+        if self.input_bucket_name is not None and self.input_bucket_name == self.output_bucket_name:
+            a, b = self.input_prefix, self.output_prefix
+            if a.startswith(b) or b.startswith(a):
+                raise ValueError(
+                    "input_bucket_name and output_bucket_name are one bucket, so input_prefix and output_prefix must "
+                    "not overlap: videos written under the input prefix would be submitted again"
+                )
+        if self.kms_key_arn is not None and self.alarm_topic_cmk:
+            raise ValueError("set kms_key_arn or alarm_topic_cmk, not both: with kms_key_arn the alarm topic uses it")
         if self.video_part_size_bytes > self.max_video_bytes:
             raise ValueError("video_part_size_bytes must not exceed max_video_bytes")
         parts = video_parts(self.max_video_bytes, self.video_part_size_bytes)

@@ -17,20 +17,25 @@ def _app_with_shared_bucket(input_prefix: str, output_prefix: str) -> Any:
 
     from i2v_infra.config import PipelineConfig
     from i2v_infra.constructs import ImageToVideoPipeline
+    from i2v_infra.nag import ACKNOWLEDGED
 
+    before = len(ACKNOWLEDGED)
     app = cdk.App()
     stack = cdk.Stack(app, "TheirStack")
     media = s3.Bucket(stack, "Media", versioned=True, enforce_ssl=True)
     config = PipelineConfig(input_prefix=input_prefix, output_prefix=output_prefix, stack_name="TheirStack")
-    pipeline = ImageToVideoPipeline(
-        stack,
-        "I2v",
-        config=config,
-        input_bucket=media,
-        output_bucket=media,
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
-    )
-    return pipeline, Template.from_stack(stack)
+    try:
+        pipeline = ImageToVideoPipeline(
+            stack,
+            "I2v",
+            config=config,
+            input_bucket=media,
+            output_bucket=media,
+            code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        )
+        return pipeline, Template.from_stack(stack)
+    finally:
+        del ACKNOWLEDGED[before:]  # the record of acknowledgments is the pipeline app's (test_infra_compliance)
 
 
 def test_brings_its_own_bucket_and_code() -> None:

@@ -15,6 +15,7 @@ from constructs import Construct
 from i2v.domain.manifest import MANIFEST_SUFFIXES
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
+from i2v_infra.constructs.keys import customer_key
 from i2v_infra.constructs.queues import dead_letter_queue, work_queue
 from i2v_infra.constructs.records import BY_STATUS_INDEX, BY_TIME_CLASS_INDEX, Records
 from i2v_infra.iam import grant_job_records, grant_put_events, grant_read_secret
@@ -45,7 +46,7 @@ class Ingestion(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = submit_timeout(config)
-        self.dead_letter_queue = dead_letter_queue(self)
+        self.dead_letter_queue = dead_letter_queue(self, key=customer_key(self, config))
         self.queue = work_queue(
             self,
             "SubmitQueue",
@@ -53,6 +54,7 @@ class Ingestion(Construct):
             retention_period=Duration.days(4),
             dead_letters=self.dead_letter_queue,
             max_receive_count=config.max_receive_count,
+            key=customer_key(self, config),
         )
 
         # One notification per suffix (S3 filters are case-sensitive and allow one suffix per rule).

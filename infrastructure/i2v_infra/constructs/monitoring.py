@@ -20,6 +20,8 @@ from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS
 from i2v.services.metrics import MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.budget_alarms import budget_alarms, spend_widget
+from i2v_infra.constructs.keys import customer_key
+from i2v_infra.constructs.queues import queue_encryption
 from i2v_infra.nag import acknowledge
 
 METRICS_NAMESPACE = "ImageToVideo"  # POWERTOOLS_METRICS_NAMESPACE
@@ -73,7 +75,10 @@ def watch_queue_age_threshold(visibility_timeout_seconds: int) -> int:
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, target: Monitored) -> None:
         super().__init__(scope, construct_id)
-        self.key = self._topic_key() if config.alarm_topic_cmk else None
+        # The customer's key (kms_key_arn), else our own only with alarm_topic_cmk (the config allows one of them).
+        self.key: kms.IKey | None = customer_key(self, config) or (
+            self._topic_key() if config.alarm_topic_cmk else None
+        )
         self.topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True, display_name="i2v alarms")
         if self.key is None:
             acknowledge(
@@ -107,7 +112,10 @@ class Monitoring(Construct):
         )
         if config.alarm_email:
             delivery_dlq = sqs.Queue(
-                self, "AlarmEmailDeadLetterQueue", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True
+                self,
+                "AlarmEmailDeadLetterQueue",
+                **queue_encryption(customer_key(self, config)),
+                enforce_ssl=True,
             )
             acknowledge(
                 delivery_dlq,

@@ -13,7 +13,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
+from i2v_infra.constructs.functions import PipelineFunction
 from i2v_infra.constructs.ingestion import Ingestion
+from i2v_infra.constructs.keys import acknowledge_queue_key_grant, customer_key, grant_key_use
 from i2v_infra.constructs.monitoring import Monitored, Monitoring, watch_queue_age_threshold
 from i2v_infra.constructs.previews import Previews
 from i2v_infra.constructs.records import Records
@@ -33,6 +35,8 @@ class ImageToVideoPipeline(Construct):
     dependencies come from ``lambda_deps_dir`` if given: i2v_infra.lambda_deps).
     If input and output are the same bucket, the input and output prefixes must not overlap.
     The settings are ``config`` or keyword props (the same keys, validated by the same model; props win).
+    Existing buckets, an event bus and a KMS key can also be named in the config (``input_bucket_name``,
+    ``output_bucket_name``, ``event_bus_name``, ``kms_key_arn``: docs/deploy.md, "Bring your own resources").
     """
 
     def __init__(
@@ -138,6 +142,14 @@ class ImageToVideoPipeline(Construct):
             log_retention=retention,
         )
         self.functions["previews"] = self.previews.function.function
+        key = customer_key(self, config)
+        if key is not None:  # the customer's key (kms_key_arn): each function may use it, on its own resources
+            for child in self.node.find_all():
+                if isinstance(child, PipelineFunction):
+                    grant_key_use(child.role, key)
+            # sends to the watch queue (CDK's grant, with its wildcard KMS actions)
+            state_machine_role = self.workflow.state_machine.role
+            acknowledge_queue_key_grant(state_machine_role)
 
     def on_video_ready(self, target: events.IRuleTarget, *, rule_id: str | None = None) -> events.Rule:
         """A rule on the pipeline's bus sending every 'Video Generation Succeeded' event to `target`."""

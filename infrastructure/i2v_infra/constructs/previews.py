@@ -24,6 +24,7 @@ from constructs import Construct
 from i2v.services.metrics import MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
+from i2v_infra.constructs.keys import customer_key
 from i2v_infra.constructs.monitoring import job_metric
 from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.constructs.records import Records
@@ -52,7 +53,7 @@ class Previews(Construct):
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = dead_letter_queue(self)
+        self.dead_letter_queue = dead_letter_queue(self, key=customer_key(self, config))
         for rule, why in (
             ("AwsSolutions-SQS3", "This queue is itself a dead-letter queue: Succeeded events whose previews "),
             ("Serverless-SQSRedrivePolicy", "This queue is itself a dead-letter queue: Succeeded events whose "),

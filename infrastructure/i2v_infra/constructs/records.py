@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from i2v_infra.config import PipelineConfig
+from i2v_infra.constructs.keys import customer_key
 from i2v_infra.nag import acknowledge
 
 BY_SOURCE_INDEX = "by-source"
@@ -16,6 +20,13 @@ BY_STATUS_INDEX = "by-status"
 BY_TIME_CLASS_INDEX = "by-time-class"
 # What i2v.adapters.repository reads from by-status without the table (recent_generation_seconds).
 BY_STATUS_ATTRIBUTES = ["model", "generation_seconds"]
+
+
+def table_encryption(key: kms.IKey | None) -> dict[str, Any]:
+    """The AWS managed key (aws/dynamodb), or the customer managed key (config kms_key_arn)."""
+    if key is None:
+        return {"encryption": dynamodb.TableEncryption.AWS_MANAGED}
+    return {"encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED, "encryption_key": key}
 
 
 class Records(Construct):
@@ -33,7 +44,7 @@ class Records(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            **table_encryption(customer_key(self, config)),
             time_to_live_attribute="expires_at",
             deletion_protection=config.retain_data,
             removal_policy=data_policy,
@@ -63,8 +74,13 @@ class Records(Construct):
             non_key_attributes=["generation_seconds"],
         )
 
-        # Our own bus so subscribers and the archive see only pipeline events.
-        self.bus = events.EventBus(self, "EventBus", description="i2v pipeline job events")
+        # Our own bus so subscribers and the archive see only pipeline events, or the customer's (event_bus_name):
+        # our events go there, and the archive (of our source only) and every rule of ours are on it.
+        self.bus: events.IEventBus = (
+            events.EventBus.from_event_bus_name(self, "EventBus", config.event_bus_name)
+            if config.event_bus_name
+            else events.EventBus(self, "EventBus", description="i2v pipeline job events")
+        )
         self.archive = self.bus.archive(
             "Archive",
             description="Replayable copy of every i2v pipeline event",

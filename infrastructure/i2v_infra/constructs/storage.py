@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from i2v_infra.config import ConfigError, PipelineConfig
+from i2v_infra.constructs.keys import customer_key
 from i2v_infra.nag import acknowledge
 
 
@@ -33,6 +35,11 @@ class Storage(Construct):
         super().__init__(scope, construct_id)
         if input_bucket is not None and input_bucket is output_bucket:
             _check_shared_bucket_prefixes(config)
+        # Existing buckets named in the config (bring your own): imported, never modified but for the input
+        # bucket's notifications (Ingestion) and our roles' grants.
+        input_bucket = _existing(self, "ExistingInput", input_bucket, config.input_bucket_name, "input_bucket")
+        output_bucket = _existing(self, "ExistingOutput", output_bucket, config.output_bucket_name, "output_bucket")
+        self.key = customer_key(self, config)
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
         self.log_bucket: s3.Bucket | None = None
         if input_bucket is None or output_bucket is None:
@@ -85,13 +92,31 @@ class Storage(Construct):
         """What every data bucket of the pipeline gets, in one place so no bucket can miss a part."""
         return {
             "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
-            "encryption": s3.BucketEncryption.S3_MANAGED,
+            **bucket_encryption(self.key),
             "enforce_ssl": True,
             "minimum_tls_version": 1.2,
             "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             "server_access_logs_bucket": self.log_bucket,
             "server_access_logs_prefix": access_log_prefix,
         }
+
+
+def bucket_encryption(key: kms.IKey | None) -> dict[str, Any]:
+    """SSE-S3, or SSE-KMS under the customer managed key with an S3 Bucket Key (far fewer KMS requests)."""
+    if key is None:
+        return {"encryption": s3.BucketEncryption.S3_MANAGED}
+    return {"encryption": s3.BucketEncryption.KMS, "encryption_key": key, "bucket_key_enabled": True}
+
+
+def _existing(
+    scope: Construct, construct_id: str, given: s3.IBucket | None, name: str | None, prop: str
+) -> s3.IBucket | None:
+    """The bucket given to the construct, or the one named by the config, never both (which would win is a guess)."""
+    if name is None:
+        return given
+    if given is not None:
+        raise ConfigError(f"i2v.{prop}_name is set and the construct was given {prop}= too: give one of them")
+    return s3.Bucket.from_bucket_name(scope, construct_id, name)
 
 
 def _check_shared_bucket_prefixes(config: PipelineConfig) -> None:

@@ -20,6 +20,7 @@ from i2v.services.metrics import SWEEPER_ACTIONS, MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.ingestion import VISIBILITY_TIMEOUT_FACTOR, submit_timeout
+from i2v_infra.constructs.keys import customer_key
 from i2v_infra.constructs.monitoring import Monitoring, job_metric
 from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.constructs.records import BY_STATUS_INDEX, Records
@@ -90,7 +91,7 @@ class Sweeper(Construct):
             "Execution names are job ids known only at run time; DescribeExecution is limited to the executions "
             "of the pipeline's own state machine.",
         )
-        self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetterQueue")
+        self.dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetterQueue", key=customer_key(self, config))
         # Scheduler invokes Lambda asynchronously: a failed run is not retried by Lambda (a retry could overlap
         # the next run); the next scheduled run is the retry. A failed run's event goes to the schedule's DLQ,
         # so one alarm (on that queue) covers both a run that failed and one Scheduler could not start.
@@ -126,6 +127,11 @@ class Sweeper(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.queue_arn])
         )
+        key = customer_key(self, config)
+        if key is not None:  # the DLQ is under the customer's key: sending needs a data key (SSE-KMS)
+            self.role.add_to_policy(
+                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn])
+            )
         self.schedule = scheduler.CfnSchedule(
             self,
             "Schedule",

@@ -21,6 +21,7 @@ from i2v.services.watch import BATCH_TAIL_SECONDS, worst_look_seconds
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction
 from i2v_infra.constructs.ingestion import VISIBILITY_TIMEOUT_FACTOR
+from i2v_infra.constructs.keys import customer_key
 from i2v_infra.constructs.queues import dead_letter_queue, work_queue
 from i2v_infra.constructs.records import Records
 from i2v_infra.iam import grant_job_records, grant_read_secret
@@ -52,7 +53,7 @@ class Watcher(Construct):
         # A failed look is delivered again until this many receives, then its message goes to the DLQ; the Watch
         # state's heartbeat then runs out and the fallback Poll loop takes over the job.
         self.max_receive_count = config.max_receive_count
-        self.dead_letter_queue = dead_letter_queue(self)
+        self.dead_letter_queue = dead_letter_queue(self, key=customer_key(self, config))
         self.queue = work_queue(
             self,
             "Queue",
@@ -61,6 +62,7 @@ class Watcher(Construct):
             retention_period=Duration.days(1),
             dead_letters=self.dead_letter_queue,
             max_receive_count=self.max_receive_count,
+            key=customer_key(self, config),
         )
         self.function = PipelineFunction(
             self,

@@ -22,6 +22,7 @@ from constructs import Construct
 from i2v_events.v1 import DETAIL_KINDS
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, tracing_environment
+from i2v_infra.constructs.keys import customer_key
 from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.nag import acknowledge
 from i2v_infra.webhook_config import WebhookConfig
@@ -53,7 +54,7 @@ class Webhooks(Construct):
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = dead_letter_queue(self)
+        self.dead_letter_queue = dead_letter_queue(self, key=customer_key(self, config))
         acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",

@@ -15,6 +15,7 @@ from constructs import Construct
 from i2v.domain.polling import PollPolicy
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
+from i2v_infra.constructs.keys import customer_key
 from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.state_machine import (
@@ -121,7 +122,9 @@ class Workflow(Construct):
         grant_read_secret(complete_fn, records.api_key_secret)
 
         # Async invocations of fail (from the EventBridge rule) that still fail land here.
-        self.failure_dead_letter_queue = dead_letter_queue(self, "FailureDeadLetterQueue")
+        self.failure_dead_letter_queue = dead_letter_queue(
+            self, "FailureDeadLetterQueue", key=customer_key(self, config)
+        )
         acknowledge(
             self.failure_dead_letter_queue,
             "AwsSolutions-SQS3",
