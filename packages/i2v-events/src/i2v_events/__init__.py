@@ -2,23 +2,22 @@
 
 from i2v_events import parse_event, VideoSucceeded     # the current version (v1)
 from i2v_events.v1 import SucceededDetail               # or pin the version you read
+
+The whole-event models (Powertools' EventBridgeModel) load when first used: see `i2v_events.v1`.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from i2v_events.v1 import (
     DetailType,
     FailedDetail,
     FailureCategory,
-    ManifestCompleted,
     ManifestCompletedDetail,
-    PipelineEvent,
     PreviewReadyDetail,
     SubmittedDetail,
     SucceededDetail,
-    VideoFailed,
-    VideoPreviewReady,
-    VideoSubmitted,
-    VideoSucceeded,
-    parse_event,
 )
 from i2v_events.webhooks import (
     AnyWebhook,
@@ -30,6 +29,38 @@ from i2v_events.webhooks import (
     WebhookMessage,
     parse_webhook,
 )
+
+if TYPE_CHECKING:
+    from i2v_events.v1.events import (
+        ManifestCompleted,
+        PipelineEvent,
+        VideoFailed,
+        VideoPreviewReady,
+        VideoSubmitted,
+        VideoSucceeded,
+        parse_event,
+    )
+
+_EVENTS = (
+    "ManifestCompleted",
+    "PipelineEvent",
+    "VideoFailed",
+    "VideoPreviewReady",
+    "VideoSubmitted",
+    "VideoSucceeded",
+    "parse_event",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EVENTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from i2v_events import v1
+
+    value = getattr(v1, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AnyWebhook",

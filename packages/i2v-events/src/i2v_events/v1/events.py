@@ -53,6 +53,14 @@ class ManifestCompleted(EventBridgeModel):
     detail: ManifestCompletedDetail
 
 
+#: kind -> the whole event's model (the kinds of `DETAIL_KINDS`).
+EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
+    "submitted": VideoSubmitted,
+    "succeeded": VideoSucceeded,
+    "failed": VideoFailed,
+    "preview_ready": VideoPreviewReady,
+    "manifest_completed": ManifestCompleted,
+}
 AnyEvent = VideoSubmitted | VideoSucceeded | VideoFailed | VideoPreviewReady | ManifestCompleted
 PipelineEvent = Annotated[AnyEvent, Field(discriminator="detail_type")]
 _PIPELINE_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(PipelineEvent)
