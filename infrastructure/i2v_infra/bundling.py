@@ -5,6 +5,7 @@ alone, so they never slow the other functions' cold starts.
 Layout of the asset directory::
 
     i2v/                 <- functions/i2v (the handlers, services, domain, adapters)
+    i2v_events/          <- packages/i2v-events/src/i2v_events (the event models every detail is built with)
     requests/, pydantic/, pydantic_core/ (cp314 aarch64), aws_lambda_powertools/, ...
                          <- .build/lambda-deps, downloaded once by `make install`
 
@@ -26,7 +27,7 @@ from pathlib import Path
 from aws_cdk import aws_lambda as lambda_
 
 from i2v_infra import lambda_deps
-from i2v_infra.paths import BUILD_DIR, LAMBDA_PACKAGE_DIR
+from i2v_infra.paths import BUILD_DIR, EVENTS_PACKAGE_DIR, LAMBDA_PACKAGE_DIR
 
 ASSET_ROOT = BUILD_DIR / "lambda-asset"
 _SKIP_DIRS = {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
@@ -71,12 +72,15 @@ def check_dependencies() -> None:
         )
 
 
-def asset_fingerprint(package_dir: Path = LAMBDA_PACKAGE_DIR, media: bool = False) -> str:
-    """Hash of the Lambda package's files plus the dependency stamp (which pins every wheel) and the variant."""
+def asset_fingerprint(
+    package_dir: Path = LAMBDA_PACKAGE_DIR, media: bool = False, events_dir: Path = EVENTS_PACKAGE_DIR
+) -> str:
+    """Hash of our two packages' files plus the dependency stamp (which pins every wheel) and the variant."""
     digest = hashlib.sha256(lambda_deps.expected_stamp().encode() + (b"\0media" if media else b"\0shared"))
-    for path in _files(package_dir):
-        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    for name, root in (("i2v", package_dir), ("i2v_events", events_dir)):
+        for path in _files(root):
+            digest.update(f"{name}/{path.relative_to(root).as_posix()}".encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
 
 
@@ -94,6 +98,7 @@ def build_asset(package_dir: Path = LAMBDA_PACKAGE_DIR, media: bool = False) -> 
     try:
         shutil.copytree(lambda_deps.DEPS_DIR, tmp, ignore=_ignore if media else _ignore_media)
         shutil.copytree(package_dir, tmp / "i2v", ignore=_ignore)
+        shutil.copytree(EVENTS_PACKAGE_DIR, tmp / "i2v_events", ignore=_ignore)
         try:
             tmp.rename(target)
         except OSError:

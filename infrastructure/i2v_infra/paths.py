@@ -9,6 +9,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA_DIR = REPO_ROOT / "infrastructure"
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 LAMBDA_PACKAGE_DIR = FUNCTIONS_DIR / "i2v"
+# The event models the functions build every detail with; the Lambda asset ships it beside `i2v`.
+EVENTS_PACKAGE_DIR = REPO_ROOT / "packages" / "i2v-events" / "src" / "i2v_events"
 BUILD_DIR = REPO_ROOT / ".build"
 CDK_JSON = REPO_ROOT / "cdk.json"
 
