@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+__all__ = ["AspectRatio", "Duration", "Quality", "Style", "ThinkingType"]
+
 
 class Duration(StrEnum):
     FIVE = "5"

@@ -14,6 +14,27 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+__all__ = [
+    "DETAIL_KINDS",
+    "DETAIL_MODELS",
+    "SCHEMA_VERSION",
+    "DetailType",
+    "FailedDetail",
+    "FailedStatus",
+    "FailureCategory",
+    "FailureInfo",
+    "ManifestCompletedDetail",
+    "ManifestRef",
+    "OutputRef",
+    "PosterRef",
+    "PreviewReadyDetail",
+    "PreviewsRef",
+    "PriceSource",
+    "Settings",
+    "SourceRef",
+    "SubmittedDetail",
+    "SucceededDetail",
+]
 SCHEMA_VERSION = "1"
 # Presigned-URL signatures never appear in a failure message (the pipeline redacts them); the schema says so.
 SIGNED_URL_PATTERN = "[?&](X-Amz-Signature|X-Amz-Credential|X-Goog-Signature|Signature)="

@@ -27,6 +27,17 @@ from i2v_events.v1.details import (
     SucceededDetail,
 )
 
+__all__ = [
+    "EVENT_MODELS",
+    "ManifestCompleted",
+    "PipelineEvent",
+    "VideoFailed",
+    "VideoPreviewReady",
+    "VideoSubmitted",
+    "VideoSucceeded",
+    "parse_event",
+]
+
 
 class VideoSubmitted(EventBridgeModel):
     detail_type: Literal["Video Generation Submitted"] = Field(alias="detail-type")
