@@ -89,3 +89,5 @@ SUMMARIES = {
         manifest_id="0" * 32, manifest=ManifestRef(bucket="in", key="manifests/empty.csv"), split_done=True
     ),
 }
+#: What each kind's builder (`i2v.domain.events.<kind>_detail`) is given, per variant: a new kind adds its own.
+INPUTS: dict[str, dict[str, object]] = {**JOBS, "manifest_completed": dict(SUMMARIES)}

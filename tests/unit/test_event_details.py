@@ -20,7 +20,7 @@ from i2v_events import parse_event, parse_webhook
 from i2v_events.samples import sample_event
 from i2v_events.v1 import DETAIL_KINDS, DETAIL_MODELS, EVENT_MODELS, DetailType
 from i2v_events.webhooks import WEBHOOK_TYPES
-from support.event_jobs import JOBS, SUMMARIES
+from support.event_jobs import INPUTS, JOBS
 
 HERE = Path(__file__).parent
 SCHEMAS = HERE.parents[1] / "schemas" / "events" / "v1"
@@ -28,11 +28,7 @@ WIRE: dict[str, str] = json.loads((HERE.parent / "support" / "event_details_v1_w
 NOW = datetime(2026, 12, 7, 10, 15, 42, 120000, tzinfo=UTC)
 
 
-def inputs(kind: str) -> dict[str, Any]:
-    return dict(SUMMARIES) if kind == "manifest_completed" else dict(JOBS[kind])
-
-
-CASES = [(kind, variant) for kind in DETAIL_KINDS for variant in inputs(kind)]
+CASES = [(kind, variant) for kind in DETAIL_KINDS for variant in INPUTS[kind]]
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +38,7 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def emit(kind: str, variant: str) -> dict[str, Any]:
     """What the services publish: `<kind>_detail` of i2v.domain.events, one builder per kind."""
-    detail: dict[str, Any] = getattr(events, f"{kind}_detail")(inputs(kind)[variant])
+    detail: dict[str, Any] = getattr(events, f"{kind}_detail")(INPUTS[kind][variant])
     return detail
 
 
