@@ -21,11 +21,12 @@ from rich.status import Status
 
 from i2v.domain import catalog
 from i2v.domain.jobs import JobStatus
-from i2v.domain.record import EventDetailType, JobRecord
+from i2v.domain.record import JobRecord
 from i2v_cli.output import CliError
 from i2v_cli.target import STATE_DIR, Target, clear_local_state, running_local_state, write_local_state
 from i2v_cli.uploads import read_image, upload
 from i2v_cli.watching import ENDED, find_job, stage_of
+from i2v_events.v1 import DetailType
 
 SAMPLE_IMAGE = Path(__file__).parent / "assets" / "sample.png"
 DEMO_TIMEOUT_SECONDS = 120
@@ -211,7 +212,7 @@ def run_demo(
             if time.monotonic() > deadline:
                 raise CliError(f"the demo job is still {stage} after {DEMO_TIMEOUT_SECONDS}s")
             time.sleep(0.2)
-        wanted = EventDetailType.SUCCEEDED if job.status == JobStatus.SUCCEEDED else EventDetailType.FAILED
+        wanted = DetailType.SUCCEEDED if job.status == JobStatus.SUCCEEDED else DetailType.FAILED
         events = tap.wait_for(wanted, timeout=15)
         if job.status != JobStatus.SUCCEEDED or job.output is None:
             reason = job.failure.message if job.failure else job.status

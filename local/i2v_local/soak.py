@@ -48,7 +48,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from i2v.domain.polling import PollPolicy
-from i2v.domain.record import EventDetailType, JobRecord
+from i2v.domain.record import JobRecord
+from i2v_events.v1 import DetailType
 from i2v_local.simulator import FaultPlan, GmiSimulator, Timing
 from i2v_local.soak_checks import (
     LookCount,
@@ -204,8 +205,7 @@ class _Soak:
         self._settle()
         self._resend(self.late)
         self._settle()
-        # Until nothing is delayed or in flight: every ambiguous job's reconcile (SETTLE_SECONDS after it) and
-        # every killed batch (back after the function's timeout) happens.
+        # Until nothing is delayed or in flight: each ambiguous job's reconcile, each killed batch back after a timeout.
         for _ in range(WARP_STEPS):
             if not self._waiting():
                 break
@@ -337,7 +337,7 @@ class _Soak:
         seen: dict[str, set[str]] = {}
         for event in self.tap.drain():
             detail = event.get("detail") or {}
-            if event.get("detail-type") in (EventDetailType.SUCCEEDED, EventDetailType.FAILED):
+            if event.get("detail-type") in (DetailType.SUCCEEDED, DetailType.FAILED):
                 seen.setdefault(str(detail.get("job_id")), set()).add(str(detail.get("status")))
         return seen
 

@@ -128,6 +128,9 @@ def test_asset_holds_the_package_and_arm64_wheels() -> None:
 
     asset = build_asset()
     assert (asset / "i2v" / "handlers").is_dir()
+    # The event models the functions build every detail with (i2v.domain.events), as subscribers install them.
+    assert (asset / "i2v_events" / "v1" / "details.py").is_file()
+    assert (asset / "i2v_events" / "py.typed").is_file()
     assert (asset / "requests" / "__init__.py").is_file()
     assert (asset / "aws_lambda_powertools").is_dir()
     assert (asset / "aws_xray_sdk").is_dir()
@@ -137,6 +140,20 @@ def test_asset_holds_the_package_and_arm64_wheels() -> None:
     assert not (asset / "botocore").exists()
     assert not list(asset.rglob("__pycache__"))
     assert build_asset() == asset  # content-addressed: unchanged sources reuse the directory
+
+
+def test_the_asset_hash_covers_the_event_package(tmp_path: Path) -> None:
+    import shutil
+
+    from i2v_infra.bundling import asset_fingerprint
+    from i2v_infra.paths import EVENTS_PACKAGE_DIR, LAMBDA_PACKAGE_DIR
+
+    events = tmp_path / "i2v_events"
+    shutil.copytree(EVENTS_PACKAGE_DIR, events)
+    before = asset_fingerprint(LAMBDA_PACKAGE_DIR, events_dir=events)
+    assert before == asset_fingerprint()
+    (events / "v1" / "details.py").write_text((events / "v1" / "details.py").read_text() + "# changed\n")
+    assert asset_fingerprint(LAMBDA_PACKAGE_DIR, events_dir=events) != before
 
 
 def test_missing_dependencies_fail_with_instructions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from i2v_events.schemas import registry_schema
+from i2v_events.v1 import DETAIL_KINDS
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
@@ -30,14 +31,10 @@ def test_registry_has_one_schema_per_detail_type(template_dict: dict[str, Any]) 
     (registry,) = resources(template_dict, "AWS::EventSchemas::Registry")
     schemas = resources(template_dict, "AWS::EventSchemas::Schema").values()
     by_name = {s["Properties"]["SchemaName"]: s["Properties"] for s in schemas}
-    kinds = {
-        "i2v.pipeline@VideoGenerationSubmitted": "submitted",
-        "i2v.pipeline@VideoGenerationSucceeded": "succeeded",
-        "i2v.pipeline@VideoGenerationFailed": "failed",
-        "i2v.pipeline@VideoPreviewReady": "preview_ready",
-        "i2v.pipeline@VideoManifestCompleted": "manifest_completed",  # issue 27, additive in v1
-    }
+    # One per kind of the package's registry, named source@DetailTypeWithoutSpaces.
+    kinds = {f"i2v.pipeline@{str(detail_type).replace(' ', '')}": kind for kind, detail_type in DETAIL_KINDS.items()}
     assert set(by_name) == set(kinds)
+    assert {"i2v.pipeline@VideoGenerationSucceeded", "i2v.pipeline@VideoManifestCompleted"} <= set(by_name)
     for name, props in by_name.items():
         assert props["Type"] == "JSONSchemaDraft4"
         assert props["RegistryName"] == {"Fn::GetAtt": [registry, "RegistryName"]}

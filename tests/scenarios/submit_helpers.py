@@ -12,13 +12,13 @@ from typing import Any
 
 from PIL import Image
 
-from i2v.domain.record import EventDetailType
+from i2v_events.v1 import DetailType
 from i2v_local.simulator import GmiSimulator, LogEntry
 from i2v_local.stack import LocalStack
 
-SUBMITTED = EventDetailType.SUBMITTED
-SUCCEEDED = EventDetailType.SUCCEEDED
-FAILED = EventDetailType.FAILED
+SUBMITTED = DetailType.SUBMITTED
+SUCCEEDED = DetailType.SUCCEEDED
+FAILED = DetailType.FAILED
 
 
 def submit_module() -> ModuleType:

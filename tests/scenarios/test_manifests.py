@@ -11,8 +11,8 @@ import pytest
 
 from i2v.adapters.manifests import ManifestSummaries
 from i2v.domain.manifest import ManifestRef
-from i2v.domain.record import EventDetailType
 from i2v_events import ManifestCompletedDetail
+from i2v_events.v1 import DetailType
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
@@ -92,7 +92,7 @@ def test_a_50_line_manifest_with_bad_lines_and_redelivered_messages_pays_each_go
     assert resplit is not None
     assert (resplit.lines, resplit.ended, resplit.completed_at is not None) == (LINES - 4, LINES - 4, True)
     # One Manifest Completed event per manifest version, though every message was delivered twice.
-    completed = [event["detail"] for event in tap.of_type(EventDetailType.MANIFEST_COMPLETED)]
+    completed = [event["detail"] for event in tap.of_type(DetailType.MANIFEST_COMPLETED)]
     assert sorted((d["manifest"]["version_id"], d["lines"], d["ended"], d["bad_lines"]) for d in completed) == sorted(
         [(ref.version_id, 46, 46, 5), (second, 46, 46, 5)]
     )

@@ -23,13 +23,13 @@ from typing import Any
 from i2v.adapters.aws import client
 from i2v.config import PollingEnv
 from i2v.domain.polling import Expectation, PollPolicy, next_wait_seconds, wait_before_deadline, wait_inline
-from i2v.domain.record import EventDetailType
+from i2v_events.v1 import DetailType
 from i2v_local.simulator import GmiSimulator, LogEntry
 from i2v_local.stack import FunctionSpec, Invocation, LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
-SUCCEEDED = EventDetailType.SUCCEEDED
-FAILED = EventDetailType.FAILED
+SUCCEEDED = DetailType.SUCCEEDED
+FAILED = DetailType.FAILED
 # AWS Step Functions standard workflows stop an execution at this many history events.
 HISTORY_LIMIT = 25_000
 # Events AWS records for one turn of the poll loop: Wait (entered, exited), Poll (entered, scheduled,

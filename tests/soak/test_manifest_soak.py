@@ -16,7 +16,7 @@ import pytest
 
 from i2v.adapters.manifests import ManifestSummaries
 from i2v.domain.manifest import ManifestRef
-from i2v.domain.record import EventDetailType
+from i2v_events.v1 import DetailType
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
@@ -111,5 +111,5 @@ def test_a_1000_line_manifest_with_bad_lines_and_redelivered_messages(
     for number, words in bad.items():
         assert words in summary.bad_lines[str(number)]
     assert (summary.bad_total, summary.ended, summary.completed_at is not None) == (5, LINES - 4, True)
-    completed = tap.of_type(EventDetailType.MANIFEST_COMPLETED)
+    completed = tap.of_type(DetailType.MANIFEST_COMPLETED)
     assert [event["detail"]["manifest_id"] for event in completed] == [ref.manifest_id]

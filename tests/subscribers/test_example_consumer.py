@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from i2v_events.v1 import DETAIL_KINDS
+
 pytestmark = pytest.mark.xdist_group("cdk")
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "consumer"
@@ -57,7 +59,7 @@ def test_example_subscribes_a_lambda_and_a_queue(example_synth: Any) -> None:
         "detail": {"status": ["failed", "timed_out", "submit_ambiguous"]},
     } in patterns
     schemas = [r for r in example_synth.template["Resources"].values() if r["Type"] == "AWS::EventSchemas::Schema"]
-    assert len(schemas) == 5  # submitted, succeeded, failed, preview_ready, manifest_completed (issue 27)
+    assert len(schemas) == len(DETAIL_KINDS)  # one registry schema per event kind
 
 
 def test_example_asset_carries_the_typed_package(example_synth: Any) -> None:

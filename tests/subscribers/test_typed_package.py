@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +193,53 @@ print(type(i2v_events.parse_event({json.dumps(SUCCEEDED)!r})).__name__)
     result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "VideoSucceeded"
+
+
+# What 1.0.0 exported: every name stays (1.x is additive); the pixverse enums of v1 only warn now.
+EXPORTED_1_0 = {
+    "i2v_events": "AnyWebhook DetailType FailedDetail FailedWebhook FailureCategory ManifestCompleted "
+    "ManifestCompletedDetail ManifestCompletedWebhook PipelineEvent PreviewReadyDetail PreviewReadyWebhook "
+    "SubmittedDetail SubmittedWebhook SucceededDetail SucceededWebhook VideoFailed VideoPreviewReady VideoSubmitted "
+    "VideoSucceeded WebhookMessage parse_event parse_webhook",
+    "i2v_events.v1": "DETAIL_KINDS DETAIL_MODELS SCHEMA_VERSION AspectRatio DetailType Duration FailedDetail "
+    "FailedStatus FailureCategory FailureInfo ManifestCompleted ManifestCompletedDetail ManifestRef OutputRef "
+    "PipelineEvent PosterRef PreviewReadyDetail PreviewsRef PriceSource Quality Settings SourceRef Style "
+    "SubmittedDetail SucceededDetail ThinkingType VideoFailed VideoPreviewReady VideoSubmitted VideoSucceeded "
+    "parse_event",
+}
+
+
+@pytest.mark.parametrize("module", sorted(EXPORTED_1_0))
+def test_every_name_1_0_exported_is_still_exported(module: str) -> None:
+    exported = importlib.import_module(module)
+    assert set(EXPORTED_1_0[module].split()) <= set(exported.__all__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert all(getattr(exported, name) is not None for name in exported.__all__)
+
+
+def test_the_pixverse_enums_warn_that_they_are_deprecated() -> None:
+    import i2v_events.v1
+
+    with pytest.warns(DeprecationWarning, match="removed in 2.0"):
+        assert i2v_events.v1.Duration("5") == "5"
+
+
+def test_the_details_load_without_powertools_parser_models() -> None:
+    """The pipeline's functions import the details on every cold start; the whole-event models (Powertools'
+    parser models, tens of milliseconds) load only when a subscriber reads one."""
+    code = f"""
+import sys
+sys.path.insert(0, {str(PACKAGE / "src")!r})
+import i2v_events, i2v_events.v1.details, i2v_events.webhooks
+parser = "aws_lambda_powertools.utilities.parser.models"
+print(parser in sys.modules, end=" ")
+from i2v_events import VideoSucceeded
+print(parser in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False True"
 
 
 def _sqs_record(body: dict[str, Any]) -> dict[str, Any]:

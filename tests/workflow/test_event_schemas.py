@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from i2v.domain.record import DETAIL_TYPES
 from i2v_cli.uploads import encode_metadata_value
 from i2v_events import parse_event
+from i2v_events.v1 import DETAIL_KINDS, DetailType
 from i2v_local.stack.driver import PipelineDriver
 
 pytestmark = pytest.mark.xdist_group("local")
@@ -21,7 +21,7 @@ SCHEMAS = Path(__file__).parents[2] / "schemas" / "events" / "v1"
 
 def validators() -> dict[str, Draft202012Validator]:
     found = {}
-    for kind, detail_type in DETAIL_TYPES.items():
+    for kind, detail_type in DETAIL_KINDS.items():
         schema = json.loads((SCHEMAS / f"{kind}.json").read_text())
         Draft202012Validator.check_schema(schema)
         assert schema["title"] == detail_type
@@ -30,7 +30,7 @@ def validators() -> dict[str, Draft202012Validator]:
 
 
 def test_schemas_are_valid_and_cover_every_detail_type() -> None:
-    assert set(validators()) == set(DETAIL_TYPES.values())
+    assert set(validators()) == set(DetailType)
 
 
 def test_emitted_events_match_their_schemas(local_stack_factory: Any, local_gmi: Any) -> None:
@@ -55,10 +55,10 @@ def test_emitted_events_match_their_schemas(local_stack_factory: Any, local_gmi:
         assert parse_event(event).detail.job_id == event["detail"]["job_id"]
         statuses.add((event["detail-type"], event["detail"]["status"]))
     assert statuses == {
-        (DETAIL_TYPES["submitted"], "submitted"),
-        (DETAIL_TYPES["succeeded"], "succeeded"),
-        (DETAIL_TYPES["failed"], "failed"),
-        (DETAIL_TYPES["failed"], "submit_ambiguous"),
-        (DETAIL_TYPES["failed"], "rejected"),
-        (DETAIL_TYPES["preview_ready"], "succeeded"),
+        (DetailType.SUBMITTED, "submitted"),
+        (DetailType.SUCCEEDED, "succeeded"),
+        (DetailType.FAILED, "failed"),
+        (DetailType.FAILED, "submit_ambiguous"),
+        (DetailType.FAILED, "rejected"),
+        (DetailType.PREVIEW_READY, "succeeded"),
     }

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from i2v.adapters.aws import client
-from i2v.domain.record import EventDetailType
+from i2v_events.v1 import DetailType
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
@@ -70,7 +70,7 @@ def test_an_execution_started_by_the_previous_release_completes_on_the_new_defin
     # One Poll through the fallback loop first (its result has the field), then the watch as usual.
     assert entered[:4] == ["AlreadyDone?", "Wait", "Poll", "Route"]
     assert entered[-2:] == ["Complete", "Done"]
-    (event,) = tap.wait_for(EventDetailType.SUCCEEDED)
+    (event,) = tap.wait_for(DetailType.SUCCEEDED)
     assert event["detail"]["job_id"] == job_id
     assert local_gmi.post_count == 1
 

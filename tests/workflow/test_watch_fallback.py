@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from fixtures.leak_guard import CapturingLeakGuard
 from i2v.adapters.aws import client
-from i2v.domain.record import EventDetailType
+from i2v_events.v1 import DetailType
 from i2v_infra.config import PipelineConfig
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalSettings, LocalStack
@@ -22,7 +22,7 @@ from support.watch_queue import refuse_watch_messages, watch_queue_url, with_wat
 
 pytestmark = pytest.mark.xdist_group("local")
 
-SUCCEEDED = EventDetailType.SUCCEEDED
+SUCCEEDED = DetailType.SUCCEEDED
 FALLBACK = ["AlreadyDone?", "Watch", "Wait", "Poll", "Route", "Complete", "Done"]
 # A failing look's receives before its message goes to the watch DLQ (the template's redrive).
 WATCH_MAX_RECEIVE_COUNT = PipelineConfig().max_receive_count

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client
-from i2v.domain.record import EventDetailType
+from i2v_events.v1 import DetailType
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import FunctionSpec, Invocation, LocalStack
 from i2v_local.stack.driver import PipelineDriver
@@ -19,8 +19,8 @@ from support.watch_queue import refuse_watch_messages, submit_pump
 
 pytestmark = pytest.mark.xdist_group("local")
 
-SUCCEEDED = EventDetailType.SUCCEEDED
-FAILED = EventDetailType.FAILED
+SUCCEEDED = DetailType.SUCCEEDED
+FAILED = DetailType.FAILED
 
 
 def test_upload_becomes_a_video_a_succeeded_record_and_an_event(

@@ -1,9 +1,8 @@
-"""The job record and the event details built from it (the same facts, told to two audiences)."""
+"""The job record: the one item of the jobs table that tells a job's whole story (its events: i2v.domain.events)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,8 +12,6 @@ from i2v.domain.jobs import Failure, JobStatus
 from i2v.domain.manifest import ManifestLine
 from i2v.domain.previews import PreviewFailure, Previews
 from i2v.domain.source import SourceObject
-
-SCHEMA_VERSION = "1"
 
 
 def utc_now() -> datetime:
@@ -151,71 +148,3 @@ class JobRecord(BaseModel):
     @property
     def source_id(self) -> str:
         return f"{self.source.bucket}/{self.source.key}"
-
-
-class EventDetailType(StrEnum):
-    """The EventBridge detail-type of each event the pipeline publishes (schemas/events/v1/<kind>.json)."""
-
-    SUBMITTED = "Video Generation Submitted"
-    SUCCEEDED = "Video Generation Succeeded"
-    FAILED = "Video Generation Failed"
-    PREVIEW_READY = "Video Preview Ready"
-    MANIFEST_COMPLETED = "Video Manifest Completed"
-
-    @property
-    def kind(self) -> str:
-        """The schema's name: submitted, succeeded, failed, preview_ready."""
-        return self.name.lower()
-
-
-DETAIL_TYPES = {detail_type.kind: str(detail_type) for detail_type in EventDetailType}
-
-
-def _base_detail(job: JobRecord) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "job_id": job.job_id,
-        "attempt": job.attempt,
-        "status": job.status,
-        "source": {"bucket": job.source.bucket, "key": job.source.key, "version_id": job.source.version_id},
-        "model": job.model,
-        "occurred_at": iso(utc_now()),
-    }
-
-
-def _price(job: JobRecord) -> dict[str, Any]:
-    """The additive v1 price fields, present only when the record has them (jobs priced since issue 25)."""
-    fields = {"estimated_cost_usd": job.estimated_cost_usd, "price_source": job.price_source}
-    return {name: value for name, value in fields.items() if value is not None}
-
-
-def submitted_detail(job: JobRecord) -> dict[str, Any]:
-    return {**_base_detail(job), "request_id": job.request_id, "settings": job.settings, **_price(job)}
-
-
-def succeeded_detail(job: JobRecord) -> dict[str, Any]:
-    assert job.output is not None
-    return {
-        **_base_detail(job),
-        "request_id": job.request_id,
-        "output": job.output.model_dump(exclude_none=True),
-        "generation_seconds": job.generation_seconds,
-        **({"poster": job.poster.model_dump()} if job.poster else {}),
-        **_price(job),
-    }
-
-
-def failed_detail(job: JobRecord) -> dict[str, Any]:
-    failure = job.failure.model_dump() if job.failure else {"category": "internal", "message": "unknown"}
-    return {**_base_detail(job), "request_id": job.request_id, "failure": failure}
-
-
-def preview_ready_detail(job: JobRecord) -> dict[str, Any]:
-    assert job.output is not None
-    assert job.previews is not None
-    return {
-        **_base_detail(job),
-        "request_id": job.request_id,
-        "output": {"bucket": job.output.bucket, "key": job.output.key},
-        "previews": job.previews.model_dump(),
-    }

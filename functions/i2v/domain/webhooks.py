@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from i2v.domain.record import DETAIL_TYPES
+import i2v_events.webhooks
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 #: EventBridge detail-type -> webhook `type` ("Video Generation Succeeded" -> "video.succeeded").
-WEBHOOK_TYPES = {detail_type: f"video.{kind}" for kind, detail_type in DETAIL_TYPES.items()}
+WEBHOOK_TYPES = {str(detail_type): name for name, detail_type in i2v_events.webhooks.WEBHOOK_TYPES.items()}
 USER_AGENT = "i2v-pipeline-webhooks/1"
 
 

@@ -23,10 +23,11 @@ from i2v.adapters.video_source import (
 from i2v.config import CompleteEnv
 from i2v.domain import catalog
 from i2v.domain.claims import TransitionRejectedError
+from i2v.domain.events import DetailType, succeeded_detail
 from i2v.domain.image_check import CONTENT_TYPES, detect_image_format
 from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus
 from i2v.domain.polling import history_key
-from i2v.domain.record import EventDetailType, JobRecord, OutputRef, PosterRef, succeeded_detail
+from i2v.domain.record import JobRecord, OutputRef, PosterRef
 from i2v.domain.source import output_key_for
 from i2v.domain.video_probe import NotAVideoError, ProbedReader
 from i2v.domain.workflow import VideoNotStoredError
@@ -83,7 +84,7 @@ class CompleteService:
             raise JobFailedError(FailureCategory.INTERNAL, f"job {job_id} has no record")
         if job.status == JobStatus.SUCCEEDED and job.output is not None:
             # A retry after the record was written: announce again (at least once) and stop.
-            self.publisher.publish(EventDetailType.SUCCEEDED, succeeded_detail(job))
+            self.publisher.publish(DetailType.SUCCEEDED, succeeded_detail(job))
             return self._result(job)
         if job.status in TERMINAL:
             return {"status": job.status, "job_id": job_id}
@@ -226,7 +227,7 @@ class CompleteService:
         self.metrics.add_metric(MetricName.VIDEO_BYTES, "Bytes", output.size)
         if generation is not None:
             self.metrics.add_metric(MetricName.GENERATION_SECONDS, "Seconds", generation)
-        self.publisher.publish(EventDetailType.SUCCEEDED, succeeded_detail(job))
+        self.publisher.publish(DetailType.SUCCEEDED, succeeded_detail(job))
         return self._result(job)
 
     @staticmethod

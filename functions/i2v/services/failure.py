@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass, field
 
 from i2v.domain.claims import TransitionRejectedError
+from i2v.domain.events import DetailType, failed_detail
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
-from i2v.domain.record import EventDetailType, failed_detail
 from i2v.domain.redaction import redact, truncate
 from i2v.services.manifest_tally import end_job_line
 from i2v.services.metrics import announce_failure, count_job_end
@@ -44,4 +44,4 @@ class FailureService:
         announce again, at least once, from the stored record."""
         job = self.repo.get(job_id)
         if job is not None and job.failure is not None and job.failure.category == failure.category:
-            self.publisher.publish(EventDetailType.FAILED, failed_detail(job))
+            self.publisher.publish(DetailType.FAILED, failed_detail(job))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from i2v.domain.manifest import ManifestSummary
-from i2v.domain.record import SCHEMA_VERSION, EventDetailType, JobRecord, iso, utc_now
+from i2v.domain.events import DetailType, manifest_completed_detail
+from i2v.domain.record import JobRecord
 from i2v.services.ports import ManifestSummaryPort, PublisherPort
 
 logger = logging.getLogger(__name__)
@@ -30,19 +30,6 @@ def end_job_line(manifests: ManifestSummaryPort | None, publisher: PublisherPort
         end_line(manifests, publisher, job.manifest_line.manifest_id, job.manifest_line.line, str(job.status))
 
 
-def completed_detail(summary: ManifestSummary) -> dict[str, object]:
-    """The Manifest Completed detail (i2v_events.ManifestCompletedDetail)."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "manifest_id": summary.manifest_id,
-        "manifest": summary.manifest.model_dump(mode="json"),
-        "occurred_at": iso(utc_now()),
-        "lines": summary.lines,
-        "ended": summary.ended,
-        "bad_lines": summary.bad_total,
-    }
-
-
 def settle(manifests: ManifestSummaryPort, publisher: PublisherPort, manifest_id: str) -> bool:
     """Once the split is done and every line has ended: mark the manifest complete, announce it, remember the
     announcement (True: this call announced). A PutEvents that fails raises and the message that ended the last
@@ -53,7 +40,7 @@ def settle(manifests: ManifestSummaryPort, publisher: PublisherPort, manifest_id
         return False
     if summary.completed_at is None and not manifests.mark_completed(manifest_id):
         return False  # another invocation marked it just now, and announces it
-    publisher.publish(EventDetailType.MANIFEST_COMPLETED, completed_detail(summary))
+    publisher.publish(DetailType.MANIFEST_COMPLETED, manifest_completed_detail(summary))
     manifests.mark_announced(manifest_id)
     logger.info(
         "manifest complete: every line has ended",

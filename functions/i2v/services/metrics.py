@@ -10,8 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from i2v.domain.events import DetailType, failed_detail
 from i2v.domain.jobs import JobStatus
-from i2v.domain.record import EventDetailType, failed_detail
 
 if TYPE_CHECKING:  # the ports import the adapters; this module stays light enough for the CDK app
     from i2v.domain.record import JobRecord
@@ -88,5 +88,5 @@ def count_job_end(metrics: MetricsSink, job: JobRecord) -> None:
 
 def announce_failure(publisher: PublisherPort, repo: JobRepositoryPort, job: JobRecord) -> None:
     """Publish the Failed event and remember it went out, so a redelivery re-announces only what did not."""
-    publisher.publish(EventDetailType.FAILED, failed_detail(job))
+    publisher.publish(DetailType.FAILED, failed_detail(job))
     repo.annotate(job.job_id, {"announced": str(job.status)})

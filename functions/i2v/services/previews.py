@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from i2v.adapters.media import RenderedPreviews, UndecodableVideoError, render_previews
+from i2v.domain.events import DetailType, preview_ready_detail
 from i2v.domain.jobs import JobStatus
 from i2v.domain.previews import AnimatedPreview, PosterFrame, PreviewFailure, Previews, preview_keys
-from i2v.domain.record import EventDetailType, JobRecord, preview_ready_detail
+from i2v.domain.record import JobRecord
 from i2v.services.metrics import MetricName
 from i2v.services.ports import (
     JobRepositoryPort,
@@ -52,7 +53,7 @@ class PreviewService:
         poster_key, animated_key = preview_keys(output.key)
         if job.previews is not None and job.previews.poster.key == poster_key:
             # A second delivery of the Succeeded event: announce again (at least once), decode nothing.
-            self.publisher.publish(EventDetailType.PREVIEW_READY, preview_ready_detail(job))
+            self.publisher.publish(DetailType.PREVIEW_READY, preview_ready_detail(job))
             return {"job_id": job_id, "status": "ready", "previews": job.previews.model_dump()}
         try:
             with closing(self.videos.open(output.bucket, output.key)) as video:
@@ -88,7 +89,7 @@ class PreviewService:
         self.repo.annotate(job_id, {"previews": previews.model_dump()})
         job = job.model_copy(update={"previews": previews})
         self.metrics.add_metric(MetricName.PREVIEWS_MADE, "Count", 1)
-        self.publisher.publish(EventDetailType.PREVIEW_READY, preview_ready_detail(job))
+        self.publisher.publish(DetailType.PREVIEW_READY, preview_ready_detail(job))
         logger.info("previews stored", extra={"job_id": job_id, "poster_at": previews.poster.at_seconds})
         return {"job_id": job_id, "status": "ready", "previews": previews.model_dump()}
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from i2v.config import SubmitEnv
 from i2v.domain import catalog
+from i2v.domain.events import DetailType, submitted_detail
 from i2v.domain.jobs import FailureCategory, JobFailedError
 from i2v.domain.polling import learn_expectation, next_wait_seconds
-from i2v.domain.record import EventDetailType, JobRecord, submitted_detail
+from i2v.domain.record import JobRecord
 from i2v.domain.workflow import ExecutionInput
 from i2v.services.ports import JobRepositoryPort, PublisherPort, WorkflowPort
 
@@ -24,7 +25,7 @@ class ExecutionStart:
     clock: Callable[[], float] = time.time
 
     def announce_and_start(self, job: JobRecord, gmi_status: str | None) -> None:
-        self.publisher.publish(EventDetailType.SUBMITTED, submitted_detail(job))
+        self.publisher.publish(DetailType.SUBMITTED, submitted_detail(job))
         name = f"{job.job_id}-{job.attempt}"
         self.workflow.start(name, self.execution_input(job, gmi_status).model_dump(mode="json"))
         self.repo.annotate(job.job_id, {"execution_name": name})

@@ -12,10 +12,11 @@ import responses
 from i2v.adapters.gmi import GmiRequest, GmiRetryableError
 from i2v.config import CompleteEnv
 from i2v.domain.jobs import JobFailedError, JobStatus, TransientError
-from i2v.domain.record import DETAIL_TYPES, JobRecord, SourceRef, iso
+from i2v.domain.record import JobRecord, SourceRef, iso
 from i2v.services import reconcile
 from i2v.services.complete import CompleteService
 from i2v.services.reconcile import Reconciler
+from i2v_events.v1 import DetailType
 from support.fakes import Fakes
 
 JOB_ID = "d" * 32
@@ -214,7 +215,7 @@ def test_a_distinct_thumbnail_is_stored_as_the_poster(fakes: Fakes, hosts: respo
     assert job.poster.key == job.output.key.removesuffix(".mp4") + ".poster.jpg"
     assert fakes.videos.videos[("out", job.poster.key)] == JPEG
     (event,) = fakes.publisher.events
-    assert event[0] == DETAIL_TYPES["succeeded"]
+    assert event[0] == DetailType.SUCCEEDED
     assert event[1]["poster"]["key"] == job.poster.key
 
 

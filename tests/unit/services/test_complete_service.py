@@ -14,8 +14,9 @@ from i2v.config import CompleteEnv
 from i2v.domain import catalog
 from i2v.domain.jobs import JobFailedError, JobStatus, TransientError
 from i2v.domain.polling import history_key
-from i2v.domain.record import DETAIL_TYPES, JobRecord, OutputRef, SourceRef
+from i2v.domain.record import JobRecord, OutputRef, SourceRef
 from i2v.services.complete import CompleteService
+from i2v_events.v1 import DetailType
 from support.fakes import Fakes
 
 JOB_ID = "c" * 32
@@ -80,7 +81,7 @@ def test_the_video_is_stored_recorded_and_announced(fakes: Fakes, video_host: re
     assert job is not None
     assert job.output is not None
     assert (job.status, job.output.size, job.generation_seconds) == (JobStatus.SUCCEEDED, len(MP4), 90.0)
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["succeeded"]]
+    assert fakes.publisher.detail_types() == [DetailType.SUCCEEDED]
     assert {"JobsSucceeded", "VideoBytes", "GenerationSeconds"} <= set(fakes.metrics.names())
 
 
@@ -90,7 +91,7 @@ def test_a_retry_after_the_record_was_written_announces_again_without_downloadin
     result = service.complete(JOB_ID, "req-1")
     assert result["output"] == output.model_dump()
     assert fakes.gmi.looked_up == []
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["succeeded"]]
+    assert fakes.publisher.detail_types() == [DetailType.SUCCEEDED]
 
 
 def test_a_job_that_already_ended_otherwise_is_left_alone(fakes: Fakes) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
-from i2v.domain.record import DETAIL_TYPES, JobRecord, SourceRef
+from i2v.domain.record import JobRecord, SourceRef
 from i2v.services.failure import FailureService
 from i2v.services.retry import RetryRefusedError, retry_hint, retry_job
+from i2v_events.v1 import DetailType
 from support.fakes import Fakes
 
 JOB_ID = "f" * 32
@@ -47,7 +48,7 @@ def test_a_failure_is_recorded_announced_and_counted(
     assert job is not None
     assert job.failure is not None
     assert (job.status, job.failure.category, job.announced) == (status, category, status)
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["failed"]]
+    assert fakes.publisher.detail_types() == [DetailType.FAILED]
     assert f"Failure_{category}" in fakes.metrics.names()
 
 
@@ -74,7 +75,7 @@ def test_a_succeeded_job_is_never_overwritten(fakes: Fakes) -> None:
 def test_a_retry_of_the_same_recording_announces_again(fakes: Fakes) -> None:
     _job(fakes, JobStatus.FAILED, failure={"category": "gmi_failed", "message": "boom"})
     _service(fakes).record(JOB_ID, Failure(category=FailureCategory.GMI_FAILED, message="boom"))
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["failed"]]
+    assert fakes.publisher.detail_types() == [DetailType.FAILED]
 
 
 def test_a_different_failure_of_an_ended_job_is_not_announced(fakes: Fakes) -> None:

@@ -129,8 +129,8 @@ def _swept() -> set[str]:
     fakes, executions = Fakes(), sweeping.FakeExecutions()
     sweeping._job(fakes, "received", JobStatus.RECEIVED, age=sweeping.WINDOWS.submit_message_seconds + 1)
     sweeping._job(fakes, "ambiguous", JobStatus.SUBMIT_AMBIGUOUS, age=SETTLE_SECONDS + 61)
-    sweeping._job(fakes, "ended", JobStatus.PROCESSING, age=3600)
-    executions.executions["ended-1"] = Execution("ABORTED", stopped_at=sweeping.NOW - 3600)
+    sweeping._job(fakes, sweeping.ENDED, JobStatus.PROCESSING, age=3600)
+    executions.executions[f"{sweeping.ENDED}-1"] = Execution("ABORTED", stopped_at=sweeping.NOW - 3600)
     sweeping._sweeper(fakes, executions).sweep()
     return set(fakes.metrics.names())
 

@@ -10,9 +10,10 @@ from PIL import Image, ImageStat
 
 from i2v.domain.jobs import JobStatus
 from i2v.domain.previews import MAX_PREVIEW_BYTES, MIN_LUMA_STDDEV
-from i2v.domain.record import EventDetailType, JobRecord, OutputRef, PosterRef, SourceRef
+from i2v.domain.record import JobRecord, OutputRef, PosterRef, SourceRef
 from i2v.services.metrics import MetricName
 from i2v.services.previews import PreviewService
+from i2v_events.v1 import DetailType
 from support.fakes import Fakes, FakeStoredVideos
 from support.videos import make_mp4
 
@@ -83,7 +84,7 @@ def test_poster_and_animation_are_stored_recorded_and_announced(video: bytes) ->
     assert job.previews.animated.width == 160  # never scaled up
     assert job.poster == GMI_POSTER  # GMI's thumbnail is kept as it was
     assert job.status == JobStatus.SUCCEEDED
-    assert fakes.publisher.detail_types() == [EventDetailType.PREVIEW_READY]
+    assert fakes.publisher.detail_types() == [DetailType.PREVIEW_READY]
     detail = fakes.publisher.events[0][1]
     assert detail["previews"]["animated"]["key"] == animated_key
     assert detail["output"] == {"bucket": "out", "key": VIDEO_KEY}
@@ -118,7 +119,7 @@ def test_a_second_delivery_announces_again_without_decoding(video: bytes) -> Non
     service.make(JOB_ID)
 
     assert len(stored.opened) == 1
-    assert fakes.publisher.detail_types() == [EventDetailType.PREVIEW_READY] * 2
+    assert fakes.publisher.detail_types() == [DetailType.PREVIEW_READY] * 2
     assert fakes.metrics.names() == [MetricName.PREVIEWS_MADE]
 
 

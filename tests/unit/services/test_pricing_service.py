@@ -7,9 +7,10 @@ from typing import Any
 from i2v.adapters.gmi import GmiRetryableError
 from i2v.domain import catalog
 from i2v.domain.pricing import PriceSource, configured_rules
-from i2v.domain.record import DETAIL_TYPES, JobRecord
+from i2v.domain.record import JobRecord
 from i2v.domain.settings import JobSettings
 from i2v.services.pricing import price_job
+from i2v_events.v1 import DetailType
 from support.fakes import FakeGmi, Fakes
 from support.submit_service import NOW, submit_env, submit_service
 
@@ -62,7 +63,7 @@ def test_a_submitted_job_records_its_price_and_announces_it(fakes: Fakes) -> Non
     job = _submitted(fakes, model=TURBO, resolution="1080p", duration="5")
     assert (job.estimated_cost_usd, job.price_source) == (0.7, "documented")
     (detail_type, detail) = fakes.publisher.events[0]
-    assert detail_type == DETAIL_TYPES["submitted"]
+    assert detail_type == DetailType.SUBMITTED
     assert (detail["estimated_cost_usd"], detail["price_source"]) == (0.7, "documented")
 
 

@@ -12,11 +12,12 @@ import pytest
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError, RequestPage
 from i2v.domain.jobs import JobStatus, TransientError
-from i2v.domain.record import DETAIL_TYPES, iso
+from i2v.domain.record import iso
 from i2v.domain.source import SourceObject, job_id_for
 from i2v.services import reconcile
 from i2v.services.submit import SubmitOutcome, SubmitService
 from i2v.services.submit_gate import SubmitGate
+from i2v_events.v1 import DetailType
 from support.fakes import CreatedThenRefused, FakeBreaker, Fakes
 from support.submit_service import NOW, Clock, job_of, submit_env, submit_service, upload
 
@@ -86,7 +87,7 @@ def test_a_job_gmi_created_before_answering_503_is_found_and_not_posted_again(fa
     assert (job.status, job.request_id) == (JobStatus.SUBMITTED, created.request_id)
     assert reconcile.RECONCILED in job.timestamps
     assert (job.post_503_since, job.post_503_last) == (None, None)
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["submitted"]]
+    assert fakes.publisher.detail_types() == [DetailType.SUBMITTED]
     assert list(fakes.workflow.started) == [f"{job.job_id}-1"]
     assert sum(fakes.repo.budget.values()) == 1  # the created job keeps its slot
     assert "SubmissionsReconciled" in fakes.metrics.names()

@@ -11,10 +11,10 @@ import pytest
 
 from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobStatus, TransientError
-from i2v.domain.record import DETAIL_TYPES
 from i2v.domain.source import job_id_for
 from i2v.services.submit import SubmitOutcome, SubmitService
 from i2v.services.submit_gate import SubmitGate
+from i2v_events.v1 import DetailType
 from support.fakes import FakeBreaker, FakePace, Fakes
 from support.submit_service import NOW, Clock, job_of, submit_env, submit_service, upload
 
@@ -210,7 +210,7 @@ def test_parked_jobs_look_again_later_and_later_then_fail_after_the_patience(fak
     ceilings = [min(900, 30 * 2**n) for n in range(len(delays))]
     assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True)), delays  # growing, jittered
     assert fakes.gmi.submitted == []
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["failed"]]
+    assert fakes.publisher.detail_types() == [DetailType.FAILED]
 
 
 def test_once_gmi_accepts_again_the_parked_job_is_submitted_and_its_outage_marks_cleared(fakes: Fakes) -> None:

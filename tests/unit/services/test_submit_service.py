@@ -9,10 +9,11 @@ import pytest
 from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.config import SubmitEnv
 from i2v.domain.jobs import JobFailedError, JobStatus, TransientError
-from i2v.domain.record import DETAIL_TYPES, JobRecord, SourceRef
+from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.source import SourceObject, job_id_for
 from i2v.domain.workflow import ExecutionInput
 from i2v.services.submit import SubmitOutcome, SubmitService
+from i2v_events.v1 import DetailType
 from support.fakes import Fakes
 from support.submit_service import NOW, submit_env, submit_service
 
@@ -52,7 +53,7 @@ def test_an_upload_is_posted_once_announced_and_its_workflow_started(fakes: Fake
     (payload,) = fakes.gmi.submitted
     assert payload["prompt"] == "waves roll in"
     assert payload["image_url"] == fakes.images.presigned[0]
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["submitted"]]
+    assert fakes.publisher.detail_types() == [DetailType.SUBMITTED]
     started = ExecutionInput.model_validate(fakes.workflow.started[f"{job.job_id}-1"])
     assert (started.request_id, started.submitted_at, started.deadline_at) == ("req-1", NOW, NOW + 1800)
     assert started.poll.outcome == "waiting"
@@ -139,7 +140,7 @@ def test_a_submission_interrupted_before_gmi_answered_is_ambiguous(fakes: Fakes)
 
     assert result.outcome == SubmitOutcome.AMBIGUOUS
     assert _status(fakes, result.job_id) == JobStatus.SUBMIT_AMBIGUOUS
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["failed"]]
+    assert fakes.publisher.detail_types() == [DetailType.FAILED]
     assert fakes.gmi.submitted == []
 
 
@@ -268,7 +269,7 @@ def test_a_failure_whose_event_was_lost_is_announced_on_the_next_delivery(fakes:
     again = service.submit_source(source)
 
     assert again.outcome == SubmitOutcome.DUPLICATE
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["failed"]]
+    assert fakes.publisher.detail_types() == [DetailType.FAILED]
     job = fakes.repo.get(job_id_for(source))
     assert job is not None
     assert job.announced == JobStatus.REJECTED

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 from i2v.domain.jobs import JobStatus
-from i2v.domain.record import DETAIL_TYPES, JobRecord
+from i2v.domain.record import JobRecord
 from i2v.domain.source import SourceObject
 from i2v.services.submit import SubmitOutcome
+from i2v_events.v1 import DetailType
 from support.fakes import Fakes
 from support.submit_service import BUCKET, job_of, submit_env, submit_service
 
@@ -32,7 +33,7 @@ def _rejected(fakes: Fakes, source: SourceObject) -> JobRecord:
     assert job.failure is not None
     assert job.failure.category == "invalid_settings"
     assert fakes.gmi.submitted == []  # nothing paid
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["failed"]]
+    assert fakes.publisher.detail_types() == [DetailType.FAILED]
     return job
 
 

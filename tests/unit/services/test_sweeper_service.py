@@ -7,15 +7,20 @@ from typing import Any
 import pytest
 
 from i2v.domain.jobs import JobStatus
-from i2v.domain.record import DETAIL_TYPES, JobRecord, SourceRef
+from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.sweep import Execution
 from i2v.services.failure import FailureService
 from i2v.services.reconcile import SETTLE_SECONDS
 from i2v.services.sweeper import Sweeper, iso_at, windows
+from i2v_events.v1 import DetailType
 from support.fakes import FakeExecutions, Fakes
 
 NOW = 1_800_000_000.0
 WINDOWS = windows(submit_message_seconds=3600)
+
+
+# Jobs whose end the sweeper records get real job ids: their Failed event's model checks the id's form.
+ABORTED, TIMED, LOST, ENDED = ("ab" * 16, "7e" * 16, "10" * 16, "e0" * 16)
 
 
 def _job(fakes: Fakes, job_id: str, status: JobStatus, age: float, **fields: Any) -> None:
@@ -60,15 +65,15 @@ def _status(fakes: Fakes, job_id: str) -> JobStatus:
 def test_an_ended_execution_nothing_recorded_is_recorded_and_announced(
     fakes: Fakes, executions: FakeExecutions
 ) -> None:
-    _job(fakes, "aborted", JobStatus.PROCESSING, age=3600, execution_name="aborted-1")
-    _job(fakes, "timed", JobStatus.QUEUED, age=3600, execution_name="timed-1")
+    _job(fakes, ABORTED, JobStatus.PROCESSING, age=3600, execution_name="aborted-1")
+    _job(fakes, TIMED, JobStatus.QUEUED, age=3600, execution_name="timed-1")
     executions.executions["aborted-1"] = Execution("ABORTED", stopped_at=NOW - 1000)
     executions.executions["timed-1"] = Execution("TIMED_OUT", stopped_at=NOW - 1000, error="States.Timeout")
 
     report = _sweeper(fakes, executions).sweep()
 
     assert report == {"record_failure": 2}
-    aborted, timed = fakes.repo.get("aborted"), fakes.repo.get("timed")
+    aborted, timed = fakes.repo.get(ABORTED), fakes.repo.get(TIMED)
     assert aborted is not None
     assert aborted.failure is not None
     assert timed is not None
@@ -77,7 +82,7 @@ def test_an_ended_execution_nothing_recorded_is_recorded_and_announced(
     assert "ended aborted" in aborted.failure.message
     assert "sweeper" in aborted.failure.message
     assert (timed.status, timed.failure.category) == (JobStatus.TIMED_OUT, "timed_out")
-    assert fakes.publisher.detail_types() == [DETAIL_TYPES["failed"]] * 2
+    assert fakes.publisher.detail_types() == [DetailType.FAILED] * 2
     assert fakes.metrics.names().count("SweptToFailure") == 2
 
 
@@ -122,9 +127,9 @@ def test_a_submitted_job_whose_execution_never_started_is_resumed_once_its_messa
 def test_a_job_whose_recorded_execution_does_not_exist_fails_with_the_reason(
     fakes: Fakes, executions: FakeExecutions
 ) -> None:
-    _job(fakes, "lost", JobStatus.PROCESSING, age=3600, execution_name="lost-1")
+    _job(fakes, LOST, JobStatus.PROCESSING, age=3600, execution_name="lost-1")
     assert _sweeper(fakes, executions).sweep() == {"record_failure": 1}
-    lost = fakes.repo.get("lost")
+    lost = fakes.repo.get(LOST)
     assert lost is not None
     assert lost.failure is not None
     assert (lost.status, lost.failure.category) == (JobStatus.FAILED, "workflow_error")

@@ -19,18 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from i2v_events.v1.details import DETAIL_KINDS, DETAIL_MODELS, NEVER_NULL, OPEN_OBJECT, SCHEMA_VERSION
-from i2v_events.v1.events import ManifestCompleted, VideoFailed, VideoPreviewReady, VideoSubmitted, VideoSucceeded
+from i2v_events.v1.events import EVENT_MODELS
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 DRAFT_4 = "http://json-schema.org/draft-04/schema#"
 SCHEMA_ID_BASE = f"https://github.com/i2v-pipeline/schemas/events/v{SCHEMA_VERSION}"
-_EVENT_MODELS = {
-    "submitted": VideoSubmitted,
-    "succeeded": VideoSucceeded,
-    "failed": VideoFailed,
-    "preview_ready": VideoPreviewReady,
-    "manifest_completed": ManifestCompleted,
-}
 # Annotations of pydantic's output that say nothing to a validator or a code generator.
 _NOISE = ("title", "examples")
 
@@ -54,7 +47,7 @@ def detail_schema(kind: str) -> dict[str, Any]:
 def registry_schema(kind: str, source: str) -> dict[str, Any]:
     """Draft 4 schema of the whole `kind` event from `source`, for an AWS::EventSchemas::Schema."""
     detail_type = str(DETAIL_KINDS[kind])
-    event = _clean(_EVENT_MODELS[kind].model_json_schema(by_alias=True))
+    event = _clean(EVENT_MODELS[kind].model_json_schema(by_alias=True))
     event["properties"]["source"] = {"type": "string", "enum": [source]}
     event["properties"]["detail"] = to_draft4(_without_header(detail_schema(kind)))
     return {

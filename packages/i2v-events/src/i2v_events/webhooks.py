@@ -25,6 +25,17 @@ from i2v_events.v1.details import (
     SucceededDetail,
 )
 
+__all__ = [
+    "AnyWebhook",
+    "FailedWebhook",
+    "ManifestCompletedWebhook",
+    "PreviewReadyWebhook",
+    "SubmittedWebhook",
+    "SucceededWebhook",
+    "WebhookMessage",
+    "parse_webhook",
+]
+
 #: webhook `type` -> EventBridge detail-type ("video.succeeded" -> "Video Generation Succeeded").
 WEBHOOK_TYPES = {f"video.{kind}": detail_type for kind, detail_type in DETAIL_KINDS.items()}
 

@@ -8,14 +8,34 @@ v1 grows (within v1, changes are additive only: docs/subscribers.md).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+__all__ = [
+    "DETAIL_KINDS",
+    "DETAIL_MODELS",
+    "SCHEMA_VERSION",
+    "DetailType",
+    "FailedDetail",
+    "FailedStatus",
+    "FailureCategory",
+    "FailureInfo",
+    "ManifestCompletedDetail",
+    "ManifestRef",
+    "OutputRef",
+    "PosterRef",
+    "PreviewReadyDetail",
+    "PreviewsRef",
+    "PriceSource",
+    "Settings",
+    "SourceRef",
+    "SubmittedDetail",
+    "SucceededDetail",
+]
 SCHEMA_VERSION = "1"
-SEED_MAX = 2_147_483_647
 # Presigned-URL signatures never appear in a failure message (the pipeline redacts them); the schema says so.
 SIGNED_URL_PATTERN = "[?&](X-Amz-Signature|X-Amz-Credential|X-Goog-Signature|Signature)="
 # Marks a field that may be absent but is never null (the schema generator drops the null branch).
@@ -74,42 +94,6 @@ class FailedStatus(StrEnum):
     SUBMIT_AMBIGUOUS = "submit_ambiguous"
 
 
-class Duration(StrEnum):
-    FIVE = "5"
-    EIGHT = "8"
-    TEN = "10"
-
-
-class AspectRatio(StrEnum):
-    WIDE = "16:9"
-    TALL = "9:16"
-    SQUARE = "1:1"
-    CLASSIC = "4:3"
-    CLASSIC_TALL = "3:4"
-
-
-class Quality(StrEnum):
-    Q360 = "360p"
-    Q540 = "540p"
-    Q720 = "720p"
-    Q1080 = "1080p"
-
-
-class Style(StrEnum):
-    NONE = "none"
-    ANIME = "anime"
-    ANIMATION_3D = "3d_animation"
-    CLAY = "clay"
-    COMIC = "comic"
-    CYBERPUNK = "cyberpunk"
-
-
-class ThinkingType(StrEnum):
-    ENABLED = "enabled"
-    DISABLED = "disabled"
-    AUTO = "auto"
-
-
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -123,14 +107,16 @@ def _listed(enum: type[E]) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "enum": [member.value for member in enum]})
 
 
+def _utc_milliseconds(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# Every time of v1 as the pipeline writes it: ISO-8601 in UTC to the millisecond, "Z" (2026-12-07T10:15:42.120Z).
+Timestamp = Annotated[datetime, PlainSerializer(_utc_milliseconds, return_type=str, when_used="json")]
+
 # "Open" enums: typed as the enum or a str, documented as the enum.
 OpenFailureCategory = Annotated[FailureCategory | str, _known(FailureCategory), _listed(FailureCategory)]
 OpenFailedStatus = Annotated[FailedStatus | str, _known(FailedStatus), _listed(FailedStatus)]
-OpenDuration = Annotated[Duration | str, _known(Duration), _listed(Duration)]
-OpenAspectRatio = Annotated[AspectRatio | str, _known(AspectRatio), _listed(AspectRatio)]
-OpenQuality = Annotated[Quality | str, _known(Quality), _listed(Quality)]
-OpenStyle = Annotated[Style | str, _known(Style), _listed(Style)]
-OpenThinkingType = Annotated[ThinkingType | str, _known(ThinkingType), _listed(ThinkingType)]
 OpenPriceSource = Annotated[PriceSource | str, _known(PriceSource), _listed(PriceSource)]
 
 
@@ -197,7 +183,7 @@ class _JobDetail(_Detail):
     job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     attempt: int = Field(ge=1)
     model: str = Field(min_length=1)
-    occurred_at: datetime
+    occurred_at: Timestamp
     source: SourceRef
 
 
@@ -300,7 +286,7 @@ class ManifestCompletedDetail(_Detail):
     schema_version: Literal["1"]
     manifest_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     manifest: ManifestRef
-    occurred_at: datetime
+    occurred_at: Timestamp
     lines: int = Field(ge=0, description="lines that became job messages (a good line of the manifest)")
     ended: int = Field(ge=0, description="of those, lines whose end was counted (every one, by now)")
     bad_lines: int = Field(ge=0, description="lines rejected with their line number (in the summary record)")

@@ -27,6 +27,17 @@ from i2v_events.v1.details import (
     SucceededDetail,
 )
 
+__all__ = [
+    "EVENT_MODELS",
+    "ManifestCompleted",
+    "PipelineEvent",
+    "VideoFailed",
+    "VideoPreviewReady",
+    "VideoSubmitted",
+    "VideoSucceeded",
+    "parse_event",
+]
+
 
 class VideoSubmitted(EventBridgeModel):
     detail_type: Literal["Video Generation Submitted"] = Field(alias="detail-type")
@@ -53,6 +64,14 @@ class ManifestCompleted(EventBridgeModel):
     detail: ManifestCompletedDetail
 
 
+#: kind -> the whole event's model (the kinds of `DETAIL_KINDS`).
+EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
+    "submitted": VideoSubmitted,
+    "succeeded": VideoSucceeded,
+    "failed": VideoFailed,
+    "preview_ready": VideoPreviewReady,
+    "manifest_completed": ManifestCompleted,
+}
 AnyEvent = VideoSubmitted | VideoSucceeded | VideoFailed | VideoPreviewReady | ManifestCompleted
 PipelineEvent = Annotated[AnyEvent, Field(discriminator="detail_type")]
 _PIPELINE_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(PipelineEvent)
