@@ -168,3 +168,19 @@ def test_layer_violations_are_named_with_their_line() -> None:
     ):
         graph.add_import(importer=importer, imported=imported, line_number=line, line_contents="import ...")
     assert layer_violations(graph, LAYERS) == ["i2v.services.c -> i2v.adapters.b (line 4)"]
+
+
+# The composition root: only handlers/wiring.py reads the environment models and builds adapters; the other
+# handler modules parse, call their service and return (adapters.aws only for its AWS-errors-are-transient scope).
+COMPOSITION_ROOT = "i2v.handlers.wiring"
+HANDLERS_MAY_USE = frozenset({"i2v.adapters.aws"})
+
+
+def test_only_the_composition_root_builds(import_graph: grimp.ImportGraph) -> None:
+    builders = sorted(
+        f"{importer} -> {imported}"
+        for importer in import_graph.find_children("i2v.handlers") - {COMPOSITION_ROOT}
+        for imported in import_graph.find_modules_directly_imported_by(importer)
+        if layer_of(imported) in ("i2v.config", "i2v.adapters") and imported not in HANDLERS_MAY_USE
+    )
+    assert not builders, "handler modules that build instead of asking i2v.handlers.wiring:\n  " + "\n  ".join(builders)
