@@ -122,7 +122,7 @@ def run(
             clock = SimClock()
             run = Invocation(clock, None)
             run.service = SubmitService(
-                env=env,
+                options=env.options(),
                 repo=JobRepository(TABLE),
                 images=SourceImages(),
                 gmi=RateLimitedGmi(window, clock),

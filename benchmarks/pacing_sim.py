@@ -73,7 +73,7 @@ class RateLimitedGmi:
         return None
 
     def submit(self, payload: dict[str, Any], model: str | None = None) -> Any:
-        from i2v.adapters.gmi import GmiRequest, GmiRetryableError
+        from i2v.domain.gmi_answers import GmiRequest, GmiRetryableError
 
         self.clock.sleep(POST_LATENCY_SECONDS / 2)
         key = urlsplit(payload["image_url"]).path.lstrip("/").removeprefix(f"{INPUT_BUCKET}/")
@@ -87,7 +87,7 @@ class RateLimitedGmi:
         raise NotImplementedError
 
     def list_requests(self, model_id: str, page: int = 1) -> Any:  # pragma: no cover - no reconciliation here
-        from i2v.adapters.gmi import RequestPage
+        from i2v.domain.gmi_answers import RequestPage
 
         return RequestPage([], 0)
 

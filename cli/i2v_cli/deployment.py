@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from i2v.adapters.gmi import GmiClient, GmiError
+from i2v.adapters.gmi import GmiClient
 from i2v.domain import catalog
+from i2v.domain.gmi_answers import GmiError
 from i2v.domain.pricing import (
     PriceRule,
     PriceRuleError,

@@ -5,23 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, Json, field_validator, model_validator
 
 from i2v.domain import catalog
-from i2v.domain.budgets import UnpricedPolicy
+from i2v.domain.budgets import BudgetAction, UnpricedPolicy
+from i2v.domain.options import CompleteOptions, SubmitOptions
 from i2v.domain.polling import PollPolicy
 from i2v.domain.pricing import PriceRule, check_rule
 from i2v.domain.settings import check_configured_settings
 from i2v.domain.source import KeyScope
 from i2v.domain.webhooks import WebhookTarget
-
-
-class BudgetAction(StrEnum):
-    REJECT = "reject"
-    DEFER = "defer"
 
 
 class _Env(BaseModel):
@@ -125,6 +120,9 @@ class SubmitEnv(PollingEnv):
     def scope(self) -> KeyScope:
         return KeyScope(self.input_prefix, self.output_bucket, self.output_prefix, self.manifest_prefix)
 
+    def options(self) -> SubmitOptions:
+        return SubmitOptions.model_validate(self)
+
 
 class CompleteEnv(GmiEnv):
     input_prefix: str = Field(default="incoming/", alias="INPUT_PREFIX")
@@ -138,6 +136,9 @@ class CompleteEnv(GmiEnv):
     @property
     def allowed_hosts(self) -> tuple[str, ...]:
         return tuple(host.strip().lower() for host in self.video_host_allowlist.split(",") if host.strip())
+
+    def options(self) -> CompleteOptions:
+        return CompleteOptions.model_validate(self)
 
 
 class FailEnv(CommonEnv):

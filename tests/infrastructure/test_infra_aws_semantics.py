@@ -230,6 +230,7 @@ def test_the_watch_handler_checks_the_time_left_with_its_own_gmi_timeout(monkeyp
     monkeypatch.setenv("WATCH_QUEUE_URL", "https://sqs.example/watch")
     monkeypatch.setenv("GMI_TIMEOUT_SECONDS", "17")
     monkeypatch.delitem(sys.modules, "i2v.handlers.watch", raising=False)
+    importlib.import_module("i2v.handlers.wiring").clear()  # the composition root caches per process
     handler = importlib.import_module("i2v.handlers.watch")
     try:
         assert handler.service().look_needs_seconds == worst_look_seconds(17) + BATCH_TAIL_SECONDS

@@ -384,7 +384,7 @@ def _our_metric_names(template_dict: dict[str, Any]) -> set[str]:
 
 
 def test_alarms_and_dashboard_watch_only_metrics_the_functions_emit(opt_in_template_dict: dict[str, Any]) -> None:
-    from i2v.services.metrics import MetricName
+    from i2v.domain.metric_names import MetricName
 
     watched = _our_metric_names(opt_in_template_dict)
     assert {"SubmitAmbiguous", "JobsSubmitted", "JobsSucceeded"} <= watched  # the parsing finds them

@@ -21,7 +21,8 @@ from typing import Any
 import moto.sqs.models
 import pytest
 
-from i2v.adapters.gmi import GmiClient, GmiRetryableError
+from i2v.adapters.gmi import GmiClient
+from i2v.domain.gmi_answers import GmiRetryableError
 from i2v.domain.polling import PollPolicy, error_backoff_seconds
 from i2v.services import reconcile as reconcile_service
 from i2v.services import submission as submit_service

@@ -97,7 +97,7 @@ def test_s24_over_the_cap_is_rejected_with_reason_budget_and_can_be_retried(
 
     # Nothing is lost: once the cap is raised, `i2v retry` submits the rejected image.
     service = submit_module().service()
-    monkeypatch.setattr(service, "env", service.env.model_copy(update={"daily_submission_cap": 2}))
+    monkeypatch.setattr(service, "options", service.options.model_copy(update={"daily_submission_cap": 2}))
     retry_job(pipeline.repo, SubmitQueue(submit_queue(stack)), second, confirm_ambiguous=False)
     stack.run_until_idle(timeout=30)
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from i2v.adapters import gmi
+from i2v.domain import gmi_answers
 from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalSettings, LocalStack
 from i2v_local.stack.driver import PipelineDriver
@@ -202,9 +202,9 @@ def test_s25_guard_catches_a_real_leak_from_the_pipeline(
     scenario_api_key: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With the GMI client's redaction switched off, GMI echoing the key ends up in the job record: the guard
+    """With the redaction of GMI's errors switched off, GMI echoing the key ends up in the job record: the guard
     finds it there. (With redaction on, the same run is clean: test_s10's 403 case.)"""
-    monkeypatch.setattr(gmi, "redact", lambda text: text)
+    monkeypatch.setattr(gmi_answers, "redact", lambda text: text)  # GmiError redacts
     local_gmi.inject("post_refused", count=1, status=403, message=f"the key {scenario_api_key} is not allowed")
     job_id = pipeline.upload("incoming/leaky.png")
     local_stack.run_until_idle(timeout=30)

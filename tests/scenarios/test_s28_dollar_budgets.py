@@ -70,7 +70,7 @@ def test_s28_twelve_concurrent_submits_never_spend_more_than_the_budget_plus_one
     uploads = [
         command
         for body in take_notifications(stack)
-        for command in commands_from_body(body, base.env.scope)
+        for command in commands_from_body(body, submit_module().submit_env().scope)
         if isinstance(command, Upload)
     ]
     assert len(uploads) == 12

@@ -2,7 +2,7 @@
 
     from support.fakes import Fakes
     fakes = Fakes()
-    service = SubmitService(env=..., **fakes.submit_ports())
+    service = SubmitService(options=..., **fakes.submit_ports())
 
 They keep the promises the ports make (the repository enforces domain/jobs.py's TRANSITIONS and raises
 TransitionRejectedError like DynamoDB's condition would), and record what the service did, so tests can
@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.budgets import SpendReservation
 from i2v.domain.claims import FINISHED_LOOK_LEASE, ClaimResult, TransitionRejectedError, WatchLookClaim
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus, sources_of
 from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
+from i2v.domain.objects import ObjectInfo, Readable
 from i2v.domain.pacing import CircuitOpenError, Reservation, reserve
 from i2v.domain.record import JobRecord, iso, utc_now
 from i2v.domain.sweep import Execution

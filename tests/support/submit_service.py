@@ -48,10 +48,11 @@ def submit_service(
     sleep: Callable[[float], object] = lambda _seconds: None,
     rng: random.Random | None = None,
 ) -> SubmitService:
-    """`gate`: by default a closed FakeBreaker and no pacing."""
+    """`env`: the function's environment, whose options the service gets; `gate`: by default a closed
+    FakeBreaker and no pacing."""
     rng = rng or random.Random(7)
     return SubmitService(
-        env=env or submit_env(),
+        options=(env or submit_env()).options(),
         repo=fakes.repo,
         images=fakes.images,
         gmi=fakes.gmi,

@@ -1,7 +1,10 @@
-"""House rules over the whole code base: no import circle, and no long source file without a stated reason.
+"""House rules over the whole code base: no import circle, layers that depend inward, and no long source file
+without a stated reason.
 
-Import circles: grimp builds the import graph of our packages (every import, also inside functions;
-`if TYPE_CHECKING:` imports excluded, they never run); a circle is any module reachable from itself.
+Import circles: grimp builds the import graph of our packages (every import, also inside functions and under
+`if TYPE_CHECKING:`: a type a module names is a dependency of it); a circle is any module reachable from itself.
+Layers (docs/architecture.md, "Seams"): each layer of the `i2v` package may import only the layers LAYERS allows;
+each import against them is named with its line.
 File length: a non-test Python file over MAX_LINES lines must say why in a comment among its first lines:
     # Long file: <the reason, in one line>
 """
@@ -114,3 +117,75 @@ def test_long_file_rule(tmp_path: Path) -> None:
     assert long_file_problem(unexplained) is not None
     assert long_file_problem(explained) is None
     assert long_file_problem(short) is None
+
+
+# What each layer of `i2v` may import of our packages (itself always). Dependencies point inward: handlers (the
+# composition root) -> services -> domain; adapters implement the services' ports (services/ports.py) with domain
+# types only; config (the functions' environments) is an edge read by the handlers alone.
+LAYERS: dict[str, frozenset[str]] = {
+    "i2v.domain": frozenset(),
+    "i2v.services": frozenset({"i2v.domain"}),
+    "i2v.adapters": frozenset({"i2v.domain"}),
+    "i2v.config": frozenset({"i2v.domain"}),
+    "i2v.handlers": frozenset({"i2v.domain", "i2v.services", "i2v.adapters", "i2v.config"}),
+}
+
+
+def layer_of(module: str) -> str:
+    """The layer a module belongs to: `i2v.<layer>`; `i2v` itself, or a module of another package, as is."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "i2v" and len(parts) > 1 else module
+
+
+def layer_violations(graph: grimp.ImportGraph, layers: dict[str, frozenset[str]]) -> list[str]:
+    """Every import that crosses the layers against `layers`: "importer -> imported (line N)"."""
+    found = []
+    for importer in sorted(graph.modules):
+        own = layer_of(importer)
+        if own not in layers:
+            continue
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            target = layer_of(imported)
+            if target == own or target == "i2v" or target in layers[own]:
+                continue
+            for detail in graph.get_import_details(importer=importer, imported=imported):
+                found.append(f"{importer} -> {imported} (line {detail['line_number']})")
+    return found
+
+
+def test_every_module_of_i2v_has_a_layer(import_graph: grimp.ImportGraph) -> None:
+    orphans = {layer_of(m) for m in import_graph.find_children("i2v")} - set(LAYERS)
+    assert not orphans, f"modules of i2v outside every layer of LAYERS: {sorted(orphans)}"
+
+
+def test_layers_depend_inward(import_graph: grimp.ImportGraph) -> None:
+    violations = layer_violations(import_graph, LAYERS)
+    assert not violations, f"{len(violations)} imports against the layers:\n  " + "\n  ".join(violations)
+
+
+def test_layer_violations_are_named_with_their_line() -> None:
+    graph = grimp.ImportGraph()
+    for importer, imported, line in (
+        ("i2v.adapters.b", "i2v.domain.a", 1),  # inward: allowed
+        ("i2v.services.c", "i2v.domain.a", 2),  # inward: allowed
+        ("i2v.services.c", "i2v.adapters.b", 4),  # outward: named
+        ("i2v.domain.a", "i2v", 1),  # the package itself: allowed
+    ):
+        graph.add_import(importer=importer, imported=imported, line_number=line, line_contents="import ...")
+    assert layer_violations(graph, LAYERS) == ["i2v.services.c -> i2v.adapters.b (line 4)"]
+
+
+# The composition root: only handlers/wiring.py reads the environment models and builds adapters; the other
+# handler modules parse, call their service and return (adapters.aws only for its AWS-errors-are-transient scope).
+COMPOSITION_ROOT = "i2v.handlers.wiring"
+HANDLERS_MAY_USE = frozenset({"i2v.adapters.aws"})
+
+
+def test_only_the_composition_root_builds(import_graph: grimp.ImportGraph) -> None:
+    builders = sorted(
+        f"{importer} -> {imported}"
+        for importer in import_graph.find_children("i2v.handlers") - {COMPOSITION_ROOT}
+        for imported in import_graph.find_modules_directly_imported_by(importer)
+        if layer_of(imported) in ("i2v.config", "i2v.adapters") and imported not in HANDLERS_MAY_USE
+    )
+    assert not builders, "handler modules that build instead of asking i2v.handlers.wiring:\n  " + "\n  ".join(builders)

@@ -43,3 +43,27 @@ def test_with_xray_sdk_tracing_powertools_traces_the_libraries_we_call_with() ->
     report = "[type(handler.tracer).__name__, sorted(sys.modules['aws_xray_sdk.core.patcher']._PATCHED_MODULES)]"
     traced = _after_import("submit", report, POWERTOOLS_TRACE_DISABLED="false")
     assert traced == ["Tracer", ["botocore", "requests"]]
+
+
+# Each function's own service module; the composition root (i2v.handlers.wiring) builds every one of them, and
+# its builders import their own code, so that a function's cold start loads its own service alone.
+FUNCTION_SERVICES = {
+    "submit": "i2v.services.submit",
+    "poll": "i2v.services.poll",
+    "watch": "i2v.services.watch",
+    "complete": "i2v.services.complete",
+    "fail": "i2v.services.failure",
+    "sweeper": "i2v.services.sweeper",
+    "previews": "i2v.services.previews",
+    "webhook": "i2v.services.webhooks",
+}
+USES = {"sweeper": {"i2v.services.failure"}}  # the sweeper records the jobs it ends through the failure service
+
+
+@pytest.mark.parametrize("handler", [h for h in HANDLERS if h != "webhook"])  # webhook builds on its first event
+def test_a_cold_start_loads_its_own_function_alone(handler: str) -> None:
+    report = "sorted(m for m in sys.modules if m.startswith(('i2v.services.', 'i2v.adapters.media')))"
+    loaded = set(_after_import(handler, report, **EXTRA_ENV.get(handler, {})))
+    others = set(FUNCTION_SERVICES.values()) - {FUNCTION_SERVICES[handler]} - USES.get(handler, set())
+    assert FUNCTION_SERVICES[handler] in loaded
+    assert not loaded & (others | {"i2v.adapters.media"})

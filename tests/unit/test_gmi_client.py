@@ -20,15 +20,8 @@ import requests
 import responses
 from urllib3.exceptions import ProtocolError
 
-from i2v.adapters.gmi import (
-    REQUESTS_PATH,
-    GmiAmbiguousError,
-    GmiClient,
-    GmiError,
-    GmiPermanentError,
-    GmiRequest,
-    GmiRetryableError,
-)
+from i2v.adapters.gmi import REQUESTS_PATH, GmiClient
+from i2v.domain.gmi_answers import GmiAmbiguousError, GmiError, GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.redaction import register_secret
 
 BASE = "https://gmi.example"

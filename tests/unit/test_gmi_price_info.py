@@ -7,14 +7,8 @@ from collections.abc import Iterator
 import pytest
 import responses
 
-from i2v.adapters.gmi import (
-    MODELS_PATH,
-    PRICE_CACHE_SECONDS,
-    PRICE_RETRY_SECONDS,
-    GmiClient,
-    GmiPermanentError,
-    GmiRetryableError,
-)
+from i2v.adapters.gmi import MODELS_PATH, PRICE_CACHE_SECONDS, PRICE_RETRY_SECONDS, GmiClient
+from i2v.domain.gmi_answers import GmiPermanentError, GmiRetryableError
 
 BASE = "https://gmi.example"
 KEY = "sk-unit-CANARY-price"

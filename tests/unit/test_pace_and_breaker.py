@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from i2v.adapters.breaker import FAILURE_THRESHOLD, RECOVERY_TIMEOUT_SECONDS, GmiSubmitBreaker
-from i2v.adapters.gmi import GmiAmbiguousError, GmiRequest, GmiRetryableError
 from i2v.adapters.pacing import SubmitPace
+from i2v.domain.gmi_answers import GmiAmbiguousError, GmiRequest, GmiRetryableError
 from i2v.domain.pacing import CircuitOpenError
 from i2v_local.timewarp import breaker_clock
 from support.breaker import fresh_breaker_counters

@@ -16,7 +16,8 @@ import requests
 import trustme
 
 from i2v.adapters import video_source
-from i2v.adapters.video_source import VideoUrlRejectedError, open_video
+from i2v.adapters.video_source import open_video
+from i2v.domain.downloads import VideoUrlRejectedError
 
 HOST = "video.example"
 BODY = b"\x00\x00\x00\x18ftypmp42 pinned"

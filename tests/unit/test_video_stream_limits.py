@@ -7,13 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from i2v.adapters.video_source import (
-    READ_PIECE_BYTES,
-    READ_TIMEOUT_SECONDS,
-    CheckedStream,
-    DownloadStoppedError,
-    VideoTooLargeError,
-)
+from i2v.adapters.video_source import READ_PIECE_BYTES, CheckedStream
+from i2v.domain.downloads import READ_TIMEOUT_SECONDS, DownloadStoppedError, VideoTooLargeError
 
 
 class _Socket:

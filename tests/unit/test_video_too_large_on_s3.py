@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from i2v.adapters.aws import client, reset_clients
 from i2v.adapters.storage import VideoStore
+from i2v.adapters.video_source import VideoSource
 from i2v.config import CompleteEnv
 from i2v.domain.jobs import JobFailedError, JobStatus
 from i2v.domain.record import JobRecord, SourceRef
@@ -66,12 +67,12 @@ def test_a_video_over_the_limit_without_content_length_leaves_no_object_and_no_m
         }
     )
     service = CompleteService(
-        env=env,
+        options=env.options(),
         repo=fakes.repo,
         gmi=fakes.gmi,
         store=VideoStore(part_size=env.video_part_size_bytes),
         publisher=fakes.publisher,
-        session=requests.Session(),
+        videos=VideoSource(env.allowed_hosts, env.allow_private_video_addresses, requests.Session()),
     )
     calls: list[str] = []
     for operation in ("CreateMultipartUpload", "AbortMultipartUpload"):

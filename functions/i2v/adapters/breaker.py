@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.circuit_breaker.base import CircuitBreakerH
 from aws_lambda_powertools.utilities.circuit_breaker.persistence import CircuitBreakerDynamoDBPersistence
 
 from i2v.adapters.aws import client
-from i2v.adapters.gmi import GmiRetryableError
+from i2v.domain.gmi_answers import GmiRetryableError
 from i2v.domain.pacing import CircuitOpenError
 
 T = TypeVar("T")

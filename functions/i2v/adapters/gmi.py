@@ -13,19 +13,16 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, NameResolutionError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from i2v.domain.gmi_answers import GmiRequest, RequestPage
-from i2v.domain.redaction import redact, truncate
-
-# GmiRequest and RequestPage are what the GMI port exchanges (domain types), re-exported for the adapter's users.
-__all__ = [
-    "GmiAmbiguousError",
-    "GmiClient",
-    "GmiError",
-    "GmiPermanentError",
-    "GmiRequest",
-    "GmiRetryableError",
-    "RequestPage",
-]
+from i2v.domain.gmi_answers import (
+    CONNECT_TIMEOUT,
+    GmiAmbiguousError,
+    GmiError,
+    GmiPermanentError,
+    GmiRequest,
+    GmiRetryableError,
+    RequestPage,
+)
+from i2v.domain.redaction import truncate
 
 REQUESTS_PATH = "/api/v1/ie/requestqueue/apikey/requests"
 MODELS_PATH = "/api/v1/ie/requestqueue/apikey/models"
@@ -33,31 +30,11 @@ MODELS_PATH = "/api/v1/ie/requestqueue/apikey/models"
 PRICE_CACHE_SECONDS = 3600.0
 PRICE_RETRY_SECONDS = 300.0
 PRICE_READ_TIMEOUT = 3.0
-CONNECT_TIMEOUT = 3.05
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422})
 # 429 and 503 mean the request was turned away before any work was queued: safe to send again.
 REFUSED_STATUSES = frozenset({429, 503})
 # Requests asked for per page of the request list (GMI documents no default or maximum).
 LIST_PAGE_SIZE = 100
-
-
-class GmiError(Exception):
-    def __init__(self, message: str, status_code: int | None = None, retry_after: float | None = None):
-        super().__init__(truncate(redact(message)))
-        self.status_code = status_code
-        self.retry_after = retry_after
-
-
-class GmiPermanentError(GmiError):
-    """GMI refused the request itself (400/401/403/404...): sending it again cannot help."""
-
-
-class GmiRetryableError(GmiError):
-    """The request certainly created nothing (refused or never sent), or it was a read: try again."""
-
-
-class GmiAmbiguousError(GmiError):
-    """A POST whose fate we cannot know: GMI may have created (and billed) a job we never saw."""
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -29,29 +29,9 @@ from i2v.domain.previews import (
     pick_poster,
     scaled,
 )
+from i2v.domain.rendering import Encoded, RenderedPreviews, UndecodableVideoError
 
 _STATS_WIDTH = 64  # luma statistics of a thumbnail: enough to tell a blank frame, cheap for 4K ones
-
-
-class UndecodableVideoError(Exception):
-    """The stored object holds no decodable video frames; the message says what FFmpeg found."""
-
-
-@dataclass(frozen=True)
-class Encoded:
-    data: bytes
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
-class RenderedPreviews:
-    poster: Encoded
-    poster_seconds: float
-    animated: Encoded
-    frame_count: int  # frames the WebP holds (identical neighbours merged)
-    fps: float
-    clip_seconds: float  # how much of the video it shows
 
 
 @dataclass
@@ -193,4 +173,4 @@ def render_previews(video: Any) -> RenderedPreviews:
     return RenderedPreviews(_jpeg(poster.image), poster.seconds, animated, frame_count, fps, clip_seconds)
 
 
-__all__ = ["Encoded", "RenderedPreviews", "UndecodableVideoError", "render_previews"]
+__all__ = ["render_previews"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from i2v.services.metrics import BUDGET_DIMENSION, MetricName
+from i2v.domain.metric_names import BUDGET_DIMENSION, MetricName
 
 
 class SpendMetrics:

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from i2v.adapters.aws import client, presigning_s3_client
+from i2v.domain.objects import ObjectInfo, Readable
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"}
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
-    size: int
-    content_type: str | None
-    etag: str
-    metadata: dict[str, str] = field(default_factory=dict)
-    version_id: str | None = None
-
-
 def _version(version_id: str | None) -> dict[str, str]:
     return {"VersionId": version_id} if version_id else {}
-
-
-class Readable(Protocol):
-    def read(self, size: int = -1) -> bytes: ...
 
 
 class SourceImages:

@@ -1,4 +1,5 @@
-"""Opens the generated video over HTTPS, refusing anything that could turn the download into SSRF."""
+"""Opens the generated video over HTTPS, refusing anything that could turn the download into SSRF: the
+video-source port (`VideoSource`) of the complete service."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -14,34 +15,21 @@ from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import ConnectionPool
 
+from i2v.domain.downloads import (
+    READ_TIMEOUT_SECONDS,
+    VIDEO_CONTENT_TYPES,
+    DownloadInterruptedError,
+    DownloadStoppedError,
+    VideoGoneError,
+    VideoTooLargeError,
+    VideoUrlRejectedError,
+)
 from i2v.domain.redaction import safe_url
 
 MAX_REDIRECTS = 3
-READ_TIMEOUT_SECONDS = 30.0
 # The body is read in pieces of at most this size (one socket read each), so a deadline is checked often even
 # when s3transfer asks for a whole 8 MiB part at once.
 READ_PIECE_BYTES = 256 * 1024
-VIDEO_CONTENT_TYPES = ("video/", "application/octet-stream", "binary/octet-stream", "application/mp4")
-
-
-class VideoUrlRejectedError(Exception):
-    """The URL (or a redirect) leaves the allowed hosts, is not https, or points at a private address."""
-
-
-class VideoGoneError(Exception):
-    """403/404/410 from the video host: usually an expired signed URL."""
-
-
-class DownloadInterruptedError(Exception):
-    """The body ended early or the connection broke; nothing was stored, the copy can be retried."""
-
-
-class DownloadStoppedError(DownloadInterruptedError):
-    """Stopped at the deadline the caller gave (its function's own): nothing was stored, retry later."""
-
-
-class VideoTooLargeError(Exception):
-    """More bytes than the limit: downloading it again cannot help."""
 
 
 def host_allowed(host: str, allowlist: tuple[str, ...]) -> bool:
@@ -115,9 +103,37 @@ class PinnedAddressAdapter(HTTPAdapter):
 
 @dataclass
 class VideoResponse:
+    """An opened download (i2v.domain.downloads.Download)."""
+
     response: requests.Response
     content_length: int | None
     content_type: str
+
+    def body(self, limit: int, seconds_left: Callable[[], float] | None = None) -> CheckedStream:
+        return CheckedStream(self.response.raw, self.content_length, limit, seconds_left)
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.response.close()
+
+
+@dataclass
+class VideoSource:
+    """The video-source port: `open_video` with the deployment's allow-list over one `requests.Session`."""
+
+    allowlist: tuple[str, ...]
+    allow_private: bool
+    session: requests.Session
+
+    def open(
+        self, url: str, timeout: float = READ_TIMEOUT_SECONDS, content_types: tuple[str, ...] = VIDEO_CONTENT_TYPES
+    ) -> VideoResponse:
+        return open_video(url, self.allowlist, self.allow_private, self.session, timeout, content_types)
 
 
 def _get(session: requests.Session, url: str, address: str | None, timeout: float) -> requests.Response:

@@ -20,6 +20,13 @@ from i2v.domain.source import relative_key
 ALL = "all"
 
 
+class BudgetAction(StrEnum):
+    """What a job over the daily cap or a dollar budget does: rejected, or deferred to the next UTC day."""
+
+    REJECT = "reject"
+    DEFER = "defer"
+
+
 class UnpricedPolicy(StrEnum):
     """What a job without a known price does while a dollar budget applies to it."""
 

@@ -1,4 +1,5 @@
-"""What GMI's answers mean: its statuses, where the video and its thumbnail are, why a job failed.
+"""What GMI's answers mean: its statuses, where the video and its thumbnail are, why a job failed, and the
+errors the GMI port raises (what the services decide on; the adapter only classifies HTTP into them).
 
 GMI documents several shapes for the same thing (../shared/gmi-docs/api.md §3, §5, §6): this module
 is the one place that knows them, so the adapter only transports and the services only decide.
@@ -15,6 +16,28 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from i2v.domain.redaction import redact, truncate
+
+# Seconds to open a connection to GMI: the client's connect timeout, also counted in the services' time budgets.
+CONNECT_TIMEOUT = 3.05
+
+
+class GmiError(Exception):
+    def __init__(self, message: str, status_code: int | None = None, retry_after: float | None = None):
+        super().__init__(truncate(redact(message)))
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class GmiPermanentError(GmiError):
+    """GMI refused the request itself (400/401/403/404...): sending it again cannot help."""
+
+
+class GmiRetryableError(GmiError):
+    """The request certainly created nothing (refused or never sent), or it was a read: try again."""
+
+
+class GmiAmbiguousError(GmiError):
+    """A POST whose fate we cannot know: GMI may have created (and billed) a job we never saw."""
 
 
 class GmiStatus(StrEnum):

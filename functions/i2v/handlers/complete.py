@@ -5,36 +5,14 @@ from __future__ import annotations
 from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
 
 # isort: split
-from functools import cache
 from typing import Any
 
-import requests
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from i2v.adapters.aws import aws_errors_are_transient
-from i2v.adapters.manifests import ManifestSummaries
-from i2v.adapters.storage import VideoStore
-from i2v.config import CompleteEnv
 from i2v.domain.workflow import CompletePayload
 from i2v.handlers.observability import logger, metrics, tracer
-from i2v.handlers.wiring import event_publisher, gmi_client, job_repository
-from i2v.services.complete import CompleteService
-
-
-@cache
-def service() -> CompleteService:
-    env = CompleteEnv.from_environ()
-    return CompleteService(
-        env=env,
-        repo=job_repository(env),
-        gmi=gmi_client(env),
-        store=VideoStore(part_size=env.video_part_size_bytes),
-        publisher=event_publisher(env),
-        session=requests.Session(),
-        metrics=metrics,
-        manifests=ManifestSummaries(env.jobs_table_name),
-    )
-
+from i2v.handlers.wiring import complete_service as service
 
 service()
 init_phase.done()

@@ -5,19 +5,15 @@ from __future__ import annotations
 from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
 
 # isort: split
-from functools import cache
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from i2v.adapters.manifests import ManifestSummaries
-from i2v.config import FailEnv
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
 from i2v.domain.workflow import FailureState
 from i2v.handlers.observability import logger, metrics, tracer
-from i2v.handlers.wiring import event_publisher, job_repository
-from i2v.services.failure import FailureService
+from i2v.handlers.wiring import failure_service as service
 
 
 class AnnouncementLostError(Exception):
@@ -51,17 +47,6 @@ class _StartedFor(BaseModel):
 
 
 FailEvent: TypeAdapter[ExecutionStatusChange | FailureState] = TypeAdapter(ExecutionStatusChange | FailureState)
-
-
-@cache
-def service() -> FailureService:
-    env = FailEnv.from_environ()
-    return FailureService(
-        repo=job_repository(env),
-        publisher=event_publisher(env),
-        metrics=metrics,
-        manifests=ManifestSummaries(env.jobs_table_name),
-    )
 
 
 def failure_from_execution_event(event: ExecutionStatusChange) -> tuple[str, Failure]:

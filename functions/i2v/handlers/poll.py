@@ -5,25 +5,15 @@ from __future__ import annotations
 from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
 
 # isort: split
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from i2v.adapters.aws import aws_errors_are_transient
-from i2v.config import PollingEnv
 from i2v.domain.workflow import PollState
 from i2v.handlers.observability import logger, metrics, tracer
-from i2v.handlers.wiring import gmi_client, job_repository
-from i2v.services.poll import PollService
+from i2v.handlers.wiring import poll_service as service
 from i2v.services.store_later import look
-
-
-@cache
-def service() -> PollService:
-    env = PollingEnv.from_environ()
-    return PollService(repo=job_repository(env), gmi=gmi_client(env), policy=env.poll_policy, metrics=metrics)
-
 
 service()
 init_phase.done()

@@ -5,18 +5,13 @@ from __future__ import annotations
 from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
 
 # isort: split
-from functools import cache
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from i2v.adapters.storage import VideoStore
-from i2v.adapters.stored_video import StoredVideos
-from i2v.config import PreviewsEnv
 from i2v.handlers.observability import logger, metrics, tracer
-from i2v.handlers.wiring import event_publisher, job_repository
-from i2v.services.previews import PreviewService
+from i2v.handlers.wiring import previews_service as service
 
 
 class _SucceededDetail(BaseModel):
@@ -32,18 +27,6 @@ class SucceededEvent(BaseModel):
 
     detail_type: Literal["Video Generation Succeeded"] = Field(alias="detail-type")
     detail: _SucceededDetail
-
-
-@cache
-def service() -> PreviewService:
-    env = PreviewsEnv.from_environ()
-    return PreviewService(
-        repo=job_repository(env),
-        videos=StoredVideos(),
-        store=VideoStore(),
-        publisher=event_publisher(env),
-        metrics=metrics,
-    )
 
 
 service()

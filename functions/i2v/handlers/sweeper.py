@@ -5,35 +5,12 @@ from __future__ import annotations
 from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
 
 # isort: split
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from i2v.adapters.queue import SubmitQueue
-from i2v.adapters.workflow import Executions
-from i2v.config import SweeperEnv
 from i2v.handlers.observability import logger, metrics, tracer
-from i2v.handlers.wiring import event_publisher, job_repository
-from i2v.services.failure import FailureService
-from i2v.services.sweeper import Sweeper, windows
-
-
-@cache
-def service() -> Sweeper:
-    env = SweeperEnv.from_environ()
-    repo = job_repository(env)
-    return Sweeper(
-        jobs=repo,
-        repo=repo,
-        executions=Executions(env.state_machine_arn),
-        submit_queue=SubmitQueue(env.submit_queue_url),
-        failures=FailureService(repo=repo, publisher=event_publisher(env), metrics=metrics),
-        windows=windows(env.sweep_submit_message_seconds),
-        limit_per_status=env.sweep_limit_per_status,
-        metrics=metrics,
-    )
-
+from i2v.handlers.wiring import sweeper_service as service
 
 service()
 init_phase.done()

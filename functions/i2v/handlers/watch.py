@@ -6,32 +6,15 @@ from i2v.handlers import init_phase  # first: the INIT phase runs without the ga
 
 # isort: split
 from collections.abc import Callable, Mapping
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from i2v.adapters.queue import WatchQueue
-from i2v.adapters.workflow import TaskTokens
-from i2v.config import WatchEnv
 from i2v.domain.workflow import WatchMessage
 from i2v.handlers.observability import logger, metrics, tracer
 from i2v.handlers.sqs_batch import partial_batch_response
-from i2v.handlers.wiring import gmi_client, job_repository
-from i2v.services.poll import PollService
-from i2v.services.watch import BATCH_TAIL_SECONDS, WatchService, worst_look_seconds
-
-
-@cache
-def service() -> WatchService:
-    env = WatchEnv.from_environ()
-    poller = PollService(repo=job_repository(env), gmi=gmi_client(env), policy=env.poll_policy, metrics=metrics)
-    return WatchService(
-        poller=poller,
-        queue=WatchQueue(env.watch_queue_url),
-        tokens=TaskTokens(),
-        look_needs_seconds=worst_look_seconds(env.gmi_timeout_seconds) + BATCH_TAIL_SECONDS,
-    )
+from i2v.handlers.wiring import watch_service as service
 
 
 def record_handler(record: Mapping[str, Any], time_left_ms: Callable[[], int]) -> None:

@@ -5,21 +5,12 @@ from __future__ import annotations
 from i2v.handlers import init_phase  # first: the INIT phase runs without the garbage collector
 
 # isort: split
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from i2v.adapters.webhooks import WebhookPoster, read_secret
-from i2v.config import WebhookEnv
 from i2v.handlers.observability import logger, tracer
-from i2v.services.webhooks import WebhookService
-
-
-@cache
-def service() -> WebhookService:
-    return WebhookService(targets=WebhookEnv.from_environ().webhooks, read_secret=read_secret, poster=WebhookPoster())
-
+from i2v.handlers.wiring import webhook_service as service
 
 init_phase.done()
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from i2v.config import SubmitEnv
 from i2v.domain.budgets import SpendReservation, UnpricedPolicy, describe, dollars, limits_for, unpriced_message
 from i2v.domain.jobs import Failure, FailureCategory
+from i2v.domain.options import SubmitOptions
 from i2v.domain.pricing import JobPrice
 from i2v.domain.record import JobRecord
 from i2v.services.ports import JobRepositoryPort, NoSpendMetrics, SpendMetricsPort
@@ -37,18 +37,20 @@ class BudgetCheck:
 
 @dataclass
 class DollarBudgets:
-    env: SubmitEnv
+    options: SubmitOptions
     repo: JobRepositoryPort
     metrics: SpendMetricsPort = field(default_factory=NoSpendMetrics)
 
     def limits(self, job: JobRecord) -> dict[str, Decimal]:
-        return limits_for(job.source.key, self.env.input_prefix, self.env.daily_budget_usd, self.env.prefix_budgets)
+        return limits_for(
+            job.source.key, self.options.input_prefix, self.options.daily_budget_usd, self.options.prefix_budgets
+        )
 
     def unpriced_refusal(self, job: JobRecord, price: JobPrice) -> Failure | None:
         """A job without a known price under a dollar budget: refused unless unpriced_jobs_under_budget allows."""
         if price.usd is not None or not self.limits(job):
             return None
-        if self.env.unpriced_jobs_under_budget == UnpricedPolicy.ALLOW:
+        if self.options.unpriced_jobs_under_budget == UnpricedPolicy.ALLOW:
             logger.warning("job %s has no known price; allowed under the dollar budget, uncounted", job.job_id)
             return None
         return Failure(category=FailureCategory.BUDGET, message=unpriced_message(price.model_id, price.reason))

@@ -8,31 +8,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
-from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
-from i2v.adapters.video_source import (
+from i2v.domain import catalog
+from i2v.domain.claims import TransitionRejectedError
+from i2v.domain.downloads import (
+    IMAGE_CONTENT_TYPES,
     READ_TIMEOUT_SECONDS,
-    CheckedStream,
     DownloadInterruptedError,
     VideoGoneError,
     VideoTooLargeError,
     VideoUrlRejectedError,
-    open_video,
 )
-from i2v.config import CompleteEnv
-from i2v.domain import catalog
-from i2v.domain.claims import TransitionRejectedError
 from i2v.domain.events import DetailType, succeeded_detail
+from i2v.domain.gmi_answers import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.image_check import CONTENT_TYPES, detect_image_format
 from i2v.domain.jobs import TERMINAL, FailureCategory, JobFailedError, JobStatus
+from i2v.domain.metric_names import MetricName
+from i2v.domain.options import CompleteOptions
 from i2v.domain.polling import history_key
 from i2v.domain.record import JobRecord, OutputRef, PosterRef
 from i2v.domain.source import output_key_for
 from i2v.domain.video_probe import NotAVideoError, ProbedReader
 from i2v.domain.workflow import VideoNotStoredError
 from i2v.services.manifest_tally import end_job_line
-from i2v.services.metrics import MetricName, count_job_end
+from i2v.services.metrics import count_job_end
 from i2v.services.ports import (
     GmiPort,
     JobRepositoryPort,
@@ -40,6 +38,7 @@ from i2v.services.ports import (
     MetricsSink,
     NullMetrics,
     PublisherPort,
+    VideoSourcePort,
     VideoStoragePort,
 )
 
@@ -63,12 +62,12 @@ def first_byte_timeout(seconds_left: Callable[[], float]) -> float:
 
 @dataclass
 class CompleteService:
-    env: CompleteEnv
+    options: CompleteOptions
     repo: JobRepositoryPort
     gmi: GmiPort
     store: VideoStoragePort
     publisher: PublisherPort
-    session: requests.Session = field(default_factory=requests.Session)
+    videos: VideoSourcePort  # GMI's video and thumbnail URLs, opened after the SSRF checks
     metrics: MetricsSink = field(default_factory=NullMetrics)
     manifests: ManifestSummaryPort | None = None  # a manifest line's job that ends here is counted
 
@@ -89,7 +88,7 @@ class CompleteService:
         if job.status in TERMINAL:
             return {"status": job.status, "job_id": job_id}
         request = self._fetch_request(request_id)
-        output_key = output_key_for(job.source.key, job_id, self.env.input_prefix, self.env.output_prefix)
+        output_key = output_key_for(job.source.key, job_id, self.options.input_prefix, self.options.output_prefix)
         try:
             output = self._copy(request, job, output_key, seconds_left)
         except VideoGoneError as gone:
@@ -116,31 +115,25 @@ class CompleteService:
         if url is None:
             raise JobFailedError(FailureCategory.MISSING_VIDEO_URL, "GMI reported success without a video URL")
         try:
-            video = open_video(
-                url,
-                self.env.allowed_hosts,
-                self.env.allow_private_video_addresses,
-                self.session,
-                timeout=first_byte_timeout(seconds_left),
-            )
+            video = self.videos.open(url, timeout=first_byte_timeout(seconds_left))
         except VideoUrlRejectedError as rejected:
             raise JobFailedError(FailureCategory.VIDEO_URL_REJECTED, str(rejected)) from None
         except DownloadInterruptedError as interrupted:
             raise VideoNotStoredError(str(interrupted), FailureCategory.DOWNLOAD_FAILED) from None
-        if video.content_length is not None and video.content_length > self.env.max_video_bytes:
-            video.response.close()
+        if video.content_length is not None and video.content_length > self.options.max_video_bytes:
+            video.close()
             raise JobFailedError(FailureCategory.DOWNLOAD_FAILED, f"video of {video.content_length} bytes is too large")
-        stream = CheckedStream(video.response.raw, video.content_length, self.env.max_video_bytes, seconds_left)
+        stream = video.body(self.options.max_video_bytes, seconds_left)
         # Checked on its first bytes before anything is uploaded, measured (MP4 header) while it streams.
         probed = ProbedReader(stream)
         metadata = {"job-id": job.job_id, "request-id": request.request_id, "attempt": str(job.attempt)}
         try:
-            with video.response:
+            with video:
                 container = probed.peek()
                 content_type = "video/webm" if container == "webm" else "video/mp4"
                 if container == "webm":
                     output_key = output_key.removesuffix(".mp4") + ".webm"
-                self.store.upload(probed, self.env.output_bucket, output_key, content_type, metadata)
+                self.store.upload(probed, self.options.output_bucket, output_key, content_type, metadata)
         except NotAVideoError as junk:
             self.metrics.add_metric(MetricName.INVALID_VIDEOS, "Count", 1)
             raise JobFailedError(FailureCategory.INVALID_VIDEO, str(junk)) from None
@@ -153,7 +146,7 @@ class CompleteService:
             raise VideoNotStoredError(str(stream.interrupted), FailureCategory.DOWNLOAD_FAILED) from None
         facts = probed.facts
         return OutputRef(
-            bucket=self.env.output_bucket,
+            bucket=self.options.output_bucket,
             key=output_key,
             size=stream.received,
             content_type=content_type,
@@ -170,18 +163,11 @@ class CompleteService:
         if url is None:
             return None
         try:
-            image = open_video(
-                url,
-                self.env.allowed_hosts,
-                self.env.allow_private_video_addresses,
-                self.session,
-                timeout=first_byte_timeout(seconds_left),
-                content_types=("image/", "application/octet-stream", "binary/octet-stream"),
-            )
-            with image.response:
+            image = self.videos.open(url, timeout=first_byte_timeout(seconds_left), content_types=IMAGE_CONTENT_TYPES)
+            with image:
                 if image.content_length is not None and image.content_length > MAX_POSTER_BYTES:
                     raise VideoTooLargeError(f"thumbnail of {image.content_length} bytes is too large")
-                body = CheckedStream(image.response.raw, image.content_length, MAX_POSTER_BYTES, seconds_left)
+                body = image.body(MAX_POSTER_BYTES, seconds_left)
                 data = b"".join(iter(lambda: body.read(1024 * 1024), b""))
             image_format = detect_image_format(data)
             if image_format is None or CONTENT_TYPES[image_format] not in POSTER_EXTENSIONS:
@@ -189,12 +175,12 @@ class CompleteService:
             content_type = CONTENT_TYPES[image_format]
             key = f"{video_key.rsplit('.', 1)[0]}.poster.{POSTER_EXTENSIONS[content_type]}"
             metadata = {"job-id": job.job_id, "request-id": request.request_id, "attempt": str(job.attempt)}
-            self.store.upload(io.BytesIO(data), self.env.output_bucket, key, content_type, metadata)
+            self.store.upload(io.BytesIO(data), self.options.output_bucket, key, content_type, metadata)
         except Exception as error:  # best effort by design: the video is what was paid for
             logger.warning("poster of job %s not stored: %s", job.job_id, type(error).__name__)
             self.metrics.add_metric(MetricName.POSTERS_FAILED, "Count", 1)
             return None
-        return PosterRef(bucket=self.env.output_bucket, key=key, size=len(data), content_type=content_type)
+        return PosterRef(bucket=self.options.output_bucket, key=key, size=len(data), content_type=content_type)
 
     def _succeed(
         self, job: JobRecord, request: GmiRequest, output: OutputRef, poster: PosterRef | None = None

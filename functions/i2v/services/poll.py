@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
 from i2v.domain.claims import TransitionRejectedError
-from i2v.domain.gmi_answers import NOT_STARTED, GmiStatus, parse_status
+from i2v.domain.gmi_answers import NOT_STARTED, GmiPermanentError, GmiRetryableError, GmiStatus, parse_status
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
+from i2v.domain.metric_names import MetricName
 from i2v.domain.polling import (
     PollOutcome,
     PollPolicy,
@@ -21,7 +21,6 @@ from i2v.domain.polling import (
     wait_inline,
 )
 from i2v.domain.workflow import PollResult, PollState
-from i2v.services.metrics import MetricName
 from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink, NullMetrics
 
 logger = logging.getLogger(__name__)

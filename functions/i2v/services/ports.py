@@ -1,8 +1,8 @@
 """The ports: what the services need from the outside world, as Protocols.
 
 The adapters (i2v.adapters.*) implement them against AWS and GMI; tests/support/fakes.py implements them in
-memory, so every service branch can be tested in milliseconds. The services import only these protocols
-(plus the adapters' data and error types, which are part of each port's contract).
+memory, so every service branch can be tested in milliseconds. What the ports exchange (data and error types)
+lives in i2v.domain, so the services import nothing of the adapters (tests/unit/test_code_shape.py).
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from i2v.adapters.storage import ObjectInfo, Readable
 from i2v.domain.budgets import SpendReservation
 from i2v.domain.claims import ClaimResult, WatchLookClaim
+from i2v.domain.downloads import VIDEO_CONTENT_TYPES, Download
 from i2v.domain.gmi_answers import GmiRequest, RequestPage
 from i2v.domain.jobs import JobStatus
 from i2v.domain.manifest import BadLine, ManifestRef, ManifestSummary
+from i2v.domain.objects import ObjectInfo, Readable
 from i2v.domain.pacing import Reservation
 from i2v.domain.record import JobRecord
+from i2v.domain.rendering import RenderedPreviews
 from i2v.domain.sweep import Execution
 from i2v.domain.workflow import WatchMessage
 
@@ -147,6 +149,19 @@ class StoredVideoPort(Protocol):
     """A stored video, opened as a seekable file whose reads fetch only the bytes asked for."""
 
     def open(self, bucket: str, key: str) -> SeekableReader: ...
+
+
+class VideoSourcePort(Protocol):
+    """GMI's video or thumbnail URL, opened only if every hop passes the SSRF checks (https, allowed host, public
+    address); raises VideoUrlRejectedError, VideoGoneError or DownloadInterruptedError (i2v.domain.downloads)."""
+
+    def open(self, url: str, timeout: float, content_types: tuple[str, ...] = VIDEO_CONTENT_TYPES) -> Download: ...
+
+
+class PreviewRendererPort(Protocol):
+    """Poster and animated preview of a stored video; raises UndecodableVideoError (i2v.domain.rendering)."""
+
+    def __call__(self, video: SeekableReader, /) -> RenderedPreviews: ...
 
 
 class WorkflowPort(Protocol):

@@ -9,30 +9,27 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from i2v.adapters.media import RenderedPreviews, UndecodableVideoError, render_previews
 from i2v.domain.events import DetailType, preview_ready_detail
 from i2v.domain.jobs import JobStatus
+from i2v.domain.metric_names import MetricName
 from i2v.domain.previews import AnimatedPreview, PosterFrame, PreviewFailure, Previews, preview_keys
 from i2v.domain.record import JobRecord
-from i2v.services.metrics import MetricName
+from i2v.domain.rendering import UndecodableVideoError
 from i2v.services.ports import (
     JobRepositoryPort,
     MetricsSink,
     NullMetrics,
+    PreviewRendererPort,
     PublisherPort,
-    SeekableReader,
     StoredVideoPort,
     VideoStoragePort,
 )
 
 logger = logging.getLogger(__name__)
-
-Renderer = Callable[[SeekableReader], RenderedPreviews]
 
 
 @dataclass
@@ -41,8 +38,8 @@ class PreviewService:
     videos: StoredVideoPort
     store: VideoStoragePort
     publisher: PublisherPort
+    render: PreviewRendererPort  # i2v.adapters.media.render_previews (PyAV), in the previews function alone
     metrics: MetricsSink = field(default_factory=NullMetrics)
-    render: Renderer = render_previews
 
     def make(self, job_id: str) -> dict[str, Any]:
         job = self.repo.get(job_id)

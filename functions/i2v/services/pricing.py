@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from i2v.adapters.gmi import GmiError
+from i2v.domain.gmi_answers import GmiError
 from i2v.domain.pricing import JobPrice, PriceRule, PriceRuleError, price_of, rule_from_price_info
 from i2v.domain.settings import JobSettings
 

@@ -19,13 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRetryableError
 from i2v.domain.budgets import SpendReservation
-from i2v.domain.gmi_answers import GmiRequest
+from i2v.domain.gmi_answers import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import FailureCategory, JobStatus, TransientError
+from i2v.domain.metric_names import MetricName
 from i2v.domain.reconciliation import Candidate, ListIncompleteError, NoTimeForListError, find_submission
 from i2v.domain.record import JobRecord, iso, utc_now
-from i2v.services.metrics import MetricName
 from i2v.services.ports import (
     GmiPort,
     ImageStoragePort,

@@ -12,14 +12,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRetryableError
-from i2v.domain.gmi_answers import GmiRequest
+from i2v.domain.gmi_answers import CONNECT_TIMEOUT, GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import Failure, FailureCategory
+from i2v.domain.metric_names import MetricName
 from i2v.domain.pacing import CircuitOpenError
 from i2v.domain.reconciliation import Candidate, ListIncompleteError, NoTimeForListError
 from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.settings import JobSettings
-from i2v.services.metrics import MetricName
 from i2v.services.ports import GmiPort, JobRepositoryPort, MetricsSink
 from i2v.services.submit_gate import SubmitGate
 
@@ -30,7 +29,7 @@ RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 20.0
 # Leave this much of the invocation for recording the outcome after the last POST attempt.
 RESERVE_MS = 15_000
-CONNECT_TIMEOUT_MS = 3_050  # GMI client's connect timeout; the read timeout is GMI_TIMEOUT_SECONDS
+CONNECT_TIMEOUT_MS = round(CONNECT_TIMEOUT * 1000)  # the GMI client's; the read timeout is GMI_TIMEOUT_SECONDS
 
 GMI_FAILURES = {
     400: FailureCategory.GMI_REJECTED,

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from i2v.adapters.gmi import GmiPermanentError
-from i2v.config import BudgetAction, SubmitEnv
-from i2v.domain.budgets import SpendReservation
+from i2v.domain.budgets import BudgetAction, SpendReservation
 from i2v.domain.claims import TransitionRejectedError
+from i2v.domain.gmi_answers import GmiPermanentError
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus, TransientError
 from i2v.domain.manifest import ManifestLine
+from i2v.domain.metric_names import MetricName
+from i2v.domain.options import SubmitOptions
 from i2v.domain.pricing import JobPrice
 from i2v.domain.record import JobRecord, ManifestLineRef, SourceRef, iso, utc_now
 from i2v.domain.redaction import redact
@@ -28,7 +29,7 @@ from i2v.domain.settings import JobSettings
 from i2v.domain.source import SourceObject, job_id_for, padded_sequencer
 from i2v.services.budget import DollarBudgets
 from i2v.services.manifest_tally import end_job_line
-from i2v.services.metrics import MetricName, announce_failure, count_job_end
+from i2v.services.metrics import announce_failure, count_job_end
 from i2v.services.ports import (
     GmiPort,
     ImageStoragePort,
@@ -73,7 +74,7 @@ LEASE_MARGIN_SECONDS = 5.0
 
 @dataclass
 class SubmitService:
-    env: SubmitEnv
+    options: SubmitOptions
     repo: JobRepositoryPort
     images: ImageStoragePort
     gmi: GmiPort
@@ -122,18 +123,18 @@ class SubmitService:
             return SubmitResult(SubmitOutcome.RECONCILED, job_id, job.status)
         return SubmitResult(SubmitOutcome.AMBIGUOUS, job_id, job.status if job else None)
 
-    # ---- the parts (built per use: tests and the handler replace clock, sleep, env, time_left_ms) ------------
+    # ---- the parts (built per use: tests and the handler replace clock, sleep, options, time_left_ms) --------
     @property
     def holds(self) -> Holds:
         return Holds(self.repo, self.requeue, self.metrics, self.gate, self.clock)
 
     @property
     def budgets(self) -> DollarBudgets:
-        return DollarBudgets(self.env, self.repo, self.spend_metrics)
+        return DollarBudgets(self.options, self.repo, self.spend_metrics)
 
     @property
     def starter(self) -> ExecutionStart:
-        return ExecutionStart(self.env, self.repo, self.publisher, self.workflow, self.clock)
+        return ExecutionStart(self.options, self.repo, self.publisher, self.workflow, self.clock)
 
     @property
     def reconciler(self) -> Reconciler:
@@ -148,7 +149,7 @@ class SubmitService:
             continue_submitted=lambda job: self.starter.announce_and_start(job, job.gmi_status),
             not_created=self.budgets.give_back_held,
             found_after_release=lambda job: self.budgets.charge_found(job, self._today()),
-            presign_ttl_seconds=self.env.presign_ttl_seconds,
+            presign_ttl_seconds=self.options.presign_ttl_seconds,
             metrics=self.metrics,
             clock=self.clock,
         )
@@ -188,7 +189,7 @@ class SubmitService:
 
     def _process(self, job: JobRecord) -> SubmitResult:
         try:
-            source, settings, end_frame, sidecar = SubmitValidation(self.env, self.images).validate(job)
+            source, settings, end_frame, sidecar = SubmitValidation(self.options, self.images).validate(job)
         except JobFailedError as rejection:
             return self._end(job, JobStatus.REJECTED, rejection.failure)
         if sidecar is not None and job.sidecar is None:
@@ -201,7 +202,7 @@ class SubmitService:
             return self._end(
                 job, JobStatus.FAILED, Failure(category=FailureCategory.GMI_UNAUTHORIZED, message=str(missing))
             )
-        price = price_job(settings, self.env.gmi_prices, self.gmi)  # issue 25: the price, before anything is sent
+        price = price_job(settings, self.options.gmi_prices, self.gmi)  # issue 25: the price, before anything is sent
         unpriced = self.budgets.unpriced_refusal(job, price)
         if unpriced is not None:
             return self._end(job, JobStatus.REJECTED, unpriced)
@@ -221,7 +222,7 @@ class SubmitService:
             self.sleep(turn.wait_seconds)
         over = self._take_budget(job, price)
         if over is not None:
-            if self.env.budget_exceeded_action == BudgetAction.DEFER:
+            if self.options.budget_exceeded_action == BudgetAction.DEFER:
                 self.holds.defer_for_budget(job, over)
                 return self._deferred(job)
             return self._end(job, JobStatus.REJECTED, Failure(category=FailureCategory.BUDGET, message=over))
@@ -264,9 +265,9 @@ class SubmitService:
     def _take_budget(self, job: JobRecord, price: JobPrice) -> str | None:
         """The count cap's slot, then the dollar budgets' money: None when both are taken, else why not."""
         today, self._reservation = self._today(), None
-        taken, self._budget_day = self.holds.take_budget(self.env.daily_submission_cap, today)
+        taken, self._budget_day = self.holds.take_budget(self.options.daily_submission_cap, today)
         if not taken:
-            return f"daily submission cap of {self.env.daily_submission_cap} reached"
+            return f"daily submission cap of {self.options.daily_submission_cap} reached"
         check = self.budgets.reserve(job, price, today)
         self._reservation = check.reservation
         if check.over is not None:
@@ -275,7 +276,7 @@ class SubmitService:
 
     def _give_back_budget(self, job_id: str | None = None) -> None:
         """Both back (`job_id`: the job's record holds the money, given back only while it does)."""
-        self.holds.give_back_budget(self.env.daily_submission_cap, self._budget_day)
+        self.holds.give_back_budget(self.options.daily_submission_cap, self._budget_day)
         self.budgets.give_back(self._reservation, job_id)
         self._budget_day, self._reservation = None, None
 
@@ -283,7 +284,7 @@ class SubmitService:
         self._budget_day, self._reservation = None, None
 
     def _post_needs_ms(self, job: JobRecord) -> int:
-        return post_needs_ms(job, self.env.gmi_timeout_seconds)
+        return post_needs_ms(job, self.options.gmi_timeout_seconds)
 
     def _deferred(self, job: JobRecord) -> SubmitResult:
         return SubmitResult(SubmitOutcome.DEFERRED, job.job_id, JobStatus.DEFERRED)
@@ -293,7 +294,7 @@ class SubmitService:
         return self._end(job, JobStatus.FAILED, gave_up) if gave_up else self._deferred(job)
 
     def _presign(self, ref: SourceRef) -> str:
-        return self.images.presign_get(ref.bucket, ref.key, ref.version_id, self.env.presign_ttl_seconds)
+        return self.images.presign_get(ref.bucket, ref.key, ref.version_id, self.options.presign_ttl_seconds)
 
     def _post(
         self, job: JobRecord, source: SourceRef, settings: JobSettings, end_frame: SourceRef | None
@@ -307,7 +308,7 @@ class SubmitService:
             # Both through the reconciler, built (and its module loaded) only when a 503 needs it.
             find_sent=lambda *args: self.reconciler.find_sent(*args),  # noqa: PLW0108
             settle_seconds=lambda: self.reconciler.settle_seconds,
-            gmi_timeout_seconds=self.env.gmi_timeout_seconds,
+            gmi_timeout_seconds=self.options.gmi_timeout_seconds,
             time_left_ms=self.time_left_ms,
             sleep=self.sleep,
             rng=self.rng,

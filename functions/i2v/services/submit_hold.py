@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from i2v.domain.jobs import Failure, FailureCategory, JobStatus
+from i2v.domain.metric_names import MetricName
 from i2v.domain.record import JobRecord
 from i2v.domain.redaction import redact
-from i2v.services.metrics import MetricName
 from i2v.services.ports import JobRepositoryPort, MetricsSink, Requeue
 from i2v.services.submit_gate import SubmitGate, Turn
 

@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from i2v.config import SubmitEnv
 from i2v.domain import catalog
 from i2v.domain.events import DetailType, submitted_detail
 from i2v.domain.jobs import FailureCategory, JobFailedError
+from i2v.domain.options import SubmitOptions
 from i2v.domain.polling import learn_expectation, next_wait_seconds
 from i2v.domain.record import JobRecord
 from i2v.domain.workflow import ExecutionInput
@@ -18,7 +18,7 @@ from i2v.services.ports import JobRepositoryPort, PublisherPort, WorkflowPort
 
 @dataclass
 class ExecutionStart:
-    env: SubmitEnv
+    options: SubmitOptions
     repo: JobRepositoryPort
     publisher: PublisherPort
     workflow: WorkflowPort
@@ -33,7 +33,7 @@ class ExecutionStart:
     def execution_input(self, job: JobRecord, gmi_status: str | None) -> ExecutionInput:
         if job.request_id is None:  # only SUBMITTED jobs get here, and those always have one
             raise JobFailedError(FailureCategory.INTERNAL, f"job {job.job_id} has no GMI request id")
-        policy = self.env.poll_policy
+        policy = self.options.poll_policy
         time_class = catalog.time_class_of(job.model, job.settings)
         expectation = learn_expectation(self.repo.recent_generation_seconds(job.model, time_class), policy)
         if expectation is None:  # a class not yet seen min_samples times: the model's other classes, a wider window
@@ -46,7 +46,7 @@ class ExecutionStart:
             model=job.model,
             time_class=time_class,
             submitted_at=now,
-            deadline_at=now + self.env.job_deadline_seconds,
+            deadline_at=now + self.options.job_deadline_seconds,
             gmi_status=gmi_status,
             expectation=expectation,
             first_wait_seconds=next_wait_seconds(0, policy, expectation),

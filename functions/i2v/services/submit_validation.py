@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from i2v.config import SubmitEnv
 from i2v.domain.image_check import CONTENT_TYPES, SNIFF_BYTES, describe_unsupported, detect_image_format
 from i2v.domain.jobs import FailureCategory, JobFailedError
+from i2v.domain.options import SubmitOptions
 from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.settings import SIDECAR_KEY, InvalidSettingsError, JobSettings, normalized_metadata, resolve_settings
 from i2v.domain.sidecar import check_sidecar_size, default_sidecar_key, named_sidecar_key, parse_sidecar
@@ -16,7 +16,7 @@ from i2v.services.ports import ImageStoragePort
 
 @dataclass
 class SubmitValidation:
-    env: SubmitEnv
+    options: SubmitOptions
     images: ImageStoragePort
 
     def validate(self, job: JobRecord) -> tuple[SourceRef, JobSettings, SourceRef | None, SourceRef | None]:
@@ -31,10 +31,10 @@ class SubmitValidation:
             sidecar_ref, sidecar = self._sidecar(job, info.metadata)
             settings = resolve_settings(
                 info.metadata,
-                relative_key(src.key, self.env.input_prefix),
-                self.env.prefix_presets,
-                self.env.default_settings,
-                self.env.gmi_model_id,
+                relative_key(src.key, self.options.input_prefix),
+                self.options.prefix_presets,
+                self.options.default_settings,
+                self.options.gmi_model_id,
                 sidecar=sidecar,
                 sidecar_key=self._label(job, sidecar_ref),
             )
@@ -64,7 +64,7 @@ class SubmitValidation:
         if job.sidecar is not None:
             key, version_id, required = job.sidecar.key, job.sidecar.version_id, True
         elif named:
-            key, required = named_sidecar_key(job.source.key, named, self.env.input_prefix), True
+            key, required = named_sidecar_key(job.source.key, named, self.options.input_prefix), True
         else:
             key, required = default_sidecar_key(job.source.key), False
         info = self.images.head(bucket, key, version_id)
@@ -85,9 +85,9 @@ class SubmitValidation:
         """Size and format checks shared by the source and the end frame; returns the content type."""
         if size <= 0:
             raise JobFailedError(FailureCategory.EMPTY_IMAGE, f"{what} is empty (0 bytes)")
-        if size > self.env.max_image_bytes:
+        if size > self.options.max_image_bytes:
             raise JobFailedError(
-                FailureCategory.IMAGE_TOO_LARGE, f"{what} is {size} bytes; the limit is {self.env.max_image_bytes}"
+                FailureCategory.IMAGE_TOO_LARGE, f"{what} is {size} bytes; the limit is {self.options.max_image_bytes}"
             )
         head = self.images.first_bytes(bucket, key, version_id, SNIFF_BYTES)
         image_format = detect_image_format(head)
@@ -102,7 +102,7 @@ class SubmitValidation:
         """The object named by metadata `end_frame`: under END_FRAME_PREFIX of the input bucket, checked like the
         source and pinned to the version seen now."""
         key = settings.end_frame_key or ""
-        prefix = self.env.end_frame_prefix
+        prefix = self.options.end_frame_prefix
         if not key.startswith(prefix) or ".." in key.split("/"):
             message = f"end_frame {key!r} must be a key under {prefix!r} in the input bucket"
             raise JobFailedError(FailureCategory.INVALID_SETTINGS, message)

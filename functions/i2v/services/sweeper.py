@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from i2v.domain.metric_names import MetricName
 from i2v.domain.record import JobRecord, iso
 from i2v.domain.sweep import (
     NEEDS_EXECUTION,
@@ -26,7 +27,6 @@ from i2v.domain.sweep import (
     verdict,
 )
 from i2v.services.failure import FailureService
-from i2v.services.metrics import MetricName
 from i2v.services.ports import ExecutionsPort, JobRepositoryPort, MetricsSink, NullMetrics, Requeue, StaleJobsPort
 from i2v.services.reconcile import SETTLE_SECONDS
 

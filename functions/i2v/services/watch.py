@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from i2v.adapters.gmi import CONNECT_TIMEOUT
 from i2v.domain.claims import WatchLookClaim
+from i2v.domain.gmi_answers import CONNECT_TIMEOUT
 from i2v.domain.polling import PollOutcome
 from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS, WatchMessage
 from i2v.services.poll import PollService

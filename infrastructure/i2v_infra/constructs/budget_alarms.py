@@ -1,6 +1,6 @@
 """Alarms at 80 % and 100 % of each daily dollar budget (global and per prefix), and the spend on the dashboard.
 
-They read `DailySpendUsd` (i2v.services.metrics): the UTC day's reserved spend of one budget, emitted by the
+They read `DailySpendUsd` (i2v.domain.metric_names): the UTC day's reserved spend of one budget, emitted by the
 submit function after each reservation and give-back, with the budget (`all` or the prefix) as a dimension. Its
 Maximum over 5 minutes is the day's spend then.
 """
@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
 from i2v.domain.budgets import ALL
-from i2v.services.metrics import BUDGET_DIMENSION, MetricName
+from i2v.domain.metric_names import BUDGET_DIMENSION, MetricName
 from i2v_infra.config import PipelineConfig
 
 NAMESPACE = "ImageToVideo"  # POWERTOOLS_METRICS_NAMESPACE

@@ -16,8 +16,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from i2v.domain.metric_names import MetricName
 from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS
-from i2v.services.metrics import MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.budget_alarms import budget_alarms, spend_widget
 from i2v_infra.constructs.keys import customer_key

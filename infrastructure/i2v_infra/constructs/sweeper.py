@@ -15,8 +15,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from i2v.domain.metric_names import SWEEPER_ACTIONS, MetricName
 from i2v.domain.workflow import SQS_MAX_DELAY_SECONDS
-from i2v.services.metrics import SWEEPER_ACTIONS, MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.ingestion import VISIBILITY_TIMEOUT_FACTOR, submit_timeout

@@ -185,6 +185,12 @@ def error_payload(error: BaseException) -> dict[str, Any]:
 
 
 def _clear_service(module: ModuleType) -> None:
+    """Forget the services the handler module built: those of the composition root (i2v.handlers.wiring, which
+    caches them per process) and any other handler's own cached `service`."""
+    wiring = sys.modules.get("i2v.handlers.wiring")
+    clear = getattr(wiring, "clear", None)
+    if callable(clear):
+        clear()
     service = getattr(module, "service", None)
     cache_clear = getattr(service, "cache_clear", None)
     if callable(cache_clear):

@@ -9,8 +9,9 @@ import pytest
 import requests
 import responses
 
-from i2v.adapters.gmi import GmiRequest, GmiRetryableError
+from i2v.adapters.video_source import VideoSource
 from i2v.config import CompleteEnv
+from i2v.domain.gmi_answers import GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobFailedError, JobStatus, TransientError
 from i2v.domain.record import JobRecord, SourceRef, iso
 from i2v.services import reconcile
@@ -169,12 +170,12 @@ def _complete(fakes: Fakes, outcome: Any) -> CompleteService:
         }
     )
     return CompleteService(
-        env=env,
+        options=env.options(),
         repo=fakes.repo,
         gmi=fakes.gmi,
         store=fakes.videos,
         publisher=fakes.publisher,
-        session=requests.Session(),
+        videos=VideoSource(env.allowed_hosts, env.allow_private_video_addresses, requests.Session()),
         metrics=fakes.metrics,
     )
 

@@ -9,9 +9,10 @@ import pytest
 import requests
 import responses
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.adapters.video_source import VideoSource
 from i2v.config import CompleteEnv
 from i2v.domain import catalog
+from i2v.domain.gmi_answers import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobFailedError, JobStatus, TransientError
 from i2v.domain.polling import history_key
 from i2v.domain.record import JobRecord, OutputRef, SourceRef
@@ -54,12 +55,12 @@ def _service(fakes: Fakes, status: JobStatus = JobStatus.PROCESSING, **job: Any)
         }
     )
     return CompleteService(
-        env=env,
+        options=env.options(),
         repo=fakes.repo,
         gmi=fakes.gmi,
         store=fakes.videos,
         publisher=fakes.publisher,
-        session=requests.Session(),
+        videos=VideoSource(env.allowed_hosts, env.allow_private_video_addresses, requests.Session()),
         metrics=fakes.metrics,
     )
 
@@ -133,7 +134,7 @@ def test_a_video_over_the_size_limit_is_refused_before_storing(
 ) -> None:
     _serve(video_host)
     service = _service(fakes)
-    service.env = service.env.model_copy(update={"max_video_bytes": 100})
+    service.options = service.options.model_copy(update={"max_video_bytes": 100})
     with pytest.raises(JobFailedError) as failed:
         service.complete(JOB_ID, "req-1")
     assert failed.value.failure.category == "download_failed"
@@ -185,7 +186,7 @@ def test_a_video_over_the_size_limit_without_content_length_fails_at_once(
 ) -> None:
     _serve_without_length(video_host, MP4 + b"\x00" * 2_000_000)
     service = _service(fakes)
-    service.env = service.env.model_copy(update={"max_video_bytes": 100_000})
+    service.options = service.options.model_copy(update={"max_video_bytes": 100_000})
     with pytest.raises(JobFailedError) as failed:  # permanent: not a TransientError downloaded again and again
         service.complete(JOB_ID, "req-1")
     assert failed.value.failure.category == "download_failed"

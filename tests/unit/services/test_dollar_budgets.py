@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRequest
+from i2v.domain.gmi_answers import GmiAmbiguousError, GmiPermanentError, GmiRequest
 from i2v.domain.jobs import JobStatus
 from i2v.services.submit import SubmitService
 from i2v.services.submit_result import SubmitOutcome

@@ -1,4 +1,4 @@
-"""Every name in i2v.services.metrics.MetricName is emitted by some service branch, so the alarms and the
+"""Every name in i2v.domain.metric_names.MetricName is emitted by some service branch, so the alarms and the
 dashboard that monitoring.py builds from these names (tests/infrastructure: only from these) watch real data."""
 
 from __future__ import annotations
@@ -7,18 +7,21 @@ import contextlib
 import random
 
 import pytest
+import requests
 import responses
 
-from i2v.adapters.gmi import GmiAmbiguousError, GmiRequest, GmiRetryableError
+from i2v.adapters.video_source import VideoSource
 from i2v.config import CompleteEnv
+from i2v.domain.gmi_answers import GmiAmbiguousError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import Failure, FailureCategory, JobFailedError, JobStatus
+from i2v.domain.metric_names import MetricName
 from i2v.domain.polling import PollPolicy
 from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.source import SourceObject
 from i2v.domain.workflow import PollState
 from i2v.services.complete import CompleteService
 from i2v.services.failure import FailureService
-from i2v.services.metrics import JOBS_ENDED, MetricName, failure_metric
+from i2v.services.metrics import JOBS_ENDED, failure_metric
 from i2v.services.poll import PollService
 from i2v.services.submit import SubmitService
 from i2v.services.submit_gate import SubmitGate
@@ -88,7 +91,13 @@ def _completed() -> set[str]:
         {**ENV, "VIDEO_HOST_ALLOWLIST": "storage.googleapis.com", "ALLOW_PRIVATE_VIDEO_ADDRESSES": "true"}
     )
     service = CompleteService(
-        env=env, repo=fakes.repo, gmi=fakes.gmi, store=fakes.videos, publisher=fakes.publisher, metrics=fakes.metrics
+        options=env.options(),
+        repo=fakes.repo,
+        gmi=fakes.gmi,
+        store=fakes.videos,
+        publisher=fakes.publisher,
+        videos=VideoSource(env.allowed_hosts, env.allow_private_video_addresses, requests.Session()),
+        metrics=fakes.metrics,
     )
     with responses.RequestsMock() as video_host:
         video_host.get(VIDEO_URL, body=MP4, content_type="video/mp4", headers={"Content-Length": str(len(MP4))})

@@ -3,7 +3,7 @@ its deadline; the loop keeps looking, backing off, and times out only at the dea
 
 from __future__ import annotations
 
-from i2v.adapters.gmi import GmiRetryableError
+from i2v.domain.gmi_answers import GmiRetryableError
 from i2v.domain.polling import PollOutcome
 from support.fakes import Fakes
 from unit.services.test_poll_service import SUBMITTED_AT, _service, _state

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.domain.gmi_answers import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobStatus
 from i2v.domain.polling import PollOutcome, PollPolicy
 from i2v.domain.workflow import ExecutionInput, PollResult, PollState

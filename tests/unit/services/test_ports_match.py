@@ -18,6 +18,7 @@ from i2v.adapters.queue import SubmitQueue, WatchQueue
 from i2v.adapters.repository import JobRepository
 from i2v.adapters.storage import SourceImages, VideoStore
 from i2v.adapters.stored_video import StoredVideos
+from i2v.adapters.video_source import VideoSource
 from i2v.adapters.workflow import Executions, TaskTokens, WorkflowStarter
 from i2v.services import ports
 from support import fakes
@@ -62,3 +63,13 @@ def test_adapter_and_fake_offer_the_port(port: type, adapter: type, fake: type) 
             continue
         for implementation in (adapter, fake):
             assert _parameters(getattr(implementation, name)) == _parameters(member), (implementation, name)
+
+
+# Ports whose service tests use the real adapter (the video host mocked with `responses`): no fake to compare.
+PAIRS = [(ports.VideoSourcePort, VideoSource)]
+
+
+@pytest.mark.parametrize(("port", "adapter"), PAIRS, ids=[p[0].__name__ for p in PAIRS])
+def test_adapter_offers_the_port(port: type, adapter: type) -> None:
+    for name, member in _methods(port).items():
+        assert _parameters(getattr(adapter, name)) == _parameters(member), (adapter, name)

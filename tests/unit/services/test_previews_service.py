@@ -8,10 +8,11 @@ import io
 import pytest
 from PIL import Image, ImageStat
 
+from i2v.adapters.media import render_previews
 from i2v.domain.jobs import JobStatus
+from i2v.domain.metric_names import MetricName
 from i2v.domain.previews import MAX_PREVIEW_BYTES, MIN_LUMA_STDDEV
 from i2v.domain.record import JobRecord, OutputRef, PosterRef, SourceRef
-from i2v.services.metrics import MetricName
 from i2v.services.previews import PreviewService
 from i2v_events.v1 import DetailType
 from support.fakes import Fakes, FakeStoredVideos
@@ -45,7 +46,12 @@ def _job(fakes: Fakes, status: JobStatus = JobStatus.SUCCEEDED, poster: PosterRe
 
 def _service(fakes: Fakes, stored: FakeStoredVideos) -> PreviewService:
     return PreviewService(
-        repo=fakes.repo, videos=stored, store=fakes.videos, publisher=fakes.publisher, metrics=fakes.metrics
+        repo=fakes.repo,
+        videos=stored,
+        store=fakes.videos,
+        publisher=fakes.publisher,
+        render=render_previews,  # the real decoder over the fake store: these tests are about real videos
+        metrics=fakes.metrics,
     )
 
 

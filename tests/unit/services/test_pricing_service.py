@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from i2v.adapters.gmi import GmiRetryableError
 from i2v.domain import catalog
+from i2v.domain.gmi_answers import GmiRetryableError
 from i2v.domain.pricing import PriceSource, configured_rules
 from i2v.domain.record import JobRecord
 from i2v.domain.settings import JobSettings
@@ -77,7 +77,7 @@ def test_a_job_without_a_known_price_is_recorded_as_such(fakes: Fakes) -> None:
 
 
 def test_a_retry_that_has_no_price_drops_the_earlier_estimate(fakes: Fakes) -> None:
-    from i2v.adapters.gmi import GmiPermanentError
+    from i2v.domain.gmi_answers import GmiPermanentError
     from i2v.domain.source import SourceObject
     from i2v.services.retry import retry_job
 

@@ -7,7 +7,7 @@ A list that ends before its total is not "not found": the job stays ambiguous, s
 
 from __future__ import annotations
 
-from i2v.adapters.gmi import RequestPage
+from i2v.domain.gmi_answers import RequestPage
 from i2v.domain.jobs import JobStatus
 from i2v.domain.record import JobRecord
 from support.fakes import Fakes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from i2v.adapters.gmi import GmiRetryableError
+from i2v.domain.gmi_answers import GmiRetryableError
 from i2v.domain.jobs import JobStatus
 from i2v.domain.polling import PollOutcome, PollPolicy
 from i2v.domain.workflow import CaughtError, PollResult, PollState

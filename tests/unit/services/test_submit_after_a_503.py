@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError, RequestPage
+from i2v.domain.gmi_answers import GmiPermanentError, GmiRequest, GmiRetryableError, RequestPage
 from i2v.domain.jobs import JobStatus, TransientError
 from i2v.domain.record import iso
 from i2v.domain.source import SourceObject, job_id_for

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from i2v.adapters.gmi import GmiPermanentError, GmiRequest, GmiRetryableError
+from i2v.domain.gmi_answers import GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobStatus, TransientError
 from i2v.domain.source import job_id_for
 from i2v.services.submit import SubmitOutcome, SubmitService

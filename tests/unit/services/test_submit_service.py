@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from i2v.adapters.gmi import GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.config import SubmitEnv
+from i2v.domain.gmi_answers import GmiAmbiguousError, GmiPermanentError, GmiRequest, GmiRetryableError
 from i2v.domain.jobs import JobFailedError, JobStatus, TransientError
 from i2v.domain.record import JobRecord, SourceRef
 from i2v.domain.source import SourceObject, job_id_for

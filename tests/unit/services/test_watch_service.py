@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from i2v.adapters.gmi import GmiRequest, GmiRetryableError
+from i2v.domain.gmi_answers import GmiRequest, GmiRetryableError
 from i2v.domain.polling import PollOutcome
 from i2v.domain.workflow import CaughtError, PollResult, PollState, WatchMessage
 from i2v.services.watch import WatchService
