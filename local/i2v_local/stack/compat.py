@@ -8,6 +8,7 @@ local stack refuses to start instead of silently running Lambdas in Docker or dr
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -64,6 +65,24 @@ def aws_error_rules() -> AbstractContextManager[Any]:
 
     patcher: AbstractContextManager[Any] = mock.patch.object(ErrorEqualsDecl, "_eval_body", eval_body)
     return patcher
+
+
+# moto's Step Functions interpreter logs at ERROR every JSONPath it cannot find, also where AWS's own semantics make
+# absence the normal answer (a Choice's IsPresent: `$.watch_error` on every job that never failed a Watch).
+MOTO_SFN_LOGGER = "moto.stepfunctions.parser.asl.component.eval_component"
+
+
+def _not_an_absent_path(record: logging.LogRecord) -> bool:
+    return "Exception=NoSuchJsonPathError" not in record.getMessage()
+
+
+def quiet_moto_logs() -> None:
+    """Keep the test and demo output readable: werkzeug's line per request of the moto server (INFO), and moto's
+    ERROR for a path that is merely absent (a path a state needs fails the execution: that is still logged)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    sfn_logger = logging.getLogger(MOTO_SFN_LOGGER)
+    if _not_an_absent_path not in sfn_logger.filters:
+        sfn_logger.addFilter(_not_an_absent_path)
 
 
 def normalized_signature(function: Callable[..., Any]) -> str:

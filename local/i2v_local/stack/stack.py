@@ -30,7 +30,7 @@ from i2v.adapters.aws import reset_clients
 from i2v_cli.taps import EventTap
 from i2v_local.stack.bus_rules import BusLambdaRules
 from i2v_local.stack.callbacks import tokens_valid_once_sent
-from i2v_local.stack.compat import aws_error_rules, moto_incompatibilities
+from i2v_local.stack.compat import aws_error_rules, moto_incompatibilities, quiet_moto_logs
 from i2v_local.stack.dynamodb_isolation import writes_isolated
 from i2v_local.stack.executions import ExecutionWatcher
 from i2v_local.stack.lambdas import HandlerRouter
@@ -117,8 +117,7 @@ class LocalStack:
         problems = moto_incompatibilities()
         if problems:
             raise LocalStackError("moto internals changed; update i2v_local.stack: " + "; ".join(problems))
-        # werkzeug logs every request of the moto server at INFO; keep the test and demo output readable.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        quiet_moto_logs()
         if self.mode == "mock":
             self._exit.enter_context(mock_aws(config=SFN_CONFIG))
         self._set_env(
