@@ -176,11 +176,17 @@ def complete_service() -> CompleteService:
 
 @cache
 def failure_service() -> FailureService:
-    from i2v.adapters.manifests import ManifestSummaries
     from i2v.config import FailEnv
+
+    return _failures(FailEnv.from_environ())
+
+
+def _failures(env: CommonEnv) -> FailureService:
+    """How a job's failure is recorded, for the fail function and the sweeper alike: a manifest line's job that
+    ends either way is counted, so its manifest completes."""
+    from i2v.adapters.manifests import ManifestSummaries
     from i2v.services.failure import FailureService
 
-    env = FailEnv.from_environ()
     return FailureService(
         repo=job_repository(env),
         publisher=event_publisher(env),
@@ -194,7 +200,6 @@ def sweeper_service() -> Sweeper:
     from i2v.adapters.queue import SubmitQueue
     from i2v.adapters.workflow import Executions
     from i2v.config import SweeperEnv
-    from i2v.services.failure import FailureService
     from i2v.services.sweeper import Sweeper, windows
 
     env = SweeperEnv.from_environ()
@@ -204,7 +209,7 @@ def sweeper_service() -> Sweeper:
         repo=repo,
         executions=Executions(env.state_machine_arn),
         submit_queue=SubmitQueue(env.submit_queue_url),
-        failures=FailureService(repo=repo, publisher=event_publisher(env), metrics=metrics),
+        failures=_failures(env),
         windows=windows(env.sweep_submit_message_seconds),
         limit_per_status=env.sweep_limit_per_status,
         metrics=metrics,
