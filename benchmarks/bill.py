@@ -11,6 +11,7 @@ follows the code once they land.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -135,7 +136,6 @@ class StackFacts:
     polled_queues: int  # SQS queues an event source mapping polls
     sweeper: Sweeper | None
     watch_claims: bool  # the watch function claims each look (watch-path)
-    assumed: tuple[str, ...] = ()  # what was added because its branch is not merged yet
     platform_logs: bool = False  # Lambda's start/report lines reach CloudWatch (system log level INFO or DEBUG)
     claim_on_own_item: bool = False  # the claim on a small item of its own, not on the job item (a lever)
 
@@ -143,9 +143,22 @@ class StackFacts:
         return next((i for i in self.indexes if i.name == name), None)
 
 
-# Branches not merged yet (their briefs): the watch queue's oldest-message alarm (watch-path), a sweeper every
-# 5 minutes with an alarm (complete-sweeper). Counted only while the template has no such resource.
-ASSUMED_SWEEPER = Sweeper(runs_per_month=MONTH_SECONDS / 300)
+SWEEPER_HANDLER = "i2v.handlers.sweeper.handler"
+SWEEP_RATE = re.compile(r"^rate\((?P<count>\d+) minutes?\)$")
+
+
+def _sweeper(schedules: Mapping[str, Mapping[str, Any]], lambdas: Mapping[str, Mapping[str, Any]]) -> Sweeper:
+    """The sweeper as the template schedules and sizes it (config sweep_interval_minutes)."""
+    (schedule,) = [s["Properties"] for s in schedules.values()]
+    rate = SWEEP_RATE.match(schedule["ScheduleExpression"])
+    if rate is None:
+        raise ValueError(f"the sweeper's schedule is not a rate in minutes: {schedule['ScheduleExpression']}")
+    (function,) = [f["Properties"] for f in lambdas.values() if f["Properties"].get("Handler") == SWEEPER_HANDLER]
+    return Sweeper(
+        runs_per_month=MONTH_SECONDS / (int(rate["count"]) * 60),
+        memory_mb=int(function.get("MemorySize", 128)),
+        traced=function.get("TracingConfig", {}).get("Mode") == "Active",
+    )
 
 
 def _alarm_metric_count(props: Mapping[str, Any]) -> int:
@@ -189,14 +202,7 @@ def facts_of(template: Mapping[str, Any]) -> StackFacts:
     traced = frozenset(n for n, p in functions.items() if p.get("TracingConfig", {}).get("Mode") == "Active")
     alarms = [a["Properties"] for a in of_type("AWS::CloudWatch::Alarm").values()]
     alarm_metrics = sum(_alarm_metric_count(a) for a in alarms)
-    assumed = []
-    if not any(a.get("MetricName") == "ApproximateAgeOfOldestMessage" for a in alarms):
-        alarm_metrics += 1
-        assumed.append("the watch queue's oldest-message alarm (watch-path)")
-    sweeper = ASSUMED_SWEEPER  # its rate and size as its brief says (once merged, its alarm is in the template)
-    if not of_type("AWS::Scheduler::Schedule"):
-        alarm_metrics += 1
-        assumed.append("the sweeper: a run every 5 min, 6 by-status Queries, traced, its alarm (complete-sweeper)")
+    sweeper = _sweeper(of_type("AWS::Scheduler::Schedule"), of_type("AWS::Lambda::Function"))
     queues = set(of_type("AWS::SQS::Queue"))
     polled = sum(
         1
@@ -214,7 +220,6 @@ def facts_of(template: Mapping[str, Any]) -> StackFacts:
         polled_queues=polled,
         sweeper=sweeper,
         watch_claims=True,
-        assumed=tuple(assumed),
         # System log level WARN filters Lambda's start and report lines (INFO) out of CloudWatch Logs.
         platform_logs=any(
             p.get("LoggingConfig", {}).get("SystemLogLevel", "INFO") != "WARN" for p in functions.values()

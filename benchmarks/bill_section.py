@@ -49,7 +49,7 @@ def rows(month: Mapping[str, list[MonthLine]], per_video: Mapping[int, tuple[flo
     return out
 
 
-def section(month: Mapping[str, list[MonthLine]], assumed: tuple[str, ...]) -> list[str]:
+def section(month: Mapping[str, list[MonthLine]]) -> list[str]:
     if "idle" not in month:
         return []
     columns = list(month)
@@ -75,12 +75,7 @@ def section(month: Mapping[str, list[MonthLine]], assumed: tuple[str, ...]) -> l
         "Opt-in items (off by default, priced in the README's configuration table): the dashboard (`dashboard`, "
         f"${BILL_PRICES['cw_dashboard_month']:.2f} a month), X-Ray traces of every look (`trace_looks`, the "
         "lever below), an alarm e-mail subscription (free), signed webhooks (`webhooks`: a secret each, "
-        f"${BILL_PRICES['secret_month']:.2f} a month, and a queue polled like the others)."
-        + (
-            " Counted as their branches describe them, not yet in the template: " + "; ".join(assumed) + "."
-            if assumed
-            else ""
-        ),
+        f"${BILL_PRICES['secret_month']:.2f} a month, and a queue polled like the others).",
         "",
         "**Per video, every billed item**: besides the lines above the monthly table, the INIT phase of cold starts "
         "(billed since 2025-08-01; an idle execution environment assumed reclaimed after "

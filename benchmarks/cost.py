@@ -104,7 +104,6 @@ class Costs:
     per_model: dict[float, dict[str, ModelCost]] = field(default_factory=dict)
     # "idle" and each volume -> the stack's monthly items (benchmarks.bill.month_lines)
     month: dict[str, list[MonthLine]] = field(default_factory=dict)
-    assumed: tuple[str, ...] = ()  # items of branches not merged yet, counted as their briefs say
 
 
 def mean_lines(outcomes: Sequence[JobOutcome], kind: VideoKind, burst: BurstResult, model: CostModel) -> list[CostLine]:
@@ -208,7 +207,6 @@ def measure(bench: Run) -> Costs:
         burst.memory_mb.get("watch", 0),
         per_model,
         month,
-        stack.assumed,
     )
 
 
@@ -449,7 +447,7 @@ def section(bench: Run) -> list[str]:
     ]
     return [
         *_intro(found),
-        *bill_section.section(found.month, found.assumed),
+        *bill_section.section(found.month),
         f"Mean cost lines per video of two classes (steady stream, sigma {DEFAULT_SIGMA}), at {LOW:,} and "
         f"{HIGH:,} videos a month; watch function at {found.watch_memory_mb or 128} MB, the baseline's poll function "
         f"at {found.poll_memory_mb} MB:",

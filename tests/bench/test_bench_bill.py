@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from benchmarks import bill, pricing
 from benchmarks.bill import Index, StackFacts, Volume, job_write_units
 from benchmarks.bill_section import IDLE_TARGET
+from benchmarks.stepfunctions import deployed_template
 
 pytestmark = pytest.mark.xdist_group("bench")
 
@@ -54,6 +56,21 @@ def test_the_deployed_template_is_read_as_built() -> None:
         "by-time-class": "INCLUDE",
     }
     assert not facts.platform_logs  # system log level WARN: no start/report lines
+    # The sweeper as scheduled and sized (it was an assumed 5 minutes and 128 MB until its branch merged).
+    assert facts.sweeper is not None
+    assert (facts.sweeper.runs_per_month, facts.sweeper.memory_mb, facts.sweeper.traced) == (30 * 24 * 12, 256, True)
+
+
+def test_the_sweepers_rate_and_size_come_from_the_template() -> None:
+    template = copy.deepcopy(deployed_template())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Scheduler::Schedule":
+            resource["Properties"]["ScheduleExpression"] = "rate(15 minutes)"
+        if resource["Properties"].get("Handler") == "i2v.handlers.sweeper.handler":
+            resource["Properties"]["MemorySize"] = 512
+    sweeper = bill.facts_of(template).sweeper
+    assert sweeper is not None
+    assert (sweeper.runs_per_month, sweeper.memory_mb) == (30 * 24 * 4, 512)
 
 
 def test_the_idle_stack_costs_at_most_three_dollars_a_month() -> None:
