@@ -137,10 +137,12 @@ security: install $(CHECKOV_VENV)/.installed
 	@echo "== checkov: the synthesized CloudFormation template (skips justified in .checkov.yaml)"
 	rm -rf $(SECURITY_SYNTH)
 	$(BIN)/python -c 'import sys; from i2v_infra.synth import synthesize; synthesize(sys.argv[1], nag=False)' $(SECURITY_SYNTH)
+	@ls $(SECURITY_SYNTH)/*.template.json  # checkov exits 0 on a --file that matches nothing: stop here instead
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(SECURITY_SYNTH)/*.template.json
 	@echo "== checkov: examples/bring_your_own (existing buckets, bus and customer managed key: issue 27)"
 	rm -rf $(SECURITY_SYNTH)-byo
 	$(BIN)/python -c 'import runpy, sys; from i2v_infra.synth import synthesize_app; synthesize_app(sys.argv[1], runpy.run_path(sys.argv[2])["build"])' $(SECURITY_SYNTH)-byo examples/bring_your_own/app.py
+	@ls $(SECURITY_SYNTH)-byo/*.template.json
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(SECURITY_SYNTH)-byo/*.template.json
 
 # Live audit (network): known vulnerabilities in the lock, and pins that cannot be audited, fail loudly.
