@@ -1,13 +1,16 @@
 """The monthly bill on the cost page (benchmark 5): the idle row, the fixed items beside the per-video ones, the
-all-in cost per video, and what the figures assume (benchmarks.bill)."""
+all-in cost per video, and what the figures assume (benchmarks.bill, benchmarks.bill_volume)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from benchmarks import bill
-from benchmarks.bill import BILL_PRICES, MonthLine, month_total
-from benchmarks.pricing import KINDS, PRICES, PRICES_DATE, media_storage_per_month
+from benchmarks import bill, bill_volume
+from benchmarks.bill import MonthLine, month_total
+from benchmarks.bill_writes import WATCH_CLAIM_BYTES
+from benchmarks.prices import BILL_PRICES, PRICE_SOURCES, PRICES, PRICES_DATE
+from benchmarks.pricing import media_storage_per_month
+from benchmarks.pricing_model import KINDS
 from benchmarks.report import Row, mark, md_table, ratio
 
 IDLE_TARGET = 3.00  # issue 25: the stack's idle cost with the default configuration, $ a month
@@ -17,7 +20,7 @@ WATCH_ALARM_METRICS = 2
 
 
 def watch_queue_month() -> float:
-    polls = bill.IDLE_POLLERS * bill.IDLE_RECEIVES_PER_POLLER_MINUTE * bill.MONTH_SECONDS / 60
+    polls = bill.IDLE_POLLERS * bill.IDLE_RECEIVES_PER_POLLER_MINUTE * bill_volume.MONTH_SECONDS / 60
     return polls * PRICES["sqs_request"] + WATCH_ALARM_METRICS * BILL_PRICES["cw_alarm_metric_month"]
 
 
@@ -79,23 +82,23 @@ def section(month: Mapping[str, list[MonthLine]]) -> list[str]:
         "",
         "**Per video, every billed item**: besides the lines above the monthly table, the INIT phase of cold starts "
         "(billed since 2025-08-01; an idle execution environment assumed reclaimed after "
-        f"{bill.KEEP_WARM_SECONDS} s, so at {bill.VOLUMES[0]:,} videos a month each function starts cold once per "
+        f"{bill_volume.KEEP_WARM_SECONDS} s, so at {bill_volume.VOLUMES[0]:,} videos a month each function starts cold once per "
         f"job, and the watch function after each hop; INIT = benchmark 3's import and init when it ran, else "
-        f"{bill.INIT_MS_FALLBACK:.0f} ms, + {bill.RUNTIME_INIT_MS:.0f} ms for the runtime); X-Ray traces (each "
+        f"{bill_volume.INIT_MS_FALLBACK:.0f} ms, + {bill_volume.RUNTIME_INIT_MS:.0f} ms for the runtime); X-Ray traces (each "
         "SQS-triggered invocation starts one, linked to its producer's, not continuing it, so the watch "
         "function in PassThrough records none; the execution and its Lambda tasks join submit's, whose trace "
         "header botocore forwards on StartExecution; Lambda records the first request each second and 5 % of the rest, per function, "
         "arrivals spread evenly; each recorded trace counted as read once, an upper bound); DynamoDB writes index by "
         "index (a status change moves the job in `by-status`: a delete and a put; an index that projects every "
         "attribute rewrites its entry on every write of the item; the watch function's claim of each look, branch "
-        f"watch-path, adds one UpdateItem per look and {bill.WATCH_CLAIM_BYTES} B to the item); reads of the GMI key "
-        f"(each cold start, and a warm copy older than {bill.SECRET_CACHE_SECONDS} s; each one a KMS Decrypt); "
+        f"watch-path, adds one UpdateItem per look and {WATCH_CLAIM_BYTES} B to the item); reads of the GMI key "
+        f"(each cold start, and a warm copy older than {bill_volume.SECRET_CACHE_SECONDS} s; each one a KMS Decrypt); "
         "storage: logs for their retention, the job record and its index entries with PITR for a month, the event "
         "archive, S3 access log records. Not in the cost per video: your media in S3 Standard, "
         f"{media} a month per video kept (yours to keep or expire), and GMI's price.",
         "",
         f"Prices (us-east-1, checked {PRICES_DATE}; verify before relying on them): "
-        + "; ".join(f"{what} ({where})" for what, where in bill.PRICE_SOURCES)
+        + "; ".join(f"{what} ({where})" for what, where in PRICE_SOURCES)
         + ".",
         "",
     ]

@@ -11,10 +11,11 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from benchmarks.bill import Index, StackFacts
+from benchmarks.bill_facts import Index, StackFacts
 from benchmarks.burst import BurstResult
 from benchmarks.policy import POLL_OVERHEAD_SECONDS, JobOutcome, Looks
-from benchmarks.pricing import CostModel, kind_of, mean_cost, of_job, per_video, total
+from benchmarks.pricing import mean_cost, of_job, per_video, total
+from benchmarks.pricing_model import CostModel, kind_of
 
 # The defaults before issue 14, for the "before" row: 256 MB, short waits only inline, one record write per poll.
 BEFORE: dict[str, float] = {"inline_max_wait_seconds": 10, "inline_budget_seconds": 60, "early_quantile": 0.01}

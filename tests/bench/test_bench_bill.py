@@ -1,4 +1,5 @@
-"""The whole-bill model (benchmarks.bill, issue 25): what it reads from the template, and the rules it prices by."""
+"""The whole-bill model (benchmarks.bill and its parts, issue 25): what it reads from the template, and the rules
+it prices by."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from benchmarks import bill, pricing
-from benchmarks.bill import Index, StackFacts, Volume, job_write_units
+from benchmarks import bill, bill_facts
+from benchmarks.bill_facts import Index, StackFacts
 from benchmarks.bill_section import IDLE_TARGET
+from benchmarks.bill_volume import Volume
+from benchmarks.bill_writes import job_write_units
+from benchmarks.prices import PRICES
 from benchmarks.stepfunctions import deployed_template
 
 pytestmark = pytest.mark.xdist_group("bench")
@@ -43,7 +47,7 @@ def _facts(indexes: tuple[Index, ...] = NARROW, **changes: object) -> StackFacts
 
 
 def test_the_deployed_template_is_read_as_built() -> None:
-    facts = bill.deployed_facts()
+    facts = bill_facts.deployed_facts()
     assert "watch" not in facts.traced
     assert {"submit", "complete"} <= facts.traced
     assert facts.dashboards == 0  # opt-in
@@ -68,13 +72,13 @@ def test_the_sweepers_rate_and_size_come_from_the_template() -> None:
             resource["Properties"]["ScheduleExpression"] = "rate(15 minutes)"
         if resource["Properties"].get("Handler") == "i2v.handlers.sweeper.handler":
             resource["Properties"]["MemorySize"] = 512
-    sweeper = bill.facts_of(template).sweeper
+    sweeper = bill_facts.facts_of(template).sweeper
     assert sweeper is not None
     assert (sweeper.runs_per_month, sweeper.memory_mb) == (30 * 24 * 4, 512)
 
 
 def test_the_idle_stack_costs_at_most_three_dollars_a_month() -> None:
-    lines = bill.month_lines(bill.deployed_facts(), pricing.PRICES, None)
+    lines = bill.month_lines(bill_facts.deployed_facts(), PRICES, None)
     assert bill.month_total(lines) <= IDLE_TARGET
     assert {line.item for line in lines if line.dollars == 0} >= {"CloudWatch custom metrics (billed hours with data)"}
 
@@ -109,8 +113,8 @@ def test_a_small_volume_starts_every_function_cold_a_large_one_almost_never() ->
 
 def test_custom_metrics_are_billed_for_the_hours_with_data() -> None:
     facts = _facts()
-    idle = bill.month_lines(facts, pricing.PRICES, None)
-    busy = bill.month_lines(facts, pricing.PRICES, Volume(100_000))
+    idle = bill.month_lines(facts, PRICES, None)
+    busy = bill.month_lines(facts, PRICES, Volume(100_000))
     metrics = "CloudWatch custom metrics (billed hours with data)"
     assert next(line for line in idle if line.item == metrics).dollars == 0
     assert next(line for line in busy if line.item == metrics).dollars == pytest.approx(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import levers, mix, policy, pricing, report, scenarios
+from benchmarks import levers, mix, policy, pricing, pricing_invocations, pricing_model, report, scenarios
 from benchmarks.__main__ import main
 from benchmarks.burst import BurstResult, _function_key
 from benchmarks.stepfunctions import FALLBACK_DEFINITION, wait_loop, walk, watched
@@ -110,17 +110,17 @@ def _burst() -> BurstResult:
 
 
 def test_the_deployed_design_is_priced_per_look_and_the_baseline_per_round():
-    kind = pricing.KINDS[0]
+    kind = pricing_model.KINDS[0]
     deployed = {line.item: line for line in pricing.per_video(kind, 12, 1, 0.0, _burst(), watched=True, hops=1)}
     baseline = {line.item: line for line in pricing.per_video(kind, 3, 3, 0.9, _burst())}
     assert list(deployed) == list(baseline)  # the cost table lines them up
     assert deployed["Lambda watch"].quantity == 13
     assert deployed["Lambda poll"].quantity == 0
-    assert deployed["SQS"].quantity == pricing.SUBMIT_SQS_REQUESTS + 3 * 13
+    assert deployed["SQS"].quantity == pricing_invocations.SUBMIT_SQS_REQUESTS + 3 * 13
     assert deployed["Step Functions"].quantity == watched().transitions
     assert baseline["Lambda poll"].quantity == 3
     assert baseline["Lambda watch"].quantity == 0
-    assert baseline["SQS"].quantity == pricing.SUBMIT_SQS_REQUESTS
+    assert baseline["SQS"].quantity == pricing_invocations.SUBMIT_SQS_REQUESTS
     assert baseline["Step Functions"].quantity == wait_loop(3).transitions
     # the baseline's poll function is timed by the watch function's median when the burst ran no poll
     assert "28 ms" not in baseline["Lambda poll"].unit
@@ -182,6 +182,6 @@ def test_a_shared_poller_splits_the_awake_time_among_the_jobs_being_polled():
 
 
 def test_the_record_is_written_per_poll_only_in_the_before_model():
-    assert pricing.progress_writes(20, pricing.CostModel(write_every_poll=True)) == 19
-    assert pricing.progress_writes(20, pricing.CostModel()) == pricing.PROGRESS_CHANGES
-    assert pricing.progress_writes(1, pricing.CostModel()) == 0
+    assert pricing_model.progress_writes(20, pricing_model.CostModel(write_every_poll=True)) == 19
+    assert pricing_model.progress_writes(20, pricing_model.CostModel()) == pricing_model.PROGRESS_CHANGES
+    assert pricing_model.progress_writes(1, pricing_model.CostModel()) == 0

@@ -1,4 +1,3 @@
-# Long file: one object owns the local stack's lifecycle (provision, run the handlers, pump, wait, tear down); its parts live in the sibling modules
 """The local stack: the synthesized template's resources in moto, our handlers running in-process (usage: README.md).
 
 Modes: "mock" (moto.mock_aws in this process, for tests) and "server" (moto's ThreadedMotoServer on
