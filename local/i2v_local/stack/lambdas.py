@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import threading
 import time
@@ -83,6 +84,7 @@ class HandlerRouter:
 
     def load_handlers(self) -> None:
         """(Re)import every handler module so its import-time env validation runs against this stack."""
+        _metrics_follow_environment()
         for name in self.handler_modules:
             module = sys.modules.get(name)
             if module is None:
@@ -182,6 +184,17 @@ def error_payload(error: BaseException) -> dict[str, Any]:
         "requestId": "",
         "stackTrace": traceback.format_tb(error.__traceback__),
     }
+
+
+def _metrics_follow_environment() -> None:
+    """The functions share one Powertools Metrics per process (i2v.handlers.observability), which reads its
+    namespace and service once, at first import: a test that imported a handler before any stack set the
+    functions' environment left it without a namespace, and every later flush raised. A Lambda process starts
+    with its environment; here the stack's is applied to the object already built."""
+    observability = sys.modules.get("i2v.handlers.observability")
+    if observability is not None:
+        observability.metrics.namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+        observability.metrics.service = os.environ.get("POWERTOOLS_SERVICE_NAME")
 
 
 def _clear_service(module: ModuleType) -> None:
