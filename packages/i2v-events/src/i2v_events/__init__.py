@@ -8,10 +8,10 @@ Exports the current version's names and the webhooks'; the whole-event models lo
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from i2v_events import webhooks as _webhooks
+from i2v_events._lazy import whole_event_attribute
 from i2v_events.v1 import details as _details
 from i2v_events.v1.details import *  # noqa: F403
 from i2v_events.webhooks import *  # noqa: F403
@@ -24,14 +24,4 @@ if TYPE_CHECKING:
 if not TYPE_CHECKING:
 
     def __getattr__(name: str) -> Any:
-        if name.startswith("__") and name != "__all__":
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        events = importlib.import_module("i2v_events.v1.events")
-        if name == "__all__":
-            value: Any = [*_details.__all__, *events.__all__, *_webhooks.__all__]
-        elif name in events.__all__:
-            value = getattr(events, name)
-        else:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        globals()[name] = value
-        return value
+        return whole_event_attribute(globals(), __name__, name, [*_details.__all__, *_webhooks.__all__])

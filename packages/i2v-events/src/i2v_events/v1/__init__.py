@@ -11,6 +11,7 @@ import importlib
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from i2v_events._lazy import whole_event_attribute
 from i2v_events.v1 import details as _details
 from i2v_events.v1.details import *  # noqa: F403
 
@@ -32,14 +33,4 @@ if not TYPE_CHECKING:
                 stacklevel=2,
             )
             return getattr(deprecated, name)
-        if name.startswith("__") and name != "__all__":
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        events = importlib.import_module("i2v_events.v1.events")
-        if name == "__all__":
-            value: Any = [*_details.__all__, *events.__all__, *deprecated.__all__]
-        elif name in events.__all__:
-            value = getattr(events, name)
-        else:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        globals()[name] = value
-        return value
+        return whole_event_attribute(globals(), __name__, name, [*_details.__all__, *deprecated.__all__])
