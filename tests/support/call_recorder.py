@@ -70,6 +70,9 @@ class CallRecorder:
         self.performed: dict[str, set[Grant]] = defaultdict(set)
         self._current: str | None = None
         self._gate = threading.Lock()
+        # Threads alive before the invocation began, other than its own: an earlier stack's invocation that the
+        # local stack abandoned at its timeout (aws_faults) may still run, with that stack's names.
+        self._older_threads: frozenset[int | None] = frozenset()
         self._function_of = {
             spec.name: fn for spec in stack.functions.values() for fn, h in handlers.items() if spec.handler == h
         }
@@ -77,6 +80,8 @@ class CallRecorder:
     def before(self, spec: FunctionSpec, event: Any) -> None:
         assert self._gate.acquire(timeout=120), "an invocation did not finish within 120 s"
         self._current = self._function_of.get(spec.name)
+        invoker = threading.get_ident()
+        self._older_threads = frozenset(t.ident for t in threading.enumerate() if t.ident != invoker)
         # In AWS each function has its own process: no secret cached by another function's invocation.
         parameters.clear_caches()
 
@@ -95,7 +100,7 @@ class CallRecorder:
 
     def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
         function = self._current
-        if function is None or not self._from_function_code():
+        if function is None or threading.get_ident() in self._older_threads or not self._from_function_code():
             return
         for action, resource_params in iam_actions(service, operation, params):
             self.performed[function].add((action, self.resource_of(service, resource_params)))

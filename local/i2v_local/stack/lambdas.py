@@ -85,6 +85,7 @@ class HandlerRouter:
     def load_handlers(self) -> None:
         """(Re)import every handler module so its import-time env validation runs against this stack."""
         _metrics_follow_environment()
+        _forget_composed_services()  # also those built by a handler this stack has not imported yet
         for name in self.handler_modules:
             module = sys.modules.get(name)
             if module is None:
@@ -197,13 +198,19 @@ def _metrics_follow_environment() -> None:
         observability.metrics.service = os.environ.get("POWERTOOLS_SERVICE_NAME")
 
 
-def _clear_service(module: ModuleType) -> None:
-    """Forget the services the handler module built: those of the composition root (i2v.handlers.wiring, which
-    caches them per process) and any other handler's own cached `service`."""
+def _forget_composed_services() -> None:
+    """The composition root (i2v.handlers.wiring) caches every function's service per process, each built from
+    the environment of the stack that first asked for it."""
     wiring = sys.modules.get("i2v.handlers.wiring")
     clear = getattr(wiring, "clear", None)
     if callable(clear):
         clear()
+
+
+def _clear_service(module: ModuleType) -> None:
+    """Forget the services the handler module built: those of the composition root and any other handler's own
+    cached `service`."""
+    _forget_composed_services()
     service = getattr(module, "service", None)
     cache_clear = getattr(service, "cache_clear", None)
     if callable(cache_clear):
