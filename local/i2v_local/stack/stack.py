@@ -151,8 +151,7 @@ class LocalStack:
         self.router = HandlerRouter(functions, parallel=[f.name for f in functions if pumped & {f.name, f.arn}])
         # moto: late task tokens, transactions undoing others' writes / kept alive, any metadata size, States.Runtime
         fixes = (self.router.patched_moto(), tokens_valid_once_sent(), writes_isolated(), dynamodb_untracked())
-        fixes += (metadata_limited(),)
-        for fix in (*fixes, aws_error_rules()):  # (States.ALL catches States.Runtime in moto, never in AWS)
+        for fix in (*fixes, metadata_limited(), aws_error_rules()):  # (States.ALL catches States.Runtime, not in AWS)
             self._exit.enter_context(fix)
         faults = self.settings.aws_faults
         self._exit.enter_context(faults.installed() if faults is not None else nullcontext())
