@@ -62,7 +62,7 @@ from i2v_local.soak_checks import (
     status_gets,
 )
 from i2v_local.soak_plan import FAULT_MIX, SoakConfig, SoakPlan, plan_uploads
-from i2v_local.soak_report import Invariant, SoakReport, aws_invariants, within_policy
+from i2v_local.soak_report import Invariant, MemoryWatch, SoakReport, aws_invariants, within_policy
 from i2v_local.stack import FunctionSpec, Invocation, LocalSettings, LocalStack
 from i2v_local.stack.aws_faults import AwsFaults
 from i2v_local.stack.driver import PipelineDriver
@@ -99,8 +99,8 @@ class _Soak:
         self.fault_plan: dict[str, str] = {}  # upload key -> fault spec
         self.immediate: list[str] = []
         self.late: list[str] = []
-        self.duplicates_sent = 0
-        self.truncations_healed = 0
+        self.duplicates_sent = self.truncations_healed = 0
+        self.memory = MemoryWatch()  # from here: the stack is up
         self.tap = stack.tap_events()
         self.ledger = WatchLedger()
         self.warp = 0.0  # seconds the clocks are moved ahead (the settle phase)
@@ -280,7 +280,7 @@ class _Soak:
         invariants.append(
             Invariant("counts add up to N", sum(statuses.values()) == n, f"{sum(statuses.values())} of {n}")
         )
-        invariants += self._aws_invariants(executions)
+        invariants += [*self._aws_invariants(executions), self.memory.invariant(n)]
         counts = self._look_counts(found, executions)
         return SoakReport(
             config=self.config,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import resource
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -49,6 +51,43 @@ def within_policy(counts: list[LookCount]) -> Invariant:
     if most is not None:
         detail += f"; most looks of one job: {most.made} (the policy alone: {most.policy})"
     return Invariant("no job looked at more often than the poll policy alone would", not over, detail)
+
+
+MB = 1_000_000
+# The soaks' memory bound (MemoryWatch), as growth of the peak RSS: the manifest soak grew 150, 182 and 267 MB at
+# 60, 120 and 240 lines (the executions' threads, up to 2.5 per job at once, moto's stored objects, records,
+# events and messages: about 0.6 MB a job); before moto_tracking, 250 and 530 MB at 60 and 120, 21 GB at 1,000.
+FIXED_MB = 500
+PER_JOB_MB = 1.0
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size so far (ru_maxrss: kilobytes on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024
+
+
+@dataclass(frozen=True)
+class MemoryWatch:
+    """Made when a soak starts, judged at its end: the growth of the process's peak RSS stays within a fixed
+    allowance plus a little per job. The 1,000-line manifest soak once grew to 21 GB (moto kept a copy of the jobs
+    table per transaction: i2v_local.stack.moto_tracking) and was OOM-killed instead of failing with a reason."""
+
+    start: int = field(default_factory=peak_rss_bytes)
+
+    @staticmethod
+    def limit(jobs: int) -> int:
+        return int((FIXED_MB + PER_JOB_MB * jobs) * MB)
+
+    def invariant(self, jobs: int) -> Invariant:
+        peak = peak_rss_bytes()
+        growth, limit = peak - self.start, self.limit(jobs)
+        return Invariant(
+            "memory bounded (growth of the peak RSS during the run)",
+            growth <= limit,
+            f"peak RSS {peak / MB:.0f} MB, grew {growth / MB:.0f} MB; bound {limit / MB:.0f} MB "
+            f"({FIXED_MB} MB + {PER_JOB_MB:g} MB x {jobs} jobs)",
+        )
 
 
 @dataclass

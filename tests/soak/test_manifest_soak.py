@@ -1,5 +1,6 @@
 """Issue 27's manifest soak: 1,000 lines through the local stack with 5 bad lines and 50 redelivered messages:
-995 jobs, none paid twice, the 5 rejected with their line numbers, one Manifest Completed event.
+995 jobs, none paid twice, the 5 rejected with their line numbers, one Manifest Completed event, and the
+process's peak RSS within the soaks' bound (i2v_local.soak_report.MemoryWatch) (the run once reached 21 GB and was OOM-killed).
 
 Too slow for `make test` (about 1,000 jobs through the real state machine): `make soak` runs it with
 I2V_MANIFEST_SOAK_LINES=1000; without that variable it is skipped (`make test` runs the 50-line version,
@@ -18,6 +19,7 @@ from i2v.adapters.manifests import ManifestSummaries
 from i2v.domain.manifest import ManifestRef
 from i2v_events.v1 import DetailType
 from i2v_local.simulator import GmiSimulator
+from i2v_local.soak_report import MemoryWatch
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
 from support.watch_queue import submit_pump
@@ -68,6 +70,7 @@ def _manifest(pipeline: PipelineDriver, bad: dict[int, str]) -> bytes:
 def test_a_1000_line_manifest_with_bad_lines_and_redelivered_messages(
     pipeline: PipelineDriver, local_stack: LocalStack, local_gmi: GmiSimulator, leak_guard: Any
 ) -> None:
+    memory = MemoryWatch()
     tap = leak_guard.watch(local_stack)
     bad = _bad_lines(LINES)
     put = pipeline.s3.put_object(
@@ -113,3 +116,7 @@ def test_a_1000_line_manifest_with_bad_lines_and_redelivered_messages(
     assert (summary.bad_total, summary.ended, summary.completed_at is not None) == (5, LINES - 4, True)
     completed = tap.of_type(DetailType.MANIFEST_COMPLETED)
     assert [event["detail"]["manifest_id"] for event in completed] == [ref.manifest_id]
+    bounded = memory.invariant(jobs)
+    with leak_guard.capfd.disabled():  # on the terminal, in `make soak`'s output too
+        print(f"\nmanifest soak, {LINES} lines: {bounded.detail}")
+    assert bounded.ok, bounded.detail

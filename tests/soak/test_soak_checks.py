@@ -5,7 +5,8 @@
   the message's `look` (WatchMessage.look), and the state machine's own message, which has none, is look 0
   whatever its state's poll_count;
 - look bound: a job looked at on the policy's schedule is within it; one looked at twice as often (two chains) is
-  over it, and the allowance (Complete's own GET, a faulted GET) is what it says.
+  over it, and the allowance (Complete's own GET, a faulted GET) is what it says;
+- memory bound: a run whose peak RSS grew past the fixed allowance plus the per-job one fails, and says by how much.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from i2v.domain.polling import PollPolicy
 from i2v_local.soak_checks import LookCount, Start, WatchLedger, chain_of, look_counts, policy_looks
-from i2v_local.soak_report import within_policy
+from i2v_local.soak_report import MB, MemoryWatch, peak_rss_bytes, within_policy
 from i2v_local.stack.settings import FAST_POLL_POLICY
 
 TOKEN = "AQB8AAAAKgAAAAMAAAAAAAAAAf-a-task-token"
@@ -122,3 +123,13 @@ def test_the_policy_alone_looks_until_the_last_get() -> None:
     assert policy_looks(POLICY, START, START.submitted_at + START.first_wait) == 1
     assert policy_looks(POLICY, START, START.submitted_at + 60) > policy_looks(POLICY, START, START.submitted_at + 20)
     assert LookCount("j", 5, 5).extra == 0
+
+
+def test_a_peak_rss_grown_past_the_bound_fails_and_says_its_numbers() -> None:
+    jobs = 1000
+    within = MemoryWatch(start=peak_rss_bytes() - MemoryWatch.limit(jobs) + 5 * MB).invariant(jobs)
+    over = MemoryWatch(start=peak_rss_bytes() - MemoryWatch.limit(jobs) - 5 * MB).invariant(jobs)
+    assert within.ok
+    assert not over.ok
+    assert "bound 1500 MB (500 MB + 1 MB x 1000 jobs)" in over.detail
+    assert MemoryWatch.limit(jobs) < 2_000 * MB  # the 21 GB run could never pass

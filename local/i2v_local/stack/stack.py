@@ -33,6 +33,7 @@ from i2v_local.stack.compat import aws_error_rules, moto_incompatibilities, quie
 from i2v_local.stack.dynamodb_isolation import writes_isolated
 from i2v_local.stack.executions import ExecutionWatcher
 from i2v_local.stack.lambdas import HandlerRouter
+from i2v_local.stack.moto_tracking import dynamodb_untracked
 from i2v_local.stack.pump import BackgroundPoller, SqsPump
 from i2v_local.stack.resources import FunctionSpec, Provisioned, Provisioner
 from i2v_local.stack.s3events import realistic_s3_events
@@ -147,9 +148,9 @@ class LocalStack:
         )
         functions = self.provisioned.functions.values()
         self.router = HandlerRouter(functions, parallel=[f.name for f in functions if pumped & {f.name, f.arn}])
-        # moto: late task tokens, cancelled transactions undoing others' writes, any metadata size, States.Runtime
-        fixes = (self.router.patched_moto(), tokens_valid_once_sent(), writes_isolated(), metadata_limited())
-        for fix in (*fixes, aws_error_rules()):  # (States.ALL catches States.Runtime in moto, never in AWS)
+        # moto: late task tokens, transactions undoing others' writes / kept alive, any metadata size, States.Runtime
+        fixes = (self.router.patched_moto(), tokens_valid_once_sent(), writes_isolated(), dynamodb_untracked())
+        for fix in (*fixes, metadata_limited(), aws_error_rules()):  # (States.ALL catches States.Runtime, not in AWS)
             self._exit.enter_context(fix)
         faults = self.settings.aws_faults
         self._exit.enter_context(faults.installed() if faults is not None else nullcontext())
