@@ -17,6 +17,7 @@ from typing import Any
 from unittest import mock
 
 from moto.awslambda.models import LambdaFunction
+from moto.core.common_models import BaseModel
 from moto.s3 import notifications
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -36,6 +37,8 @@ EXPECTED: dict[str, tuple[Callable[..., Any], str]] = {
         lambda_eval_utils.execute_lambda_function_integration,
         "(env: Environment, parameters: dict, region: str, state_credentials: StateCredentials) -> None",
     ),
+    # Where every model instance is tracked until reset (moto_tracking leaves DynamoDB's untracked).
+    "moto.core.common_models.BaseModel.__new__": (BaseModel.__new__, "(cls, *args: Any, **kwargs: Any) -> BaseModel"),
     # Every Retry's and Catch's ErrorEquals is matched here (aws_error_rules).
     "moto...error_name.error_equals_decl.ErrorEqualsDecl._eval_body": (
         ErrorEqualsDecl._eval_body,
