@@ -51,6 +51,27 @@ def job_metric(name: MetricName, label: str | None = None) -> cw.Metric:
     )
 
 
+def alarm_on_any(
+    scope: Construct, construct_id: str, metric: cw.IMetric, description: str, topic: sns.ITopic
+) -> cw.Alarm:
+    """An alarm when the metric is above 0 in one period, notifying the alarm topic when it fires and when it clears
+    (every alarm of the stack but the budgets' and the watch queue age's, whose thresholds are not 0)."""
+    alarm = cw.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=0,
+        comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    action = cw_actions.SnsAction(topic)
+    alarm.add_alarm_action(action)
+    alarm.add_ok_action(action)
+    return alarm
+
+
 @dataclass(frozen=True)
 class Monitored:
     submit_queue: sqs.IQueue
@@ -213,19 +234,7 @@ class Monitoring(Construct):
             alarm.add_ok_action(action)
             self.alarms[alarm.node.id] = alarm
         for name, metric, description in definitions:
-            alarm = cw.Alarm(
-                self,
-                name,
-                metric=metric,
-                threshold=0,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description=description,
-            )
-            alarm.add_alarm_action(action)
-            alarm.add_ok_action(action)
-            self.alarms[name] = alarm
+            self.alarms[name] = alarm_on_any(self, name, metric, description, self.topic)
         age_threshold = target.watch_queue_age_threshold_seconds
         watch_age = cw.Alarm(
             self,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -25,7 +24,7 @@ from i2v.domain.metric_names import MetricName
 from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.keys import customer_key
-from i2v_infra.constructs.monitoring import job_metric
+from i2v_infra.constructs.monitoring import alarm_on_any, job_metric
 from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.constructs.records import Records
 from i2v_infra.constructs.subscribers import video_event_pattern
@@ -105,35 +104,25 @@ class Previews(Construct):
                 )
             ],
         )
-        action = cw_actions.SnsAction(alarm_topic)
         self.alarms = {
-            "UndecodableVideos": cw.Alarm(
+            "UndecodableVideos": alarm_on_any(
                 self,
                 "UndecodableVideosAlarm",
-                metric=job_metric(MetricName.UNDECODABLE_VIDEOS),
-                threshold=0,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description="A stored video could not be decoded for its previews (reason on the job: "
-                "preview_failure); the video itself was delivered.",
+                job_metric(MetricName.UNDECODABLE_VIDEOS),
+                "A stored video could not be decoded for its previews (reason on the job: preview_failure); the "
+                "video itself was delivered.",
+                alarm_topic,
             ),
-            "PreviewsDeadLetterQueueNotEmpty": cw.Alarm(
+            "PreviewsDeadLetterQueueNotEmpty": alarm_on_any(
                 self,
                 "DeadLetterQueueAlarm",
-                metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(1), statistic=cw.Stats.MAXIMUM
                 ),
-                threshold=0,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description="Previews could not be made for a succeeded job (see the previews function's logs).",
+                "Previews could not be made for a succeeded job (see the previews function's logs).",
+                alarm_topic,
             ),
         }
-        for alarm in self.alarms.values():
-            alarm.add_alarm_action(action)
-            alarm.add_ok_action(action)
         if dashboard is None:  # opt-in (config `dashboard`)
             return
         dashboard.add_widgets(

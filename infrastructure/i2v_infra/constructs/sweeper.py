@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -21,7 +20,7 @@ from i2v_infra.config import PipelineConfig
 from i2v_infra.constructs.functions import PipelineFunction, common_environment
 from i2v_infra.constructs.ingestion import VISIBILITY_TIMEOUT_FACTOR, submit_timeout
 from i2v_infra.constructs.keys import customer_key
-from i2v_infra.constructs.monitoring import Monitoring, job_metric
+from i2v_infra.constructs.monitoring import Monitoring, alarm_on_any, job_metric
 from i2v_infra.constructs.queues import dead_letter_queue
 from i2v_infra.constructs.records import BY_STATUS_INDEX, Records
 from i2v_infra.iam import grant_job_records, grant_put_events
@@ -171,19 +170,7 @@ class Sweeper(Construct):
             ),
         ]
         for name, metric, description in definitions:
-            alarm = cw.Alarm(
-                self,
-                name,
-                metric=metric,
-                threshold=0,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description=description,
-            )
-            alarm.add_alarm_action(cw_actions.SnsAction(monitoring.topic))
-            alarm.add_ok_action(cw_actions.SnsAction(monitoring.topic))
-            monitoring.alarms[name] = alarm
+            monitoring.alarms[name] = alarm_on_any(self, name, metric, description, monitoring.topic)
         if monitoring.dashboard is None:  # opt-in (config `dashboard`)
             return
         monitoring.dashboard.add_widgets(
