@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models import DynamoDBBackend, Item
 
 from i2v_local.stack.dynamodb_isolation import writes_isolated
 
@@ -146,3 +146,48 @@ def test_a_query_never_sees_a_transactions_uncommitted_write(
             )["Count"]
             == 0
         )  # rolled back
+
+
+@ISOLATION
+def test_a_cancelled_transaction_leaves_every_item_it_named_as_it_was(
+    isolation: Callable[[], AbstractContextManager[Any]], isolated: bool
+) -> None:
+    """A new item, an updated one and a deleted one, then a failing condition: all three as before."""
+    with mock_aws(), isolation():
+        _jobs_table()
+        update = {
+            "TableName": TABLE,
+            "Key": _key("done"),
+            "UpdateExpression": "SET #s = :x",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":x": {"S": "succeeded"}},
+        }
+        with pytest.raises(ClientError, match="TransactionCanceled"):
+            _client().transact_write_items(
+                TransactItems=[
+                    _put("fresh", unless_it_exists=False),
+                    {"Update": update},
+                    {"Delete": {"TableName": TABLE, "Key": _key("duplicate")}},
+                    {"ConditionCheck": {"TableName": TABLE, "Key": _key("absent"), "ConditionExpression": "attribute_exists(pk)"}},
+                ]
+            )
+        assert "Item" not in _client().get_item(TableName=TABLE, Key=_key("fresh"))
+        assert (_status("done"), _status("duplicate")) == ("submitted", "submitted")
+        _client().transact_write_items(TransactItems=[_put("fresh", unless_it_exists=True), {"Update": update}])
+        assert (_status("fresh"), _status("done")) == ("received", "succeeded")  # a committed one stays
+
+
+@ISOLATION
+def test_a_transaction_copies_the_items_it_names_not_the_table(
+    monkeypatch: pytest.MonkeyPatch, isolation: Callable[[], AbstractContextManager[Any]], isolated: bool
+) -> None:
+    """moto deep-copies every table a transaction touches; at 1,000 jobs that was most of the manifest soak."""
+    with mock_aws(), isolation():
+        _jobs_table()
+        for number in range(300):
+            _client().put_item(TableName=TABLE, Item={**_key(f"other-{number}"), "status": {"S": "submitted"}})
+        copied = []
+        item_copy = Item.__deepcopy__
+        monkeypatch.setattr(Item, "__deepcopy__", lambda self, memo: copied.append(self) or item_copy(self, memo))
+        _client().transact_write_items(TransactItems=[_put("fresh", unless_it_exists=True)])
+        assert len(copied) == (0 if isolated else 302)  # "fresh" is not there yet: nothing to copy

@@ -18,6 +18,7 @@ from unittest import mock
 
 from moto.awslambda.models import LambdaFunction
 from moto.core.common_models import BaseModel
+from moto.dynamodb.models import DynamoDBBackend
 from moto.s3 import notifications
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -39,6 +40,11 @@ EXPECTED: dict[str, tuple[Callable[..., Any], str]] = {
     ),
     # Where every model instance is tracked until reset (moto_tracking leaves DynamoDB's untracked).
     "moto.core.common_models.BaseModel.__new__": (BaseModel.__new__, "(cls, *args: Any, **kwargs: Any) -> BaseModel"),
+    # Deep-copies each table it touches as its backup (dynamodb_isolation backs up the named items instead).
+    "moto.dynamodb.models.DynamoDBBackend.transact_write_items": (
+        DynamoDBBackend.transact_write_items,
+        "(self, transact_items: list[dict[str, Any]]) -> None",
+    ),
     # Every Retry's and Catch's ErrorEquals is matched here (aws_error_rules).
     "moto...error_name.error_equals_decl.ErrorEqualsDecl._eval_body": (
         ErrorEqualsDecl._eval_body,
