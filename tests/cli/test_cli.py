@@ -17,7 +17,7 @@ from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
 from support.leak_guard import LeakGuard
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 # Recognisable, so a leak is unmistakable (the module's leak guard looks for it everywhere).

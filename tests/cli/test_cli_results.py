@@ -9,7 +9,7 @@ import pytest
 from cli.test_cli import cli_gmi, image, running_stack  # noqa: F401  (fixtures: a stack of this module's own)
 from fixtures.cli import cli_json, run
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def test_submit_wait_ends_with_a_summary_then_fetch_gets_video_and_poster(running_stack, image, capsys, tmp_path):  # noqa: F811

@@ -10,7 +10,7 @@ from fixtures.cli import cli_json, run
 from i2v_local.demo import SAMPLE_IMAGE
 from i2v_local.simulator.video import frame_size
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def test_demo_leaves_a_playable_video_and_reports_every_stage(tmp_path, monkeypatch, capsys):

@@ -20,7 +20,7 @@ from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.simulator.video import frame_size
 from i2v_local.stack import LocalSettings, LocalStack
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 FPS = 4  # a few frames per second keeps 13 renders fast; the duration is still the model's
 
 

@@ -19,7 +19,7 @@ from i2v_local.demo import lambda_output_to_file, local_functions
 from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 @pytest.fixture(scope="module")

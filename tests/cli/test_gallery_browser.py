@@ -28,7 +28,7 @@ from fixtures.cli import cli_json, run
 from i2v.adapters.repository import JobRepository
 from support.videos import detailed_png
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 SELFTEST = re.compile(r'<pre id="selftest">(.*?)</pre>', re.DOTALL)
 # Headless, and nothing but loopback: the browser's own background traffic (updates, safe browsing, DNS) goes

@@ -21,7 +21,7 @@ from i2v_local.simulator import GmiSimulator, Timing
 from i2v_local.stack import LocalSettings, LocalStack
 from support.leak_guard import LeakGuard
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 API_KEY = "sk-i2v-prices-CANARY-71c4a02d9e"
 # wan2.6-i2v has no documented price: the deployment gives it one.

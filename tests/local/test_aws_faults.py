@@ -40,7 +40,7 @@ from i2v_local.stack.aws_faults import (
 from i2v_local.stack.resources import EventSourceSpec, FunctionSpec
 from support import probe_handler
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 MAX_RECEIVE_COUNT = 5
 TIMEOUT = 30  # the probe function's configured timeout

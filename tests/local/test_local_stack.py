@@ -17,7 +17,7 @@ from i2v_local.stack.compat import moto_incompatibilities
 from i2v_local.stack.driver import PipelineDriver, png_bytes
 from i2v_local.stack.pump import SqsPump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _pump_of(stack: LocalStack, logical_part: str) -> SqsPump:

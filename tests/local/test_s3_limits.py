@@ -11,7 +11,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import png_bytes
 from i2v_local.stack.s3limits import MAX_USER_METADATA_BYTES, user_metadata_bytes
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _metadata(total: int) -> dict[str, str]:

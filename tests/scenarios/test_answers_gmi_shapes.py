@@ -17,7 +17,7 @@ from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import posts
 from scenarios.workflow_helpers import FAILED, SUCCEEDED, objects_under, open_multipart_uploads, results_of
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _objects(stack: LocalStack) -> list[str]:

@@ -18,7 +18,7 @@ from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import posts, send
 from scenarios.workflow_helpers import FAILED, SUCCEEDED
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 SUBMITTED = "Video Generation Submitted"
 

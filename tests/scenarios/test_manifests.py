@@ -19,7 +19,7 @@ from i2v_local.stack.driver import PipelineDriver, png_bytes
 from scenarios.submit_helpers import dead_letters, posts, submit_queue
 from support.watch_queue import submit_pump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 LINES = 50
 BAD = {7: "not valid JSON", 19: "no 'image'", 23: "must be a key under", 31: "is not text, a number", 40: "no image"}

@@ -14,7 +14,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import posts
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _gmi_job(sim: GmiSimulator, pipeline: PipelineDriver, job_id: str) -> Any:

@@ -15,7 +15,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from support.videos import detailed_png
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 MODELS = ("pixverse-v5.5-i2v", "wan2.6-i2v", "veo-3.1-fast-generate-001")
 

@@ -15,7 +15,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from scenarios.workflow_helpers import SUCCEEDED
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 SUBMITTED = "Video Generation Submitted"
 

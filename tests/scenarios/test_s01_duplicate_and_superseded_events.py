@@ -28,7 +28,7 @@ from scenarios.submit_helpers import (
 )
 from support.watch_queue import submit_pump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def test_s01_duplicate_notification_returns_the_existing_job(

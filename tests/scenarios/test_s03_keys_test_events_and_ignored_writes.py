@@ -29,7 +29,7 @@ from scenarios.submit_helpers import (
 )
 from support.watch_queue import submit_pump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 HOSTILE_KEY = "incoming/a b+c/ñ%25 (1).jpg"
 

@@ -14,7 +14,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
 from scenarios.submit_helpers import FAILED, gif_bytes, heic_bytes, noise_png, posts, send, take_notifications
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 MAX_IMAGE_BYTES = 4096
 

@@ -25,7 +25,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import FAILED, SUBMITTED, handled, posts, submit_module, submit_queue
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 class SimulatedCrashError(RuntimeError):

@@ -41,7 +41,7 @@ from scenarios.submit_helpers import (
 from support.breaker import fresh_breaker_counters
 from support.watch_queue import event_source_mapping, move_watch_clock, submit_pump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 WRONG_API_KEY = "sk-i2v-scenario-WRONG-KEY-CANARY-93ab"
 

@@ -16,7 +16,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import FAILED, posts
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _set_secret(stack: LocalStack, value: dict[str, str]) -> None:

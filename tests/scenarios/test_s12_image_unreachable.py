@@ -14,7 +14,7 @@ from i2v_local.stack import LocalSettings, LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import FAILED, submit_module
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _assert_image_unreachable(pipeline: PipelineDriver, tap: Any, job_id: str, http_status: int) -> None:

@@ -38,7 +38,7 @@ from scenarios.workflow_helpers import (
 from support.poll_looks import record_looks
 from support.watch_queue import refuse_watch_messages
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 # ---- 13: unknown GMI status values ------------------------------------------------------------------------

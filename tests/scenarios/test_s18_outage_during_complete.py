@@ -36,7 +36,7 @@ from scenarios.workflow_helpers import (
 )
 from support.poll_looks import Look, Looks, record_looks
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 MIB = 1024 * 1024
 # The first try and the synthesized Retry's MaxAttempts (5) for VideoNotStoredError: one round of Complete.

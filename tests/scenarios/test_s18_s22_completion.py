@@ -36,7 +36,7 @@ from scenarios.workflow_helpers import (
     videos_under,
 )
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 MIB = 1024 * 1024
 

@@ -16,7 +16,7 @@ from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import dead_letters, send, take_notifications, with_object
 from support.watch_queue import submit_pump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def test_s23_each_malformed_body_is_dead_lettered_alone(

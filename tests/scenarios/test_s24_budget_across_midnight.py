@@ -14,7 +14,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
 from scenarios.submit_helpers import budget_items, queue_counts, submit_module
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 BEFORE_MIDNIGHT = datetime(2026, 3, 14, 23, 59, 59, tzinfo=UTC)
 

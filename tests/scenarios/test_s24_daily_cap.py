@@ -19,7 +19,7 @@ from i2v_local.stack.driver import PipelineDriver, png_bytes
 from scenarios.submit_helpers import FAILED, budget_items, queue_counts, submit_module, submit_queue
 from support.watch_queue import move_watch_clock
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 DAY = timedelta(days=1)
 # The service's calendar is pinned: a run that crosses midnight must not move the budget to another day.

@@ -19,7 +19,7 @@ from i2v.adapters.repository import JobRepository
 from i2v_local.stack import LocalStack
 from support.atomic_dynamodb import atomic_dynamodb
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 CAP = 4
 CONTENDERS = 12

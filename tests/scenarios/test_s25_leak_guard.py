@@ -22,7 +22,7 @@ from scenarios.submit_helpers import send, take_notifications
 from support.leak_guard import CHANNELS, LeakGuard
 from support.leaks import assert_no_secrets
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 SIGNED_URL = (
     "https://in.s3.amazonaws.com/incoming/a.png?X-Amz-Algorithm=AWS4-HMAC-SHA256"

@@ -26,7 +26,7 @@ from scenarios.submit_helpers import FAILED, dead_letters, queue_counts, submit_
 from support.breaker import fresh_breaker_counters
 from support.watch_queue import move_watch_clock
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 HOUR = 3600.0
 STEP = 300.0  # simulated seconds between two looks at the queue

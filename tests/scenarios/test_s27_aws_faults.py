@@ -31,7 +31,7 @@ from i2v_local.timewarp import functions_warped
 from scenarios.conftest import SCENARIO_API_KEY
 from support.watch_queue import move_watch_clock, submit_pump, wait_for_watch_messages, watch_pump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 WATCH = ("Watcher",)
 

@@ -21,7 +21,7 @@ from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import posts, submit_module
 from support.watch_queue import move_watch_clock
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver, png_bytes
 from i2v_local.timewarp import functions_warped
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 STEP = 150.0  # the soak's WARP_STEP_SECONDS
 

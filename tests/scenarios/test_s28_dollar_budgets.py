@@ -32,7 +32,7 @@ from scenarios.submit_helpers import FAILED, queue_counts, submit_module, take_n
 from support.atomic_dynamodb import atomic_dynamodb
 from support.watch_queue import move_watch_clock
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 PRICES = json.dumps({"pixverse-v5.5-i2v": {"unit": "video", "rates": [{"usd": 0.45}]}})
 TODAY = datetime(2026, 3, 14, 23, 59, 59, tzinfo=UTC)  # pinned: a run that crosses midnight must not move the day

@@ -14,7 +14,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from scenarios.submit_helpers import FAILED, dead_letters, posts, send
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 PROMPT = ("a slow dolly across the harbour at dusk, gulls lifting off the pier, " * 50)[:3000]
 

@@ -21,7 +21,7 @@ from i2v_local.stack.driver import PipelineDriver
 from scenarios.workflow_helpers import FAILED
 from support.watch_queue import refuse_watch_messages
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 HOUR = 3600.0
 

@@ -38,7 +38,7 @@ from support.call_recorder import CallRecorder
 from support.iam_allow_list import HANDLERS, NOT_EXERCISED, Grant, platform_keys
 from support.leaks import assert_no_secrets
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 FUNCTIONS_DIR = str(Path(__file__).resolve().parents[2] / "functions" / "i2v")
 API_KEY = "gmi-key-for-leak-tests-3b8f0d2a71c4"

@@ -19,7 +19,7 @@ from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from support.leaks import assert_no_secrets
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def _fail_once_quoting_the_token(operation: str) -> list[str]:

@@ -28,7 +28,7 @@ LINES = int(os.environ.get("I2V_MANIFEST_SOAK_LINES", "0"))
 REDELIVERED = min(50, LINES // 3)  # 50 at 1,000 lines
 
 pytestmark = [
-    pytest.mark.xdist_group("local"),
+    pytest.mark.xdist_group(__name__),
     pytest.mark.slow,
     pytest.mark.skipif(LINES < 60, reason="set I2V_MANIFEST_SOAK_LINES (make soak: 1000)"),
 ]

@@ -19,7 +19,7 @@ from fixtures.leak_guard import CapturingLeakGuard
 from i2v_local.soak import FAULT_MIX, SoakConfig, SoakReport, plan_uploads, run_soak
 from i2v_local.stack.aws_faults import AWS_FAULTS
 
-pytestmark = [pytest.mark.xdist_group("local"), pytest.mark.slow]
+pytestmark = [pytest.mark.xdist_group(__name__), pytest.mark.slow]
 
 UPLOADS = 24
 SEED = 11

@@ -22,7 +22,7 @@ from i2v_local.stack.driver import PipelineDriver
 from support.leaks import assert_no_secrets
 from support.webhook_receiver import WebhookReceiver
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 CONFIGURED_URL = "https://hooks.example.com/i2v"
 SECRET = "whsec_" + base64.b64encode(b"local-webhook-key-24byte").decode()

@@ -14,7 +14,7 @@ from i2v_events import parse_event
 from i2v_events.v1 import DETAIL_KINDS, DetailType
 from i2v_local.stack.driver import PipelineDriver
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 SCHEMAS = Path(__file__).parents[2] / "schemas" / "events" / "v1"
 

@@ -20,7 +20,7 @@ from i2v_local.simulator import GmiSimulator
 from i2v_local.stack import LocalStack
 from i2v_local.stack.driver import PipelineDriver
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 PREVIOUS_INPUT = Path(__file__).resolve().parents[1] / "fixtures" / "workflow" / "execution_input_before_ddbe364.json"
 # What submit writes about this job (ids, times, what GMI answered); the rest is the previous release's shape.

@@ -23,7 +23,7 @@ from i2v_local.stack import LocalSettings, LocalStack
 from i2v_local.stack.driver import PipelineDriver
 from support.watch_queue import submit_pump, wait_for_watch_messages, watch_pump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 JOBS = 4
 

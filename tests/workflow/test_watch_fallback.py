@@ -20,7 +20,7 @@ from i2v_local.stack.driver import PipelineDriver
 from support.poll_looks import record_looks
 from support.watch_queue import refuse_watch_messages, watch_queue_url, with_watch_heartbeat
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 SUCCEEDED = DetailType.SUCCEEDED
 FALLBACK = ["AlreadyDone?", "Watch", "Wait", "Poll", "Route", "Complete", "Done"]

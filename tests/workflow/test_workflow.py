@@ -17,7 +17,7 @@ from i2v_local.stack.driver import PipelineDriver
 from support.poll_looks import record_looks
 from support.watch_queue import refuse_watch_messages, submit_pump
 
-pytestmark = pytest.mark.xdist_group("local")
+pytestmark = pytest.mark.xdist_group(__name__)
 
 SUCCEEDED = DetailType.SUCCEEDED
 FAILED = DetailType.FAILED
