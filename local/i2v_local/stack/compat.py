@@ -20,6 +20,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.s3 import notifications
+from moto.sqs.models import SQSBackend
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
@@ -44,6 +45,11 @@ EXPECTED: dict[str, tuple[Callable[..., Any], str]] = {
     "moto.dynamodb.models.DynamoDBBackend.transact_write_items": (
         DynamoDBBackend.transact_write_items,
         "(self, transact_items: list[dict[str, Any]]) -> None",
+    ),
+    # Reads the retention period through get_queue_attributes per message received (sqs_retention).
+    "moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period": (
+        SQSBackend.is_message_valid_based_on_retention_period,
+        "(self, queue_name: str, message: Message) -> bool",
     ),
     # Every Retry's and Catch's ErrorEquals is matched here (aws_error_rules).
     "moto...error_name.error_equals_decl.ErrorEqualsDecl._eval_body": (

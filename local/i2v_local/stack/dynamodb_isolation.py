@@ -24,7 +24,9 @@ from typing import Any
 from unittest import mock
 
 from moto.dynamodb import models as dynamodb_models
-from moto.dynamodb.models import DynamoDBBackend, DynamoType, Item, Table
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 
 # The backend methods every item API goes through (BatchWriteItem calls put_item / delete_item per item,
 # BatchGetItem get_item). Query and Scan too: a transaction changes the table in place until it commits or
@@ -76,7 +78,7 @@ def _put_back(saved: list[Saved]) -> None:
             else:
                 table.items.get(hash_key, {}).pop(range_key, None)
         elif range_key is None:
-            table.items[hash_key] = item
+            table.items[hash_key] = item  # type: ignore[assignment]  # moto's own put_item writes the same
         else:
             table.items[hash_key][range_key] = item
 

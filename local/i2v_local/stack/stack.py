@@ -39,6 +39,7 @@ from i2v_local.stack.resources import FunctionSpec, Provisioned, Provisioner
 from i2v_local.stack.s3events import realistic_s3_events
 from i2v_local.stack.s3limits import metadata_limited
 from i2v_local.stack.settings import LocalSettings
+from i2v_local.stack.sqs_retention import retention_read_once
 from i2v_local.stack.template import DEFAULT_ACCOUNT, Resolver
 
 logger = logging.getLogger(__name__)
@@ -148,9 +149,10 @@ class LocalStack:
         )
         functions = self.provisioned.functions.values()
         self.router = HandlerRouter(functions, parallel=[f.name for f in functions if pumped & {f.name, f.arn}])
-        # moto: late task tokens, transactions undoing others' writes / kept alive, any metadata size, States.Runtime
+        # moto: late task tokens, transactions undoing others' writes / kept alive, a receive scanning the queue per
+        # message, any metadata size, States.Runtime
         fixes = (self.router.patched_moto(), tokens_valid_once_sent(), writes_isolated(), dynamodb_untracked())
-        for fix in (*fixes, metadata_limited(), aws_error_rules()):  # (States.ALL catches States.Runtime, not in AWS)
+        for fix in (*fixes, retention_read_once(), metadata_limited(), aws_error_rules()):  # (States.ALL: not in AWS)
             self._exit.enter_context(fix)
         faults = self.settings.aws_faults
         self._exit.enter_context(faults.installed() if faults is not None else nullcontext())
