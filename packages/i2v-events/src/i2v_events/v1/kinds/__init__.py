@@ -4,7 +4,8 @@ follows from `KINDS`: `DETAIL_MODELS`, `DETAIL_KINDS`, `WEBHOOK_TYPES`, the samp
 files and the kinds table of docs/subscribers.md (`python -m i2v_events.schemas schemas/events/v1` writes those).
 
 A new kind: its module, then here its import, its `DetailType` member, its `KINDS` entry and its members of the
-unions below (written out: a type checker needs them literally).
+unions below (written out: a type checker needs them literally). Reading `AnyEvent`, `PipelineEvent` or
+`EVENT_MODELS` builds the whole events, which loads Powertools' parser models; nothing else here does.
 """
 
 from __future__ import annotations
