@@ -168,13 +168,7 @@ def test_a_cancelled_transaction_leaves_every_item_it_named_as_it_was(
                     _put("fresh", unless_it_exists=False),
                     {"Update": update},
                     {"Delete": {"TableName": TABLE, "Key": _key("duplicate")}},
-                    {
-                        "ConditionCheck": {
-                            "TableName": TABLE,
-                            "Key": _key("absent"),
-                            "ConditionExpression": "attribute_exists(pk)",
-                        }
-                    },
+                    {"ConditionCheck": {"TableName": TABLE, "Key": _key("absent"), "ConditionExpression": "attribute_exists(pk)"}},
                 ]
             )
         assert "Item" not in _client().get_item(TableName=TABLE, Key=_key("fresh"))
