@@ -1,7 +1,8 @@
-"""The Failed event (`Video Generation Failed`, kind `failed`): the whole subscriber contract of the kind.
+"""The Failed event (`Video Generation Failed`, kind `failed`).
 
-Its detail model, its whole event (Powertools' `EventBridgeModel`, built when first read), its webhook message,
-one sample event and the text of its row in docs/subscribers.md. The registry, `i2v_events.v1.kinds`, lists it.
+The kind's whole subscriber contract: its detail model, its whole event (Powertools' `EventBridgeModel`, built
+when first read), its webhook message, one sample event and the text of its row in docs/subscribers.md. The
+registry, `i2v_events.v1.kinds`, lists it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The Manifest Completed event (`Video Manifest Completed`, kind `manifest_completed`): the whole subscriber contract of the kind.
+"""The Manifest Completed event (`Video Manifest Completed`, kind `manifest_completed`).
 
-Its detail model, its whole event (Powertools' `EventBridgeModel`, built when first read), its webhook message,
-one sample event and the text of its row in docs/subscribers.md. The registry, `i2v_events.v1.kinds`, lists it.
+The kind's whole subscriber contract: its detail model, its whole event (Powertools' `EventBridgeModel`, built
+when first read), its webhook message, one sample event and the text of its row in docs/subscribers.md. The
+registry, `i2v_events.v1.kinds`, lists it.
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ SAMPLE: dict[str, Any] = {
 KIND = Kind(
     module=__name__,
     detail_type="Video Manifest Completed",
-    when="every line of a manifest (README, Settings per image) has ended; not a job event: de-duplicate on `detail.manifest_id` (added in v1; not offered to webhooks)",
+    when=(
+        "every line of a manifest (README, Settings per image) has ended; not a job event: de-duplicate on "
+        "`detail.manifest_id` (added in v1; not offered to webhooks)"
+    ),
     detail=ManifestCompletedDetail,
     webhook=ManifestCompletedWebhook,
     event_name="ManifestCompleted",

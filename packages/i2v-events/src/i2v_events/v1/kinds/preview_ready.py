@@ -1,7 +1,8 @@
-"""The Preview Ready event (`Video Preview Ready`, kind `preview_ready`): the whole subscriber contract of the kind.
+"""The Preview Ready event (`Video Preview Ready`, kind `preview_ready`).
 
-Its detail model, its whole event (Powertools' `EventBridgeModel`, built when first read), its webhook message,
-one sample event and the text of its row in docs/subscribers.md. The registry, `i2v_events.v1.kinds`, lists it.
+The kind's whole subscriber contract: its detail model, its whole event (Powertools' `EventBridgeModel`, built
+when first read), its webhook message, one sample event and the text of its row in docs/subscribers.md. The
+registry, `i2v_events.v1.kinds`, lists it.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ SAMPLE: dict[str, Any] = {
 KIND = Kind(
     module=__name__,
     detail_type="Video Preview Ready",
-    when="a poster (JPEG) and an animated preview (WebP, ≤ 500 KB) made from the video's frames are beside it; after its Succeeded event",
+    when=(
+        "a poster (JPEG) and an animated preview (WebP, ≤ 500 KB) made from the video's frames are beside it; "
+        "after its Succeeded event"
+    ),
     detail=PreviewReadyDetail,
     webhook=PreviewReadyWebhook,
     event_name="VideoPreviewReady",

@@ -1,7 +1,8 @@
-"""The Submitted event (`Video Generation Submitted`, kind `submitted`): the whole subscriber contract of the kind.
+"""The Submitted event (`Video Generation Submitted`, kind `submitted`).
 
-Its detail model, its whole event (Powertools' `EventBridgeModel`, built when first read), its webhook message,
-one sample event and the text of its row in docs/subscribers.md. The registry, `i2v_events.v1.kinds`, lists it.
+The kind's whole subscriber contract: its detail model, its whole event (Powertools' `EventBridgeModel`, built
+when first read), its webhook message, one sample event and the text of its row in docs/subscribers.md. The
+registry, `i2v_events.v1.kinds`, lists it.
 """
 
 from __future__ import annotations
