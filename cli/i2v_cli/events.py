@@ -65,8 +65,9 @@ def event_line(event: dict[str, Any]) -> str:
         if out.width and out.height:
             facts.append(f"{out.width}x{out.height}")
         return f"{head}  s3://{out.bucket}/{out.key} ({', '.join(facts)})"
-    assert isinstance(detail, FailedDetail)
-    return f"{head}  {detail.failure.category}: {detail.failure.message}"
+    if isinstance(detail, FailedDetail):
+        return f"{head}  {detail.failure.category}: {detail.failure.message}"
+    return f"{head}  {parsed.detail_type}"  # a job kind added later, with no line of its own here
 
 
 def events_command(

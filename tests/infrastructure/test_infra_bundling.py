@@ -130,6 +130,7 @@ def test_asset_holds_the_package_and_arm64_wheels() -> None:
     assert (asset / "i2v" / "handlers").is_dir()
     # The event models the functions build every detail with (i2v.domain.events), as subscribers install them.
     assert (asset / "i2v_events" / "v1" / "details.py").is_file()
+    assert (asset / "i2v_events" / "v1" / "kinds" / "succeeded.py").is_file()  # one module per kind (1.2.0)
     assert (asset / "i2v_events" / "py.typed").is_file()
     assert (asset / "requests" / "__init__.py").is_file()
     assert (asset / "aws_lambda_powertools").is_dir()

@@ -70,6 +70,7 @@ def test_the_wheel_packs_the_construct_with_the_code_it_deploys(
     )
     assert "i2v_events/py.typed" in names
     assert "i2v_events/samples/succeeded.json" in names
+    assert "i2v_events/v1/kinds/succeeded.py" in names  # one module per kind (i2v-events 1.2.0)
     assert {"i2v_pipeline_cdk/__init__.py", "i2v_pipeline_cdk/py.typed"} <= names
     # What an installed construct reads instead of the checkout: the Lambda requirement list and cdk.json's flags.
     assert (

@@ -31,14 +31,20 @@ def frozen(kind: str) -> dict[str, Any]:
 
 
 def test_published_files_are_generated_from_the_models() -> None:
-    # `python -m i2v_events.schemas schemas/events/v1` rewrites them.
+    # `python -m i2v_events.schemas schemas/events/v1` rewrites them, each kind's sample and the docs' kinds table.
     assert main([str(PUBLISHED), "--check"]) == 0
 
 
-def test_a_stale_file_is_reported(tmp_path: Path) -> None:
-    main([str(tmp_path)])
-    (tmp_path / "failed.json").write_text("{}")
-    assert main([str(tmp_path), "--check"]) == 1
+@pytest.mark.parametrize("stale", ["schemas/failed.json", "samples/succeeded.json", "subscribers.md"])
+def test_a_stale_file_is_reported(tmp_path: Path, stale: str) -> None:
+    docs = tmp_path / "subscribers.md"
+    docs.write_text((REPO / "docs" / "subscribers.md").read_text())
+    where = [str(tmp_path / "schemas"), "--samples", str(tmp_path / "samples"), "--docs", str(docs)]
+    assert main(where) == 0
+    assert main([*where, "--check"]) == 0
+    path = tmp_path / stale
+    path.write_text(path.read_text().replace("Video Generation", "Video"))
+    assert main([*where, "--check"]) == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -231,7 +231,9 @@ def test_the_details_load_without_powertools_parser_models() -> None:
     code = f"""
 import sys
 sys.path.insert(0, {str(PACKAGE / "src")!r})
-import i2v_events, i2v_events.v1.details, i2v_events.webhooks
+import i2v_events, i2v_events.v1.details, i2v_events.webhooks, i2v_events.v1.kinds.succeeded
+import i2v_events.samples, i2v_events.schemas
+i2v_events.samples.sample_event("succeeded"), i2v_events.schemas.detail_schema("succeeded")
 parser = "aws_lambda_powertools.utilities.parser.models"
 print(parser in sys.modules, end=" ")
 from i2v_events import VideoSucceeded

@@ -6,24 +6,25 @@ library (e.g. `standardwebhooks.Webhook("whsec_...").verify(body, headers)`), th
     message = parse_webhook(body)
     if message.type == "video.succeeded":
         message.data.output.key        # a type checker knows data is a SucceededDetail here
+
+Each kind's message model is in its module (`i2v_events.v1.kinds.<kind>`), the union in the registry
+(`i2v_events.v1.kinds`).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import TypeAdapter
 
-from i2v_events.v1.details import (
-    DETAIL_KINDS,
-    FailedDetail,
-    ManifestCompletedDetail,
-    PreviewReadyDetail,
-    SubmittedDetail,
-    SucceededDetail,
-)
+from i2v_events.v1 import kinds
+from i2v_events.v1.kinds import AnyWebhook, WebhookMessage
+from i2v_events.v1.kinds.failed import FailedWebhook
+from i2v_events.v1.kinds.manifest_completed import ManifestCompletedWebhook
+from i2v_events.v1.kinds.preview_ready import PreviewReadyWebhook
+from i2v_events.v1.kinds.submitted import SubmittedWebhook
+from i2v_events.v1.kinds.succeeded import SucceededWebhook
 
 __all__ = [
     "AnyWebhook",
@@ -37,43 +38,7 @@ __all__ = [
 ]
 
 #: webhook `type` -> EventBridge detail-type ("video.succeeded" -> "Video Generation Succeeded").
-WEBHOOK_TYPES = {f"video.{kind}": detail_type for kind, detail_type in DETAIL_KINDS.items()}
-
-
-class _Webhook(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    timestamp: datetime
-
-
-class SubmittedWebhook(_Webhook):
-    type: Literal["video.submitted"]
-    data: SubmittedDetail
-
-
-class SucceededWebhook(_Webhook):
-    type: Literal["video.succeeded"]
-    data: SucceededDetail
-
-
-class FailedWebhook(_Webhook):
-    type: Literal["video.failed"]
-    data: FailedDetail
-
-
-class PreviewReadyWebhook(_Webhook):
-    type: Literal["video.preview_ready"]
-    data: PreviewReadyDetail
-
-
-class ManifestCompletedWebhook(_Webhook):
-    type: Literal["video.manifest_completed"]
-    data: ManifestCompletedDetail
-
-
-AnyWebhook = SubmittedWebhook | SucceededWebhook | FailedWebhook | PreviewReadyWebhook | ManifestCompletedWebhook
-#: One model per `type`: `data` is parsed with exactly that type's detail model, and narrows with it.
-WebhookMessage = Annotated[AnyWebhook, Field(discriminator="type")]
+WEBHOOK_TYPES = kinds.WEBHOOK_TYPES
 _WEBHOOK: TypeAdapter[AnyWebhook] = TypeAdapter(WebhookMessage)
 
 

@@ -7,25 +7,40 @@
     def handler(event: VideoSucceeded, context) -> None:
         print(event.detail.output.key)
 
-Or any of the four: `parse_event(raw)` returns the model that matches the event's `detail-type`.
+Or any of them: `parse_event(raw)` returns the model that matches the event's `detail-type`.
+
+Each kind's whole event is declared in its module (`i2v_events.v1.kinds.<kind>`) and built when first read; this
+module (loaded lazily by `i2v_events` and `i2v_events.v1`) reads them all, so importing it loads Powertools'
+parser models.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import Field, TypeAdapter
 
-from i2v_events.v1.details import (
-    FailedDetail,
-    ManifestCompletedDetail,
-    PreviewReadyDetail,
-    SubmittedDetail,
-    SucceededDetail,
-)
+from i2v_events.v1.kinds import KINDS
+from i2v_events.v1.kinds.failed import VideoFailed
+from i2v_events.v1.kinds.manifest_completed import ManifestCompleted
+from i2v_events.v1.kinds.preview_ready import VideoPreviewReady
+from i2v_events.v1.kinds.submitted import VideoSubmitted
+from i2v_events.v1.kinds.succeeded import VideoSucceeded
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+    from i2v_events.v1.kinds import AnyEvent, PipelineEvent
+else:
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+    # The registry writes the unions out for type checkers; at run time they are every kind's whole event.
+    AnyEvent = functools.reduce(operator.or_, [kind.event() for kind in KINDS.values()])
+    PipelineEvent = Annotated[AnyEvent, Field(discriminator="detail_type")]
 
 __all__ = [
     "EVENT_MODELS",
@@ -38,42 +53,8 @@ __all__ = [
     "parse_event",
 ]
 
-
-class VideoSubmitted(EventBridgeModel):
-    detail_type: Literal["Video Generation Submitted"] = Field(alias="detail-type")
-    detail: SubmittedDetail
-
-
-class VideoSucceeded(EventBridgeModel):
-    detail_type: Literal["Video Generation Succeeded"] = Field(alias="detail-type")
-    detail: SucceededDetail
-
-
-class VideoFailed(EventBridgeModel):
-    detail_type: Literal["Video Generation Failed"] = Field(alias="detail-type")
-    detail: FailedDetail
-
-
-class VideoPreviewReady(EventBridgeModel):
-    detail_type: Literal["Video Preview Ready"] = Field(alias="detail-type")
-    detail: PreviewReadyDetail
-
-
-class ManifestCompleted(EventBridgeModel):
-    detail_type: Literal["Video Manifest Completed"] = Field(alias="detail-type")
-    detail: ManifestCompletedDetail
-
-
 #: kind -> the whole event's model (the kinds of `DETAIL_KINDS`).
-EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
-    "submitted": VideoSubmitted,
-    "succeeded": VideoSucceeded,
-    "failed": VideoFailed,
-    "preview_ready": VideoPreviewReady,
-    "manifest_completed": ManifestCompleted,
-}
-AnyEvent = VideoSubmitted | VideoSucceeded | VideoFailed | VideoPreviewReady | ManifestCompleted
-PipelineEvent = Annotated[AnyEvent, Field(discriminator="detail_type")]
+EVENT_MODELS: dict[str, type[EventBridgeModel]] = {name: kind.event() for name, kind in KINDS.items()}
 _PIPELINE_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(PipelineEvent)
 
 
