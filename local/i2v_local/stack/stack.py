@@ -27,19 +27,16 @@ from moto.server import ThreadedMotoServer
 
 from i2v.adapters.aws import reset_clients
 from i2v_cli.taps import EventTap
+from i2v_local.stack.botocore_models import models_parsed_once
 from i2v_local.stack.bus_rules import BusLambdaRules
-from i2v_local.stack.callbacks import tokens_valid_once_sent
-from i2v_local.stack.compat import aws_error_rules, moto_incompatibilities, quiet_moto_logs
-from i2v_local.stack.dynamodb_isolation import writes_isolated
+from i2v_local.stack.compat import moto_incompatibilities, quiet_moto_logs
 from i2v_local.stack.executions import ExecutionWatcher
+from i2v_local.stack.fixes import moto_as_aws
 from i2v_local.stack.lambdas import HandlerRouter
-from i2v_local.stack.moto_tracking import dynamodb_untracked
 from i2v_local.stack.pump import BackgroundPoller, SqsPump
 from i2v_local.stack.resources import FunctionSpec, Provisioned, Provisioner
 from i2v_local.stack.s3events import realistic_s3_events
-from i2v_local.stack.s3limits import metadata_limited
 from i2v_local.stack.settings import LocalSettings
-from i2v_local.stack.sqs_retention import retention_read_once
 from i2v_local.stack.template import DEFAULT_ACCOUNT, Resolver
 
 logger = logging.getLogger(__name__)
@@ -98,7 +95,7 @@ class LocalStack:
         self._poller: BackgroundPoller | None = None
         self._saved_sfn_config: Any = None
         self._started = False
-        self._session = boto3.session.Session()
+        self._session: boto3.session.Session | None = None  # made at the first client, once started
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
 
@@ -119,6 +116,7 @@ class LocalStack:
         if problems:
             raise LocalStackError("moto internals changed; update i2v_local.stack: " + "; ".join(problems))
         quiet_moto_logs()
+        self._exit.enter_context(models_parsed_once())  # before this stack's first session
         if self.mode == "mock":
             self._exit.enter_context(mock_aws(config=SFN_CONFIG))
         self._set_env(
@@ -149,11 +147,7 @@ class LocalStack:
         )
         functions = self.provisioned.functions.values()
         self.router = HandlerRouter(functions, parallel=[f.name for f in functions if pumped & {f.name, f.arn}])
-        # moto: late task tokens, transactions undoing others' writes / kept alive, a receive scanning the queue per
-        # message, any metadata size, States.Runtime
-        fixes = (self.router.patched_moto(), tokens_valid_once_sent(), writes_isolated(), dynamodb_untracked())
-        for fix in (*fixes, retention_read_once(), metadata_limited(), aws_error_rules()):  # (States.ALL: not in AWS)
-            self._exit.enter_context(fix)
+        self._exit.enter_context(moto_as_aws(self.router))
         faults = self.settings.aws_faults
         self._exit.enter_context(faults.installed() if faults is not None else nullcontext())
         self._set_env(self.function_environment())
@@ -228,6 +222,7 @@ class LocalStack:
         """A boto3 client of this stack (mock mode: intercepted by moto; server mode: pointed at it). Cached per
         service (clients are thread-safe; creating one costs ~0.1 s of model loading)."""
         with self._clients_lock:
+            self._session = self._session or boto3.session.Session()
             if service not in self._clients:
                 self._clients[service] = self._session.client(  # type: ignore[call-overload]
                     service,
