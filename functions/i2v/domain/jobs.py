@@ -6,6 +6,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+# The one list of failure categories is the event contract's (subscribers match on it); re-exported here.
+from i2v_events.v1.fields import FailureCategory as FailureCategory  # noqa: PLC0414  (explicit re-export, PEP 484)
+
 
 class JobStatus(StrEnum):
     RECEIVED = "received"
@@ -52,32 +55,6 @@ def sources_of(target: JobStatus) -> frozenset[JobStatus]:
 
 def can_transition(current: JobStatus, target: JobStatus) -> bool:
     return target in TRANSITIONS[current]
-
-
-class FailureCategory(StrEnum):
-    SOURCE_MISSING = "source_missing"
-    EMPTY_IMAGE = "empty_image"
-    IMAGE_TOO_LARGE = "image_too_large"
-    UNSUPPORTED_FORMAT = "unsupported_format"
-    INVALID_SETTINGS = "invalid_settings"
-    BUDGET = "budget"
-    GMI_REJECTED = "gmi_rejected"
-    GMI_UNAUTHORIZED = "gmi_unauthorized"
-    GMI_NOT_FOUND = "gmi_not_found"
-    GMI_FAILED = "gmi_failed"
-    GMI_CANCELLED = "gmi_cancelled"
-    # GMI accepted nothing (refused, 429, 503) for longer than the configured patience.
-    GMI_UNAVAILABLE = "gmi_unavailable"
-    IMAGE_UNREACHABLE = "image_unreachable"
-    TIMED_OUT = "timed_out"
-    SUBMIT_AMBIGUOUS = "submit_ambiguous"
-    MISSING_VIDEO_URL = "missing_video_url"
-    VIDEO_URL_REJECTED = "video_url_rejected"
-    ARTIFACT_EXPIRED = "artifact_expired"
-    DOWNLOAD_FAILED = "download_failed"
-    INVALID_VIDEO = "invalid_video"
-    WORKFLOW_ERROR = "workflow_error"
-    INTERNAL = "internal"
 
 
 class Failure(BaseModel):
