@@ -72,7 +72,7 @@ bench: install
 	$(BIN)/python -m benchmarks --output docs/benchmarks.md --readme README.md
 
 # Chaos soak: 500 uploads through the local pipeline under seeded random faults (i2v_local.soak); then a
-# 1,000-line manifest with 5 bad lines and 50 redelivered messages (issue 27; about 17 minutes on 2 cores).
+# 1,000-line manifest with 5 bad lines and 50 redelivered messages (issue 27; about 15 minutes in all on 2 cores).
 soak: install
 	$(BIN)/python -m i2v_local.soak --uploads 500
 	I2V_MANIFEST_SOAK_LINES=1000 $(BIN)/pytest -p no:cacheprovider -q -n 0 tests/soak/test_manifest_soak.py
