@@ -17,8 +17,8 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -96,17 +96,12 @@ def _backing_up_touched_items(original: Callable[..., Any]) -> Callable[..., Any
     return transact_write_items
 
 
-def writes_isolated() -> AbstractContextManager[Any]:
+@contextmanager
+def writes_isolated() -> Iterator[None]:
     isolated: dict[str, Any] = {name: _isolated(getattr(DynamoDBBackend, name)) for name in ISOLATED}
     isolated["transact_write_items"] = _isolated(_backing_up_touched_items(DynamoDBBackend.transact_write_items))
-    return _entered(
-        mock.patch.multiple(DynamoDBBackend, **isolated), mock.patch.object(dynamodb_models, "copy", _TABLE_NOT_COPIED)
-    )
-
-
-@contextmanager
-def _entered(*patchers: AbstractContextManager[Any]) -> Any:
-    with ExitStack() as stack:
-        for patcher in patchers:
-            stack.enter_context(patcher)
+    with (
+        mock.patch.multiple(DynamoDBBackend, **isolated),
+        mock.patch.object(dynamodb_models, "copy", _TABLE_NOT_COPIED),
+    ):
         yield

@@ -1,4 +1,7 @@
-"""Every change the local stack makes to moto and botocore while it runs, in one list with the reason for each."""
+"""The changes the local stack makes to moto once its resources exist, in one list with the reason for each.
+
+Two more are entered at their own moment by LocalStack: botocore_models before the stack's first boto3 Session, and
+s3events only when its setting asks for it. The local stack README lists every one with its canary test."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 For each message ReceiveMessage hands out, moto 5.2.5 checks the queue's MessageRetentionPeriod through
 get_queue_attributes, which builds every attribute of the queue, the approximate counts included: three scans of
 all its messages, for each message received. Draining a queue of n messages cost n^2 scans (the 1,000-line manifest
-soak's event tap, ~5,000 events, took minutes to read). The same rule, reading the one attribute it needs.
+soak's event tap, thousands of events, took minutes to read). The same rule, reading the one attribute it needs.
 """
 
 from __future__ import annotations

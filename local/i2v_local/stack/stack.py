@@ -220,7 +220,7 @@ class LocalStack:
     # ---- clients and names --------------------------------------------------------------------------------
     def client(self, service: str) -> Any:
         """A boto3 client of this stack (mock mode: intercepted by moto; server mode: pointed at it). Cached per
-        service (clients are thread-safe; creating one costs ~0.1 s of model loading)."""
+        service (clients are thread-safe, and each one costs a little to create)."""
         with self._clients_lock:
             self._session = self._session or boto3.session.Session()
             if service not in self._clients:
